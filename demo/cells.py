@@ -1,0 +1,155 @@
+"""Hand-written RNN, GRU and LSTM layers that step one input at a time and show every gate.
+
+They read their weights from ``torch.nn.RNN`` / ``nn.GRU`` / ``nn.LSTM`` (same parameter names,
+same gate order) and reproduce those modules to float32 precision, so training can use the fast
+cuDNN/oneDNN kernels while tracing uses these transparent equations:
+
+    RNN   h' = tanh(W_ih x + b_ih + W_hh h + b_hh)            (or relu)
+    GRU   r = s(W_ir x + b_ir + W_hr h + b_hr)                   s = sigmoid
+          z = s(W_iz x + b_iz + W_hz h + b_hz)
+          n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+          h' = (1 - z) * n + z * h
+    LSTM  i, f, o = s(W_i* x + b_i* + W_h* h + b_h*),  g = tanh(W_ig x + b_ig + W_hg h + b_hg)
+          c' = f * c + i * g,  h' = o * tanh(c')
+
+Nothing here knows about digits or text.  Shapes: x (B, F), h and c (B, H), sequences (B, T, F).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+CELLS = ("rnn", "gru", "lstm")
+GATES = {"rnn": (), "gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o")}
+_CHUNKS = {"rnn": 1, "gru": 3, "lstm": 4}
+
+
+def torch_module(cell: str, input_size: int, hidden: int, layers: int = 1, dropout: float = 0.0,
+                 batch_first: bool = True) -> nn.RNNBase:
+    """The fast PyTorch module used for training; its state_dict is what the hand cells read."""
+    if cell not in CELLS:
+        raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
+    cls = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell]
+    return cls(input_size, hidden, num_layers=layers, dropout=dropout if layers > 1 else 0.0,
+               batch_first=batch_first)
+
+
+@dataclass
+class Layer:
+    """One layer's weights, pre-transposed so a step is ``x @ w_ih + h @ w_hh``."""
+    w_ih: Tensor  # (F, k*H)
+    w_hh: Tensor  # (H, k*H)
+    b_ih: Tensor  # (k*H,)
+    b_hh: Tensor  # (k*H,)
+
+
+class HandRNN:
+    """A stack of hand-written layers equal to ``nn.RNN/GRU/LSTM`` (unidirectional, batch-first).
+
+    ``state`` is a list with one entry per layer: ``h`` (B, H) for rnn/gru, ``(h, c)`` for lstm.
+    """
+
+    def __init__(self, cell: str, layers: list[Layer], nonlinearity: str = "tanh"):
+        if cell not in CELLS:
+            raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
+        self.cell = cell
+        self.layers = layers
+        self.hidden = layers[0].w_hh.shape[0]
+        self.act = torch.relu if nonlinearity == "relu" else torch.tanh
+
+    @classmethod
+    def from_state_dict(cls, cell: str, state: dict[str, Tensor], num_layers: int,
+                        prefix: str = "", nonlinearity: str = "tanh") -> "HandRNN":
+        layers = []
+        for k in range(num_layers):
+            get = lambda name: state[f"{prefix}{name}_l{k}"].detach().float()
+            w_ih, w_hh = get("weight_ih"), get("weight_hh")
+            has_bias = f"{prefix}bias_ih_l{k}" in state
+            zeros = torch.zeros(w_ih.shape[0])
+            layers.append(Layer(w_ih.t().contiguous(), w_hh.t().contiguous(),
+                                get("bias_ih") if has_bias else zeros,
+                                get("bias_hh") if has_bias else zeros))
+        return cls(cell, layers, nonlinearity)
+
+    @classmethod
+    def from_torch(cls, module: nn.RNNBase) -> "HandRNN":
+        if module.bidirectional or getattr(module, "proj_size", 0):
+            raise ValueError("only unidirectional modules without projections are supported")
+        cell = {nn.RNN: "rnn", nn.GRU: "gru", nn.LSTM: "lstm"}[type(module)]
+        nonlin = getattr(module, "nonlinearity", "tanh")
+        return cls.from_state_dict(cell, module.state_dict(), module.num_layers, nonlinearity=nonlin)
+
+    def init_state(self, batch: int) -> list:
+        zero = lambda: torch.zeros(batch, self.hidden)
+        return [(zero(), zero()) if self.cell == "lstm" else zero() for _ in self.layers]
+
+    def step_layer(self, k: int, xw: Tensor, state, record: bool = False):
+        """Advance layer k by one step.  ``xw`` is the input already projected: x @ w_ih + b_ih,
+        (B, k*H).  Returns (h, new_state, gates) where gates maps name -> (B, H) when recording."""
+        L = self.layers[k]
+        gates = {}
+        if self.cell == "lstm":
+            h, c = state
+            z = torch.addmm(xw + L.b_hh, h, L.w_hh)
+            i, f, g, o = z.chunk(4, dim=1)
+            i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+            c = f * c + i * g
+            h = o * torch.tanh(c)
+            if record:
+                gates = {"i": i, "f": f, "g": g, "o": o, "c": c}
+            return h, (h, c), gates
+        if self.cell == "gru":
+            hw = torch.addmm(L.b_hh, state, L.w_hh)
+            xr, xz, xn = xw.chunk(3, dim=1)
+            hr, hz, hn = hw.chunk(3, dim=1)
+            r = torch.sigmoid(xr + hr)
+            z = torch.sigmoid(xz + hz)
+            n = torch.tanh(xn + r * hn)
+            h = n + z * (state - n)  # == (1 - z) * n + z * h
+            if record:
+                gates = {"r": r, "z": z, "n": n}
+            return h, h, gates
+        h = self.act(torch.addmm(xw + L.b_hh, state, L.w_hh))
+        return h, h, gates
+
+    def project(self, k: int, x: Tensor) -> Tensor:
+        """Input projection of layer k for any leading shape: (..., F) -> (..., k*H)."""
+        L = self.layers[k]
+        return x @ L.w_ih + L.b_ih
+
+    def step(self, x: Tensor, state: list | None = None, record: bool = False):
+        """One time step through every layer.  x (B, F) -> top h (B, H), new state, per-layer gates."""
+        state = state if state is not None else self.init_state(x.shape[0])
+        new_state, trace = [], []
+        inp = x
+        for k in range(len(self.layers)):
+            inp, s, gates = self.step_layer(k, self.project(k, inp), state[k], record)
+            new_state.append(s)
+            trace.append({**gates, "h": inp} if record else {})
+        return inp, new_state, trace
+
+    @torch.no_grad()
+    def run(self, xs: Tensor, state: list | None = None, record: bool = True):
+        """Run a whole sequence xs (B, T, F).  Returns outputs (B, T, H) of the top layer, the final
+        state and, when recording, per layer a dict name -> (B, T, H) of every gate, c and h."""
+        B, T, _ = xs.shape
+        state = state if state is not None else self.init_state(B)
+        inp = xs
+        traces = []
+        new_state = []
+        for k in range(len(self.layers)):
+            xw = self.project(k, inp)  # one matmul for all steps: (B, T, k*H)
+            s = state[k]
+            outs, rec = [], {}
+            for t in range(T):
+                h, s, gates = self.step_layer(k, xw[:, t], s, record)
+                outs.append(h)
+                for name, v in gates.items():
+                    rec.setdefault(name, []).append(v)
+            inp = torch.stack(outs, dim=1)
+            new_state.append(s)
+            if record:
+                traces.append({**{n: torch.stack(v, 1) for n, v in rec.items()}, "h": inp})
+        return inp, new_state, traces

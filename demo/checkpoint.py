@@ -1,0 +1,102 @@
+"""Weights I/O: ``NAME.safetensors`` (tensors, no pickle) beside ``NAME.json`` (config, vocabulary,
+normalisation, metrics, data checksums and the command that made them).
+
+Writes are atomic (temp file + ``os.replace``) and the JSON records the SHA-256 of the tensors
+file, so a reader never sees half a file or a mismatched pair.  Loading is strict: a missing file
+or a key mismatch raises with a message naming the file and the command that rebuilds it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+
+
+class WeightsError(RuntimeError):
+    """Weights are missing, damaged, or do not fit the model they are loaded into."""
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_weights(stem: Path, state_dict: dict[str, torch.Tensor], meta: dict) -> tuple[Path, Path]:
+    """Write ``stem.safetensors`` and ``stem.json`` atomically; returns both paths."""
+    stem = Path(stem)
+    st_path, js_path = stem.with_suffix(".safetensors"), stem.with_suffix(".json")
+    tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in state_dict.items()}
+    _atomic_write(st_path, lambda tmp: save_file(tensors, tmp, metadata={"format": "pt"}))
+    meta = {**meta, "weights_file": st_path.name, "weights_sha256": sha256_file(st_path),
+            "num_parameters": int(sum(t.numel() for t in tensors.values()))}
+
+    def write_json(tmp):
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(meta, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+
+    _atomic_write(js_path, write_json)
+    return st_path, js_path
+
+
+def load_weights(stem: Path, make_command: str) -> tuple[dict[str, torch.Tensor], dict]:
+    """Read a weights pair.  ``make_command`` is the command that creates it, quoted in errors."""
+    stem = Path(stem)
+    st_path, js_path = stem.with_suffix(".safetensors"), stem.with_suffix(".json")
+    for p in (st_path, js_path):
+        if not p.is_file():
+            raise WeightsError(f"missing weights file {p}. Create it with:\n    {make_command}")
+    try:
+        meta = json.loads(js_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise WeightsError(f"cannot read {js_path}: {e}. Recreate it with:\n    {make_command}") from e
+    want = meta.get("weights_sha256")
+    if want and sha256_file(st_path) != want:
+        raise WeightsError(f"{st_path} does not match the checksum in {js_path.name} (the pair was "
+                           f"not written together). Recreate it with:\n    {make_command}")
+    try:
+        state = load_file(st_path)
+    except Exception as e:  # safetensors raises its own error types for damaged files
+        raise WeightsError(f"cannot read {st_path}: {e}. Recreate it with:\n    {make_command}") from e
+    return state, meta
+
+
+def load_state_strict(module: torch.nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
+    """``load_state_dict(strict=True)`` with a message that says which file does not fit."""
+    own = module.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    shapes = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+              for k in own if k in state and state[k].shape != own[k].shape]
+    if missing or unexpected or shapes:
+        parts = []
+        if missing:
+            parts.append(f"missing keys {missing}")
+        if unexpected:
+            parts.append(f"unexpected keys {unexpected}")
+        if shapes:
+            parts.append("shape mismatches " + "; ".join(shapes))
+        raise WeightsError(f"{source} does not fit the model built from its config: " + ", ".join(parts))
+    module.load_state_dict(state, strict=True)
