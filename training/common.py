@@ -15,7 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # let `python training/x.py` import the demo package
     sys.path.insert(0, str(ROOT))
 
-CHECKPOINT_DIR = ROOT / "checkpoints"
+CHECKPOINT_DIR = ROOT / "checkpoints"  # resumable training state; never inside weights/
+
+
+def checkpoint_path(name: str) -> Path:
+    """Where a run's resumable checkpoint lives (RNN_LENS_CHECKPOINTS overrides, for tests)."""
+    return Path(os.environ.get("RNN_LENS_CHECKPOINTS") or CHECKPOINT_DIR) / f"{name}.pt"
 DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data"
 
 

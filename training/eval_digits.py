@@ -1,0 +1,47 @@
+"""Recompute the MNIST test accuracy of digit weights from the data and compare it with the JSON.
+
+    python training/eval_digits.py --data-dir ../shared/data                 # every shipped model
+    python training/eval_digits.py --model lstm --limit 1000                  # first 1,000 test images
+    python training/eval_digits.py --weights /tmp/digits_gru --data-dir ../shared/data
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import torch
+
+from common import DEFAULT_DATA_DIR, ROOT, set_threads
+from demo.digits import load_digit_model
+from train_digits import evaluate, load_mnist
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", action="append", help="shipped model name (repeatable; default: lstm, gru, rnn)")
+    p.add_argument("--weights", type=Path, help="a weights stem (path without .safetensors) instead")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="folder holding MNIST/raw")
+    p.add_argument("--limit", type=int, help="only the first N test images")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads")
+    args = p.parse_args(argv)
+    set_threads(args.threads)
+    _, (test_x, test_y), _ = load_mnist(args.data_dir)
+    if args.limit:
+        test_x, test_y = test_x[:args.limit], test_y[:args.limit]
+    targets = ([(args.weights.name.removeprefix("digits_"), args.weights.parent)] if args.weights
+               else [(m, ROOT / "weights") for m in (args.model or ["lstm", "gru", "rnn"])])
+    print(f"{'model':<10} {'images':>7} {'test acc':>9} {'in JSON':>9} {'seconds':>8}")
+    results = {}
+    for name, folder in targets:
+        model = load_digit_model(name, folder)
+        t = time.perf_counter()
+        _, acc = evaluate(model.net, test_x, test_y, torch.device("cpu"))
+        recorded = model.meta.get("metrics", {}).get("test_acc", float("nan"))
+        print(f"{name:<10} {len(test_y):>7} {acc:>9.4f} {recorded:>9.4f} {time.perf_counter() - t:>8.2f}")
+        results[name] = acc
+    return results
+
+
+if __name__ == "__main__":
+    main()
