@@ -18,9 +18,13 @@ if str(ROOT) not in sys.path:  # let `python training/x.py` import the demo pack
 CHECKPOINT_DIR = ROOT / "checkpoints"  # resumable training state; never inside weights/
 
 
-def checkpoint_path(name: str) -> Path:
-    """Where a run's resumable checkpoint lives (RNN_LENS_CHECKPOINTS overrides, for tests)."""
-    return Path(os.environ.get("RNN_LENS_CHECKPOINTS") or CHECKPOINT_DIR) / f"{name}.pt"
+def checkpoint_path(out: Path) -> Path:
+    """Where the resumable checkpoint of a run writing ``out`` lives: named after the output and
+    a hash of its full path, so runs writing different outputs never share one.
+    RNN_LENS_CHECKPOINTS overrides the folder (tests)."""
+    import hashlib
+    tag = hashlib.sha1(str(Path(out).resolve()).encode()).hexdigest()[:8]
+    return Path(os.environ.get("RNN_LENS_CHECKPOINTS") or CHECKPOINT_DIR) / f"{Path(out).name}-{tag}.pt"
 DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data"
 
 

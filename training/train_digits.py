@@ -128,7 +128,7 @@ def parse_args(argv=None):
     p.add_argument("--out", type=Path, help="output stem (default: weights/digits_CONFIG)")
     p.add_argument("--max-steps", type=int, help="stop after this many optimiser steps (smoke runs)")
     p.add_argument("--dry-run", action="store_true", help="2 steps on a small subset, write nothing")
-    p.add_argument("--resume", action="store_true", help="continue from checkpoints/digits_NAME.pt")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint of an interrupted run with the same --out")
     args = p.parse_args(argv)
     cfg = dict(CONFIGS[args.config])
     for key in ("cell", "hidden", "layers", "head_hidden", "dropout", "epochs", "batch_size", "lr"):
@@ -147,7 +147,7 @@ def main(argv=None):
     sigterm_as_interrupt()
     name = args.out.name if args.out else f"digits_{args.config}"
     out = args.out or ROOT / "weights" / name
-    ckpt_path = checkpoint_path(name)
+    ckpt_path = checkpoint_path(out)
 
     (train_x, train_y), (test_x, test_y), checksums = load_mnist(args.data_dir)
     perm = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(SPLIT_SEED))
