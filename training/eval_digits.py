@@ -3,6 +3,7 @@
     python training/eval_digits.py --data-dir ../shared/data                 # every shipped model
     python training/eval_digits.py --model lstm --limit 1000                  # first 1,000 test images
     python training/eval_digits.py --weights /tmp/digits_gru --data-dir ../shared/data
+    python training/eval_digits.py --drawn 1000    # also digits drawn by script in every input form
 """
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from pathlib import Path
 import torch
 
 from common import DEFAULT_DATA_DIR, ROOT, set_threads
+import numpy as np
+
 from demo.digits import load_digit_model
+from demo.sketches import FORMS, random_drawing
 from train_digits import evaluate, load_mnist
 
 
@@ -23,6 +27,7 @@ def main(argv=None):
     p.add_argument("--weights", type=Path, help="a weights stem (path without .safetensors) instead")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="folder holding MNIST/raw")
     p.add_argument("--limit", type=int, help="only the first N test images")
+    p.add_argument("--drawn", type=int, default=0, help="also score N script-drawn digits through to_mnist")
     p.add_argument("--threads", type=int, default=1, help="CPU threads")
     args = p.parse_args(argv)
     set_threads(args.threads)
@@ -40,7 +45,24 @@ def main(argv=None):
         recorded = model.meta.get("metrics", {}).get("test_acc", float("nan"))
         print(f"{name:<10} {len(test_y):>7} {acc:>9.4f} {recorded:>9.4f} {time.perf_counter() - t:>8.2f}")
         results[name] = acc
+        if args.drawn:
+            drawn_accuracy(model, args.drawn)
     return results
+
+
+def drawn_accuracy(model, n: int, seed: int = 7) -> float:
+    """Accuracy on n digits drawn by demo.sketches (random size, place, pen, canvas and form)."""
+    rng = np.random.default_rng(seed)
+    per_form = {f: [0, 0] for f in FORMS}
+    for i in range(n):
+        digit, form = i % 10, FORMS[(i // 10) % len(FORMS)]
+        p = model.predict(random_drawing(digit, rng, form))
+        per_form[form][0] += max(p, key=p.get) == str(digit)
+        per_form[form][1] += 1
+    total = sum(c for c, _ in per_form.values()) / n
+    detail = ", ".join(f"{f} {c / max(t, 1):.3f}" for f, (c, t) in per_form.items())
+    print(f"{'':<10} drawn digits: {total:.4f} of {n} ({detail})")
+    return total
 
 
 if __name__ == "__main__":

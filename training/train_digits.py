@@ -71,6 +71,24 @@ class MNISTRows(Dataset):
         return self.tf(x[None])[0].clamp_(0, 1), self.labels[i]
 
 
+def drawn_digits(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """n digits drawn by demo.sketches (pen strokes of even width, like a canvas gives) and put
+    through to_mnist exactly as the app does: uint8 (n, 28, 28) and labels (n,)."""
+    import numpy as np
+
+    from demo.preprocess import to_mnist
+    from demo.sketches import render_strokes, templates
+    rng = np.random.default_rng(seed)
+    shapes = templates()
+    labels = np.arange(n) % 10
+    imgs = np.empty((n, 28, 28), np.uint8)
+    for i, d in enumerate(tqdm(labels, desc="drawing digits", leave=False, mininterval=1.0)):
+        variants = shapes[int(d)]
+        ink = render_strokes(variants[rng.integers(len(variants))], rng, (100, 100), height=rng.uniform(40, 90))
+        imgs[i] = np.round(to_mnist(ink) * 255)
+    return torch.from_numpy(imgs), torch.from_numpy(labels).long()
+
+
 def load_mnist(data_dir: Path):
     """torchvision's MNIST from data_dir (downloads there if it is missing and you are online)."""
     from torchvision import datasets
@@ -117,6 +135,7 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, help="peak learning rate (one-cycle schedule)")
     p.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW weight decay")
     p.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping")
+    p.add_argument("--drawn", type=int, help="add this many script-drawn digits to the training images")
     p.add_argument("--no-augment", action="store_true", help="train on the plain images")
     p.add_argument("--val-size", type=int, default=5000, help="training images held out for validation")
     p.add_argument("--target-acc", type=float, help="stop once validation accuracy reaches this (e.g. 0.99)")
@@ -131,7 +150,7 @@ def parse_args(argv=None):
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint of an interrupted run with the same --out")
     args = p.parse_args(argv)
     cfg = dict(CONFIGS[args.config])
-    for key in ("cell", "hidden", "layers", "head_hidden", "dropout", "epochs", "batch_size", "lr"):
+    for key in ("cell", "hidden", "layers", "head_hidden", "dropout", "epochs", "batch_size", "lr", "drawn"):
         if getattr(args, key) is not None:
             cfg[key] = getattr(args, key)
     if args.dry_run:
@@ -155,7 +174,12 @@ def main(argv=None):
     if args.dry_run:
         tr_idx, val_idx = tr_idx[:512], val_idx[:256]
     val_x, val_y = train_x[val_idx], train_y[val_idx]
-    ds = MNISTRows(train_x[tr_idx], train_y[tr_idx], augment=not args.no_augment)
+    tr_x, tr_y = train_x[tr_idx], train_y[tr_idx]
+    n_drawn = 0 if args.dry_run else cfg.get("drawn", 0)
+    if n_drawn:  # canvas drawings have even pen strokes that MNIST's scans lack
+        dx, dy = drawn_digits(n_drawn, args.seed)
+        tr_x, tr_y = torch.cat([tr_x, dx]), torch.cat([tr_y, dy])
+    ds = MNISTRows(tr_x, tr_y, augment=not args.no_augment)
     loader = DataLoader(ds, batch_size=cfg["batch_size"], shuffle=True, drop_last=True,
                         num_workers=args.workers, persistent_workers=args.workers > 0,
                         worker_init_fn=lambda _: torch.set_num_threads(1),
@@ -244,11 +268,13 @@ def main(argv=None):
                           "input": "to_mnist: white digit on black, 20x20 box, centre of mass at (14, 14)"},
         "training": {"epochs": cfg["epochs"], "batch_size": cfg["batch_size"], "lr": cfg["lr"],
                      "weight_decay": args.weight_decay, "clip": args.clip, "schedule": "one-cycle",
-                     "augment": not args.no_augment, "seed": args.seed, "steps": step},
+                     "augment": not args.no_augment, "drawn_digits": n_drawn, "seed": args.seed,
+                     "steps": step},
         "metrics": {"val_acc": best["val_acc"], "best_epoch": best["epoch"], "test_acc": test_acc,
                     "test_loss": test_loss, "val_size": len(val_y), "test_size": len(test_y)},
         "history": history,
-        "data": {"dataset": "MNIST", "sha256": checksums, "split_seed": SPLIT_SEED},
+        "data": {"dataset": "MNIST", "sha256": checksums, "split_seed": SPLIT_SEED,
+                 "train_images": len(tr_idx), "drawn_digits": n_drawn, "val_images": len(val_y)},
         "device": str(device) + (f" ({torch.cuda.get_device_name()})" if device.type == "cuda" else ""),
         "threads": threads, "wall_time_s": round(wall, 1), "torch": torch.__version__,
         "command": command_line(),
