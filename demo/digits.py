@@ -50,6 +50,10 @@ class DigitRNN(nn.Module):
         super().__init__()
         self.cell, self.mean, self.std = cell, mean, std
         self.rnn = torch_module(cell, 28, hidden, layers, dropout)
+        if cell == "rnn":  # orthogonal recurrence keeps a plain RNN's gradients alive over 28 steps
+            for name, w in self.rnn.named_parameters():
+                if name.startswith("weight_hh"):
+                    nn.init.orthogonal_(w)
         if head_hidden:
             self.head = nn.Sequential(nn.Linear(hidden, head_hidden), nn.ReLU(), nn.Linear(head_hidden, 10))
         else:
