@@ -101,3 +101,44 @@ def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+class GracefulStop:
+    """While active, Ctrl-C and SIGTERM only set ``requested``, so a training loop can finish the
+    step it is in (an optimiser update cut in half cannot be resumed exactly), save a checkpoint
+    and exit.  A second Ctrl-C raises KeyboardInterrupt at once.  Main thread only."""
+
+    def __init__(self):
+        self.requested = False
+        self._old = {}
+
+    def _handler(self, signum, frame):
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+        print(f"\nstop requested (signal {signum}): finishing this step and saving a checkpoint "
+              f"(Ctrl-C again to quit at once)", file=sys.stderr, flush=True)
+
+    def __enter__(self) -> "GracefulStop":
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._old[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+def download(url: str, path: Path) -> None:
+    """Fetch url to path atomically (a failed download leaves nothing behind)."""
+    import urllib.request
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r, open(tmp, "wb") as f:
+            f.write(r.read())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,83 @@
+"""The "Explain" panel of the Digits tab: the chosen cell's equations and the tensor shapes of the
+loaded model, as Markdown with $$...$$ LaTeX (which gr.Markdown renders).
+
+    from demo.explain import explain_markdown
+    print(explain_markdown(model))   # model: a demo.digits.DigitModel
+"""
+from __future__ import annotations
+
+EQUATIONS = {
+    "lstm": r"""
+$$
+\begin{aligned}
+i_t &= \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}) && \text{input gate: how much to write} \\
+f_t &= \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}) && \text{forget gate: how much to keep} \\
+g_t &= \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}) && \text{candidate values} \\
+o_t &= \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}) && \text{output gate: how much to show} \\
+c_t &= f_t \odot c_{t-1} + i_t \odot g_t && \text{cell state: the long-term memory} \\
+h_t &= o_t \odot \tanh(c_t) && \text{hidden state: what the next step and the head see}
+\end{aligned}
+$$""",
+    "gru": r"""
+$$
+\begin{aligned}
+r_t &= \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) && \text{reset gate} \\
+z_t &= \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz}) && \text{update gate: keep old vs. take new} \\
+n_t &= \tanh(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})) && \text{candidate} \\
+h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1} && \text{hidden state}
+\end{aligned}
+$$""",
+    "rnn": r"""
+$$
+h_t = \tanh(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})
+$$
+
+One matrix mixes the new row with the old state at every step; gradients through 28 steps of
+it shrink or grow, which is why the plain RNN tends to settle later and less surely.""",
+}
+GATE_COUNT = {"lstm": 4, "gru": 3, "rnn": 1}
+NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "plain RNN (Elman)"}
+
+
+def shapes_markdown(cell: str, hidden: int, layers: int, head_hidden: int = 0) -> str:
+    k = GATE_COUNT[cell]
+    state = "$h_t$ and $c_t$: (B, {H}) each" if cell == "lstm" else "$h_t$: (B, {H})"
+    rows = [
+        f"- **Input**: a batch of images (B, 28, 28), read as a sequence: **28 steps of 28 features**; "
+        f"step $t$ feeds row $t$, $x_t$: (B, 28), pixels normalised with MNIST's mean and std.",
+        f"- **Layer 1**: $W_{{ih}}$ ({k * hidden}, 28), $W_{{hh}}$ ({k * hidden}, {hidden}); "
+        + state.format(H=hidden) + ".",
+    ]
+    if layers > 1:
+        which = "Layer 2" if layers == 2 else f"Layers 2-{layers}"
+        rows.append(f"- **{which}**: the same, but the input is the hidden state of the layer below: "
+                    f"$W_{{ih}}$ ({k * hidden}, {hidden}).  The views show the top layer.")
+    head = (f"Linear({hidden}, {head_hidden}) → ReLU → Linear({head_hidden}, 10)" if head_hidden
+            else f"Linear({hidden}, 10)")
+    rows += [
+        f"- **Output**: all hidden states (B, 28, {hidden}); the head {head} reads only $h_{{28}}$ "
+        f"→ logits (B, 10) → softmax.",
+        "- **Probabilities after row t** apply the same head to $h_t$: what the model would say if "
+        "the image ended there.  It was only trained on the answer after row 28, so early rows "
+        "are guesses it was never graded on.",
+    ]
+    return "\n".join(rows)
+
+
+def explain_markdown(model) -> str:
+    """Equations + shapes for a loaded DigitModel, with its test accuracy from the weights JSON."""
+    config = model.meta.get("config", {})
+    cell = model.cell
+    hidden, layers = int(config.get("hidden", 0)), int(config.get("layers", 1))
+    acc = model.meta.get("metrics", {}).get("test_acc")
+    params = model.meta.get("num_parameters")
+    facts = ", ".join(x for x in [
+        f"{layers} layer{'s' if layers > 1 else ''} of {hidden} units",
+        f"{params:,} parameters" if params else "",
+        f"{acc:.2%} on the 10,000 MNIST test images" if acc is not None else "",
+    ] if x)
+    return (f"### {NAMES.get(cell, cell)}: {facts}\n\n"
+            f"The image is a sequence: at step $t$ the cell reads row $t$ and updates its state "
+            f"($\\sigma$ is the logistic sigmoid, $\\odot$ elementwise product).\n"
+            f"{EQUATIONS[cell]}\n\n#### Shapes (B = batch size; B = 1 here)\n\n"
+            + shapes_markdown(cell, hidden, layers, int(config.get("head_hidden", 0) or 0)))

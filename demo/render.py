@@ -1,0 +1,178 @@
+"""Numpy -> RGB images for the app's views: heatmaps with our own colour maps, the 28x28 input
+enlarged, and PNG encoding.  No matplotlib and no gradio: every function takes arrays and
+returns a uint8 (H, W, 3) array (or PNG bytes / a PIL image), upscaled with nearest neighbour
+so each cell stays a crisp block (the page enlarges them further with CSS
+``image-rendering: pixelated``, also nearest neighbour).
+
+    python -m demo.render   # preview: writes /tmp/render_preview.png
+"""
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+# Colour-map anchors (RGB).  Diverging: blue (-1) - white (0) - red (+1), ColorBrewer RdBu.
+# Sequential: dark purple (0) -> yellow (1), sampled from viridis (perceptually even, and
+# readable in both light and dark page themes).
+DIVERGING = [(33, 102, 172), (103, 169, 207), (247, 247, 247), (239, 138, 98), (178, 24, 43)]
+SEQUENTIAL = [(68, 1, 84), (65, 68, 135), (42, 120, 142), (34, 168, 132), (122, 209, 81), (253, 231, 37)]
+ACCENT = np.array([255, 140, 0], np.uint8)      # marks the current step t
+SETTLED = np.array([0, 200, 120], np.uint8)     # marks the step where the answer settled
+GUTTER = np.array([128, 128, 128], np.uint8)    # marker strips: mid-grey suits both themes
+STRIP = 6                                       # px, height of the step-marker strip
+
+
+LUT_SIZE = 257  # odd, so the diverging map's 0 lands exactly on its white centre
+
+
+@lru_cache(maxsize=None)
+def _lut(kind: str) -> np.ndarray:
+    """Colour table (LUT_SIZE, 3) uint8, linear between the anchors."""
+    anchors = np.asarray(DIVERGING if kind == "diverging" else SEQUENTIAL, np.float64)
+    pos = np.linspace(0, LUT_SIZE - 1, len(anchors))
+    ramp = np.arange(LUT_SIZE)
+    lut = np.stack([np.interp(ramp, pos, anchors[:, k]) for k in range(3)], axis=1)
+    lut = lut.round().astype(np.uint8)
+    lut.setflags(write=False)
+    return lut
+
+
+def colorize(values: np.ndarray, kind: str = "diverging", lim: float = 1.0) -> np.ndarray:
+    """values (...,) -> RGB (..., 3).  diverging maps [-lim, lim]; sequential maps [0, lim]."""
+    v = np.nan_to_num(np.asarray(values, np.float32))
+    if kind == "diverging":
+        u = (v / lim + 1.0) * 0.5
+    elif kind == "sequential":
+        u = v / lim
+    else:
+        raise ValueError(f"unknown colour map {kind!r}")
+    idx = np.clip(np.rint(u * (LUT_SIZE - 1)), 0, LUT_SIZE - 1).astype(np.intp)
+    return _lut(kind)[idx]
+
+
+def upscale(rgb: np.ndarray, sy: int, sx: int) -> np.ndarray:
+    """Nearest-neighbour enlargement: every pixel becomes an sy x sx block."""
+    return np.repeat(np.repeat(rgb, sy, axis=0), sx, axis=1)
+
+
+def _dim(rgb: np.ndarray, amount: float = 0.6) -> np.ndarray:
+    """Blend toward mid-grey: the steps the network has not read yet."""
+    return (rgb * (1 - amount) + GUTTER * amount).astype(np.uint8)
+
+
+def step_strip(steps: int, cell_w: int, t: int | None, settled: int | None = None,
+               height: int = STRIP) -> np.ndarray:
+    """A thin bar above a heatmap: grey, with step t (1-based) in orange, settled step in green."""
+    bar = np.empty((height, steps * cell_w, 3), np.uint8)
+    bar[:] = GUTTER
+    if settled is not None:
+        bar[height // 2:, (settled - 1) * cell_w:settled * cell_w] = SETTLED
+    if t is not None:
+        bar[:, (t - 1) * cell_w:t * cell_w] = ACCENT
+    return bar
+
+
+def heatmap(values: np.ndarray, kind: str = "diverging", lim: float = 1.0,
+            cell: tuple[int, int] = (2, 8), t: int | None = None, settled: int | None = None,
+            dim_future: bool = True) -> np.ndarray:
+    """values (rows, steps), e.g. units x steps -> RGB image.  Step t (1-based) is marked in the
+    strip on top (and framed in orange when cells are wide enough), later steps are greyed out,
+    and the settled step, if given, gets a green line.  cell = (px per row, px per step)."""
+    rows, steps = values.shape
+    ch, cw = cell
+    img = upscale(colorize(values, kind, lim), ch, cw)
+    if settled is not None:  # a green line where the answer stopped changing
+        img[:, (settled - 1) * cw] = SETTLED
+    if t is not None:
+        if dim_future and t < steps:
+            img[:, t * cw:] = _dim(img[:, t * cw:])
+        if cw >= 6:  # narrower columns would be mostly frame: the strip and the dimming suffice
+            img[:, (t - 1) * cw] = ACCENT
+            img[:, t * cw - 1] = ACCENT
+    return np.concatenate([step_strip(steps, cw, t, settled), img], axis=0)
+
+
+@lru_cache(maxsize=8)
+def _font(size: int) -> ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+@lru_cache(maxsize=16)
+def _gutter(height: int, labels: tuple[str, ...], top: int, row_h: int, width: int,
+            size: int) -> np.ndarray:
+    """Grey strip (height, width, 3) with one centred white label per row; the same every time
+    for a given map shape, so drawn once."""
+    gutter = Image.new("RGB", (width, height), tuple(int(c) for c in GUTTER))
+    draw = ImageDraw.Draw(gutter)
+    font = _font(size)
+    for k, text in enumerate(labels):
+        y = top + k * row_h + row_h / 2
+        draw.text((width / 2, y), text, fill=(255, 255, 255), font=font, anchor="mm")
+    out = np.asarray(gutter)
+    out.setflags(write=False)
+    return out
+
+
+def label_rows(img: np.ndarray, labels: list[str], top: int, row_h: int, width: int = 16,
+               size: int = 11) -> np.ndarray:
+    """Prepend a gutter with one text label per row (e.g. the classes 0-9 of a 10-row map)."""
+    gutter = _gutter(img.shape[0], tuple(labels), top, row_h, width, size)
+    return np.concatenate([gutter, img], axis=1)
+
+
+def confidence_map(probs: np.ndarray, t: int | None = None, settled: int | None = None,
+                   cell: tuple[int, int] = (14, 10), font: int = 11) -> np.ndarray:
+    """probs (steps, 10) -> image of classes (rows 0-9) x steps, sequential colours, class labels."""
+    img = heatmap(probs.T, "sequential", 1.0, cell, t=t, settled=settled, dim_future=t is not None)
+    return label_rows(img, [str(k) for k in range(probs.shape[1])], STRIP, cell[0],
+                      width=cell[0] + 4, size=font)
+
+
+def digit_image(x: np.ndarray, scale: int = 10, t: int | None = None) -> np.ndarray:
+    """The (28, 28) input in [0, 1], white on black, enlarged.  With t: rows before t as they are,
+    row t (1-based) tinted orange with a frame, rows after t dimmed."""
+    grey = np.clip(np.asarray(x, np.float32), 0, 1)
+    rgb = np.repeat((grey[..., None] * 255).astype(np.uint8), 3, axis=2)
+    if t is not None:
+        rgb[t:] = (rgb[t:] * 0.25 + 20).astype(np.uint8)
+        row = grey[t - 1][:, None]  # (28, 1): ink of the row being read
+        rgb[t - 1] = (row * ACCENT + (1 - row) * ACCENT * 0.35).astype(np.uint8)
+    img = upscale(rgb, scale, scale)
+    if t is not None:
+        y0, y1 = (t - 1) * scale, t * scale
+        img[y0, :] = ACCENT
+        img[y1 - 1, :] = ACCENT
+    return img
+
+
+def fast_png_image(rgb: np.ndarray) -> Image.Image:
+    """RGB array -> PIL image that PNG encoders (gradio's included) write with zlib level 1:
+    about 4x faster than the default level on these noisy heatmaps, for files ~2% larger.
+    Pillow lets an image's own ``encoderinfo`` override the options given to ``save``; a Pillow
+    that stops doing so just falls back to the default level (slower, same pixels)."""
+    img = Image.fromarray(rgb)
+    img.encoderinfo = {"compress_level": 1}
+    return img
+
+
+def to_png(rgb: np.ndarray, compress_level: int = 6) -> bytes:
+    """RGB uint8 array -> PNG bytes (lossless: heatmap cells keep their exact colours)."""
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG", compress_level=compress_level)
+    return buf.getvalue()
+
+
+if __name__ == "__main__":
+    rng = np.random.default_rng(0)
+    h = np.tanh(rng.normal(size=(128, 28)))
+    p = rng.dirichlet(np.ones(10) * 0.3, size=28)
+    x = np.zeros((28, 28), np.float32)
+    x[6:22, 12:16] = 1.0
+    parts = [heatmap(h, t=12), confidence_map(p, t=12, settled=9), digit_image(x, t=12)]
+    height = max(a.shape[0] for a in parts)
+    sheet = np.concatenate([np.pad(a, ((0, height - a.shape[0]), (0, 8), (0, 0))) for a in parts], 1)
+    Image.fromarray(sheet).save("/tmp/render_preview.png")
+    print("wrote /tmp/render_preview.png")

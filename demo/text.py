@@ -1,0 +1,382 @@
+"""Character-level language models (RNN, GRU or LSTM) that generate text and show every step.
+
+    from demo.text import load_char_model
+    model = load_char_model("lstm")    # or "rnn": min-char-rnn's vanilla RNN (hidden 100, 1 layer)
+    text = model.generate("ROMEO:", 300, temperature=0.8, rng_seed=0)   # 300 new characters
+    for step in model.stream("T", length=500, temperature=0.8, rng_seed=0):
+        step.char, step.prob, step.topk, step.h, step.c, step.gates       # one record per character
+    nats = model.loss(some_text)       # mean nats per character (batched, seconds for 100k chars)
+    st = model.states(some_text)       # per-character h, c, gates and surprise -ln p, in one pass
+
+Training (``training/train_char_rnn.py``) uses ``CharRNN`` and the fast PyTorch recurrent module;
+generation and tracing replay the same weights through the hand-written cells of ``demo.cells``.
+The first layer's input projection is precomputed per vocabulary entry (a (V, k*H) table), so a
+generated character costs one table lookup and one small matmul per layer.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from demo.cells import GATES, HandRNN, torch_module
+from demo.checkpoint import WEIGHTS_DIR, load_state_strict, load_weights
+
+__all__ = ["CharRNN", "CharModel", "Step", "TextStates", "Vocab", "load_char_model", "mean_nll"]
+
+MAX_LENGTH = 5_000          # characters per generate/stream call
+MAX_SEED = 20_000           # characters of priming text
+MAX_STATES = 50_000         # characters for states(): every step of every layer is kept
+MODEL_KEYS = ("cell", "hidden", "layers", "dropout", "embed")
+
+
+class Vocab:
+    """The characters a model knows, in index order (sorted unique characters of its corpus)."""
+
+    def __init__(self, chars):
+        self.chars = list(chars)
+        self.stoi = {c: i for i, c in enumerate(self.chars)}
+        if len(self.stoi) != len(self.chars) or any(len(c) != 1 for c in self.chars):
+            raise ValueError("a vocabulary is a list of distinct single characters")
+
+    @classmethod
+    def from_text(cls, text: str) -> "Vocab":
+        return cls(sorted(set(text)))
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    def __contains__(self, ch) -> bool:
+        return ch in self.stoi
+
+    def encode(self, text: str) -> list[int]:
+        try:
+            return [self.stoi[c] for c in text]
+        except KeyError:
+            bad = sorted({c for c in text if c not in self.stoi})
+            shown = ", ".join(repr(c) for c in bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+            raise ValueError(f"the text has characters this model does not know: {shown}. "
+                             f"Its vocabulary has {len(self.chars)} characters: "
+                             f"{''.join(self.chars)!r}") from None
+
+    def decode(self, ids) -> str:
+        return "".join(self.chars[int(i)] for i in ids)
+
+
+class CharRNN(nn.Module):
+    """ids (B, T) -> one-hot (embed=0) or embedding (B, T, F) -> recurrent stack (B, T, H)
+    -> dropout -> linear -> next-character logits (B, T, V)."""
+
+    def __init__(self, vocab_size: int, cell: str = "lstm", hidden: int = 256, layers: int = 2,
+                 dropout: float = 0.0, embed: int = 0):
+        super().__init__()
+        self.vocab_size, self.cell, self.hidden, self.num_layers = vocab_size, cell, hidden, layers
+        self.embed = nn.Embedding(vocab_size, embed) if embed else None
+        self.rnn = torch_module(cell, embed or vocab_size, hidden, layers, dropout)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden, vocab_size)
+
+    def inputs(self, ids: Tensor) -> Tensor:
+        """(B, T) ids -> (B, T, F) input vectors."""
+        if self.embed is None:
+            return F.one_hot(ids, self.vocab_size).float()
+        return self.drop(self.embed(ids))
+
+    def forward(self, ids: Tensor, state=None):
+        out, state = self.rnn(self.inputs(ids), state)  # (B, T, H)
+        return self.head(self.drop(out)), state
+
+
+@torch.no_grad()
+def mean_nll(net: CharRNN, ids: Tensor, chunk: int = 2048, burn_in: int = 128, max_rows: int = 64) -> float:
+    """Mean -ln p(x_t | x_<t) over t = 1..N-1 of ids (N,), computed in parallel.
+
+    The N-1 targets are cut into chunks of ``chunk`` characters scored side by side as a batch;
+    each chunk is read after up to ``burn_in`` characters of its true preceding text (whose
+    predictions are not counted), so the figure matches one long pass to within ~1e-3 while
+    running as a few large batched calls.  Training's validation loss is this same function.
+    """
+    ids = torch.as_tensor(ids, dtype=torch.long).flatten()
+    n = ids.numel()
+    if n < 2:
+        raise ValueError("need at least 2 characters to score (the first one is only context)")
+    was_training = net.training
+    net.eval()
+    device = next(net.parameters()).device
+    rows = []  # (input start, first target, end): inputs ids[s:e-1] predict targets a..e-1
+    for a in range(1, n, chunk):
+        rows.append((max(0, a - 1 - burn_in), a, min(a + chunk, n)))
+    total = 0.0
+    for r0 in range(0, len(rows), max_rows):
+        group = rows[r0:r0 + max_rows]
+        width = max(e - 1 - s for s, a, e in group)
+        x = torch.zeros(len(group), width, dtype=torch.long)
+        y = torch.zeros(len(group), width, dtype=torch.long)
+        keep = torch.zeros(len(group), width, dtype=torch.bool)
+        for j, (s, a, e) in enumerate(group):
+            x[j, :e - 1 - s] = ids[s:e - 1]
+            y[j, :e - 1 - s] = ids[s + 1:e]
+            keep[j, a - 1 - s:e - 1 - s] = True  # outputs at a-1..e-2 predict targets a..e-1
+        logits, _ = net(x.to(device))  # (R, W, V)
+        nll = F.cross_entropy(logits.float().transpose(1, 2), y.to(device), reduction="none")  # (R, W)
+        total += nll[keep.to(device)].double().sum().item()
+    net.train(was_training)
+    return total / (n - 1)
+
+
+@dataclass
+class Step:
+    """One generated character.  ``h``, ``c`` and ``gates`` are the state *that chose it*: the
+    state after reading ``input`` (the previous character, or the seed's last one)."""
+    t: int                              # 0-based position in the generated text
+    input: str                          # character fed in at this step
+    char: str                           # character chosen
+    prob: float                         # its probability under the model (temperature 1)
+    p_sample: float                     # its probability under the sampling distribution
+    topk: list[tuple[str, float]] = field(default_factory=list)  # most likely next chars (temperature 1)
+    entropy: float | None = None        # of the model's next-char distribution, nats
+    h: np.ndarray | None = None         # (H,) top layer hidden state
+    c: np.ndarray | None = None         # (H,) top layer LSTM cell state
+    gates: dict[str, np.ndarray] = field(default_factory=dict)        # top layer: name -> (H,)
+    layers: list[dict[str, np.ndarray]] = field(default_factory=list)  # every layer: h, c, gates
+
+    def to_dict(self) -> dict:
+        """Plain lists and floats, ready for JSON."""
+        arr = lambda v: v.tolist() if isinstance(v, np.ndarray) else v
+        return {"t": self.t, "input": self.input, "char": self.char, "prob": self.prob,
+                "p_sample": self.p_sample, "topk": [list(p) for p in self.topk], "entropy": self.entropy,
+                "h": arr(self.h), "c": arr(self.c), "gates": {k: arr(v) for k, v in self.gates.items()},
+                "layers": [{k: arr(v) for k, v in d.items()} for d in self.layers]}
+
+
+@dataclass
+class TextStates:
+    """The model reading a given text.  Row t is the state after reading text[t]."""
+    text: str
+    h: np.ndarray                       # (T, H) top layer hidden states
+    c: np.ndarray | None                # (T, H) top layer cell states (LSTM)
+    layers: list[dict[str, np.ndarray]]  # per layer: h, c and gates, each (T, H)
+    surprise: np.ndarray                # (T,) -ln p(text[t] | text[:t]) in nats; nan for t = 0
+    probs: np.ndarray                   # (T, V) next-character distribution after text[t]
+
+    @property
+    def mean_surprise(self) -> float:
+        return float(np.mean(self.surprise[1:])) if len(self.text) > 1 else float("nan")
+
+
+def _check_int(name: str, value, lo: int, hi: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if value < lo or (hi is not None and value > hi):
+        rng = f"from {lo:,} to {hi:,}" if hi is not None else f"at least {lo:,}"
+        raise ValueError(f"{name} must be {rng}, got {value:,}")
+    return int(value)
+
+
+def _check_temperature(t) -> float:
+    if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)):
+        raise ValueError(f"temperature must be a number (0 = always the most likely character), got {t!r}")
+    t = float(t)
+    if not math.isfinite(t) or t < 0:
+        raise ValueError(f"temperature must be a finite number >= 0 (0 = always the most likely "
+                         f"character), got {t}")
+    return t
+
+
+class CharModel:
+    """A trained CharRNN with its vocabulary: samples, traces and scores text on the CPU."""
+
+    def __init__(self, net: CharRNN, vocab: Vocab | list[str], meta: dict | None = None):
+        self.net = net.eval()
+        self._vocab = vocab if isinstance(vocab, Vocab) else Vocab(vocab)
+        self.vocab = self._vocab.chars  # list of characters, index order
+        if len(self.vocab) != net.vocab_size:
+            raise ValueError(f"vocabulary has {len(self.vocab)} characters but the model {net.vocab_size}")
+        self.meta = meta or {}
+        self.name = self.meta.get("name", net.cell)
+        self.cell, self.hidden, self.layers = net.cell, net.hidden, net.num_layers
+        with torch.no_grad():
+            self.hand = HandRNN.from_torch(net.rnn)
+            # Layer 0's input projection for every character: inputs(all ids) @ W_ih + b_ih, (V, k*H).
+            self._table = self.hand.project(0, net.inputs(torch.arange(net.vocab_size)).float()).contiguous()
+            self._w_out = net.head.weight.detach().t().contiguous()  # (H, V)
+            self._b_out = net.head.bias.detach().clone()              # (V,)
+
+    # -- inputs -----------------------------------------------------------------------------
+    def encode(self, text: str) -> list[int]:
+        return self._vocab.encode(text)
+
+    def decode(self, ids) -> str:
+        return self._vocab.decode(ids)
+
+    def _check_text(self, text, what: str, max_len: int, min_len: int = 1) -> list[int]:
+        if not isinstance(text, str):
+            raise ValueError(f"{what} must be a string, got {type(text).__name__}")
+        if len(text) < min_len:
+            raise ValueError(f"{what} needs at least {min_len} character{'s' if min_len > 1 else ''}")
+        if len(text) > max_len:
+            raise ValueError(f"{what} is too long: {len(text):,} characters (at most {max_len:,})")
+        return self.encode(text)
+
+    # -- the core loop ----------------------------------------------------------------------
+    def _advance(self, idx: int, state: list, record: bool):
+        """Feed character idx: one table row + one matmul per layer.  Returns the new state,
+        next-char logits (1, V) and, when recording, per layer {name: (1, H)}."""
+        xw = self._table[idx:idx + 1]  # (1, k*H) layer-0 input projection, looked up
+        new_state, trace = [], []
+        for k in range(self.layers):
+            if k:
+                xw = self.hand.project(k, h)
+            h, s, gates = self.hand.step_layer(k, xw, state[k], record)
+            new_state.append(s)
+            if record:
+                trace.append({**gates, "h": h})
+        return new_state, torch.addmm(self._b_out, h, self._w_out), trace
+
+    def _steps(self, seed: str, length: int, temperature: float, top_k: int | None,
+               rng_seed: int | None, trace: bool, n_top: int) -> Iterator[Step]:
+        """The one sampling loop behind generate() and stream(): traced and plain runs do the same
+        arithmetic (recording only keeps references), so they produce the same text."""
+        seed_ids = self._check_text(seed, "the seed", MAX_SEED)
+        length = _check_int("length", length, 1, MAX_LENGTH)
+        temperature = _check_temperature(temperature)
+        if top_k is not None:
+            top_k = _check_int("top_k", top_k, 1)
+        if rng_seed is not None:
+            rng_seed = _check_int("rng_seed", rng_seed, 0)
+        n_top = _check_int("n_top", n_top, 1, len(self.vocab))
+        rng = np.random.default_rng(rng_seed)
+        V, chars = len(self.vocab), self.vocab
+        with torch.inference_mode():
+            state = self.hand.init_state(1)
+            for i in seed_ids[:-1]:
+                state, _, _ = self._advance(i, state, False)
+            state, logits, layer_trace = self._advance(seed_ids[-1], state, trace)
+        prev = seed_ids[-1]
+        for t in range(length):
+            z = logits.numpy()[0].astype(np.float64)  # (V,)
+            z -= z.max()
+            e = np.exp(z)
+            total = e.sum()  # p = e / total is the model's distribution (temperature 1)
+            if temperature == 0:
+                idx, p_sample = int(z.argmax()), 1.0
+            else:
+                q = e if temperature == 1 else np.exp(z / temperature)
+                if top_k is not None and top_k < V:
+                    q = np.where(q < np.partition(q, V - top_k)[V - top_k], 0.0, q)  # ties at the k-th kept
+                cdf = np.cumsum(q)
+                idx = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), V - 1)
+                p_sample = float(q[idx] / cdf[-1])
+            step = Step(t, chars[prev], chars[idx], float(e[idx] / total), p_sample)
+            if trace:
+                p = e / total
+                top = np.argpartition(-p, n_top - 1)[:n_top] if n_top < V else np.arange(V)
+                top = top[np.argsort(-p[top], kind="stable")].tolist()
+                step.topk = list(zip([chars[j] for j in top], p[top].tolist()))
+                step.entropy = math.log(total) - float(p @ z)  # -sum p ln p, with ln p = z - ln total
+                step.layers = layers = [self._unpack(d) for d in layer_trace]
+                step.h = layers[-1]["h"]
+                step.c = layers[-1].get("c")
+                step.gates = {g: layers[-1][g] for g in GATES[self.cell]}
+            yield step
+            if t + 1 < length:
+                with torch.inference_mode():
+                    state, logits, layer_trace = self._advance(idx, state, trace)
+            prev = idx
+
+    def _unpack(self, rec: dict[str, Tensor]) -> dict[str, np.ndarray]:
+        """{name: (1, H) tensor} -> {name: (H,) array}; one copy for the whole layer is cheaper
+        than one .numpy() per gate."""
+        if len(rec) == 1:  # plain RNN: h only
+            return {k: v.numpy()[0] for k, v in rec.items()}
+        flat = torch.cat(list(rec.values()), 1).numpy()[0]  # (n*H,)
+        H = self.hidden
+        return {k: flat[j * H:(j + 1) * H] for j, k in enumerate(rec)}
+
+    def stream(self, seed: str, length: int = 500, temperature: float = 1.0, top_k: int | None = None,
+               rng_seed: int | None = None, trace: bool = True, n_top: int = 5) -> Iterator[Step]:
+        """Generate ``length`` characters after priming the state with ``seed``, one Step at a time.
+
+        temperature 0 picks the most likely character; top_k keeps only the k likeliest; the same
+        rng_seed gives the same text (None: fresh randomness).  With trace=False the records hold
+        only the character and its probabilities (faster).  Arguments are checked before the
+        first record: bad ones raise ValueError when stream() is called.
+        """
+        steps = self._steps(seed, length, temperature, top_k, rng_seed, trace, n_top)
+        first = next(steps)  # runs the argument checks now rather than at the first next()
+        return self._chain(first, steps)
+
+    @staticmethod
+    def _chain(first: Step, rest: Iterator[Step]) -> Iterator[Step]:
+        yield first
+        yield from rest
+
+    def generate(self, seed: str, length: int = 500, temperature: float = 1.0, top_k: int | None = None,
+                 rng_seed: int | None = None) -> str:
+        """The ``length`` characters that follow ``seed`` (the seed itself is not included)."""
+        return "".join(s.char for s in self._steps(seed, length, temperature, top_k, rng_seed, False, 1))
+
+    # -- scoring and reading ----------------------------------------------------------------
+    def loss(self, text: str) -> float:
+        """Mean nats per character of ``text`` (each character predicted from those before it;
+        the first is context only).  Batched: ~100k characters take a few seconds."""
+        ids = self._check_text(text, "the text", 50_000_000, 2)
+        return mean_nll(self.net, torch.tensor(ids))
+
+    def states(self, text: str) -> TextStates:
+        """Read ``text`` once through the hand-written cells and keep every step: h, c and gates of
+        every layer, the next-character distribution and the surprise of each character."""
+        ids = torch.tensor(self._check_text(text, "the text", MAX_STATES))
+        with torch.inference_mode():
+            xw0 = self._table[ids][None]  # (1, T, k*H): layer-0 projections looked up
+            state = self.hand.init_state(1)
+            layers, inp = [], None
+            for k in range(self.layers):
+                xw = xw0 if k == 0 else self.hand.project(k, inp)
+                s, outs, rec = state[k], [], {}
+                for t in range(xw.shape[1]):
+                    h, s, gates = self.hand.step_layer(k, xw[:, t], s, True)
+                    outs.append(h)
+                    for name, v in gates.items():
+                        rec.setdefault(name, []).append(v)
+                inp = torch.stack(outs, 1)  # (1, T, H)
+                layers.append({**{n: torch.cat(v).numpy() for n, v in rec.items()}, "h": inp[0].numpy()})
+            logp = torch.log_softmax(torch.addmm(self._b_out, inp[0], self._w_out).double(), -1)  # (T, V)
+        surprise = np.full(len(ids), np.nan)
+        surprise[1:] = -logp[:-1].gather(1, ids[1:, None])[:, 0].numpy()
+        top = layers[-1]
+        return TextStates(text, top["h"], top.get("c"), layers, surprise, logp.exp().float().numpy())
+
+    @property
+    def val_loss(self) -> float | None:
+        return self.meta.get("metrics", {}).get("val_loss")
+
+    def __repr__(self) -> str:
+        return (f"CharModel({self.name!r}: {self.cell} {self.layers}x{self.hidden}, "
+                f"vocab {len(self.vocab)}, val loss {self.val_loss})")
+
+
+def build_net(config: dict, vocab_size: int) -> CharRNN:
+    return CharRNN(vocab_size, **{k: config[k] for k in MODEL_KEYS if k in config})
+
+
+def train_command(name: str) -> str:
+    return f"python training/train_char_rnn.py --preset {name}"
+
+
+def load_char_model(name: str = "lstm", weights_dir: str | Path | None = None) -> CharModel:
+    """Load ``weights/char_{name}.safetensors`` + ``.json`` (strict: the config must fit the file)."""
+    if not isinstance(name, str) or not name or not name.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"bad model name {name!r}")
+    stem = Path(weights_dir or WEIGHTS_DIR) / f"char_{name}"
+    state, meta = load_weights(stem, train_command(name))
+    vocab = Vocab(meta["vocab"])
+    net = build_net(meta["config"], len(vocab))
+    load_state_strict(net, state, str(stem.with_suffix(".safetensors")))
+    return CharModel(net, vocab, {**meta, "name": name})

@@ -1,0 +1,31 @@
+"""Write the app's example drawings, examples/digit_0.png ... digit_9.png, drawn by
+demo.sketches (pen strokes rendered by a script, not MNIST images).
+
+    python scripts/make_examples.py
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from demo.sketches import example_digit  # noqa: E402
+from demo.ui import BRUSH_COLOUR, CANVAS  # noqa: E402
+
+
+def main() -> None:
+    out = ROOT / "examples"
+    out.mkdir(exist_ok=True)
+    rgb = [int(BRUSH_COLOUR[k:k + 2], 16) for k in (1, 3, 5)]
+    for d in range(10):
+        layer = example_digit(d, size=CANVAS)  # (H, W, 4): strokes in the alpha channel
+        layer[..., :3] = rgb  # the brush colour, so examples read on light and dark themes
+        Image.fromarray(layer, "RGBA").save(out / f"digit_{d}.png", optimize=True)
+    print(f"wrote {out}/digit_0.png ... digit_9.png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""The Digits tab: handlers called directly on project-drawn digits, then the running app's
+/classify endpoint through gradio_client, including bad uploads that must get a clear message
+while the server keeps serving.
+
+    .venv/bin/python -m pytest -q tests/test_app_digits.py
+
+Uses the trained weights in weights/ (python training/train_digits.py --config lstm|gru|rnn).
+"""
+import os
+import socket
+
+import gradio as gr
+import httpx
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from demo import render, views
+from demo.preprocess import EMPTY_MESSAGE
+from demo.sketches import example_digit
+from demo.ui import DigitsHandlers, build_app, friendly, launch, load_models
+
+DIGITS = range(10)
+# gradio's own queue code warns about pandas deprecations on every event
+pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")
+
+
+def sketch(layer: np.ndarray) -> dict:
+    """What gr.Sketchpad(type="numpy") hands a handler: one RGBA stroke layer."""
+    return {"background": None, "layers": [layer], "composite": None}
+
+
+@pytest.fixture(scope="module")
+def handlers() -> DigitsHandlers:
+    models, problems = load_models()
+    assert not problems, problems
+    return DigitsHandlers(models)
+
+
+# ---------------------------------------------------------------------------------------------
+# Handlers, no server
+
+@pytest.mark.parametrize("name", ["lstm", "gru", "rnn"])
+def test_draw_reads_every_example_digit(handlers, name):
+    for d in DIGITS:
+        out = handlers.draw(sketch(example_digit(d)), name)
+        state, final = out[0], out[2]
+        assert max(final, key=final.get) == str(d), (name, d, final)
+        assert state["name"] == name and state["x"].shape == (28, 28)
+
+
+def test_draw_then_step_outputs_all_views(handlers):
+    state, hint, final, summary, seen, *compare = handlers.draw(sketch(example_digit(7)), "lstm")
+    side = 28 * views.DIGIT_SCALE
+    assert np.asarray(seen).shape == (side, side, 3)   # PIL images, encoded to PNG by gradio
+    assert not hint.visible and "reads **7**" in summary
+    assert [c.label.split(":")[0] for c in compare] == ["LSTM", "GRU", "RNN"]
+    caption, rows, probs, hmap, *panels, confidence = handlers.step(state, 12)
+    assert caption.startswith("**Row 12 of 28.**")
+    assert rows.size == (side, side) and set(probs) == {str(d) for d in DIGITS}
+    assert hmap.size[0] == views.STEPS * views.UNIT_CELL[1]
+    assert [p.label.split(":")[0] for p in panels] == ["i", "f", "g", "o", "c"]
+    assert confidence.mode == "RGB"
+
+
+def test_blank_canvas_is_a_hint_not_an_error(handlers):
+    blank = np.zeros((420, 420, 4), np.uint8)
+    for value in (None, sketch(blank), {"background": None, "layers": [], "composite": None}):
+        out = handlers.draw(value, "lstm")
+        assert out[0] is None and out[2] is None
+        assert out[1].visible and EMPTY_MESSAGE in out[1].value
+        assert handlers.step(out[0], 28)[0] == ""
+
+
+def test_slider_rerenders_without_running_a_model(handlers, monkeypatch):
+    state = handlers.draw(sketch(example_digit(3)), "gru")[0]
+
+    def boom(*args, **kwargs):
+        raise AssertionError("a model ran on a slider move")
+
+    for m in handlers.models.values():
+        monkeypatch.setattr(m.hand, "run", boom)
+        monkeypatch.setattr(m.net, "forward", boom)
+    for t in (1, 14, 28):
+        caption, rows, probs, hmap, *rest = handlers.step(state, t)
+        assert f"Row {t} of 28" in caption
+        assert [p.label.split(":")[0] for p in rest[:3]] == ["r", "z", "n"]
+
+
+def test_model_picker_retraces_and_explains(handlers):
+    state = handlers.draw(sketch(example_digit(5)), "lstm")[0]
+    out = handlers.pick(state, "rnn")
+    assert out[0]["cell"] == "rnn" and "RNN" in out[-1] and "(B, 28, 28)" in out[-1]
+    caption, rows, probs, hmap, *panels, confidence = handlers.step(out[0], 20)
+    assert all(not p.visible for p in panels)  # a plain RNN has no gates
+
+
+def test_settle_step():
+    probs = np.full((28, 10), 0.05)
+    probs[:, 1] = 0.5
+    probs[10:, 7] = 0.9
+    probs[15, 7] = 0.0  # one wobble: the answer is final only from step 17
+    assert views.settle_step(probs) == 17
+    assert views.settle_step(np.eye(10)[[3] * 28]) == 1
+
+
+def test_heatmap_colours_and_nearest_neighbour():
+    values = np.array([[-1.0, 0.0, 1.0]])
+    img = render.heatmap(values, "diverging", cell=(4, 5))
+    body = img[render.STRIP:]
+    assert body.shape == (4, 15, 3)
+    assert (body[:, 5:10] == render.DIVERGING[2]).all()           # 0 -> white, every pixel
+    assert (body[:, 0] == render.DIVERGING[0]).all() and (body[:, -1] == render.DIVERGING[-1]).all()
+    assert render.to_png(img)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_friendly_errors():
+    def fails(error):
+        raise error
+
+    with pytest.raises(gr.Error, match="bad drawing"):
+        friendly(fails)(ValueError("bad drawing"))
+    with pytest.raises(gr.Error, match="Something went wrong") as info:
+        friendly(fails)(ZeroDivisionError("division by zero"))
+    assert "division" not in str(info.value)
+
+
+def test_missing_weights_still_builds(tmp_path):
+    models, problems = load_models(tmp_path)
+    assert not models and len(problems) == 3
+    assert "digits_lstm.safetensors" in problems[0] and "train_digits.py --config lstm" in problems[0]
+    assert isinstance(build_app(tmp_path), gr.Blocks)
+    out = DigitsHandlers(models).draw(sketch(example_digit(1)), "lstm")
+    assert out[1].visible and "No digit model" in out[1].value
+
+
+# ---------------------------------------------------------------------------------------------
+# The running app, through gradio_client
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """Project-drawn good inputs and a zoo of bad ones, written once."""
+    d = tmp_path_factory.mktemp("uploads")
+    seven = example_digit(7)                        # (280, 280, 4) transparent stroke layer
+    ink = seven[..., 3]                             # strokes as brightness
+    paper = Image.fromarray(255 - ink, "L")         # dark digit on white paper
+    paths = {"layer7": d / "layer7.png", "paper7": d / "paper7.png"}
+    Image.fromarray(seven, "RGBA").save(paths["layer7"])
+    paper.save(paths["paper7"])
+    Image.fromarray(np.zeros((420, 420, 4), np.uint8), "RGBA").save(d / "blank.png")
+    Image.new("L", (8000, 8000), 255).save(d / "huge.png", compress_level=1)
+    Image.new("L", (1, 1), 0).save(d / "tiny.png")
+    paper.convert("P").save(d / "mode_P.png")
+    Image.fromarray(np.dstack([np.zeros_like(ink), ink]), "LA").save(d / "mode_LA.png")
+    Image.fromarray(ink.astype(np.uint16) * 257).save(d / "mode_I16.png")  # I;16, white on black
+    paper.convert("CMYK").save(d / "mode_CMYK.jpg")
+    frames = [paper.convert("P"), Image.fromarray(255 - example_digit(1)[..., 3], "L").convert("P")]
+    frames[0].save(d / "animated.gif", save_all=True, append_images=frames[1:], duration=200, loop=0)
+    (d / "text.png").write_text("this is not an image\n")
+    (d / "big.png").write_bytes(os.urandom(11_000_000))
+    return d
+
+
+@pytest.fixture(scope="module")
+def client():
+    demo = build_app()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    saved = dict(os.environ)
+    os.environ["GRADIO_SERVER_PORT"] = str(port)  # the Space-style way to pick the port
+    try:
+        _, url, _ = launch(demo, prevent_thread_lock=True, quiet=True)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert f":{port}" in url
+    yield Client(url, verbose=False)
+    demo.close()
+
+
+def classify(client, value, model=None):
+    return client.predict(value, model, api_name="/classify")
+
+
+def test_classify_sketch_value(client, files):
+    value = {"background": None, "layers": [handle_file(str(files / "layer7.png"))], "composite": None}
+    out = classify(client, value)
+    assert out["label"] == "7" and out["model"] == "lstm"
+    assert abs(sum(c["confidence"] for c in out["confidences"]) - 1) < 1e-4
+
+
+@pytest.mark.parametrize("model", ["lstm", "gru", "rnn"])
+def test_classify_plain_upload(client, files, model):
+    out = classify(client, handle_file(str(files / "paper7.png")), model)
+    assert (out["label"], out["model"]) == ("7", model)
+
+
+# Valid images in odd forms are read (animations: the first frame); the rest get a message.
+ODD_BUT_VALID = {"mode_P.png": "7", "mode_LA.png": "7", "mode_I16.png": "7", "mode_CMYK.jpg": "7",
+                 "animated.gif": "7"}
+BAD = {"huge.png": "too large", "tiny.png": "empty", "blank.png": "empty", "text.png": "not an image",
+       "big.png": "maximum file size", "not-a-model": "Unknown or unavailable model"}
+
+
+@pytest.mark.parametrize("name", sorted(ODD_BUT_VALID))
+def test_odd_image_modes(client, files, name):
+    assert classify(client, handle_file(str(files / name)))["label"] == ODD_BUT_VALID[name]
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_input_gets_a_message_and_server_keeps_serving(client, files, name):
+    if name == "not-a-model":
+        call = lambda: classify(client, handle_file(str(files / "paper7.png")), "transformer")
+    elif name == "blank.png":  # a cleared canvas, as a Sketchpad value
+        call = lambda: classify(client, {"background": None, "layers": [handle_file(str(files / name))],
+                                         "composite": None})
+    else:
+        call = lambda: classify(client, handle_file(str(files / name)))
+    with pytest.raises(Exception) as info:
+        call()
+    message = str(info.value)
+    assert BAD[name].lower() in message.lower(), message
+    assert "Traceback" not in message and "Something went wrong" not in message
+    assert classify(client, handle_file(str(files / "paper7.png")))["label"] == "7"
+
+
+def test_server_caps_upload_size(client, files):
+    """gradio_client refuses big files itself; a raw upload must be refused by the server."""
+    r = httpx.post(client.src.rstrip("/") + "/gradio_api/upload",
+                   files={"files": ("big.png", (files / "big.png").read_bytes(), "image/png")})
+    assert r.status_code == 413, r.text
+    assert classify(client, handle_file(str(files / "paper7.png")))["label"] == "7"
+
+
+def test_raw_strings_are_not_read_as_server_paths(client):
+    with pytest.raises(Exception, match="Expected an image file"):
+        classify(client, "/etc/passwd")

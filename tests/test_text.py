@@ -1,0 +1,244 @@
+"""The character model's public API: vocabulary, sampling, tracing, scoring, loading and errors.
+
+Most tests use small random models (no training, no data); the last ones check the shipped
+weights, and their validation loss against the JSON when ../shared/data is present.
+"""
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from demo.checkpoint import WEIGHTS_DIR, WeightsError, save_weights
+from demo.text import MAX_LENGTH, CharModel, CharRNN, Vocab, load_char_model, mean_nll
+
+CORPUS = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n"
+
+
+def make_model(cell="lstm", hidden=24, layers=2, embed=0, seed=0) -> CharModel:
+    torch.manual_seed(seed)
+    vocab = Vocab.from_text(CORPUS)
+    net = CharRNN(len(vocab), cell, hidden=hidden, layers=layers, dropout=0.1, embed=embed)
+    with torch.no_grad():  # larger weights than the default init: peakier, more varied predictions
+        for p in net.parameters():
+            p.mul_(3.0)
+    return CharModel(net, vocab)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return make_model()
+
+
+def test_vocab_round_trip():
+    v = Vocab.from_text(CORPUS)
+    assert v.chars == sorted(set(CORPUS)) and len(v) == len(set(CORPUS))
+    assert v.decode(v.encode(CORPUS)) == CORPUS
+    assert v.encode("F") == [v.chars.index("F")]
+    with pytest.raises(ValueError, match=r"'Q', 'é'"):
+        v.encode("FQé")
+    with pytest.raises(ValueError, match="distinct single characters"):
+        Vocab(["a", "a"])
+
+
+def test_same_seed_same_text_different_seed_different_text(model):
+    a = model.generate("First", 200, temperature=1.0, rng_seed=1)
+    assert len(a) == 200 and set(a) <= set(model.vocab)
+    assert model.generate("First", 200, temperature=1.0, rng_seed=1) == a
+    assert model.generate("First", 200, temperature=1.0, rng_seed=2) != a
+    assert model.generate("Speak", 200, temperature=1.0, rng_seed=1) != a
+
+
+@pytest.mark.parametrize("kwargs", [dict(temperature=0.8, rng_seed=3), dict(temperature=1.3, top_k=4, rng_seed=5),
+                                    dict(temperature=0, rng_seed=None)])
+def test_traced_untraced_and_generate_agree(model, kwargs):
+    text = model.generate("All:\n", 150, **kwargs)
+    traced = list(model.stream("All:\n", 150, trace=True, **kwargs))
+    plain = list(model.stream("All:\n", 150, trace=False, **kwargs))
+    assert "".join(s.char for s in traced) == text == "".join(s.char for s in plain)
+    assert [s.prob for s in traced] == [s.prob for s in plain]
+    assert plain[0].h is None and traced[0].h is not None
+
+
+def greedy_with_torch(model: CharModel, seed: str, n: int) -> str:
+    ids = model.encode(seed)
+    with torch.no_grad():
+        for _ in range(n):
+            logits, _ = model.net(torch.tensor([ids]))
+            ids.append(int(logits[0, -1].argmax()))
+    return model.decode(ids[len(seed):])
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_temperature_zero_is_argmax_decoding(cell):
+    m = make_model(cell, seed=1)
+    want = greedy_with_torch(m, "Before", 40)
+    assert m.generate("Before", 40, temperature=0) == want
+    assert m.generate("Before", 40, temperature=0, rng_seed=9) == want  # no randomness used
+    assert m.generate("Before", 40, temperature=1.0, top_k=1, rng_seed=4) == want  # top-1 is greedy too
+
+
+def test_top_k_restricts_choices(model):
+    for s in model.stream("Speak", 100, temperature=2.0, top_k=3, rng_seed=0, n_top=3):
+        assert s.char in [c for c, _ in s.topk] and s.prob <= s.p_sample <= 1
+
+
+def test_step_record_contents(model):
+    steps = list(model.stream("First", 5, temperature=0.7, rng_seed=0, n_top=4))
+    H, V = model.hidden, len(model.vocab)
+    assert [s.t for s in steps] == list(range(5))
+    assert steps[0].input == "t" and all(steps[i].input == steps[i - 1].char for i in range(1, 5))
+    for s in steps:
+        assert len(s.topk) == 4 and [p for _, p in s.topk] == sorted((p for _, p in s.topk), reverse=True)
+        assert 0 < s.prob <= s.topk[0][1] + 1e-12 and 0 < s.p_sample <= 1
+        assert 0 <= s.entropy <= math.log(V) + 1e-9
+        assert s.h.shape == s.c.shape == (H,) and s.h.dtype == np.float32
+        assert set(s.gates) == {"i", "f", "g", "o"} and all(g.shape == (H,) for g in s.gates.values())
+        assert len(s.layers) == model.layers and set(s.layers[0]) == {"i", "f", "g", "o", "c", "h"}
+        np.testing.assert_array_equal(s.layers[-1]["h"], s.h)
+        np.testing.assert_allclose(s.h, s.gates["o"] * np.tanh(s.c), atol=1e-6)
+    json.dumps(steps[0].to_dict())  # plain types only
+    gru = next(iter(make_model("gru").stream("F", 1, rng_seed=0)))
+    assert gru.c is None and set(gru.gates) == {"r", "z", "n"}
+    rnn = next(iter(make_model("rnn", layers=1).stream("F", 1, rng_seed=0)))
+    assert rnn.c is None and rnn.gates == {} and rnn.h.shape == (24,)
+
+
+@pytest.mark.parametrize("cell,embed", [("lstm", 0), ("gru", 0), ("rnn", 0), ("lstm", 8)])
+def test_hand_trace_equals_torch_module(cell, embed):
+    m = make_model(cell, embed=embed, seed=2)
+    text = CORPUS[:60]
+    ids = torch.tensor([m.encode(text)])
+    with torch.no_grad():
+        out, state = m.net.rnn(m.net.inputs(ids))  # out (1, T, H)
+        logp = torch.log_softmax(m.net.head(out), -1)[0].double()  # (T, V)
+    st = m.states(text)
+    np.testing.assert_allclose(st.h, out[0].numpy(), atol=1e-5)
+    h_n = state[0] if cell == "lstm" else state
+    for k in range(m.layers):
+        np.testing.assert_allclose(st.layers[k]["h"][-1], h_n[k, 0].numpy(), atol=1e-5)
+        if cell == "lstm":
+            np.testing.assert_allclose(st.layers[k]["c"][-1], state[1][k, 0].numpy(), atol=1e-5)
+    want = -logp[:-1].gather(1, ids[0, 1:, None])[:, 0].numpy()
+    assert np.isnan(st.surprise[0])
+    np.testing.assert_allclose(st.surprise[1:], want, atol=1e-4)
+    np.testing.assert_allclose(st.probs.sum(1), 1.0, atol=1e-5)
+    # a generated stream's states are the torch module's states on the same characters
+    steps = list(m.stream("Bef", 30, temperature=1.0, rng_seed=0))
+    full = torch.tensor([m.encode("Bef" + "".join(s.char for s in steps))])
+    with torch.no_grad():
+        out, _ = m.net.rnn(m.net.inputs(full))
+        p = torch.softmax(m.net.head(out), -1)[0]
+    for s in steps:
+        np.testing.assert_allclose(s.h, out[0, 2 + s.t].numpy(), atol=1e-5)
+        assert s.prob == pytest.approx(float(p[2 + s.t, m.vocab.index(s.char)]), abs=1e-5)
+
+
+def test_loss_is_batched_mean_nll(model):
+    text = CORPUS * 3
+    ids = torch.tensor(model.encode(text))
+    with torch.no_grad():
+        logits, _ = model.net(ids[None])
+        want = F.cross_entropy(logits[0, :-1], ids[1:]).item()
+    assert model.loss(text) == pytest.approx(want, abs=1e-5)
+    assert model.states(text).mean_surprise == pytest.approx(want, abs=1e-4)
+    # chunks that see their whole past are exact; a short burn-in is close
+    assert mean_nll(model.net, ids, chunk=17, burn_in=10_000) == pytest.approx(want, abs=1e-5)
+    assert mean_nll(model.net, ids, chunk=40, burn_in=30, max_rows=2) == pytest.approx(want, abs=0.05)
+
+
+BAD_CALLS = [
+    (dict(seed="FQé"), r"does not know: 'Q', 'é'"),
+    (dict(seed=""), "at least 1 character"),
+    (dict(seed=5), "seed must be a string"),
+    (dict(length=0), "length must be from 1 to 5,000"),
+    (dict(length=MAX_LENGTH + 1), "length must be from 1 to 5,000"),
+    (dict(length=2.5), "length must be a whole number"),
+    (dict(length=True), "length must be a whole number"),
+    (dict(temperature=-0.1), "finite number >= 0"),
+    (dict(temperature=float("nan")), "finite number >= 0"),
+    (dict(temperature=float("inf")), "finite number >= 0"),
+    (dict(temperature="hot"), "temperature must be a number"),
+    (dict(temperature=None), "temperature must be a number"),
+    (dict(top_k=0), "top_k must be at least 1"),
+    (dict(top_k=1.5), "top_k must be a whole number"),
+    (dict(rng_seed=-1), "rng_seed must be at least 0"),
+    (dict(rng_seed="x"), "rng_seed must be a whole number"),
+]
+
+
+@pytest.mark.parametrize("kwargs,message", BAD_CALLS)
+def test_bad_arguments_raise_value_error(model, kwargs, message):
+    args = {**dict(seed="First", length=10, temperature=1.0, top_k=None, rng_seed=0), **kwargs}
+    with pytest.raises(ValueError, match=message):
+        model.generate(**args)
+    with pytest.raises(ValueError, match=message):
+        model.stream(**args)  # raised at the call, before any record is consumed
+
+
+def test_bad_texts_to_score_raise_value_error(model):
+    with pytest.raises(ValueError, match="at least 2 characters"):
+        model.loss("F")
+    with pytest.raises(ValueError, match="does not know: '~'"):
+        model.loss("First~")
+    with pytest.raises(ValueError, match="does not know"):
+        model.states("First\t")
+    with pytest.raises(ValueError, match="must be a string"):
+        model.states(None)
+    with pytest.raises(ValueError, match="bad model name"):
+        load_char_model("../etc")
+
+
+def save_tiny(tmp_path, name="tiny", cell="gru"):
+    m = make_model(cell, hidden=16, layers=2, seed=4)
+    config = dict(cell=cell, hidden=16, layers=2, dropout=0.1, embed=0)
+    save_weights(tmp_path / f"char_{name}", m.net.state_dict(),
+                 {"config": config, "vocab": m.vocab, "metrics": {"val_loss": 1.0}})
+    return m
+
+
+def test_weights_round_trip_and_strict_loading(tmp_path):
+    m = save_tiny(tmp_path)
+    loaded = load_char_model("tiny", weights_dir=tmp_path)
+    assert loaded.vocab == m.vocab and (loaded.cell, loaded.hidden, loaded.layers) == ("gru", 16, 2)
+    assert loaded.generate("Speak", 50, rng_seed=0) == m.generate("Speak", 50, rng_seed=0)
+    js = tmp_path / "char_tiny.json"
+    meta = json.loads(js.read_text())
+    meta["config"]["hidden"] = 32
+    js.write_text(json.dumps(meta))
+    with pytest.raises(WeightsError, match="does not fit"):
+        load_char_model("tiny", weights_dir=tmp_path)
+
+
+def test_missing_weights_name_the_file_and_the_command(tmp_path):
+    with pytest.raises(WeightsError) as e:
+        load_char_model("nope", weights_dir=tmp_path)
+    assert "char_nope.safetensors" in str(e.value)
+    assert "python training/train_char_rnn.py --preset nope" in str(e.value)
+
+
+@pytest.mark.parametrize("name", ["lstm", "rnn"])
+def test_shipped_weights_load(name):
+    m = load_char_model(name)
+    assert len(m.vocab) == 65 and m.cell == name
+    assert (WEIGHTS_DIR / f"char_{name}.safetensors").stat().st_size <= 20_000_000
+    assert m.meta["data"]["val_chars"] == 111_540
+    text = m.generate("ROMEO:", 200, temperature=0.8, rng_seed=0)
+    assert text == m.generate("ROMEO:", 200, temperature=0.8, rng_seed=0)
+    if name == "rnn":
+        assert (m.hidden, m.layers) == (100, 1)
+    else:
+        assert m.val_loss <= 1.47
+
+
+@pytest.mark.parametrize("name", ["lstm", "rnn"])
+def test_shipped_validation_loss_matches_json(name, data_dir):
+    """The JSON's figure is demo.text.mean_nll over the whole validation split: recompute it."""
+    text = (data_dir / "tinyshakespeare" / "input.txt").read_text(encoding="utf-8")
+    m = load_char_model(name)
+    assert m.meta["data"]["sha256"] == __import__("hashlib").sha256(text.encode()).hexdigest()
+    val = text[int(len(text) * 0.9):]
+    assert len(val) == 111_540
+    assert m.loss(val) == pytest.approx(m.val_loss, abs=2e-3)
