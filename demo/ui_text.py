@@ -6,9 +6,10 @@ by ``demo.text_views`` (pure functions); this module only wires gradio.
     python app.py          # then open the Text tab
 
 API: ``/generate`` (streaming) takes seed, length, temperature, top_k, rng_seed, model and yields
-the text so far; see docs/README_text.md.
+the text so far; ``/score`` takes text, model and returns nats/char; see README.md.
 """
 import functools
+import math
 import time
 from pathlib import Path
 
@@ -186,16 +187,29 @@ class TextHandlers:
         return self.show_units(name) + [None, "", step_slider(0), "", None]
 
     # -- surprise and temperature ----------------------------------------------------------------
-    def score(self, text, name):
-        """Pasted text -> (summary HTML, characters coloured by surprise)."""
+    def surprise(self, text, name) -> np.ndarray:
+        """(len(text),) −ln p of each character given the ones before (the first is NaN)."""
         pin_threads()
         m = self.model(name)
         if not isinstance(text, str) or len(text) < 2:
             raise ValueError("Paste at least 2 characters to score (the first one is only context).")
         if len(text) > tv.MAX_SCORE:
             raise ValueError(f"That text has {len(text):,} characters; paste at most {tv.MAX_SCORE:,}.")
-        st = m.states(text)  # unknown characters: ValueError naming them
-        return tv.surprise_summary(text, st.surprise), tv.surprise_html(text, st.surprise)
+        return m.states(text).surprise  # unknown characters: ValueError naming them
+
+    def score(self, text, name):
+        """Pasted text -> (summary HTML, characters coloured by surprise)."""
+        s = self.surprise(text, name)
+        return tv.surprise_summary(text, s), tv.surprise_html(text, s)
+
+    def score_api(self, text: str, model: str = "lstm") -> dict:
+        """How surprising is `text` (2 to 10,000 characters) to `model` ("lstm" or "rnn")?
+        Returns {"model", "chars", "nats_per_char", "bits_per_char", "surprise": [−ln p per
+        character after the first]}."""
+        s = self.surprise(text, model)[1:]
+        nats = float(np.mean(s))
+        return {"model": model, "chars": len(text), "nats_per_char": nats,
+                "bits_per_char": nats / math.log(2), "surprise": [round(float(v), 4) for v in s]}
 
     def compare(self, seed, length, top_k, rng_seed, name):
         """The same seed and random seed at each of TEMPERATURES (at most COMPARE_LENGTH chars)."""
@@ -286,7 +300,7 @@ def build_text_tab(weights_dir=None) -> TextHandlers | None:
         columns = [gr.Textbox(label=f"temperature {T}", lines=10, max_lines=20, interactive=False)
                    for T in TEMPERATURES]
 
-    # Events.  Only /generate is public (streaming); the rest serve the page.
+    # Events.  /generate (streaming) and /score are public; the rest serve the page.
     gen = go.click(friendly_stream(h.generate), [seed, length, temperature, top_k, rng_seed, model],
                    [out, settings], api_name="generate", **HEAVY)
     units_out = [unit_pick, units_table, state, unit]
@@ -304,6 +318,8 @@ def build_text_tab(weights_dir=None) -> TextHandlers | None:
                 **QUIET)
     unit_pick.input(friendly(h.pick), [unit_pick, trace, t], [state, unit, coloured, hmap], **QUIET)
     model.input(friendly(h.switch), model, units_out + [trace, coloured, t, step_view, hmap], **QUIET, **HEAVY)
-    score.click(friendly(h.score), [pasted, model], [summary, surprise], **QUIET, **HEAVY)
+    score.click(friendly(h.score), [pasted, model], [summary, surprise], api_name="score_view", **QUIET,
+                **HEAVY)  # named so the public "score" below keeps its name
     compare.click(friendly(h.compare), [seed, length, top_k, rng_seed, model], columns, **QUIET, **HEAVY)
+    gr.api(friendly(h.score_api), api_name="score", **HEAVY)
     return h

@@ -3,7 +3,6 @@ HTML escaping, the per-step trace and views, and unit discovery on held-out Shak
 
 Uses weights/char_lstm (and char_rnn when present); RNN_LENS_TEXT_WEIGHTS points at another folder.
 """
-import inspect
 import math
 import os
 import socket
@@ -35,10 +34,7 @@ def lstm() -> CharModel:
 
 @pytest.fixture(scope="module")
 def client():
-    with pytest.MonkeyPatch.context() as mp:
-        if "ui_text" not in inspect.getsource(ui.build_text_tab):  # until demo/ui.py calls ui_text
-            mp.setattr(ui, "build_text_tab", ui_text.build_text_tab)
-        app = ui.build_app(None if WEIGHTS == WEIGHTS_DIR else WEIGHTS)
+    app = ui.build_app(None if WEIGHTS == WEIGHTS_DIR else WEIGHTS)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

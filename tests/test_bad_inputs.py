@@ -1,0 +1,229 @@
+"""Malformed input through the running app's public API, table-driven, both tabs: /classify
+(images, Sketchpad values, files, model names), /generate (seeds, numbers) and /score (pasted
+text).  Each case must get a clear message (the expected words, no traceback, not the generic
+"something went wrong"), and a good request right after it must still succeed.
+
+    .venv/bin/python -m pytest -q tests/test_bad_inputs.py
+"""
+import gzip
+import json
+import socket
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from demo.sketches import example_digit
+from demo.ui import build_app, launch
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")
+
+NOT_IMAGE = "not an image"
+EMPTY = "empty"
+TOO_LARGE = "too large"
+SKETCH = "Sketchpad value"
+MODEL = "Unknown or unavailable model"
+SEED = "Type a seed"
+LENGTH = "Length must be"
+TEMP = "Temperature must be"
+TOPK = "Top-k must be"
+RNG = "Random seed must be"
+SCORE_SHORT = "at least 2 characters"
+
+
+def png_header_only(w: int, h: int) -> bytes:
+    """A PNG whose header claims w x h pixels and whose data is missing: a decompression-bomb
+    shape that must be refused from the header, before anything allocates w*h bytes."""
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)
+    chunk = lambda kind, data: (struct.pack(">I", len(data)) + kind + data
+                                + struct.pack(">I", zlib.crc32(kind + data)))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+def write_files(d):
+    """Every file case, written once.  Names are the keys of FILE_CASES."""
+    seven = example_digit(7)[..., 3]                            # (280, 280) ink
+    paper = Image.fromarray(255 - seven, "L")
+    paper.save(d / "good.png")
+    good_png = (d / "good.png").read_bytes()
+    raw = {
+        "empty.png": b"",
+        "text.png": b"hello, I am not a picture\n",
+        "random.png": np.random.default_rng(0).bytes(5000),
+        "truncated.png": good_png[: len(good_png) // 3],
+        "header_only.png": png_header_only(50_000, 50_000),
+        "wrong_magic.png": b"\x89PNX" + good_png[4:],
+        "script.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        "page.html": b"<html><body><img src=x onerror=alert(1)></body></html>",
+        "data.json": json.dumps({"background": None}).encode(),
+        "doc.pdf": b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n",
+        "archive.gz": gzip.compress(good_png),
+        "array.npy": b"\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (28, 28), }",
+    }
+    for name, data in raw.items():
+        (d / name).write_bytes(data)
+    Image.new("L", (8000, 8000), 255).save(d / "huge.png", compress_level=1)
+    Image.new("L", (1, 1), 0).save(d / "tiny.png")
+    Image.new("L", (1, 1), 255).save(d / "tiny_white.png")
+    Image.new("L", (300, 300), 255).save(d / "white_paper.png")
+    Image.new("L", (300, 300), 0).save(d / "black_paper.png")
+    Image.new("RGBA", (300, 300), (0, 0, 0, 0)).save(d / "transparent.png")
+    Image.new("L", (9000, 2), 0).save(d / "sliver.png")
+    Image.new("RGB", (300, 300), (128, 128, 128)).save(d / "grey.jpg")
+    Image.new("F", (64, 64), 0.0).save(d / "float_blank.tif")
+    return d
+
+
+FILE_CASES = {  # uploaded as a plain image: expected words in the message
+    "empty.png": NOT_IMAGE, "text.png": NOT_IMAGE, "random.png": NOT_IMAGE,
+    "truncated.png": NOT_IMAGE, "header_only.png": TOO_LARGE, "wrong_magic.png": NOT_IMAGE,
+    "script.svg": NOT_IMAGE, "page.html": NOT_IMAGE, "data.json": NOT_IMAGE, "doc.pdf": NOT_IMAGE,
+    "archive.gz": NOT_IMAGE, "array.npy": NOT_IMAGE, "huge.png": TOO_LARGE, "tiny.png": EMPTY,
+    "tiny_white.png": EMPTY, "white_paper.png": EMPTY, "black_paper.png": EMPTY,
+    "transparent.png": EMPTY, "sliver.png": EMPTY, "grey.jpg": EMPTY, "float_blank.tif": EMPTY,
+}
+
+SKETCH_CASES = {  # /classify payloads that are not images; "FILE:x" is replaced by an upload
+    "empty dict": ({}, SKETCH),
+    "list": ([1, 2, 3], SKETCH),
+    "number": (42, SKETCH),
+    "string path": ("/etc/passwd", SKETCH),
+    "layers not a list": ({"background": None, "layers": "abc", "composite": None}, "must be a list"),
+    "layers of numbers": ({"background": None, "layers": [1, 2], "composite": None}, "Send images as files"),
+    "no layers": ({"background": None, "layers": [], "composite": None}, EMPTY),
+    "all null": ({"background": None, "layers": [None], "composite": None}, EMPTY),
+    "path to server file": ({"path": "/etc/passwd"}, "Send images as files"),
+    "blank layer": ({"background": None, "layers": ["FILE:transparent.png"], "composite": None}, EMPTY),
+    "text as layer": ({"background": None, "layers": ["FILE:text.png"], "composite": None}, NOT_IMAGE),
+    "huge as background": ({"background": "FILE:huge.png", "layers": [], "composite": None}, TOO_LARGE),
+}
+
+MODEL_CASES = {"transformer": MODEL, "rnn2": MODEL, "LSTM ": MODEL, "gpt-4": MODEL}
+
+GENERATE_CASES = [  # (seed, length, temperature, top_k, rng_seed, model) -> message
+    (("", 10, 0.8, 0, 0, "lstm"), SEED),
+    ((None, 10, 0.8, 0, 0, "lstm"), SEED),
+    (("ROMEO<script>", 10, 0.8, 0, 0, "lstm"), "does not know"),
+    (("é", 10, 0.8, 0, 0, "lstm"), "does not know"),
+    (("🙂 hi", 10, 0.8, 0, 0, "lstm"), "does not know"),
+    (("null\x00byte", 10, 0.8, 0, 0, "lstm"), "does not know"),
+    (("A" * 25_000, 10, 0.8, 0, 0, "lstm"), "seed"),
+    (("T", 0, 0.8, 0, 0, "lstm"), LENGTH),
+    (("T", -5, 0.8, 0, 0, "lstm"), LENGTH),
+    (("T", 100_000, 0.8, 0, 0, "lstm"), LENGTH),
+    (("T", 2.5, 0.8, 0, 0, "lstm"), LENGTH),
+    (("T", "ten", 0.8, 0, 0, "lstm"), LENGTH),
+    (("T", None, 0.8, 0, 0, "lstm"), LENGTH),
+    (("T", 10, -1, 0, 0, "lstm"), TEMP),
+    (("T", 10, "nan", 0, 0, "lstm"), TEMP),
+    (("T", 10, "inf", 0, 0, "lstm"), TEMP),
+    (("T", 10, 1e6, 0, 0, "lstm"), TEMP),
+    (("T", 10, "hot", 0, 0, "lstm"), TEMP),
+    (("T", 10, None, 0, 0, "lstm"), TEMP),
+    (("T", 10, 0.8, -1, 0, "lstm"), TOPK),
+    (("T", 10, 0.8, 1000, 0, "lstm"), TOPK),
+    (("T", 10, 0.8, 2.5, 0, "lstm"), TOPK),
+    (("T", 10, 0.8, "x", 0, "lstm"), TOPK),
+    (("T", 10, 0.8, 0, -1, "lstm"), RNG),
+    (("T", 10, 0.8, 0, 2**70, "lstm"), RNG),
+    (("T", 10, 0.8, 0, "abc", "lstm"), RNG),
+    (("T", 10, 0.8, 0, 1.5, "lstm"), RNG),
+    (("T", 10, 0.8, 0, 0, "gru"), "not in the list of choices"),  # gradio checks the dropdown
+    (("T", 10, 0.8, 0, 0, ""), "not in the list of choices"),
+]
+
+SCORE_CASES = [  # (text, model) -> message
+    (("", "lstm"), SCORE_SHORT),
+    (("a", "lstm"), SCORE_SHORT),
+    ((None, "lstm"), SCORE_SHORT),
+    (("x" * 20_000, "lstm"), "paste at most"),
+    (("Grüße aus Köln", "lstm"), "does not know"),
+    (("<img src=x onerror=alert(1)>", "lstm"), "does not know"),
+    (("ROMEO: hello", "gru"), "no character model"),
+]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    return write_files(tmp_path_factory.mktemp("bad"))
+
+
+@pytest.fixture(scope="module")
+def client():
+    demo = build_app()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    _, url, _ = launch(demo, port=port, prevent_thread_lock=True, quiet=True)
+    yield Client(url, verbose=False)
+    demo.close()
+
+
+def expect_message(call, words: str) -> None:
+    with pytest.raises(Exception) as info:
+        call()
+    message = str(info.value)
+    assert words.lower() in message.lower(), message
+    for leak in ("Traceback", "Something went wrong", 'File "', "Error in"):
+        assert leak not in message, message
+
+
+def still_serving(client, files) -> None:
+    """A good request of each kind right after a bad one."""
+    out = client.predict(handle_file(str(files / "good.png")), "lstm", api_name="/classify")
+    assert out["label"] == "7"
+    assert len(client.predict("T", 5, 0.8, 0, 0, "lstm", api_name="/generate")) == 5
+
+
+def test_the_table_is_big_enough():
+    n = len(FILE_CASES) + len(SKETCH_CASES) + len(MODEL_CASES) + len(GENERATE_CASES) + len(SCORE_CASES)
+    assert n >= 60, n
+
+
+@pytest.mark.parametrize("name", sorted(FILE_CASES))
+def test_bad_file(client, files, name):
+    expect_message(lambda: client.predict(handle_file(str(files / name)), "lstm", api_name="/classify"),
+                   FILE_CASES[name])
+    still_serving(client, files)
+
+
+def resolve(value, files):
+    """Replace "FILE:name" anywhere in a payload by an uploaded file."""
+    if isinstance(value, str) and value.startswith("FILE:"):
+        return handle_file(str(files / value[5:]))
+    if isinstance(value, dict):
+        return {k: resolve(v, files) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, files) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("name", sorted(SKETCH_CASES))
+def test_bad_sketch_value(client, files, name):
+    value, words = SKETCH_CASES[name]
+    expect_message(lambda: client.predict(resolve(value, files), "lstm", api_name="/classify"), words)
+    still_serving(client, files)
+
+
+@pytest.mark.parametrize("model", sorted(MODEL_CASES))
+def test_bad_model_name(client, files, model):
+    expect_message(lambda: client.predict(handle_file(str(files / "good.png")), model, api_name="/classify"),
+                   MODEL_CASES[model])
+    still_serving(client, files)
+
+
+@pytest.mark.parametrize("args, words", GENERATE_CASES, ids=[repr(a)[:40] for a, _ in GENERATE_CASES])
+def test_bad_generate(client, files, args, words):
+    expect_message(lambda: client.predict(*args, api_name="/generate"), words)
+    still_serving(client, files)
+
+
+@pytest.mark.parametrize("args, words", SCORE_CASES, ids=[repr(a)[:40] for a, _ in SCORE_CASES])
+def test_bad_score(client, files, args, words):
+    expect_message(lambda: client.predict(*args, api_name="/score"), words)
+    out = client.predict("ROMEO: What light through yonder window breaks?", "lstm", api_name="/score")
+    assert 0.5 < out["nats_per_char"] < 4 and len(out["surprise"]) == out["chars"] - 1
+    still_serving(client, files)
