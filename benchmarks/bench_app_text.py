@@ -11,7 +11,6 @@ Launches the app in-process on a free port, then measures:
     python benchmarks/bench_app_text.py --weights-dir /tmp/wc --model rnn --requests 20
 """
 import argparse
-import inspect
 import json
 import socket
 import statistics
@@ -33,9 +32,6 @@ from demo.text import load_char_model  # noqa: E402
 
 def serve(weights_dir):
     """Build and launch the app on a free localhost port; returns (blocks, url)."""
-    if "ui_text" not in inspect.getsource(ui.build_text_tab):  # placeholder not yet wired
-        from demo.ui_text import build_text_tab
-        ui.build_text_tab = build_text_tab
     app = ui.build_app(weights_dir)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
