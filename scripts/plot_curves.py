@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parent.parent
 COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14)]
+
+
+def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    """About n round tick values (1, 2 or 5 times a power of ten apart) within [lo, hi]."""
+    raw = (hi - lo) / max(n - 1, 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= 0.7 * raw)
+    first = math.ceil(lo / step - 1e-9) * step
+    return [round(first + k * step, 10) for k in range(int((hi - first) / step + 1e-9) + 1)]
 
 
 def line_chart(series: dict[str, list[tuple[float, float]]], title: str, xlabel: str,
@@ -32,12 +42,12 @@ def line_chart(series: dict[str, list[tuple[float, float]]], title: str, xlabel:
     x1, y1 = (x1 if x1 > x0 else x0 + 1), (y1 if y1 > y0 else y0 + 1e-3)
     sx = lambda x: left + (x - x0) / (x1 - x0) * (W - left - right)
     sy = lambda y: H - bottom - (min(max(y, y0), y1) - y0) / (y1 - y0) * (H - top - bottom)
-    for k in range(5):  # grid and tick labels
-        yv = y0 + (y1 - y0) * k / 4
+    for yv in nice_ticks(y0, y1):
         d.line([(left, sy(yv)), (W - right, sy(yv))], fill=(230, 230, 230))
-        d.text((4, sy(yv) - 6), f"{yv:.4g}", fill=(90, 90, 90))
-        xv = x0 + (x1 - x0) * k / 4
-        d.text((sx(xv) - 12, H - bottom + 6), f"{xv:.4g}", fill=(90, 90, 90))
+        d.text((4, sy(yv) - 6), f"{yv:g}", fill=(90, 90, 90))
+    for xv in nice_ticks(x0, x1):
+        label = f"{xv:,.0f}" if abs(xv) >= 1000 else f"{xv:g}"
+        d.text((sx(xv) - 3 * len(label), H - bottom + 6), label, fill=(90, 90, 90))
     d.rectangle([left, top, W - right, H - bottom], outline=(120, 120, 120))
     d.text((left, 10), title, fill="black")
     d.text((W // 2 - 30, H - 18), xlabel, fill=(60, 60, 60))
@@ -47,7 +57,7 @@ def line_chart(series: dict[str, list[tuple[float, float]]], title: str, xlabel:
             d.line([(sx(x), sy(y)) for x, y in s], fill=c, width=2)
         for x, y in s[-1:]:
             d.ellipse([sx(x) - 3, sy(y) - 3, sx(x) + 3, sy(y) + 3], fill=c)
-        d.text((W - right - 120, top + 8 + 14 * i), name, fill=c)
+        d.text((W - right - 70 * (len(series) - i), 10), name, fill=c)  # legend beside the title
     return img
 
 
