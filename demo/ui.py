@@ -8,7 +8,7 @@ by ``demo.views``, ``demo.render`` and ``demo.explain``.
     launch(demo, port=7861, prevent_thread_lock=True)
 
 API: ``/classify`` takes a Sketchpad value ({"background", "layers", "composite"}) or one image
-file and returns {"label", "model", "confidences"}; see docs/README_app.md.
+file and returns {"label", "model", "confidences"}; see README.md.
 """
 import functools
 import logging
