@@ -72,7 +72,7 @@ def bench_model(models: dict, name: str, value: dict, repeats: int) -> dict[str,
     return {
         "bare forward": median_ms(lambda: model.logits(x[None]), repeats),
         "preprocess": median_ms(lambda: to_mnist(value), repeats),
-        "trace (hand cells)": median_ms(lambda: views.trace_input(model, x), repeats),
+        "trace (hand cells)": median_ms(lambda: model.trace_mnist(x), repeats),
         "compare (others)": median_ms(lambda: [views.probs_over_time(m, x) for m in others.values()],
                                       repeats),
         "render views": median_ms(lambda: (views.step_views(state, 14), views.drawing_views(state)),

@@ -126,10 +126,13 @@ class DigitModel:
         p = torch.softmax(self.logits(x[None]), dim=-1)[0].numpy()
         return {c: float(p[i]) for i, c in enumerate(CLASSES)}
 
-    @torch.no_grad()
     def trace(self, image) -> DigitTrace:
         """Replay the drawing through the hand-written cells, keeping every step's state."""
-        x = to_mnist(image)
+        return self.trace_mnist(to_mnist(image))
+
+    @torch.no_grad()
+    def trace_mnist(self, x: np.ndarray) -> DigitTrace:
+        """``trace`` of an input already made by ``to_mnist``: x (28, 28) in [0, 1]."""
         xs = self.net.normalise(torch.from_numpy(x))[None]  # (1, 28, 28)
         _, _, layers = self.hand.run(xs, record=True)       # per layer {name: (1, 28, H)}
         layers = [{k: v[0].numpy() for k, v in rec.items()} for rec in layers]

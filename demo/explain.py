@@ -43,8 +43,8 @@ def shapes_markdown(cell: str, hidden: int, layers: int, head_hidden: int = 0) -
     k = GATE_COUNT[cell]
     state = "$h_t$ and $c_t$: (B, {H}) each" if cell == "lstm" else "$h_t$: (B, {H})"
     rows = [
-        f"- **Input**: a batch of images (B, 28, 28), read as a sequence: **28 steps of 28 features**; "
-        f"step $t$ feeds row $t$, $x_t$: (B, 28), pixels normalised with MNIST's mean and std.",
+        "- **Input**: a batch of images (B, 28, 28), read as a sequence: **28 steps of 28 features**; "
+        "step $t$ feeds row $t$, $x_t$: (B, 28), pixels normalised with MNIST's mean and std.",
         f"- **Layer 1**: $W_{{ih}}$ ({k * hidden}, 28), $W_{{hh}}$ ({k * hidden}, {hidden}); "
         + state.format(H=hidden) + ".",
     ]

@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 
 from demo import render
-from demo.digits import CLASSES, DigitModel, DigitTrace, to_mnist
+from demo.digits import CLASSES, DigitModel, to_mnist
 from demo.preprocess import MAX_PIXELS
 
 STEPS = 28
@@ -49,18 +49,6 @@ def title(name: str) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Running the models (once per drawing)
-
-@torch.no_grad()
-def trace_input(model: DigitModel, x: np.ndarray) -> DigitTrace:
-    """``model.trace`` for an input already preprocessed by ``to_mnist`` (x (28, 28) in [0, 1]),
-    so one drawing is preprocessed once for all three models."""
-    xs = model.net.normalise(torch.from_numpy(x))[None]  # (1, 28, 28)
-    _, _, layers = model.hand.run(xs, record=True)       # per layer {name: (1, 28, H)}
-    layers = [{k: v[0].numpy() for k, v in rec.items()} for rec in layers]
-    top = layers[-1]
-    probs = torch.softmax(model.net.head(torch.from_numpy(top["h"])), dim=-1).numpy()  # (28, 10)
-    return DigitTrace(model.cell, x, {**top, "probs": probs}, layers)
-
 
 @torch.no_grad()
 def probs_over_time(model: DigitModel, x: np.ndarray) -> np.ndarray:
@@ -92,7 +80,7 @@ def analyse(models: dict[str, DigitModel], name: str, image) -> dict:
 def retrace(models: dict[str, DigitModel], state: dict, name: str) -> dict:
     """Trace the drawing in ``state`` with model ``name`` (after the model picker changed)."""
     model = models[name]
-    tr = trace_input(model, state["x"])
+    tr = model.trace_mnist(state["x"])  # preprocessed once for all three models
     compare = {**state["compare"], name: tr.probs}
     order = [n for n in TITLES if n in compare] + [n for n in compare if n not in TITLES]
     return {"x": state["x"], "name": name, "cell": model.cell, "arrays": dict(tr.arrays),

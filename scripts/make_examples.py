@@ -6,7 +6,6 @@ demo.sketches (pen strokes rendered by a script, not MNIST images).
 import sys
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent

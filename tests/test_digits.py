@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from demo.checkpoint import WeightsError, save_weights
-from demo.digits import CONFIGS, DigitModel, DigitRNN, build_model, load_digit_model, to_mnist
+from demo.digits import CONFIGS, build_model, load_digit_model, to_mnist
 from demo.preprocess import EMPTY_MESSAGE
 from demo.sketches import as_form, example_digit, random_drawing, render_strokes, templates
 

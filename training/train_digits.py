@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import math
 import time
 from pathlib import Path
 
