@@ -1,7 +1,7 @@
 """Train a character-level RNN, GRU or LSTM on Tiny Shakespeare (or any UTF-8 text) and write
 weights/char_NAME.safetensors + .json.
 
-    python training/train_char_rnn.py --preset lstm              # shipped LSTM (~35 min, 1 CPU thread)
+    python training/train_char_rnn.py --preset lstm              # shipped LSTM (~45 min, 1 CPU thread)
     python training/train_char_rnn.py --preset rnn               # min-char-rnn's vanilla RNN (~3 min)
     python training/train_char_rnn.py --preset cpu-quick         # a decent LSTM in ~5 minutes
     python training/train_char_rnn.py --text my.txt --cell gru --hidden 256 --out /tmp/char_mine
