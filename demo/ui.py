@@ -245,6 +245,7 @@ def build_digits_tab(models: dict[str, DigitModel], problems: list[str]) -> None
         return event.then(step, [state, t], step_outputs, **quiet)
 
     then_step(pad.change(friendly(h.draw), [pad, radio], drawing_outputs, **quiet))
+    pad.clear(None, js=SELECT_BRUSH)  # the editor drops the brush on clear: pick it again
     then_step(upload.upload(friendly(h.upload), [upload, radio], [pad] + drawing_outputs, **quiet)).then(
         None, js=SELECT_BRUSH)
     if examples is not None:  # loading an example sets the canvas without a change event

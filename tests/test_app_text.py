@@ -5,7 +5,6 @@ Uses weights/char_lstm (and char_rnn when present); RNN_LENS_TEXT_WEIGHTS points
 """
 import math
 import os
-import socket
 from pathlib import Path
 
 import gradio as gr
@@ -14,11 +13,11 @@ import pytest
 import torch
 from gradio_client import Client
 
-import demo.ui as ui
 import demo.ui_text as ui_text
 from demo import text_views as tv
 from demo.checkpoint import WEIGHTS_DIR
 from demo.text import CharModel, CharRNN, load_char_model
+from conftest import serving
 
 WEIGHTS = Path(os.environ.get("RNN_LENS_TEXT_WEIGHTS") or WEIGHTS_DIR)
 MARKUP = "<script>alert(1)</script> & <img src=x onerror=alert(2)>\n\"quoted\" 'it'"
@@ -34,13 +33,8 @@ def lstm() -> CharModel:
 
 @pytest.fixture(scope="module")
 def client():
-    app = ui.build_app(None if WEIGHTS == WEIGHTS_DIR else WEIGHTS)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    _, url, _ = ui.launch(app, port=port, prevent_thread_lock=True, quiet=True)
-    yield Client(url, verbose=False)
-    app.close()
+    with serving(None if WEIGHTS == WEIGHTS_DIR else WEIGHTS) as url:
+        yield Client(url, verbose=False)
 
 
 def toy_model() -> CharModel:

@@ -7,7 +7,6 @@ text).  Each case must get a clear message (the expected words, no traceback, no
 """
 import gzip
 import json
-import socket
 import struct
 import zlib
 
@@ -17,7 +16,6 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from demo.sketches import example_digit
-from demo.ui import build_app, launch
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")
 
@@ -152,14 +150,8 @@ def files(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def client():
-    demo = build_app()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    _, url, _ = launch(demo, port=port, prevent_thread_lock=True, quiet=True)
-    yield Client(url, verbose=False)
-    demo.close()
+def client(app_url):
+    return Client(app_url, verbose=False)
 
 
 def expect_message(call, words: str) -> None:

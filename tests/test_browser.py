@@ -1,0 +1,337 @@
+"""End to end in a real browser: Playwright drives Debian's chromium against the app served
+in-process.  It draws 1, 4 and 7 on the Sketchpad with the mouse and reads the prediction, moves
+the row-by-row step slider, streams text on the Text tab and presses Stop, then checks the
+"See each step" views of a short generation.
+
+    .venv/bin/python -m pytest -q tests/test_browser.py
+    RNN_LENS_SCREENSHOTS=docs .venv/bin/python -m pytest -q tests/test_browser.py  # README images
+
+Needs chromium (apt-get install chromium; RNN_LENS_CHROMIUM=/path overrides the search).  Without
+it the module is skipped, except when CI is set, where it fails.  On a failure a full-page
+screenshot goes to RNN_LENS_ARTIFACTS (default: the test's tmp_path) and the message names it.
+"""
+import functools
+import inspect
+import json
+import math
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # requirements-dev.txt not installed: same rule as a missing browser
+    sync_playwright = None
+
+from demo.preprocess import EMPTY_MESSAGE
+from demo.text import CharModel
+
+TIMEOUT_MS = 30_000           # this machine is slow and busy: every wait is generous
+VIEWPORT = {"width": 1400, "height": 1000}
+CANVAS = 420                  # demo.ui.CANVAS: the drawing area in canvas pixels (shown zoomed)
+STEP_PX = 40                  # screen px per mouse move while drawing
+LONG, SHORT = 5_000, 200      # characters: the longest the app allows (time to press Stop), a quick one
+PACE = 0.001                  # s per sampled character in the Stop test: LONG takes 5 s or more
+MAX_PNG = 600_000             # bytes per README screenshot
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+IN_CI = bool(os.environ.get("CI"))
+# gradio's own queue code warns about pandas deprecations on every event
+pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")
+
+
+def find_chromium() -> str | None:
+    """RNN_LENS_CHROMIUM if set (a missing file there means no browser: no silent fallback to
+    another one), else chromium or chromium-browser on PATH."""
+    override = os.environ.get("RNN_LENS_CHROMIUM")
+    if override:
+        return shutil.which(override)
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+CHROMIUM = find_chromium() if sync_playwright else None
+if sync_playwright is None:
+    MISSING = "playwright is not installed: .venv/bin/pip install -r requirements-dev.txt"
+elif CHROMIUM is None:
+    override = os.environ.get("RNN_LENS_CHROMIUM")
+    where = f"RNN_LENS_CHROMIUM={override} not found" if override else "no chromium or chromium-browser on PATH"
+    MISSING = f"{'chromium is required in CI' if IN_CI else 'no chromium'}: apt-get install chromium ({where})"
+if CHROMIUM is None and not IN_CI:
+    pytest.skip(f"browser tests skipped: {MISSING}", allow_module_level=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures: one app and one browser for the module, a fresh page per test
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:  # only reached with CI set: fail every test loudly, never skip
+        pytest.fail(MISSING, pytrace=False)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    expect.set_options(timeout=TIMEOUT_MS)
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(app_url)
+    # Ready when the Sketchpad's canvas is there and the app's load JS has picked the brush.
+    expect(page.locator("#digit-pad .pixi-target canvas")).to_be_visible()
+    expect(brush_button(page)).to_have_class(re.compile(r"\bhighlight\b"))
+    yield page
+    context.close()
+
+
+def screenshot_on_failure(test):
+    """Decorator for tests taking `page` and `tmp_path`: on any failure, save a full-page
+    screenshot (to RNN_LENS_ARTIFACTS or tmp_path) and put its path in the message."""
+    assert {"page", "tmp_path"} <= set(inspect.signature(test).parameters), test.__name__
+
+    @functools.wraps(test)
+    def wrapper(**fixtures):
+        try:
+            test(**fixtures)
+        except Exception as e:  # AssertionError and playwright's TimeoutError alike
+            folder = Path(os.environ.get("RNN_LENS_ARTIFACTS") or fixtures["tmp_path"])
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{test.__name__}.png"
+            try:
+                fixtures["page"].screenshot(path=path, full_page=True, timeout=TIMEOUT_MS)
+                where = f"screenshot: {path}"
+            except Exception as shot_error:  # a crashed page: keep the original failure
+                where = f"no screenshot ({shot_error})"
+            # The path first: it then shows in pytest's one-line summary too.
+            raise AssertionError(f"{where}\n{e}") from e
+    return wrapper
+
+
+def readme_screenshot(page, name: str, cut_above=None) -> None:
+    """With RNN_LENS_SCREENSHOTS=folder, save a full-page PNG there for the README (cut just
+    above the locator `cut_above` if given), at most MAX_PNG bytes: a palette first, which keeps
+    the UI text sharp, then smaller if still too big."""
+    folder = os.environ.get("RNN_LENS_SCREENSHOTS")
+    if not folder:
+        return
+    path = Path(folder) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clip = None
+    if cut_above is not None:  # bounding boxes are in viewport coordinates, the clip in the page's
+        top = cut_above.bounding_box()["y"] + page.evaluate("window.scrollY")
+        clip = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": top - 8}
+    page.screenshot(path=path, full_page=True, clip=clip)
+    img = Image.open(path).convert("RGB")
+    while path.stat().st_size > MAX_PNG:
+        img.quantize(256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+        img = img.resize((img.width * 9 // 10, img.height * 9 // 10), Image.Resampling.LANCZOS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Digits tab helpers
+
+def brush_button(page):
+    return page.locator('#digit-pad button[aria-label="Brush"]')
+
+
+def block(page, label: str):
+    """The component whose block label reads `label` (gradio's labelled output boxes)."""
+    return page.locator(".block").filter(has=page.get_by_test_id("block-label").filter(has_text=label))
+
+
+# Strokes in units of the drawing area's side, from its centre (x right, y down): thick, centred,
+# MNIST-like digits.  Each inner list is one press-drag-release.
+DIGIT_STROKES = {
+    1: [[(0.02, -0.33), (-0.02, 0.33)]],
+    4: [[(-0.06, -0.33), (-0.24, 0.08), (0.22, 0.08)], [(0.1, -0.3), (0.1, 0.35)]],
+    7: [[(-0.24, -0.3), (0.24, -0.3), (-0.04, 0.35)]],  # top bar, then the diagonal
+}
+
+
+def sends_pad_value(request) -> bool:
+    """A request that sends the Sketchpad's value to the server: a gradio queue/join whose first
+    input is an image-editor value (a dict); the Digits tab's other events send the gr.State
+    (None) there."""
+    if "/queue/join" not in request.url:
+        return False
+    data = json.loads(request.post_data or "{}").get("data") or [None]
+    return isinstance(data[0], dict)
+
+
+def draw(page, digit: int) -> None:
+    """Draw `digit` with real mouse strokes inside the Sketchpad's white drawing area."""
+    pad = page.locator("#digit-pad")
+    brush_button(page).click()  # the app selects it on load too; a second click is harmless
+    expect(brush_button(page)).to_have_class(re.compile(r"\bhighlight\b"))
+    for stroke in DIGIT_STROKES[digit]:
+        # Measured per stroke: the first answer can add a scrollbar, which re-fits the canvas.
+        # The drawing area is CANVAS px shown at the editor's zoom, centred in the pixi canvas.
+        zoom = float(pad.locator(".zoom-number").inner_text().strip().rstrip("%")) / 100
+        box = pad.locator(".pixi-target canvas").bounding_box()
+        cx, cy, side = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, CANVAS * zoom
+        points = [(cx + x * side, cy + y * side) for x, y in stroke]
+        # Each stroke's change event reaches the server late on a busy machine (seconds, after the
+        # editor's export): wait for it, or it can land after a Clear and bring the digit back.
+        with page.expect_request(sends_pad_value):
+            page.mouse.move(*points[0])
+            page.mouse.down()
+            for (x0, y0), (x1, y1) in zip(points, points[1:]):
+                # Moves of about STEP_PX: the editor joins them into a smooth line, and each costs
+                # ~0.5 s of software WebGL on a busy 2-core machine, so no finer than that.
+                page.mouse.move(x1, y1, steps=max(2, round(math.dist((x0, y0), (x1, y1)) / STEP_PX)))
+            page.mouse.up()
+
+
+def predicted(page):
+    return block(page, "Prediction after all 28 rows").get_by_test_id("label-output-value")
+
+
+def clear_canvas(page) -> None:
+    with page.expect_request(sends_pad_value):
+        page.locator('#digit-pad button[aria-label="Clear canvas"]').click()
+    # The cleared canvas is analysed too: wait for its hint, so the next answer is the next digit's.
+    expect(predicted(page)).to_have_count(0)
+    expect(page.locator("#hint")).to_contain_text(EMPTY_MESSAGE)
+
+
+def step_caption(page):
+    return page.locator("strong").filter(has_text=re.compile(r"^Row \d+ of 28\.$"))
+
+
+def set_slider(page, label: str, value: int) -> None:
+    """Type into a gr.Slider's number box, as a user would, and commit with Enter."""
+    box = page.get_by_label(f"number input for {label}")
+    box.fill(str(value))
+    box.press("Enter")
+    expect(page.get_by_label(f"range slider for {label}")).to_have_value(str(value))
+
+
+# ---------------------------------------------------------------------------------------------
+# Digits tab
+
+@screenshot_on_failure
+def test_drawn_digits_are_read(page, tmp_path):
+    for i, digit in enumerate((1, 4, 7)):
+        if i:
+            clear_canvas(page)
+        draw(page, digit)
+        expect(predicted(page)).to_have_text(str(digit))
+        expect(page.locator("#hint")).to_be_hidden()
+
+
+@screenshot_on_failure
+def test_step_slider_moves_the_views(page, tmp_path):
+    draw(page, 7)
+    expect(predicted(page)).to_have_text("7")
+    caption = step_caption(page)
+    expect(caption).to_have_text("Row 28 of 28.")
+    rows = block(page, "Input: row t highlighted").locator("img")
+    expect(rows).to_have_attribute("src", re.compile("."))
+    before = rows.get_attribute("src")
+
+    set_slider(page, "Step t: rows read so far", 18)
+    expect(caption).to_have_text("Row 18 of 28.")
+    expect(rows).not_to_have_attribute("src", before)  # a new picture, row 18 highlighted
+    expect(block(page, "Class probabilities after row t").get_by_test_id("label-output-value")
+           ).not_to_be_empty()
+    # The keyboard on the range input works too: one row back.
+    page.get_by_label("range slider for Step t: rows read so far").press("ArrowLeft")
+    expect(caption).to_have_text("Row 17 of 28.")
+    set_slider(page, "Step t: rows read so far", 18)
+    expect(caption).to_have_text("Row 18 of 28.")
+    for img in page.locator(".heat img").all():  # every view finished loading before the picture
+        expect(img).to_have_js_property("complete", True)
+    readme_screenshot(page, "digits.png")
+
+
+# ---------------------------------------------------------------------------------------------
+# Text tab
+
+def open_text_tab(page):
+    """Click the Text tab; returns the generated-text box."""
+    page.get_by_role("tab", name="Text").click()
+    out = page.locator("label").filter(has_text="Generated text").locator("textarea")
+    expect(out).to_be_visible()
+    return out
+
+
+def generate(page, length: int) -> None:
+    page.get_by_label("Length", exact=True).fill(str(length))
+    page.get_by_role("button", name="Generate", exact=True).click()
+
+
+@pytest.fixture
+def paced_sampling(monkeypatch):
+    """The app runs in this process: slow its sampling to at most 1/PACE characters per second.
+    Idle, this machine samples ~5,000 chars/s, so the whole text could reach the browser in one
+    or two updates, leaving nothing to see stream and nothing to stop; the streaming, the Stop
+    button and the cancel are still the app's own."""
+    stream = CharModel.stream
+
+    def paced(self, *args, **kwargs):
+        steps = stream(self, *args, **kwargs)  # called now: stream() checks its arguments first
+
+        def slowly():
+            for step in steps:
+                time.sleep(PACE)
+                yield step
+        return slowly()
+    monkeypatch.setattr(CharModel, "stream", paced)
+
+
+# Polled in the page on every animation frame: the text lengths seen so far, once there are two
+# different non-empty ones (it is streaming).
+STREAMING = """(box) => {
+  const seen = (box._lensSeen ||= []);
+  const n = box.value.length;
+  if (n > 0 && !seen.includes(n)) seen.push(n);
+  return seen.length >= 2 && seen;
+}"""
+# The text length once it has not changed for 1 s.
+STABLE_LENGTH = """(box) => {
+  const now = performance.now(), s = (box._lensStable ||= {n: -1, since: now});
+  if (box.value.length !== s.n) { s.n = box.value.length; s.since = now; return false; }
+  return now - s.since >= 1000 && s.n;
+}"""
+
+
+@screenshot_on_failure
+def test_generation_streams_and_stop_halts_it(page, tmp_path, paced_sampling):
+    out = open_text_tab(page)
+    generate(page, LONG)
+    seen = page.wait_for_function(STREAMING, arg=out.element_handle(), polling="raf").json_value()
+    page.get_by_role("button", name="■ Stop", exact=True).click()
+    assert seen[0] < seen[1] < LONG, seen
+    final = page.wait_for_function(STABLE_LENGTH, arg=out.element_handle(), polling=100).json_value()
+    assert seen[-1] <= final < LONG, (seen, final)
+    # Stop also shows the steps of what was written before it.
+    expect(page.locator("#text-units [data-t]")).to_have_count(final)
+
+
+@screenshot_on_failure
+def test_short_generation_shows_each_step(page, tmp_path):
+    out = open_text_tab(page)
+    generate(page, SHORT)
+    expect(out).to_have_value(re.compile(rf"^[\s\S]{{{SHORT}}}$"))  # exactly SHORT characters
+    # "See each step": one coloured span per generated character, and the step view.
+    units = page.locator("#text-units [data-t]")
+    expect(units).to_have_count(SHORT)
+    expect(page.get_by_text(re.compile(rf"^Step \d+ of {SHORT}: after"))).to_be_visible()
+    set_slider(page, "Step: click a character or drag", 120)
+    expect(page.get_by_text(re.compile(rf"^Step 120 of {SHORT}: after"))).to_be_visible()
+    # A click on a character selects its step.
+    units.nth(39).click()
+    expect(page.get_by_label("number input for Step: click a character or drag")).to_have_value("40")
+    expect(page.get_by_text(re.compile(rf"^Step 40 of {SHORT}: after"))).to_be_visible()
+    expect(units.nth(39)).to_have_css("outline-style", "solid")  # the chosen character is outlined
+    heatmap = block(page, "State: units × steps")
+    expect(heatmap.locator("img")).to_have_js_property("complete", True)
+    # The sections below "See each step" start out empty: the picture stops there.
+    readme_screenshot(page, "text.png", cut_above=page.get_by_text("Units worth looking at: how they"))
