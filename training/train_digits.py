@@ -178,7 +178,8 @@ def main(argv=None):
     if n_drawn:  # canvas drawings have even pen strokes that MNIST's scans lack
         dx, dy = drawn_digits(n_drawn, args.seed)
         tr_x, tr_y = torch.cat([tr_x, dx]), torch.cat([tr_y, dy])
-    ds = MNISTRows(tr_x, tr_y, augment=not args.no_augment)
+    augment = cfg.get("augment", True) and not args.no_augment
+    ds = MNISTRows(tr_x, tr_y, augment=augment)
     loader = DataLoader(ds, batch_size=cfg["batch_size"], shuffle=True, drop_last=True,
                         num_workers=args.workers, persistent_workers=args.workers > 0,
                         worker_init_fn=lambda _: torch.set_num_threads(1),
@@ -267,7 +268,7 @@ def main(argv=None):
                           "input": "to_mnist: white digit on black, 20x20 box, centre of mass at (14, 14)"},
         "training": {"epochs": cfg["epochs"], "batch_size": cfg["batch_size"], "lr": cfg["lr"],
                      "weight_decay": args.weight_decay, "clip": args.clip, "schedule": "one-cycle",
-                     "augment": not args.no_augment, "drawn_digits": n_drawn, "seed": args.seed,
+                     "augment": augment, "drawn_digits": n_drawn, "seed": args.seed,
                      "steps": step},
         "metrics": {"val_acc": best["val_acc"], "best_epoch": best["epoch"], "test_acc": test_acc,
                     "test_loss": test_loss, "val_size": len(val_y), "test_size": len(test_y)},
