@@ -1,4 +1,6 @@
 """The hand-written cells agree with torch.nn.RNN/GRU/LSTM on random weights, inputs and shapes."""
+import zlib
+
 import pytest
 import torch
 
@@ -8,11 +10,15 @@ from demo.cells import GATES, HandRNN, torch_module
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
 @pytest.mark.parametrize("layers,batch,feat,hidden,steps", [(1, 1, 28, 16, 28), (2, 5, 7, 11, 9), (3, 3, 4, 32, 13)])
 def test_hand_cells_match_torch(cell, layers, batch, feat, hidden, steps):
-    g = torch.Generator().manual_seed(hash((cell, layers, batch)) % 2**31)
+    # A fixed seed per case (str hash() differs between processes).  Weights up to 2x torch's own
+    # init range: large enough to saturate gates, small enough that the recurrence is not chaotic
+    # (there, float32 rounding differences between two correct implementations grow every step).
+    g = torch.Generator().manual_seed(zlib.crc32(f"{cell}-{layers}-{batch}".encode()))
     m = torch_module(cell, feat, hidden, layers)
+    scale = 2 / hidden ** 0.5
     with torch.no_grad():
         for p in m.parameters():
-            p.copy_(torch.rand(p.shape, generator=g) * 1.2 - 0.6)
+            p.copy_((torch.rand(p.shape, generator=g) * 2 - 1) * scale)
     x = torch.randn(batch, steps, feat, generator=g) * 2
     h0 = torch.randn(layers, batch, hidden, generator=g)
     c0 = torch.randn(layers, batch, hidden, generator=g)
