@@ -119,28 +119,32 @@ class HandRNN:
         L = self.layers[k]
         return x @ L.w_ih + L.b_ih
 
-    def step(self, x: Tensor, state: list | None = None, record: bool = False):
-        """One time step through every layer.  x (B, F) -> top h (B, H), new state, per-layer gates."""
+    def step(self, x: Tensor, state: list | None = None, record: bool = False, projected: bool = False):
+        """One time step through every layer.  x (B, F) -> top h (B, H), new state, per-layer gates.
+        projected=True: x is already layer 0's input projection (B, k*H), e.g. a looked-up row."""
         state = state if state is not None else self.init_state(x.shape[0])
         new_state, trace = [], []
         inp = x
         for k in range(len(self.layers)):
-            inp, s, gates = self.step_layer(k, self.project(k, inp), state[k], record)
+            xw = inp if projected and k == 0 else self.project(k, inp)
+            inp, s, gates = self.step_layer(k, xw, state[k], record)
             new_state.append(s)
             trace.append({**gates, "h": inp} if record else {})
         return inp, new_state, trace
 
     @torch.no_grad()
-    def run(self, xs: Tensor, state: list | None = None, record: bool = True):
+    def run(self, xs: Tensor, state: list | None = None, record: bool = True, projected: bool = False):
         """Run a whole sequence xs (B, T, F).  Returns outputs (B, T, H) of the top layer, the final
-        state and, when recording, per layer a dict name -> (B, T, H) of every gate, c and h."""
+        state and, when recording, per layer a dict name -> (B, T, H) of every gate, c and h.
+        projected=True: xs is already layer 0's input projection (B, T, k*H)."""
         B, T, _ = xs.shape
         state = state if state is not None else self.init_state(B)
         inp = xs
         traces = []
         new_state = []
         for k in range(len(self.layers)):
-            xw = self.project(k, inp)  # one matmul for all steps: (B, T, k*H)
+            # one matmul for all steps: (B, T, k*H)
+            xw = inp if projected and k == 0 else self.project(k, inp)
             s = state[k]
             outs, rec = [], {}
             for t in range(T):

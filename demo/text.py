@@ -226,18 +226,10 @@ class CharModel:
 
     # -- the core loop ----------------------------------------------------------------------
     def _advance(self, idx: int, state: list, record: bool):
-        """Feed character idx: one table row + one matmul per layer.  Returns the new state,
-        next-char logits (1, V) and, when recording, per layer {name: (1, H)}."""
-        xw = self._table[idx:idx + 1]  # (1, k*H) layer-0 input projection, looked up
-        new_state, trace = [], []
-        for k in range(self.layers):
-            if k:
-                xw = self.hand.project(k, h)
-            h, s, gates = self.hand.step_layer(k, xw, state[k], record)
-            new_state.append(s)
-            if record:
-                trace.append({**gates, "h": h})
-        return new_state, torch.addmm(self._b_out, h, self._w_out), trace
+        """Feed character idx: its layer-0 projection is one table row, then one matmul per layer.
+        Returns the new state, next-char logits (1, V) and, when recording, per layer {name: (1, H)}."""
+        h, state, trace = self.hand.step(self._table[idx:idx + 1], state, record, projected=True)
+        return state, torch.addmm(self._b_out, h, self._w_out), trace
 
     def _steps(self, seed: str, length: int, temperature: float, top_k: int | None,
                rng_seed: int | None, trace: bool, n_top: int) -> Iterator[Step]:
@@ -334,20 +326,10 @@ class CharModel:
         every layer, the next-character distribution and the surprise of each character."""
         ids = torch.tensor(self._check_text(text, "the text", MAX_STATES))
         with torch.inference_mode():
-            xw0 = self._table[ids][None]  # (1, T, k*H): layer-0 projections looked up
-            state = self.hand.init_state(1)
-            layers, inp = [], None
-            for k in range(self.layers):
-                xw = xw0 if k == 0 else self.hand.project(k, inp)
-                s, outs, rec = state[k], [], {}
-                for t in range(xw.shape[1]):
-                    h, s, gates = self.hand.step_layer(k, xw[:, t], s, True)
-                    outs.append(h)
-                    for name, v in gates.items():
-                        rec.setdefault(name, []).append(v)
-                inp = torch.stack(outs, 1)  # (1, T, H)
-                layers.append({**{n: torch.cat(v).numpy() for n, v in rec.items()}, "h": inp[0].numpy()})
-            logp = torch.log_softmax(torch.addmm(self._b_out, inp[0], self._w_out).double(), -1)  # (T, V)
+            # layer-0 projections looked up: (1, T, k*H); per layer {name: (1, T, H)}
+            top_h, _, recs = self.hand.run(self._table[ids][None], record=True, projected=True)
+            layers = [{n: v[0].numpy() for n, v in rec.items()} for rec in recs]
+            logp = torch.log_softmax(torch.addmm(self._b_out, top_h[0], self._w_out).double(), -1)  # (T, V)
         surprise = np.full(len(ids), np.nan)
         surprise[1:] = -logp[:-1].gather(1, ids[1:, None])[:, 0].numpy()
         top = layers[-1]

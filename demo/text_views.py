@@ -20,8 +20,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from demo import render
+from demo.text import MAX_LENGTH  # characters per generation
 
-MAX_LENGTH = 5_000              # characters per generation (demo.text's own limit)
 MAX_TEMPERATURE = 10.0          # beyond ~3 the samples are noise; 10 leaves room to see that
 MAX_SCORE = 10_000              # characters for "how surprising is this text?" (a few seconds)
 TOP_K_SHOWN = 10                # bars in the step view
@@ -106,13 +106,11 @@ def trace_text(model, seed: str, text: str) -> dict:
         raise ValueError("Nothing generated yet: press Generate first.")
     st = model.states(seed + text)
     rows = slice(len(seed) - 1, len(seed) - 1 + len(text))  # state after the previous character
-    probs = st.probs[rows].astype(np.float32)
-    ids = np.asarray(model.encode(text))
-    p = probs[np.arange(len(text)), ids]
     return {"seed": seed, "text": text, "model": model.name, "vocab": vocab_chars(model),
             "h": st.h[rows].astype(np.float32),
             "c": None if st.c is None else st.c[rows].astype(np.float32),
-            "probs": probs, "surprise": -np.log(np.maximum(p, 1e-12))}
+            "probs": st.probs[rows].astype(np.float32),
+            "surprise": st.surprise[len(seed):].astype(np.float32)}  # of each generated character
 
 
 def unit_values(trace: dict, state: str, unit: int) -> np.ndarray:

@@ -69,17 +69,23 @@ def friendly(fn):
     return wrapper
 
 
-def load_models(weights_dir=None) -> tuple[dict[str, DigitModel], list[str]]:
-    """Every digit model whose weights exist, and a message for each one that could not load."""
+def load_available(titles: dict[str, str], load, weights_dir=None) -> tuple[dict, list[str]]:
+    """``load(name, weights_dir)`` for every name in ``titles`` (name -> shown title): the models
+    whose weights exist, and a Markdown message for each one that could not load."""
     models, problems = {}, []
-    for name in MODEL_NAMES:
+    for name, title in titles.items():
         try:
-            models[name] = load_digit_model(name, weights_dir)
+            models[name] = load(name, weights_dir)
         except WeightsError as e:
             # the message ends in an indented command: a blank line makes it a code block
             message = str(e).replace("\n    ", "\n\n    ")
-            problems.append(f"**{views.title(name)} unavailable**: {message}")
+            problems.append(f"**{title} unavailable**: {message}")
     return models, problems
+
+
+def load_models(weights_dir=None) -> tuple[dict[str, DigitModel], list[str]]:
+    """Every digit model whose weights exist, and a message for each one that could not load."""
+    return load_available({n: views.title(n) for n in MODEL_NAMES}, load_digit_model, weights_dir)
 
 
 # ---------------------------------------------------------------------------------------------

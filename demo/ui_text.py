@@ -18,9 +18,9 @@ import numpy as np
 import torch
 
 from demo import text_views as tv
-from demo.checkpoint import WEIGHTS_DIR, WeightsError
+from demo.checkpoint import WEIGHTS_DIR
 from demo.text import CharModel, load_char_model
-from demo.ui import QUEUE, friendly, heat_image
+from demo.ui import QUEUE, friendly, heat_image, load_available
 
 CHAR_MODELS = {"lstm": "LSTM", "rnn": "Vanilla RNN"}
 STREAM_EVERY = 0.05             # s between partial outputs: light on the connection, smooth to read
@@ -220,22 +220,12 @@ class TextHandlers:
         return [m.generate(**{**req, "temperature": T}) for T in TEMPERATURES]
 
 
-def load_char_models(weights_dir=None) -> tuple[dict[str, CharModel], list[str]]:
-    models, problems = {}, []
-    for name in CHAR_MODELS:
-        try:
-            models[name] = load_char_model(name, weights_dir)
-        except WeightsError as e:
-            problems.append(f"**{CHAR_MODELS[name]} unavailable**: {e}")
-    return models, problems
-
-
 # ---------------------------------------------------------------------------------------------
 # Layout and events
 
 def build_text_tab(weights_dir=None) -> TextHandlers | None:
     """Add the Text tab's components and events to the current Blocks context."""
-    models, problems = load_char_models(weights_dir)
+    models, problems = load_available(CHAR_MODELS, load_char_model, weights_dir)
     if problems:
         gr.Markdown("\n\n".join(problems))
     if not models:
