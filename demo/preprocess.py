@@ -29,14 +29,18 @@ MNIST_WIDTH = 12.0           # median stroke width of MNIST digits at WORK_BOX (
 EMPTY_MESSAGE = "The canvas is empty: draw a digit from 0 to 9 (or upload a picture of one)."
 
 
+def _too_large(what: str) -> ValueError:
+    return ValueError(f"The image is too large ({what}); please use one under "
+                      f"{MAX_PIXELS // 1_000_000} megapixels.")
+
+
 def _pil_to_array(img: Image.Image) -> np.ndarray:
     """Any PIL mode -> float32 (H, W) grey or (H, W, 2) grey+alpha, values in [0, 1]."""
     if getattr(img, "is_animated", False):
         img = next(iter(ImageSequence.Iterator(img)))
     w, h = img.size
     if w * h > MAX_PIXELS:
-        raise ValueError(f"The image is too large ({w}x{h} pixels); please use one under "
-                         f"{MAX_PIXELS // 1_000_000} megapixels.")
+        raise _too_large(f"{w}x{h} pixels")
     if w < 1 or h < 1:
         raise ValueError(EMPTY_MESSAGE)
     mode = img.mode
@@ -63,10 +67,14 @@ def _read(image) -> np.ndarray:
             raise ValueError(f"The file is too large ({path.stat().st_size // 1_000_000} MB); the limit is "
                              f"{MAX_FILE_BYTES // 1_000_000} MB.")
         try:
-            with Image.open(path) as img:
+            with Image.open(path) as img:  # reads the header only
+                if img.width * img.height > MAX_PIXELS:  # refuse before decoding a single pixel
+                    raise _too_large(f"{img.width}x{img.height} pixels")
                 img.load()
                 return _pil_to_array(img)
-        except (OSError, Image.DecompressionBombError, SyntaxError) as e:
+        except Image.DecompressionBombError:  # PIL's own limit, hit while reading the header
+            raise _too_large("far over the limit") from None
+        except (OSError, SyntaxError) as e:
             raise ValueError(f"That file is not an image I can read ({type(e).__name__}).") from e
     if isinstance(image, Image.Image):
         return _pil_to_array(image)
@@ -81,7 +89,7 @@ def _read(image) -> np.ndarray:
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (2, 3, 4)):
         raise ValueError(f"Expected an image of shape (H, W), (H, W, 3) or (H, W, 4); got {a.shape}.")
     if a.shape[0] * a.shape[1] > MAX_PIXELS:
-        raise ValueError(f"The image is too large ({a.shape[1]}x{a.shape[0]} pixels).")
+        raise _too_large(f"{a.shape[1]}x{a.shape[0]} pixels")
     a = a.astype(np.float32)
     if not np.isfinite(a).all():
         raise ValueError("The image contains NaN or infinite values.")

@@ -119,8 +119,6 @@ class DigitsHandlers:
     def upload(self, path, name):
         """Upload button: analyse the file itself (clear messages for bad files), then show it on
         the canvas so strokes can be added on top."""
-        if path is not None:
-            views.check_image_header(path)
         out = self.draw(path, name)
         shown = {"background": path, "layers": [], "composite": path} if out[0] is not None else None
         return [shown] + out
