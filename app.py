@@ -2,19 +2,14 @@
 
     python app.py                              # http://127.0.0.1:7860
     python app.py --host 0.0.0.0 --port 7861   # or GRADIO_SERVER_NAME / GRADIO_SERVER_PORT
-    python app.py --weights-dir /tmp/wd        # another folder of digits_*.safetensors + .json
+    python app.py --weights-dir /tmp/wd        # another folder of weights (digits_*, char_*)
 """
 import argparse
 import logging
-import os
 
-# Set before torch loads: OpenMP threads spin-wait, and inside gradio's worker threads that made
-# each tiny per-character matmul many times slower on a 2-vCPU machine.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+from demo.runtime import configure_torch  # first: it sets OMP_NUM_THREADS before torch loads
 
-import torch  # noqa: E402
-
-from demo.ui import build_app, launch  # noqa: E402
+from demo.app import build_app, launch
 
 
 def main() -> None:
@@ -24,7 +19,7 @@ def main() -> None:
     p.add_argument("--weights-dir", help="folder with the trained weights (default: weights/)")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO)
-    torch.set_num_threads(1)  # one drawing is a tiny batch: threads only add overhead
+    configure_torch()
     launch(build_app(args.weights_dir), host=args.host, port=args.port)
 
 

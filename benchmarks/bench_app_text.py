@@ -26,7 +26,7 @@ import httpx  # noqa: E402
 import torch  # noqa: E402
 from gradio_client import Client  # noqa: E402
 
-import demo.ui as ui  # noqa: E402
+import demo.app as ui  # noqa: E402
 from demo.text import load_char_model  # noqa: E402
 
 

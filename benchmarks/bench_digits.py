@@ -21,10 +21,11 @@ from gradio.processing_utils import encode_pil_to_bytes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from demo import render, views  # noqa: E402
+from demo import render  # noqa: E402
+from demo.digits import analysis, views  # noqa: E402
 from demo.digits import to_mnist  # noqa: E402
-from demo.sketches import example_digit  # noqa: E402
-from demo.ui import CANVAS, load_models  # noqa: E402
+from demo.digits.sketches import example_digit  # noqa: E402
+from demo.digits.tab import CANVAS, load_models  # noqa: E402
 
 BUDGET_MS = 20.0
 
@@ -44,7 +45,7 @@ def median_ms(fn, repeats: int) -> tuple[float, float]:
 
 def encode_all(images: list[np.ndarray]) -> int:
     """PNG-encode the way the app's images are: gradio's own encoder for gr.Image(format="png")
-    on the images demo/ui.py hands it."""
+    on the images demo/digits/tab.py hands it."""
     return sum(len(encode_pil_to_bytes(render.fast_png_image(img), "png")) for img in images)
 
 
@@ -58,11 +59,11 @@ def images_of(step: views.StepViews, drawing: views.DrawingViews | None = None) 
 def bench_model(models: dict, name: str, value: dict, repeats: int) -> dict[str, float]:
     model = models[name]
     x = to_mnist(value)
-    state = views.analyse(models, name, value)
+    state = analysis.analyse(models, name, value)
     others = {n: m for n, m in models.items() if n != name}
 
     def per_stroke():  # exactly what the handler does on a stroke, plus PNG encoding
-        s = views.analyse(models, name, value)
+        s = analysis.analyse(models, name, value)
         encode_all(images_of(views.step_views(s, 14), views.drawing_views(s)))
 
     def slider_move():
@@ -73,7 +74,7 @@ def bench_model(models: dict, name: str, value: dict, repeats: int) -> dict[str,
         "bare forward": median_ms(lambda: model.logits(x[None]), repeats),
         "preprocess": median_ms(lambda: to_mnist(value), repeats),
         "trace (hand cells)": median_ms(lambda: model.trace_mnist(x), repeats),
-        "compare (others)": median_ms(lambda: [views.probs_over_time(m, x) for m in others.values()],
+        "compare (others)": median_ms(lambda: [m.step_probs(x) for m in others.values()],
                                       repeats),
         "render views": median_ms(lambda: (views.step_views(state, 14), views.drawing_views(state)),
                                   repeats),
@@ -102,7 +103,7 @@ def main() -> None:
     steps = list(next(iter(rows.values())))
     print(f"median ms over {args.repeats} runs (wall / CPU), torch threads={args.threads}, "
           f"canvas {CANVAS}x{CANVAS}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"{'':20}" + "".join(f"{views.title(n):>16}" for n in rows))
+    print(f"{'':20}" + "".join(f"{analysis.title(n):>16}" for n in rows))
     for step in steps:
         print(f"{step:20}" + "".join(f"{rows[n][step][0]:8.2f} /{rows[n][step][1]:6.2f}" for n in rows))
     for k, clock in enumerate(("wall", "CPU")):

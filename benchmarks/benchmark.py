@@ -39,8 +39,8 @@ import load_test  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from demo.sketches import example_digit  # noqa: E402
-from demo.ui import CANVAS, load_models  # noqa: E402
+from demo.digits.sketches import example_digit  # noqa: E402
+from demo.digits.tab import CANVAS, load_models  # noqa: E402
 
 DATA_DIR = ROOT.parent / "shared" / "data"
 

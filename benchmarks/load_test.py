@@ -62,7 +62,7 @@ def peak_rss_mb(pid: int) -> float:
 def sketch_png(folder: Path) -> Path:
     from PIL import Image
 
-    from demo.sketches import example_digit
+    from demo.digits.sketches import example_digit
     path = folder / "seven.png"
     Image.fromarray(example_digit(7), "RGBA").save(path)
     return path

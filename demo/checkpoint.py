@@ -2,12 +2,17 @@
 normalisation, metrics, data checksums and the command that made them).
 
 Writes are atomic (temp file + ``os.replace``) and the JSON records the SHA-256 of the tensors
-file, so a reader never sees half a file or a mismatched pair.  Loading is strict: a missing file
-or a key mismatch raises with a message naming the file and the command that rebuilds it.
+file, so a reader never sees half a file or a mismatched pair.  The JSON also records a ``kind``
+("digits" or "char"), a ``format_version`` and a ``config`` that is exactly the model
+constructor's keyword arguments (normalisation included).  Loading is strict and checks all
+three: a missing file, a wrong kind or version, a config that does not name every constructor
+argument, or a tensor mismatch raises ``WeightsError`` naming the file and the command that
+rebuilds it.
 """
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import tempfile
@@ -17,6 +22,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+FORMAT_VERSION = 1  # bump when the JSON's meaning changes; loading refuses any other version
 
 
 class WeightsError(RuntimeError):
@@ -31,7 +37,9 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
+    """``write(tmp_path)``, then rename over ``path``: an interrupted write never replaces a good
+    file.  Used for weights, JSON and training checkpoints alike."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -49,8 +57,8 @@ def save_weights(stem: Path, state_dict: dict[str, torch.Tensor], meta: dict) ->
     stem = Path(stem)
     st_path, js_path = stem.with_suffix(".safetensors"), stem.with_suffix(".json")
     tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in state_dict.items()}
-    _atomic_write(st_path, lambda tmp: save_file(tensors, tmp, metadata={"format": "pt"}))
-    meta = {**meta, "weights_file": st_path.name, "weights_sha256": sha256_file(st_path),
+    atomic_write(st_path, lambda tmp: save_file(tensors, tmp, metadata={"format": "pt"}))
+    meta = {**meta, "format_version": FORMAT_VERSION, "weights_file": st_path.name, "weights_sha256": sha256_file(st_path),
             "num_parameters": int(sum(t.numel() for t in tensors.values()))}
 
     def write_json(tmp):
@@ -58,12 +66,13 @@ def save_weights(stem: Path, state_dict: dict[str, torch.Tensor], meta: dict) ->
             json.dump(meta, f, indent=2, ensure_ascii=False)
             f.write("\n")
 
-    _atomic_write(js_path, write_json)
+    atomic_write(js_path, write_json)
     return st_path, js_path
 
 
-def load_weights(stem: Path, make_command: str) -> tuple[dict[str, torch.Tensor], dict]:
-    """Read a weights pair.  ``make_command`` is the command that creates it, quoted in errors."""
+def load_weights(stem: Path, make_command: str, kind: str) -> tuple[dict[str, torch.Tensor], dict]:
+    """Read a weights pair written for ``kind`` ("digits" or "char") in this FORMAT_VERSION.
+    ``make_command`` is the command that creates it, quoted in errors."""
     stem = Path(stem)
     st_path, js_path = stem.with_suffix(".safetensors"), stem.with_suffix(".json")
     for p in (st_path, js_path):
@@ -73,6 +82,15 @@ def load_weights(stem: Path, make_command: str) -> tuple[dict[str, torch.Tensor]
         meta = json.loads(js_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise WeightsError(f"cannot read {js_path}: {e}. Recreate it with:\n    {make_command}") from e
+    if not isinstance(meta, dict) or meta.get("kind") != kind:
+        found = meta.get("kind") if isinstance(meta, dict) else None
+        raise WeightsError(f"{js_path} holds {found!r} weights, not {kind!r}. Recreate it with:\n    {make_command}")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise WeightsError(f"{js_path} is in format version {meta.get('format_version')!r}; this code reads "
+                           f"version {FORMAT_VERSION}. Recreate it with:\n    {make_command}")
+    if not isinstance(meta.get("config"), dict):
+        raise WeightsError(f"{js_path} has no 'config' (the model's constructor arguments). "
+                           f"Recreate it with:\n    {make_command}")
     want = meta.get("weights_sha256")
     if want and sha256_file(st_path) != want:
         raise WeightsError(f"{st_path} does not match the checksum in {js_path.name} (the pair was "
@@ -82,6 +100,17 @@ def load_weights(stem: Path, make_command: str) -> tuple[dict[str, torch.Tensor]
     except Exception as e:  # safetensors raises its own error types for damaged files
         raise WeightsError(f"cannot read {st_path}: {e}. Recreate it with:\n    {make_command}") from e
     return state, meta
+
+
+def build_strict(cls, args: dict, source: str, **extra):
+    """``cls(**args, **extra)`` where ``args`` must name every constructor argument exactly: a
+    missing or unknown one is a WeightsError (a default silently filled in could mis-normalise)."""
+    params = set(inspect.signature(cls).parameters) - set(extra)
+    missing, unknown = sorted(params - set(args)), sorted(set(args) - params)
+    if missing or unknown:
+        raise WeightsError(f"{source}: the config does not match {cls.__name__}'s arguments "
+                           f"(missing {missing}, unknown {unknown})")
+    return cls(**args, **extra)
 
 
 def load_state_strict(module: torch.nn.Module, state: dict[str, torch.Tensor], source: str) -> None:

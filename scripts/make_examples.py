@@ -11,8 +11,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from demo.sketches import example_digit  # noqa: E402
-from demo.ui import BRUSH_COLOUR, CANVAS  # noqa: E402
+from demo.digits.sketches import example_digit  # noqa: E402
+from demo.digits.tab import BRUSH_COLOUR, CANVAS  # noqa: E402
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ def free_port() -> int:
 @contextmanager
 def serving(weights_dir=None):
     """The whole app (both tabs) launched in this process on a free port; yields its URL."""
-    from demo.ui import build_app, launch
+    from demo.app import build_app, launch
     demo = build_app(weights_dir)
     _, url, _ = launch(demo, port=free_port(), prevent_thread_lock=True, quiet=True)
     try:

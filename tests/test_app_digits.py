@@ -17,8 +17,8 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from demo import render, views
-from demo.preprocess import EMPTY_MESSAGE
-from demo.sketches import example_digit
+from demo.digits.preprocess import EMPTY_MESSAGE
+from demo.digits.sketches import example_digit
 from demo.ui import DigitsHandlers, build_app, friendly, launch, load_models
 
 DIGITS = range(10)

@@ -13,8 +13,8 @@ import pytest
 import torch
 from gradio_client import Client
 
-import demo.ui_text as ui_text
-from demo import text_views as tv
+import demo.text.tab as ui_text
+from demo.text import views as tv
 from demo.checkpoint import WEIGHTS_DIR
 from demo.text import CharModel, CharRNN, load_char_model
 from conftest import serving

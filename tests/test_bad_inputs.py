@@ -15,7 +15,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from demo.sketches import example_digit
+from demo.digits.sketches import example_digit
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")
 

@@ -28,7 +28,7 @@ try:
 except ImportError:  # requirements-dev.txt not installed: same rule as a missing browser
     sync_playwright = None
 
-from demo.preprocess import EMPTY_MESSAGE
+from demo.digits.preprocess import EMPTY_MESSAGE
 from demo.text import CharModel
 
 TIMEOUT_MS = 30_000           # this machine is slow and busy: every wait is generous

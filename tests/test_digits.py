@@ -16,8 +16,8 @@ from PIL import Image
 
 from demo.checkpoint import WeightsError, save_weights
 from demo.digits import CONFIGS, build_model, load_digit_model, to_mnist
-from demo.preprocess import EMPTY_MESSAGE
-from demo.sketches import as_form, example_digit, random_drawing, render_strokes, templates
+from demo.digits.preprocess import EMPTY_MESSAGE
+from demo.digits.sketches import as_form, example_digit, random_drawing, render_strokes, templates
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"lstm": 0.992, "gru": 0.992, "rnn": 0.980}

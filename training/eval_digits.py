@@ -17,7 +17,7 @@ from common import DEFAULT_DATA_DIR, ROOT, set_threads
 import numpy as np
 
 from demo.digits import load_digit_model
-from demo.sketches import FORMS, random_drawing
+from demo.digits.sketches import FORMS, random_drawing
 from train_digits import evaluate, load_mnist
 
 

@@ -17,7 +17,7 @@ from common import DEFAULT_DATA_DIR, ROOT  # also puts the repository root on sy
 from train_char_rnn import TRAIN_FRACTION
 
 from demo.text import load_char_model
-from demo.text_views import discover_units, save_units
+from demo.text.views import discover_units, save_units
 
 MAX_CHARS = 50_000  # demo.text's states() limit; ~10 s for the 2x384 LSTM on one thread
 

@@ -75,8 +75,8 @@ def drawn_digits(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     through to_mnist exactly as the app does: uint8 (n, 28, 28) and labels (n,)."""
     import numpy as np
 
-    from demo.preprocess import to_mnist
-    from demo.sketches import render_strokes, templates
+    from demo.digits.preprocess import to_mnist
+    from demo.digits.sketches import render_strokes, templates
     rng = np.random.default_rng(seed)
     shapes = templates()
     labels = np.arange(n) % 10

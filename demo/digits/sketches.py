@@ -137,7 +137,7 @@ def example_digit(digit: int, size: int = 280, seed: int = 0) -> np.ndarray:
 
 
 if __name__ == "__main__":
-    from demo.preprocess import to_mnist
+    from demo.digits.preprocess import to_mnist
     rng = np.random.default_rng(0)
     tiles = [to_mnist(random_drawing(d, rng)) for _ in range(8) for d in range(10)]
     sheet = np.vstack([np.hstack(tiles[r * 10:(r + 1) * 10]) for r in range(8)])

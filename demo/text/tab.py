@@ -1,14 +1,13 @@
 """The Text tab: a character-level RNN writes Shakespeare one character at a time, and you look
-inside every step.  ``build_text_tab(weights_dir)`` adds the tab's components and events to the
-current ``gr.Blocks``/``gr.Tab`` context; ``demo.ui.build_app`` calls it.  What is shown is computed
-by ``demo.text_views`` (pure functions); this module only wires gradio.
+inside every step.  ``build(app, weights_dir)`` adds the tab's components and events to the
+current ``gr.Blocks``/``gr.Tab`` context; ``demo.app.build_app`` calls it.  What is shown is computed
+by ``demo.text.views`` (pure functions); this module only wires gradio.
 
     python app.py          # then open the Text tab
 
 API: ``/generate`` (streaming) takes seed, length, temperature, top_k, rng_seed, model and yields
 the text so far; ``/score`` takes text, model and returns nats/char; see README.md.
 """
-import functools
 import math
 import time
 from pathlib import Path
@@ -17,10 +16,10 @@ import gradio as gr
 import numpy as np
 import torch
 
-from demo import text_views as tv
+from demo.text import views as tv
 from demo.checkpoint import WEIGHTS_DIR
-from demo.text import CharModel, load_char_model
-from demo.ui import QUEUE, friendly, heat_image, load_available
+from demo.text.model import CharModel, load_char_model
+from demo.ui_common import QUEUE, friendly, friendly_stream, heat_image, load_available
 
 CHAR_MODELS = {"lstm": "LSTM", "rnn": "Vanilla RNN"}
 STREAM_EVERY = 0.05             # s between partial outputs: light on the connection, smooth to read
@@ -32,25 +31,12 @@ DEFAULTS = dict(seed="ROMEO:\n", length=500, temperature=0.8, top_k=0, rng_seed=
 HEAVY = dict(concurrency_id="char_model", concurrency_limit=QUEUE["default_concurrency_limit"])
 QUIET = dict(show_progress="hidden", api_visibility="private")
 # Moving the step slider outlines that character in the browser (no re-render of the text).
+CSS = ""
 MARK_JS = ("(t) => { document.querySelectorAll('#text-units [data-t]').forEach((s) => { "
            "s.style.outline = s.dataset.t == String(t) ? '2px solid #ff8c00' : ''; }); return t; }")
 # A click on a character of the coloured text selects that step (spans carry data-t).
 CLICK_JS = ("element.addEventListener('click', (e) => { const s = e.target.closest('[data-t]'); "
             "if (s) trigger('select', {index: Number(s.dataset.t), value: s.textContent}); });")
-
-
-def friendly_stream(gen_fn):
-    """demo.ui.friendly for generator handlers: every next() goes through friendly, so a
-    ValueError raised before or during streaming becomes a gr.Error message."""
-    done = object()
-
-    @functools.wraps(gen_fn)
-    def wrapper(*args, **kwargs):
-        it = gen_fn(*args, **kwargs)
-        advance = friendly(functools.wraps(gen_fn)(lambda: next(it, done)))  # logs under gen_fn's name
-        while (item := advance()) is not done:
-            yield item
-    return wrapper
 
 
 def pin_threads() -> None:
@@ -223,7 +209,7 @@ class TextHandlers:
 # ---------------------------------------------------------------------------------------------
 # Layout and events
 
-def build_text_tab(weights_dir=None) -> TextHandlers | None:
+def build(app, weights_dir=None) -> TextHandlers | None:
     """Add the Text tab's components and events to the current Blocks context."""
     models, problems = load_available(CHAR_MODELS, load_char_model, weights_dir)
     if problems:

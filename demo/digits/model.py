@@ -3,7 +3,7 @@
     from demo.digits import load_digit_model, to_mnist
     model = load_digit_model("lstm")   # or "gru", "rnn"
     probs = model.predict(image)       # {"0": p0, ..., "9": p9}
-    trace = model.trace(image)         # 28 step records: row fed, h_t, c_t, gates, class probs
+    trace = model.trace(image)         # every step: h_t, c_t, gates, class probs, as arrays
 
 ``to_mnist`` turns what users hand over (PIL images, numpy arrays, Gradio Sketchpad values, file
 paths) into an MNIST-style input.  Training (``training/train_digits.py``) uses ``DigitRNN``;
@@ -11,6 +11,7 @@ tracing replays its weights through the hand-written cells of ``demo.cells``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +19,11 @@ import torch
 from torch import nn
 
 from demo.cells import GATES, HandRNN, torch_module
-from demo.checkpoint import WEIGHTS_DIR, load_state_strict, load_weights
-from demo.preprocess import to_mnist
+from demo.checkpoint import WEIGHTS_DIR, build_strict, load_state_strict, load_weights
+from demo.digits.preprocess import to_mnist
 
-__all__ = ["CONFIGS", "DigitRNN", "DigitModel", "DigitTrace", "load_digit_model", "to_mnist"]
+__all__ = ["CLASSES", "CONFIGS", "DigitRNN", "DigitModel", "DigitTrace", "build_model", "load_digit_model",
+           "model_args", "to_mnist"]
 
 CLASSES = [str(d) for d in range(10)]
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # of the training images, pixels in [0, 1]
@@ -71,43 +73,54 @@ class DigitRNN(nn.Module):
         return self.head(out[:, -1])
 
 
-class DigitTrace(list):
-    """28 step records (dicts) with the whole run also available as stacked arrays.
+@dataclass(frozen=True)
+class DigitTrace:
+    """One drawing read by the hand-written cells: every step of the top layer as arrays.
 
-    ``trace[t - 1]`` is step t: ``row`` (28,) fed at that step, ``h`` (H,), ``c`` (H,) for the
-    LSTM, ``gates`` {name: (H,)} (LSTM i, f, g, o; GRU r, z, n), ``probs`` {"0": p, ...} from the
-    head applied to h_t, and ``prediction``.  ``trace["h"]`` or ``trace.arrays["h"]`` is (28, H);
-    ``trace["probs"]`` is (28, 10); ``trace["image"]`` the (28, 28) input.
+    ``h`` (28, H); ``c`` (28, H) for the LSTM, else None; ``gates`` {name: (28, H)} (LSTM i, f,
+    g, o; GRU r, z, n); ``probs`` (28, 10) from the head applied to each h_t; ``image`` the
+    (28, 28) input; ``layers`` every layer's {name: (28, H)}.  ``trace["h"]`` is the (28, H)
+    array (likewise "c", "probs", "image" and the gate names); ``trace[t - 1]`` builds the
+    record of step t on demand: ``row``, ``h``, ``c``, ``gates``, ``probs`` and ``prediction``.
     """
+    cell: str
+    image: np.ndarray
+    h: np.ndarray
+    c: np.ndarray | None
+    gates: dict[str, np.ndarray]
+    probs: np.ndarray
+    layers: list[dict[str, np.ndarray]] = field(repr=False)
 
-    def __init__(self, cell: str, image: np.ndarray, arrays: dict[str, np.ndarray],
-                 layers: list[dict[str, np.ndarray]]):
-        self.cell, self.image, self.arrays, self.layers = cell, image, arrays, layers
-        gate_names = GATES[cell]
-        steps = []
-        for t in range(image.shape[0]):
-            p = arrays["probs"][t]
-            rec = {"t": t + 1, "row": image[t], "h": arrays["h"][t],
-                   "gates": {g: arrays[g][t] for g in gate_names},
-                   "probs": {c: float(p[i]) for i, c in enumerate(CLASSES)},
-                   "prediction": CLASSES[int(p.argmax())]}
-            if "c" in arrays:
-                rec["c"] = arrays["c"][t]
-            steps.append(rec)
-        super().__init__(steps)
+    def __len__(self) -> int:
+        return self.image.shape[0]
 
     def __getitem__(self, key):
         if isinstance(key, str):
-            return self.image if key == "image" else self.arrays[key]
-        return super().__getitem__(key)
+            if key == "image":
+                return self.image
+            if key in ("h", "c", "probs"):
+                return getattr(self, key)
+            return self.gates[key]
+        t = range(len(self))[key]  # IndexError beyond the steps; negative indices allowed
+        p = self.probs[t]
+        rec = {"t": t + 1, "row": self.image[t], "h": self.h[t],
+               "gates": {g: v[t] for g, v in self.gates.items()},
+               "probs": {c: float(p[i]) for i, c in enumerate(CLASSES)},
+               "prediction": CLASSES[int(p.argmax())]}
+        if self.c is not None:
+            rec["c"] = self.c[t]
+        return rec
+
+    def __iter__(self):
+        return (self[t] for t in range(len(self)))
 
     @property
-    def probs(self) -> np.ndarray:
-        return self.arrays["probs"]
-
-    @property
-    def h(self) -> np.ndarray:
-        return self.arrays["h"]
+    def arrays(self) -> dict[str, np.ndarray]:
+        """h, c (LSTM), every gate and probs by name."""
+        out = {"h": self.h, **self.gates, "probs": self.probs}
+        if self.c is not None:
+            out["c"] = self.c
+        return out
 
 
 class DigitModel:
@@ -142,12 +155,27 @@ class DigitModel:
         layers = [{k: v[0].numpy() for k, v in rec.items()} for rec in layers]
         top = layers[-1]
         probs = torch.softmax(self.net.head(torch.from_numpy(top["h"])), dim=-1).numpy()  # (28, 10)
-        return DigitTrace(self.cell, x, {**top, "probs": probs}, layers)
+        return DigitTrace(self.cell, x, top["h"], top.get("c"), {g: top[g] for g in GATES[self.cell]},
+                          probs, layers)
+
+    @torch.no_grad()
+    def step_probs(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities after each row, (28, 10), with the fast torch module (no gates
+        kept): what the comparison of the cells needs.  x (28, 28) from ``to_mnist``."""
+        out, _ = self.net.rnn(self.net.normalise(torch.from_numpy(x))[None])  # (1, 28, H)
+        return torch.softmax(self.net.head(out[0]), dim=-1).numpy()
+
+
+def model_args(config: dict, mean: float = MNIST_MEAN, std: float = MNIST_STD) -> dict:
+    """Exactly DigitRNN's constructor arguments from a training config (a CONFIGS entry plus
+    flags) and the normalisation the training images were given: what the weights JSON stores
+    as its "config"."""
+    return {**{k: config[k] for k in MODEL_KEYS}, "mean": float(mean), "std": float(std)}
 
 
 def build_model(config: dict) -> DigitRNN:
-    return DigitRNN(**{k: config[k] for k in MODEL_KEYS if k in config},
-                    mean=config.get("mean", MNIST_MEAN), std=config.get("std", MNIST_STD))
+    """A fresh DigitRNN for training: the config's model keys and MNIST's statistics."""
+    return DigitRNN(**model_args(config))
 
 
 def train_command(name: str) -> str:
@@ -159,7 +187,7 @@ def load_digit_model(name: str = "lstm", weights_dir: str | Path | None = None) 
     if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"bad model name {name!r}")
     stem = Path(weights_dir or WEIGHTS_DIR) / f"digits_{name}"
-    state, meta = load_weights(stem, train_command(name))
-    net = build_model(meta["config"])
+    state, meta = load_weights(stem, train_command(name), kind="digits")
+    net = build_strict(DigitRNN, meta["config"], str(stem.with_suffix(".json")))
     load_state_strict(net, state, str(stem.with_suffix(".safetensors")))
     return DigitModel(net, {**meta, "name": name})

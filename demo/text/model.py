@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from demo.cells import GATES, HandRNN, torch_module
-from demo.checkpoint import WEIGHTS_DIR, load_state_strict, load_weights
+from demo.checkpoint import WEIGHTS_DIR, build_strict, load_state_strict, load_weights
 
 __all__ = ["CharRNN", "CharModel", "Step", "TextStates", "Vocab", "load_char_model", "mean_nll"]
 
@@ -357,8 +357,8 @@ def load_char_model(name: str = "lstm", weights_dir: str | Path | None = None) -
     if not isinstance(name, str) or not name or not name.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"bad model name {name!r}")
     stem = Path(weights_dir or WEIGHTS_DIR) / f"char_{name}"
-    state, meta = load_weights(stem, train_command(name))
+    state, meta = load_weights(stem, train_command(name), kind="char")
     vocab = Vocab(meta["vocab"])
-    net = build_net(meta["config"], len(vocab))
+    net = build_strict(CharRNN, meta["config"], str(stem.with_suffix(".json")))
     load_state_strict(net, state, str(stem.with_suffix(".safetensors")))
     return CharModel(net, vocab, {**meta, "name": name})

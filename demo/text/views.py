@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from demo import render
-from demo.text import MAX_LENGTH  # characters per generation
+from demo.text.model import MAX_LENGTH  # characters per generation
 
 MAX_TEMPERATURE = 10.0          # beyond ~3 the samples are noise; 10 leaves room to see that
 MAX_SCORE = 10_000              # characters for "how surprising is this text?" (a few seconds)
@@ -376,7 +376,7 @@ def load_units(path: Path, weights_sha256: str | None = None) -> tuple[list[Unit
 if __name__ == "__main__":
     import argparse
 
-    from demo.text import load_char_model
+    from demo.text.model import load_char_model
     p = argparse.ArgumentParser(description="Preview the Text tab's views as one HTML file.")
     p.add_argument("--weights-dir", help="folder with char_lstm.* (default: weights/)")
     p.add_argument("--out", default="/tmp/text_views_preview.html", help="HTML file to write")

@@ -1,7 +1,7 @@
 """The "Explain" panel of the Digits tab: the chosen cell's equations and the tensor shapes of the
 loaded model, as Markdown with $$...$$ LaTeX (which gr.Markdown renders).
 
-    from demo.explain import explain_markdown
+    from demo.digits.explain import explain_markdown
     print(explain_markdown(model))   # model: a demo.digits.DigitModel
 """
 from __future__ import annotations

@@ -1,0 +1,123 @@
+"""One drawing, analysed once: preprocess it, trace it with the chosen model and get every other
+model's confidence over time for the comparison.  Pure (numpy and torch, no gradio); the views
+(``demo.digits.views``) render from the frozen result without running a model again.
+
+    from demo.digits.analysis import analyse, classify
+    a = analyse(models, "lstm", image)     # DigitAnalysis: input, trace, comparison
+    a = retrace(models, a, "gru")          # the same drawing, another model traced
+    classify(models, "lstm", image)        # the /classify answer
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from demo.digits.model import CLASSES, DigitModel, DigitTrace
+from demo.digits.preprocess import to_mnist
+
+STEPS = 28
+TITLES = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}  # also the comparison's order
+
+
+def title(name: str) -> str:
+    return TITLES.get(name, name.upper())
+
+
+@dataclass(frozen=True)
+class DigitAnalysis:
+    """A drawing read by every loaded model.  It lives in a gr.State, so the step slider never
+    reruns a model."""
+    x: np.ndarray                   # (28, 28) model input in [0, 1], from to_mnist
+    name: str                       # the model traced
+    trace: DigitTrace               # its every step (h, c, gates, probs)
+    compare: dict[str, np.ndarray]  # every loaded model -> probs (28, 10), in TITLES order
+
+    @property
+    def cell(self) -> str:
+        return self.trace.cell
+
+    @property
+    def probs(self) -> np.ndarray:
+        """(28, 10) the traced model's class probabilities after each row."""
+        return self.trace.probs
+
+
+def settle_step(probs: np.ndarray) -> int:
+    """The step (1-based) from which the top class never changes again: where the model made up
+    its mind.  probs (steps, classes)."""
+    top = probs.argmax(axis=1)
+    changed = np.nonzero(top != top[-1])[0]
+    return int(changed[-1]) + 2 if changed.size else 1
+
+
+def _model(models: dict[str, DigitModel], name) -> DigitModel:
+    if name not in models:
+        raise ValueError(f"Unknown or unavailable model {name!r}; available: {', '.join(models)}.")
+    return models[name]
+
+
+def analyse(models: dict[str, DigitModel], name: str, image) -> DigitAnalysis:
+    """Preprocess one drawing and run every model on it.  Raises ValueError (a message for the
+    user) for blank or unreadable input."""
+    _model(models, name)
+    x = to_mnist(image)
+    compare = {n: m.step_probs(x) for n, m in models.items() if n != name}
+    return _traced(models, x, name, compare)
+
+
+def retrace(models: dict[str, DigitModel], analysis: DigitAnalysis, name: str) -> DigitAnalysis:
+    """The same drawing traced with model ``name`` (after the model picker changed)."""
+    _model(models, name)
+    return _traced(models, analysis.x, name, analysis.compare)
+
+
+def _traced(models, x: np.ndarray, name: str, compare: dict[str, np.ndarray]) -> DigitAnalysis:
+    trace = models[name].trace_mnist(x)  # preprocessed once for all the models
+    compare = {**compare, name: trace.probs}
+    order = [n for n in TITLES if n in compare] + [n for n in compare if n not in TITLES]
+    return DigitAnalysis(x, name, trace, {n: compare[n] for n in order})
+
+
+# ---------------------------------------------------------------------------------------------
+# The /classify API
+
+def _uploaded_path(value) -> str:
+    """A file the API client uploaded: gradio has checked that these FileData dicts (marked by
+    meta._type) point into its upload folder, so plain strings or unmarked dicts are refused
+    (they could name any file on the server)."""
+    if (isinstance(value, dict) and isinstance(value.get("path"), str)
+            and (value.get("meta") or {}).get("_type") == "gradio.FileData"):
+        return value["path"]  # to_mnist refuses huge images from the header, before decoding
+    raise ValueError("Send images as files: gradio_client.handle_file('digit.png').")
+
+
+def api_image(value):
+    """The /classify payload -> what to_mnist takes: one uploaded file, or a Sketchpad value
+    {"background", "layers", "composite"} whose images are uploaded files (or null)."""
+    if value is None:
+        return None
+    if isinstance(value, dict) and "path" in value:
+        return _uploaded_path(value)
+    if isinstance(value, dict) and {"background", "layers", "composite"} & set(value):
+        layers = value.get("layers") or []
+        if not isinstance(layers, list):
+            raise ValueError("A Sketchpad value's 'layers' must be a list of images.")
+        file_or_none = lambda v: None if v is None else _uploaded_path(v)
+        return {"background": file_or_none(value.get("background")),
+                "layers": [_uploaded_path(v) for v in layers if v is not None],
+                "composite": file_or_none(value.get("composite"))}
+    raise ValueError("Expected an image file or a Sketchpad value {background, layers, composite}.")
+
+
+def classify(models: dict[str, DigitModel], name: str, image) -> dict:
+    """The API answer: top label and all confidences, in gr.Label's JSON shape."""
+    probs = _model(models, name).predict(image)
+    ranked = sorted(probs.items(), key=lambda kv: -kv[1])
+    return {"label": ranked[0][0], "model": name,
+            "confidences": [{"label": c, "confidence": p} for c, p in ranked]}
+
+
+def label_dict(p: np.ndarray) -> dict[str, float]:
+    """(10,) probabilities -> gr.Label's {"0": p0, ...}."""
+    return {c: float(p[k]) for k, c in enumerate(CLASSES)}

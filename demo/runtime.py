@@ -1,0 +1,33 @@
+"""Process-wide torch settings, in one place: the app, the benchmarks, the tests and the training
+scripts all call ``configure_torch``.
+
+    from demo.runtime import configure_torch
+    configure_torch()          # one thread (the default), or configure_torch(4)
+"""
+from __future__ import annotations
+
+import os
+
+# Set before torch loads anywhere (importing demo.runtime first does it): OpenMP threads
+# spin-wait, and inside gradio's worker threads that made each tiny per-character matmul many
+# times slower on a 2-vCPU machine.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import torch  # noqa: E402
+
+
+def configure_torch(threads: int | None = 1) -> int:
+    """Use ``threads`` CPU threads (None or < 1: one).  Small recurrent nets run fastest on one:
+    the per-step matmuls are too small to split, and a second thread fights any other busy
+    process (measured: one thread 10x faster than two while another job ran).  Returns it."""
+    n = threads if threads and threads > 0 else 1
+    torch.set_num_threads(n)
+    return n
+
+
+def pin_threads() -> None:
+    """Re-apply the thread count in the calling thread.  OpenMP keeps it per thread: gradio's
+    worker threads otherwise start with the default team, and on a busy 2-core machine sampling
+    ran ~100x slower there (78 vs 8,000 chars/s).  Costs well under a microsecond; the UI's
+    handler wrapper calls it before every handler."""
+    torch.set_num_threads(torch.get_num_threads())
