@@ -16,10 +16,13 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from demo import render, views
+from demo import render
+from demo.app import build_app, launch
+from demo.digits import analysis, views
 from demo.digits.preprocess import EMPTY_MESSAGE
 from demo.digits.sketches import example_digit
-from demo.ui import DigitsHandlers, build_app, friendly, launch, load_models
+from demo.digits.tab import DigitsTab, load_models
+from demo.ui_common import friendly
 
 DIGITS = range(10)
 # gradio's own queue code warns about pandas deprecations on every event
@@ -31,69 +34,103 @@ def sketch(layer: np.ndarray) -> dict:
     return {"background": None, "layers": [layer], "composite": None}
 
 
+def built(models, problems=()) -> DigitsTab:
+    """A tab whose components exist (inside a throwaway Blocks), so handlers can be called."""
+    tab = DigitsTab(models, problems)
+    with gr.Blocks():
+        tab.layout()
+    return tab
+
+
 @pytest.fixture(scope="module")
-def handlers() -> DigitsHandlers:
+def tab() -> DigitsTab:
     models, problems = load_models()
     assert not problems, problems
-    return DigitsHandlers(models)
+    return built(models)
 
 
 # ---------------------------------------------------------------------------------------------
 # Handlers, no server
 
 @pytest.mark.parametrize("name", ["lstm", "gru", "rnn"])
-def test_draw_reads_every_example_digit(handlers, name):
+def test_draw_reads_every_example_digit(tab, name):
     for d in DIGITS:
-        out = handlers.draw(sketch(example_digit(d)), name)
-        state, final = out[0], out[2]
+        out = tab.draw(sketch(example_digit(d)), name)
+        a, final = out[tab.analysis], out[tab.final]
         assert max(final, key=final.get) == str(d), (name, d, final)
-        assert state["name"] == name and state["x"].shape == (28, 28)
+        assert a.name == name and a.x.shape == (28, 28) and a.cell == name
 
 
-def test_draw_then_step_outputs_all_views(handlers):
-    state, hint, final, summary, seen, *compare = handlers.draw(sketch(example_digit(7)), "lstm")
+def test_each_handler_fills_exactly_its_output_group(tab):
+    """The events list these groups as outputs: a handler returning other keys (or missing
+    some) would fail silently in the browser."""
+    a = tab.draw(sketch(example_digit(2)), "gru")[tab.analysis]
+    groups = {
+        "draw": (tab.draw(sketch(example_digit(2)), "gru"), tab.drawing_outputs),
+        "blank": (tab.draw(None, "gru"), tab.drawing_outputs),
+        "pick": (tab.pick(a, "lstm"), [*tab.drawing_outputs, tab.explain]),
+        "upload": (tab.upload(None, "lstm"), [tab.pad, *tab.drawing_outputs]),
+        "step": (tab.step(a, 5), tab.step_outputs),
+        "step, nothing drawn": (tab.step(None, 5), tab.step_outputs),
+    }
+    for what, (out, group) in groups.items():
+        assert set(out) == set(group) and len(group) == len(set(group)), what
+
+
+def test_draw_then_step_outputs_all_views(tab):
+    out = tab.draw(sketch(example_digit(7)), "lstm")
     side = 28 * views.DIGIT_SCALE
-    assert np.asarray(seen).shape == (side, side, 3)   # PIL images, encoded to PNG by gradio
-    assert not hint.visible and "reads **7**" in summary
-    assert [c.label.split(":")[0] for c in compare] == ["LSTM", "GRU", "RNN"]
-    caption, rows, probs, hmap, *panels, confidence = handlers.step(state, 12)
-    assert caption.startswith("**Row 12 of 28.**")
-    assert rows.size == (side, side) and set(probs) == {str(d) for d in DIGITS}
-    assert hmap.size[0] == views.STEPS * views.UNIT_CELL[1]
-    assert [p.label.split(":")[0] for p in panels] == ["i", "f", "g", "o", "c"]
-    assert confidence.mode == "RGB"
+    assert np.asarray(out[tab.seen]).shape == (side, side, 3)   # PIL images, encoded to PNG by gradio
+    assert not out[tab.hint].visible and "reads **7**" in out[tab.summary]
+    assert [out[c].label.split(":")[0] for c in tab.compare] == ["LSTM", "GRU", "RNN"]
+    step = tab.step(out[tab.analysis], 12)
+    assert step[tab.caption].startswith("**Row 12 of 28.**")
+    assert step[tab.rows].size == (side, side) and set(step[tab.probs]) == {str(d) for d in DIGITS}
+    assert step[tab.hmap].size[0] == analysis.STEPS * views.UNIT_CELL[1]
+    assert [step[p].label.split(":")[0] for p in tab.panels] == ["i", "f", "g", "o", "c"]
+    assert step[tab.confidence].mode == "RGB"
 
 
-def test_blank_canvas_is_a_hint_not_an_error(handlers):
+def test_blank_canvas_is_a_hint_not_an_error(tab):
     blank = np.zeros((420, 420, 4), np.uint8)
     for value in (None, sketch(blank), {"background": None, "layers": [], "composite": None}):
-        out = handlers.draw(value, "lstm")
-        assert out[0] is None and out[2] is None
-        assert out[1].visible and EMPTY_MESSAGE in out[1].value
-        assert handlers.step(out[0], 28)[0] == ""
+        out = tab.draw(value, "lstm")
+        assert out[tab.analysis] is None and out[tab.final] is None
+        assert out[tab.hint].visible and EMPTY_MESSAGE in out[tab.hint].value
+        assert tab.step(out[tab.analysis], 28)[tab.caption] == ""
 
 
-def test_slider_rerenders_without_running_a_model(handlers, monkeypatch):
-    state = handlers.draw(sketch(example_digit(3)), "gru")[0]
+def test_slider_rerenders_without_running_a_model(tab, monkeypatch):
+    a = tab.draw(sketch(example_digit(3)), "gru")[tab.analysis]
 
     def boom(*args, **kwargs):
         raise AssertionError("a model ran on a slider move")
 
-    for m in handlers.models.values():
+    for m in tab.models.values():
         monkeypatch.setattr(m.hand, "run", boom)
         monkeypatch.setattr(m.net, "forward", boom)
     for t in (1, 14, 28):
-        caption, rows, probs, hmap, *rest = handlers.step(state, t)
-        assert f"Row {t} of 28" in caption
-        assert [p.label.split(":")[0] for p in rest[:3]] == ["r", "z", "n"]
+        out = tab.step(a, t)
+        assert f"Row {t} of 28" in out[tab.caption]
+        assert [out[p].label.split(":")[0] for p in tab.panels[:3]] == ["r", "z", "n"]
+        assert not any(out[p].visible for p in tab.panels[3:])
 
 
-def test_model_picker_retraces_and_explains(handlers):
-    state = handlers.draw(sketch(example_digit(5)), "lstm")[0]
-    out = handlers.pick(state, "rnn")
-    assert out[0]["cell"] == "rnn" and "RNN" in out[-1] and "(B, 28, 28)" in out[-1]
-    caption, rows, probs, hmap, *panels, confidence = handlers.step(out[0], 20)
-    assert all(not p.visible for p in panels)  # a plain RNN has no gates
+def test_model_picker_retraces_and_explains(tab):
+    a = tab.draw(sketch(example_digit(5)), "lstm")[tab.analysis]
+    out = tab.pick(a, "rnn")
+    explain = out[tab.explain]
+    assert out[tab.analysis].cell == "rnn" and "RNN" in explain and "(B, 28, 28)" in explain
+    np.testing.assert_array_equal(out[tab.analysis].x, a.x)  # the same drawing, not re-read
+    step = tab.step(out[tab.analysis], 20)
+    assert all(not step[p].visible for p in tab.panels)  # a plain RNN has no gates
+
+
+def test_comparison_matches_each_models_own_trace(tab):
+    """The fast torch module behind the comparison and the hand cells behind the trace agree."""
+    a = tab.draw(sketch(example_digit(4)), "lstm")[tab.analysis]
+    for name, probs in a.compare.items():
+        np.testing.assert_allclose(probs, tab.models[name].trace_mnist(a.x).probs, atol=1e-5)
 
 
 def test_settle_step():
@@ -101,8 +138,8 @@ def test_settle_step():
     probs[:, 1] = 0.5
     probs[10:, 7] = 0.9
     probs[15, 7] = 0.0  # one wobble: the answer is final only from step 17
-    assert views.settle_step(probs) == 17
-    assert views.settle_step(np.eye(10)[[3] * 28]) == 1
+    assert analysis.settle_step(probs) == 17
+    assert analysis.settle_step(np.eye(10)[[3] * 28]) == 1
 
 
 def test_heatmap_colours_and_nearest_neighbour():
@@ -130,9 +167,11 @@ def test_missing_weights_still_builds(tmp_path):
     models, problems = load_models(tmp_path)
     assert not models and len(problems) == 3
     assert "digits_lstm.safetensors" in problems[0] and "train_digits.py --config lstm" in problems[0]
-    assert isinstance(build_app(tmp_path), gr.Blocks)
-    out = DigitsHandlers(models).draw(sketch(example_digit(1)), "lstm")
-    assert out[1].visible and "No digit model" in out[1].value
+    shown = [b.value for b in build_app(tmp_path).blocks.values() if isinstance(b, gr.Markdown)]
+    assert any("LSTM unavailable" in v and "train_digits.py --config lstm" in v for v in shown), shown
+    empty = built(models, problems)
+    out = empty.draw(sketch(example_digit(1)), "lstm")
+    assert out[empty.hint].visible and "No digit model" in out[empty.hint].value
 
 
 # ---------------------------------------------------------------------------------------------

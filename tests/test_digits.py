@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from demo.checkpoint import WeightsError, save_weights
-from demo.digits import CONFIGS, build_model, load_digit_model, to_mnist
+from demo.digits import CONFIGS, build_model, load_digit_model, model_args, to_mnist
 from demo.digits.preprocess import EMPTY_MESSAGE
 from demo.digits.sketches import as_form, example_digit, random_drawing, render_strokes, templates
 
@@ -28,7 +28,7 @@ def tiny_weights(tmp_path, cell="lstm", name=None):
     cfg = {**CONFIGS[cell], "hidden": 16}
     net = build_model(cfg).eval()
     save_weights(tmp_path / f"digits_{name or cell}", net.state_dict(),
-                 {"config": {k: cfg[k] for k in ("cell", "hidden", "layers", "head_hidden", "dropout")}})
+                 {"kind": "digits", "config": model_args(cfg)})
     return net
 
 
@@ -154,9 +154,10 @@ def test_to_mnist_invariances():
      "composite": np.full((80, 80, 4), 255, np.uint8)},
     {"background": None, "layers": [], "composite": None}])
 def test_blank_drawing_raises_friendly_error(blank):
-    with pytest.raises(ValueError, match="empty"):
+    # exactly this message: the app shows it as a hint instead of an error popup
+    with pytest.raises(ValueError) as info:
         to_mnist(blank)
-    assert "draw a digit" in EMPTY_MESSAGE
+    assert str(info.value) == EMPTY_MESSAGE
 
 
 @pytest.mark.parametrize("bad", ["no/such/file.png", object(), np.zeros((3, 3, 7)), np.array([np.nan] * 9).reshape(3, 3),
@@ -246,7 +247,6 @@ def test_sigterm_leaves_resumable_checkpoint_and_no_weights(tmp_path):
 def test_shipped_weights_classify_drawn_digits(name):
     model = load_digit_model(name)
     assert (ROOT / "weights" / f"digits_{name}.safetensors").stat().st_size <= 2_000_000
-    assert model.meta["metrics"]["test_acc"] >= TARGETS[name]
     clean = [max(p := model.predict(example_digit(d)), key=p.get) for d in range(10)]
     assert clean == [str(d) for d in range(10)]
     rng = np.random.default_rng(123)
@@ -257,9 +257,12 @@ def test_shipped_weights_classify_drawn_digits(name):
 
 @pytest.mark.parametrize("name", ["lstm", "gru", "rnn"])
 def test_shipped_accuracy_on_test_images(name, data_dir):
+    """Recomputed on all 10,000 test images: above the target, and what the JSON claims."""
     from torchvision import datasets
     test = datasets.MNIST(str(data_dir), train=False, download=False)
     model = load_digit_model(name)
-    x = test.data[:1000].float() / 255.0
-    acc = (model.logits(x).argmax(1) == test.targets[:1000]).float().mean().item()
-    assert acc >= TARGETS[name] - 0.01, f"{name}: {acc:.4f}"
+    hits = sum(int((model.logits(test.data[i:i + 2000].float() / 255.0).argmax(1)
+                    == test.targets[i:i + 2000]).sum()) for i in range(0, 10_000, 2000))
+    acc = hits / 10_000
+    assert acc >= TARGETS[name], f"{name}: {acc:.4f}"
+    assert abs(acc - model.meta["metrics"]["test_acc"]) < 1e-4, (acc, model.meta["metrics"]["test_acc"])

@@ -13,10 +13,34 @@ arrays (H, W), (H, W, 1|2|3|4), Gradio Sketchpad / ImageEditor values
 4. paste into 28x28 so the centre of mass sits at the centre, as MNIST did.
 
 Blank drawings raise ``ValueError`` with a message meant for the user.
+
+Ink values (``format: "ink-v1"``), what the app's own drawing pad (``demo/digits/pad.py``) sends
+and shows, are JSON-able dicts::
+
+    {"format": "ink-v1",      # required, exactly this string
+     "width": 56,             # required int, 8..512: columns of `data`
+     "height": 56,            # required int, 8..512: rows of `data`
+     "data": "AAAA...",       # required str: standard base64 (with padding) of width*height
+                              #   uint8 ink values, row-major, 0 = paper, 255 = full ink
+     "background": "data:image/png;base64,..."}  # optional (absent or None): a picture under the
+                              #   strokes, stretched over the whole pad; its ink is its alpha
+                              #   channel where it is transparent, else its darkness/brightness
+                              #   (read like an upload)
+
+No other keys are allowed.  The pad sends ``data`` rendered from everything on it (a background it
+was given plus the strokes on top, area-averaged from the canvas's ink to width x height); Python
+sets ``background`` to show a picture in the pad (``pad_value_from_image``).  Decoding composites
+the two: ``ink = max(data, background ink resized to width x height)``.  An all-zero ink (a cleared
+pad) raises the same empty-canvas ``ValueError`` as a blank drawing; any malformed value raises
+``ValueError`` with a message that says what is wrong.  ``ink_value(array)`` builds one.
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import io
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +51,13 @@ MAX_FILE_BYTES = 20_000_000
 WORK_BOX = 80                # working resolution for stroke-width measurement (px, longest side)
 MNIST_WIDTH = 12.0           # median stroke width of MNIST digits at WORK_BOX (measured: 8.6-16.7 p10-p90)
 EMPTY_MESSAGE = "The canvas is empty: draw a digit from 0 to 9 (or upload a picture of one)."
+
+INK_FORMAT = "ink-v1"        # the drawing pad's value: see the module docstring
+INK_MIN_SIDE, INK_MAX_SIDE = 8, 512
+INK_KEYS = frozenset({"format", "width", "height", "data", "background"})
+MAX_BACKGROUND_CHARS = 4_000_000   # a data URL; the pad's own are ~10-30 kB
+MAX_BACKGROUND_SIDE = 2048
+_DATA_URL = re.compile(r"data:image/(png|jpeg|webp|gif);base64,", re.IGNORECASE)
 
 
 def _too_large(what: str) -> ValueError:
@@ -122,8 +153,124 @@ def _editor_ink(value: dict) -> np.ndarray:
 def drawing_to_ink(image) -> np.ndarray:
     """Any accepted input -> ink (H, W) in [0, 1]."""
     if isinstance(image, dict):
-        return _editor_ink(image)
+        # A "format" key marks the pad's ink value (Sketchpad values never have one): decoded
+        # strictly, so an unknown format says so instead of reading as an empty canvas.
+        return decode_ink(image) if "format" in image else _editor_ink(image)
     return _ink(_read(image))
+
+
+# ---------------------------------------------------------------------------------------------
+# The drawing pad's ink values ("ink-v1", see the module docstring)
+
+def _bad_ink(what: str) -> ValueError:
+    return ValueError(f"The drawing could not be read ({what}); please clear the pad and draw again.")
+
+
+def _ink_side(value: dict, key: str) -> int:
+    side = value[key]
+    if isinstance(side, bool) or not isinstance(side, int):
+        raise _bad_ink(f"{key} must be a whole number, got {type(side).__name__}")
+    if not INK_MIN_SIDE <= side <= INK_MAX_SIDE:
+        raise _bad_ink(f"{key} {side} is outside {INK_MIN_SIDE}..{INK_MAX_SIDE}")
+    return side
+
+
+def _b64decode(text: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):  # bad characters or padding; non-ASCII text
+        raise _bad_ink(f"{what} is not valid base64") from None
+
+
+def _background_ink(url, size: tuple[int, int]) -> np.ndarray | None:
+    """The optional background data URL -> ink (height, width) in [0, 1], or None."""
+    if url is None:
+        return None
+    if not isinstance(url, str):
+        raise _bad_ink(f"background must be a data URL string, got {type(url).__name__}")
+    if len(url) > MAX_BACKGROUND_CHARS:
+        raise _bad_ink(f"background is {len(url):,} characters, over the {MAX_BACKGROUND_CHARS:,} limit")
+    head = _DATA_URL.match(url)
+    if head is None:
+        raise _bad_ink("background must be a data:image/png, jpeg, webp or gif;base64 URL")
+    raw = _b64decode(url[head.end():], "background")
+    try:
+        with Image.open(io.BytesIO(raw)) as img:  # reads the header only
+            if max(img.size) > MAX_BACKGROUND_SIDE or min(img.size) < 1:
+                raise _bad_ink(f"background is {img.width}x{img.height} pixels; the limit is "
+                               f"{MAX_BACKGROUND_SIDE} per side")
+            img.load()
+            ink = _ink(_pil_to_array(img))
+    except Image.DecompressionBombError:
+        raise _bad_ink("background is far too large") from None
+    except ValueError:  # ours, already worded for the user
+        raise
+    except Exception as e:  # PIL's many ways to fail on a broken file: OSError, SyntaxError, ...
+        raise _bad_ink(f"background is not an image I can read ({type(e).__name__})") from e
+    if ink.shape[::-1] != size:
+        ink8 = Image.fromarray((ink * 255).round().astype(np.uint8))
+        ink = np.asarray(ink8.resize(size, Image.Resampling.BOX), dtype=np.float32) / 255.0
+    return ink
+
+
+def decode_ink(value: dict) -> np.ndarray:
+    """An ink value -> ink (height, width) float32 in [0, 1] (data and background composited).
+    Anything malformed raises ``ValueError``; an empty ink is returned as zeros (``to_mnist``
+    then raises the empty-canvas message)."""
+    if not isinstance(value, dict):
+        raise _bad_ink(f"expected a dict, got {type(value).__name__}")
+    if value.get("format") != INK_FORMAT:
+        raise _bad_ink(f"unknown format {str(value.get('format'))[:40]!r}, expected {INK_FORMAT!r}")
+    missing = sorted({"width", "height", "data"} - value.keys())
+    if missing:
+        raise _bad_ink(f"missing {', '.join(missing)}")
+    extra = sorted(str(k)[:40] for k in value.keys() - INK_KEYS)
+    if extra:
+        raise _bad_ink(f"unexpected key(s) {', '.join(extra)}")
+    w, h = _ink_side(value, "width"), _ink_side(value, "height")
+    data = value["data"]
+    if not isinstance(data, str):
+        raise _bad_ink(f"data must be a base64 string, got {type(data).__name__}")
+    expected = 4 * ((w * h + 2) // 3)  # base64 length of w*h bytes, padded
+    if len(data) != expected:
+        raise _bad_ink(f"data has {len(data):,} characters, expected {expected:,} for {w}x{h}")
+    raw = _b64decode(data, "data")
+    if len(raw) != w * h:  # unreachable with the length check above, kept as the contract
+        raise _bad_ink(f"data holds {len(raw):,} bytes, expected {w * h:,}")
+    ink = np.frombuffer(raw, dtype=np.uint8).reshape(h, w).astype(np.float32) / 255.0
+    background = _background_ink(value.get("background"), (w, h))
+    return ink if background is None else np.maximum(ink, background)
+
+
+def ink_value(ink, background: str | None = None) -> dict:
+    """Ink (H, W) -> an "ink-v1" value.  ``ink`` is uint8 (0 = paper, 255 = ink) or float in
+    [0, 1]; ``background`` an optional data URL shown under it (see the module docstring)."""
+    a = np.asarray(ink)
+    if a.ndim != 2 or not (INK_MIN_SIDE <= a.shape[0] <= INK_MAX_SIDE and INK_MIN_SIDE <= a.shape[1] <= INK_MAX_SIDE):
+        raise ValueError(f"ink must be a 2-D array with sides {INK_MIN_SIDE}..{INK_MAX_SIDE}, got shape {a.shape}")
+    if a.dtype != np.uint8:
+        if not (np.issubdtype(a.dtype, np.floating) or a.dtype == bool) or not np.isfinite(a).all():
+            raise ValueError(f"ink must be uint8 or float in [0, 1], got {a.dtype}")
+        a = (np.clip(a.astype(np.float64), 0.0, 1.0) * 255).round().astype(np.uint8)
+    value = {"format": INK_FORMAT, "width": int(a.shape[1]), "height": int(a.shape[0]),
+             "data": base64.b64encode(np.ascontiguousarray(a).tobytes()).decode("ascii")}
+    if background is not None:
+        value["background"] = background
+    return value
+
+
+def ink_data_url(ink) -> str:
+    """Ink (H, W), uint8 or float in [0, 1] -> "data:image/png;base64,..." of black ink whose
+    alpha is the ink: how the pad shows a picture as a background it can draw over."""
+    a = np.asarray(ink)
+    if a.ndim != 2 or a.size == 0:
+        raise ValueError(f"ink must be a non-empty 2-D array, got shape {a.shape}")
+    if a.dtype != np.uint8:
+        a = (np.clip(np.nan_to_num(a.astype(np.float64)), 0.0, 1.0) * 255).round().astype(np.uint8)
+    la = np.dstack([np.zeros_like(a), a])
+    buf = io.BytesIO()
+    Image.fromarray(la).save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _ink(a: np.ndarray) -> np.ndarray:
