@@ -13,9 +13,18 @@ cuDNN/oneDNN kernels while tracing uses these transparent equations:
           c' = f * c + i * g,  h' = o * tanh(c')
 
 Nothing here knows about digits or text.  Shapes: x (B, F), h and c (B, H), sequences (B, T, F).
+
+Interventions (``Edit``) act on the top layer while it runs: a gate forced to a value for every
+unit, or single units of h, c or a gate forced to a value (0 = ablated), from a given step on.
+The edited values flow on through the recurrence, so later steps see the consequences:
+
+    edit = Edit.make("lstm", 128, gates={"f": 1.0}, units={("h", 3): 0.0}, from_step=10)
+    top_h, state, trace = hand.run(xs, edit=edit)
 """
 from __future__ import annotations
 
+import math
+import operator
 from dataclasses import dataclass
 
 import torch
@@ -34,6 +43,78 @@ def torch_module(cell: str, input_size: int, hidden: int, layers: int = 1, dropo
     cls = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell]
     return cls(input_size, hidden, num_layers=layers, dropout=dropout if layers > 1 else 0.0,
                batch_first=batch_first)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Forced values on the top layer.  ``gates``: gate name -> value for every unit;
+    ``units``: (name, unit) -> value, where name is "h", "c" (LSTM) or a gate; ``from_step``:
+    the first step (1-based) it applies to.  Build with ``Edit.make``, which checks names and
+    units against the cell and size (ValueError)."""
+    gates: tuple[tuple[str, float], ...] = ()
+    units: tuple[tuple[str, Tensor, Tensor], ...] = ()  # (name, unit indices (n,), values (n,))
+    from_step: int = 1
+
+    @classmethod
+    def make(cls, cell: str, hidden: int, gates: dict | None = None, units: dict | None = None,
+             from_step: int = 1) -> "Edit | None":
+        """A checked Edit, or None when there is nothing to edit (the plain run)."""
+        names = GATES[cell]
+        gates, units = dict(gates or {}), dict(units or {})
+        for name, value in gates.items():
+            if name not in names:
+                known = ", ".join(names) or "none (a plain RNN has no gates)"
+                raise ValueError(f"unknown gate {name!r} for the {cell.upper()}; its gates: {known}")
+            _check_value(value, f"gate {name}")
+        grouped: dict[str, dict[int, float]] = {}
+        for key, value in units.items():
+            if not (isinstance(key, tuple) and len(key) == 2):
+                raise ValueError(f"a unit is written (state, index), e.g. ('h', 3); got {key!r}")
+            name, unit = key
+            if name not in ("h", *names, *(("c",) if cell == "lstm" else ())):
+                states = ", ".join(("h", "c") if cell == "lstm" else ("h",))
+                raise ValueError(f"unknown state {name!r} for the {cell.upper()}; use {states}"
+                                 + (f" or a gate ({', '.join(names)})" if names else ""))
+            try:
+                if isinstance(unit, bool):
+                    raise TypeError
+                unit = operator.index(unit)  # int or numpy integer
+            except TypeError:
+                raise ValueError(f"a unit number must be a whole number, got {unit!r}") from None
+            if not 0 <= unit < hidden:
+                raise ValueError(f"unit {unit} is out of range: the layer has units 0 to {hidden - 1}")
+            grouped.setdefault(name, {})[unit] = _check_value(value, f"{name}[{unit}]")
+        if isinstance(from_step, bool) or not isinstance(from_step, int) or from_step < 1:
+            raise ValueError(f"an edit starts at step 1 or later, got {from_step!r}")
+        if not gates and not grouped:
+            return None
+        return cls(tuple((n, float(v)) for n, v in gates.items()),
+                   tuple((n, torch.tensor(sorted(d)), torch.tensor([d[u] for u in sorted(d)], dtype=torch.float32))
+                         for n, d in grouped.items()),
+                   from_step)
+
+    def apply(self, name: str, v: Tensor) -> Tensor:
+        """v (B, H) with this edit's forced values for ``name`` (a copy when anything changes)."""
+        for n, value in self.gates:
+            if n == name:
+                v = torch.full_like(v, value)
+        for n, idx, vals in self.units:
+            if n == name:
+                v = v.clone()
+                v[:, idx] = vals
+        return v
+
+
+def _check_value(value, what: str) -> float:
+    try:
+        if isinstance(value, (bool, str, bytes)):
+            raise TypeError
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be set to a number, got {value!r}") from None
+    if not math.isfinite(v) or abs(v) > 1e6:
+        raise ValueError(f"{what} must be set to a finite number (|v| <= 1e6), got {value!r}")
+    return v
 
 
 @dataclass
@@ -85,18 +166,22 @@ class HandRNN:
         zero = lambda: torch.zeros(batch, self.hidden)
         return [(zero(), zero()) if self.cell == "lstm" else zero() for _ in self.layers]
 
-    def step_layer(self, k: int, xw: Tensor, state, record: bool = False):
+    def step_layer(self, k: int, xw: Tensor, state, record: bool = False, edit: Edit | None = None):
         """Advance layer k by one step.  ``xw`` is the input already projected: x @ w_ih + b_ih,
-        (B, k*H).  Returns (h, new_state, gates) where gates maps name -> (B, H) when recording."""
+        (B, k*H).  Returns (h, new_state, gates) where gates maps name -> (B, H) when recording.
+        ``edit`` forces values as they are computed (each gate, then c, then h)."""
         L = self.layers[k]
         gates = {}
+        e = edit.apply if edit is not None else (lambda name, v: v)
         if self.cell == "lstm":
             h, c = state
             z = torch.addmm(xw + L.b_hh, h, L.w_hh)
             i, f, g, o = z.chunk(4, dim=1)
             i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
-            c = f * c + i * g
-            h = o * torch.tanh(c)
+            if edit is not None:
+                i, f, g, o = e("i", i), e("f", f), e("g", g), e("o", o)
+            c = e("c", f * c + i * g)
+            h = e("h", o * torch.tanh(c))
             if record:
                 gates = {"i": i, "f": f, "g": g, "o": o, "c": c}
             return h, (h, c), gates
@@ -104,14 +189,14 @@ class HandRNN:
             hw = torch.addmm(L.b_hh, state, L.w_hh)
             xr, xz, xn = xw.chunk(3, dim=1)
             hr, hz, hn = hw.chunk(3, dim=1)
-            r = torch.sigmoid(xr + hr)
-            z = torch.sigmoid(xz + hz)
-            n = torch.tanh(xn + r * hn)
-            h = n + z * (state - n)  # == (1 - z) * n + z * h
+            r = e("r", torch.sigmoid(xr + hr))
+            z = e("z", torch.sigmoid(xz + hz))
+            n = e("n", torch.tanh(xn + r * hn))
+            h = e("h", n + z * (state - n))  # == (1 - z) * n + z * h
             if record:
                 gates = {"r": r, "z": z, "n": n}
             return h, h, gates
-        h = self.act(torch.addmm(xw + L.b_hh, state, L.w_hh))
+        h = e("h", self.act(torch.addmm(xw + L.b_hh, state, L.w_hh)))
         return h, h, gates
 
     def project(self, k: int, x: Tensor) -> Tensor:
@@ -119,24 +204,29 @@ class HandRNN:
         L = self.layers[k]
         return x @ L.w_ih + L.b_ih
 
-    def step(self, x: Tensor, state: list | None = None, record: bool = False, projected: bool = False):
+    def step(self, x: Tensor, state: list | None = None, record: bool = False, projected: bool = False,
+             edit: Edit | None = None):
         """One time step through every layer.  x (B, F) -> top h (B, H), new state, per-layer gates.
-        projected=True: x is already layer 0's input projection (B, k*H), e.g. a looked-up row."""
+        projected=True: x is already layer 0's input projection (B, k*H), e.g. a looked-up row.
+        ``edit`` acts on the top layer (the caller decides from which step on)."""
         state = state if state is not None else self.init_state(x.shape[0])
         new_state, trace = [], []
         inp = x
+        top = len(self.layers) - 1
         for k in range(len(self.layers)):
             xw = inp if projected and k == 0 else self.project(k, inp)
-            inp, s, gates = self.step_layer(k, xw, state[k], record)
+            inp, s, gates = self.step_layer(k, xw, state[k], record, edit if k == top else None)
             new_state.append(s)
             trace.append({**gates, "h": inp} if record else {})
         return inp, new_state, trace
 
     @torch.no_grad()
-    def run(self, xs: Tensor, state: list | None = None, record: bool = True, projected: bool = False):
+    def run(self, xs: Tensor, state: list | None = None, record: bool = True, projected: bool = False,
+            edit: Edit | None = None):
         """Run a whole sequence xs (B, T, F).  Returns outputs (B, T, H) of the top layer, the final
         state and, when recording, per layer a dict name -> (B, T, H) of every gate, c and h.
-        projected=True: xs is already layer 0's input projection (B, T, k*H)."""
+        projected=True: xs is already layer 0's input projection (B, T, k*H).  ``edit`` acts on
+        the top layer from its ``from_step`` on."""
         B, T, _ = xs.shape
         state = state if state is not None else self.init_state(B)
         inp = xs
@@ -148,7 +238,8 @@ class HandRNN:
             s = state[k]
             outs, rec = [], {}
             for t in range(T):
-                h, s, gates = self.step_layer(k, xw[:, t], s, record)
+                active = edit if k == len(self.layers) - 1 and edit is not None and t + 1 >= edit.from_step else None
+                h, s, gates = self.step_layer(k, xw[:, t], s, record, active)
                 outs.append(h)
                 for name, v in gates.items():
                     rec.setdefault(name, []).append(v)

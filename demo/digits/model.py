@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from demo.cells import GATES, HandRNN, torch_module
+from demo.cells import GATES, Edit, HandRNN, torch_module
 from demo.checkpoint import WEIGHTS_DIR, build_strict, load_state_strict, load_weights
 from demo.digits.preprocess import to_mnist
 
@@ -143,20 +143,69 @@ class DigitModel:
         p = torch.softmax(self.logits(x[None]), dim=-1)[0].numpy()
         return {c: float(p[i]) for i, c in enumerate(CLASSES)}
 
-    def trace(self, image) -> DigitTrace:
-        """Replay the drawing through the hand-written cells, keeping every step's state."""
-        return self.trace_mnist(to_mnist(image))
+    def trace(self, image, ablate=None, clamp=None, from_step: int = 1) -> DigitTrace:
+        """Replay the drawing through the hand-written cells, keeping every step's state.
+
+        Interventions on the top layer, from row ``from_step`` (1-based) on: ``ablate`` lists
+        hidden units forced to 0; ``clamp`` maps a gate (LSTM i/f/g/o, GRU r/z/n) to the value
+        it is forced to, every unit.  The edited values flow on through the recurrence, and
+        the per-step probabilities come from the head applied to the edited h_t.
+        """
+        return self.trace_mnist(to_mnist(image), ablate, clamp, from_step)
+
+    def edit(self, ablate=None, clamp=None, from_step: int = 1) -> Edit | None:
+        """The checked Edit for ``trace``'s arguments (None: nothing to edit).  ValueError for
+        an unknown gate, a unit out of range or a bad step."""
+        if ablate is not None and not isinstance(ablate, (list, tuple, set, np.ndarray, range)):
+            raise ValueError(f"ablate takes a list of unit numbers, got {ablate!r}")
+        if clamp is not None and not isinstance(clamp, dict):
+            raise ValueError(f"clamp takes a dict gate -> value, e.g. {{'f': 1.0}}, got {clamp!r}")
+        if not isinstance(from_step, (int, np.integer)) or isinstance(from_step, bool) or not 1 <= from_step <= 28:
+            raise ValueError(f"from_step must be a row from 1 to 28, got {from_step!r}")
+        units = {("h", u): 0.0 for u in (ablate if ablate is not None else ())}
+        return Edit.make(self.cell, self.hidden, gates=clamp, units=units, from_step=int(from_step))
+
+    @property
+    def hidden(self) -> int:
+        return self.hand.hidden
 
     @torch.no_grad()
-    def trace_mnist(self, x: np.ndarray) -> DigitTrace:
+    def trace_mnist(self, x: np.ndarray, ablate=None, clamp=None, from_step: int = 1) -> DigitTrace:
         """``trace`` of an input already made by ``to_mnist``: x (28, 28) in [0, 1]."""
+        edit = self.edit(ablate, clamp, from_step)
         xs = self.net.normalise(torch.from_numpy(x))[None]  # (1, 28, 28)
-        _, _, layers = self.hand.run(xs, record=True)       # per layer {name: (1, 28, H)}
+        _, _, layers = self.hand.run(xs, record=True, edit=edit)  # per layer {name: (1, 28, H)}
         layers = [{k: v[0].numpy() for k, v in rec.items()} for rec in layers]
         top = layers[-1]
         probs = torch.softmax(self.net.head(torch.from_numpy(top["h"])), dim=-1).numpy()  # (28, 10)
         return DigitTrace(self.cell, x, top["h"], top.get("c"), {g: top[g] for g in GATES[self.cell]},
                           probs, layers)
+
+    def row_influence(self, image) -> dict[str, np.ndarray]:
+        """Which rows decided the answer, for the predicted class k: two (28,) arrays.
+
+        "gradient": |d z_k / d row_t|, the L2 norm over the row's 28 pixels (inputs in [0, 1],
+        after to_mnist) of the gradient of the head's logit z_k after row 28 (the logit, not the
+        softmax: a confident p_k ~ 1 has ~0 gradient everywhere).
+        "occlusion": p_k(original) - p_k(row t blanked to 0).
+        """
+        return self.row_influence_mnist(to_mnist(image))
+
+    def row_influence_mnist(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """``row_influence`` of an input already made by ``to_mnist``: x (28, 28) in [0, 1]."""
+        xt = torch.from_numpy(np.asarray(x, np.float32)).clone().requires_grad_(True)  # (28, 28)
+        with torch.enable_grad():
+            logits = self.net(xt[None])[0]          # (10,), the fast module (cuDNN-style kernels)
+            k = int(logits.argmax())
+            (grad,) = torch.autograd.grad(logits[k], xt)  # (28, 28)
+        gradient = grad.norm(dim=1).numpy()             # (28,): L2 over each row's pixels
+        with torch.no_grad():
+            blanked = xt.detach().repeat(29, 1, 1)      # (29, 28, 28): the original, then row t zeroed
+            rows = torch.arange(28)
+            blanked[rows + 1, rows] = 0.0
+            p = torch.softmax(self.net(blanked), dim=-1)[:, k]  # (29,)
+        occlusion = (p[0] - p[1:]).numpy()
+        return {"gradient": gradient.astype(np.float32), "occlusion": occlusion.astype(np.float32)}
 
     @torch.no_grad()
     def step_probs(self, x: np.ndarray) -> np.ndarray:
