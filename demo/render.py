@@ -148,6 +148,87 @@ def digit_image(x: np.ndarray, scale: int = 10, t: int | None = None) -> np.ndar
     return img
 
 
+# Ten distinguishable class colours (Tableau 10), for clouds of points coloured by digit.
+CLASS_COLOURS = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+                          (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)],
+                         np.uint8)
+
+
+def text_strip(width: int, text: str, height: int = 14, size: int = 10, align: str = "left") -> np.ndarray:
+    """A grey strip (height, width, 3) with one line of white text: titles and legends."""
+    strip = Image.new("RGB", (width, height), tuple(int(c) for c in GUTTER))
+    x = {"left": 2, "centre": width / 2}[align]
+    ImageDraw.Draw(strip).text((x, height / 2), text, fill=(255, 255, 255), font=_font(size),
+                               anchor="lm" if align == "left" else "mm")
+    return np.asarray(strip)
+
+
+def colour_legend(kind: str, lim: float, width: int, what: str = "", height: int = 26) -> np.ndarray:
+    """A colour bar with its scale, to sit under a heatmap: the ramp (8 px), then the labels
+    (-lim, 0, +lim for diverging; 0 and lim for sequential) and what the colour means."""
+    lo = -lim if kind == "diverging" else 0.0
+    ramp = colorize(np.linspace(lo, lim, width)[None, :], kind, lim)
+    ramp = np.repeat(ramp, 8, axis=0)
+    img = Image.new("RGB", (width, height - 8), tuple(int(c) for c in GUTTER))
+    draw = ImageDraw.Draw(img)
+    font = _font(9)
+    y = (height - 8) / 2
+    draw.text((1, y), f"{lo:+.2g}" if kind == "diverging" else "0", fill=(255, 255, 255), font=font, anchor="lm")
+    draw.text((width - 1, y), f"{lim:+.2g}" if kind == "diverging" else f"{lim:.2g}", fill=(255, 255, 255),
+              font=font, anchor="rm")
+    if what:
+        draw.text((width / 2, y), what, fill=(255, 255, 255), font=font, anchor="mm")
+    elif kind == "diverging":
+        draw.text((width / 2, y), "0", fill=(255, 255, 255), font=font, anchor="mm")
+    return np.concatenate([ramp, np.asarray(img)], axis=0)
+
+
+def with_legend(img: np.ndarray, kind: str, lim: float, what: str = "") -> np.ndarray:
+    """img with its colour legend underneath (at least 150 px wide, padded with grey)."""
+    width = max(img.shape[1], 150)
+    if img.shape[1] < width:
+        pad = np.empty((img.shape[0], width - img.shape[1], 3), np.uint8)
+        pad[:] = GUTTER
+        img = np.concatenate([img, pad], axis=1)
+    return np.concatenate([img, colour_legend(kind, lim, width, what)], axis=0)
+
+
+def row_bars(values: np.ndarray, row_h: int, width: int, lim: float, colour, negative=(103, 169, 207)) -> np.ndarray:
+    """One horizontal bar per value (rows), length |v| / lim of ``width``: positive values in
+    ``colour``, negative in ``negative``, on a dark background with a faint baseline."""
+    img = np.full((len(values) * row_h, width, 3), 24, np.uint8)
+    img[:, 0] = 90
+    for k, v in enumerate(np.nan_to_num(np.asarray(values, np.float64))):
+        n = int(round(min(abs(v) / lim, 1.0) * (width - 1))) if lim > 0 else 0
+        if n:
+            img[k * row_h + 1:(k + 1) * row_h - 1 or None, 1:1 + n] = colour if v >= 0 else negative
+    return img
+
+
+def scatter(points: np.ndarray, colours: np.ndarray, size: int, bounds: tuple[float, float, float, float],
+            radius: int = 1, background=(24, 24, 24)) -> np.ndarray:
+    """points (N, 2) drawn as small squares of colours (N, 3) on a size x size image;
+    bounds = (x0, x1, y0, y1) in data units (y up)."""
+    img = np.empty((size, size, 3), np.uint8)
+    img[:] = background
+    px = to_pixels(points, size, bounds)
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            x = np.clip(px[:, 0] + dx, 0, size - 1)
+            y = np.clip(px[:, 1] + dy, 0, size - 1)
+            img[y, x] = colours
+    return img
+
+
+def to_pixels(points: np.ndarray, size: int, bounds) -> np.ndarray:
+    """Data (N, 2) -> integer pixel (N, 2) of a size x size image (y flipped: up is up)."""
+    x0, x1, y0, y1 = bounds
+    u = (np.asarray(points)[:, 0] - x0) / max(x1 - x0, 1e-9)
+    v = (np.asarray(points)[:, 1] - y0) / max(y1 - y0, 1e-9)
+    return np.stack([np.clip(u * (size - 1), 0, size - 1), np.clip((1 - v) * (size - 1), 0, size - 1)],
+                    1).round().astype(np.intp)
+
+
 def fast_png_image(rgb: np.ndarray) -> Image.Image:
     """RGB array -> PIL image that PNG encoders (gradio's included) write with zlib level 1:
     about 4x faster than the default level on these noisy heatmaps, for files ~2% larger.

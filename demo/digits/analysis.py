@@ -9,10 +9,12 @@ model's confidence over time for the comparison.  Pure (numpy and torch, no grad
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from demo.digits import interventions, units
+from demo.digits.interventions import Intervention
 from demo.digits.model import CLASSES, DigitModel, DigitTrace
 from demo.digits.preprocess import to_mnist
 
@@ -32,6 +34,11 @@ class DigitAnalysis:
     name: str                       # the model traced
     trace: DigitTrace               # its every step (h, c, gates, probs)
     compare: dict[str, np.ndarray]  # every loaded model -> probs (28, 10), in TITLES order
+    # every loaded model -> row influence {"gradient", "occlusion"}: (28,) each; {} when not asked
+    influence: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    intervention: Intervention = Intervention()
+    edited: DigitTrace | None = None  # the traced model under the intervention (None: no edit)
+    contributions: np.ndarray | None = None  # (H,) each unit's part of the answer's logit (units.py)
 
     @property
     def cell(self) -> str:
@@ -57,26 +64,51 @@ def _model(models: dict[str, DigitModel], name) -> DigitModel:
     return models[name]
 
 
-def analyse(models: dict[str, DigitModel], name: str, image) -> DigitAnalysis:
-    """Preprocess one drawing and run every model on it.  Raises ValueError (a message for the
-    user) for blank or unreadable input."""
+def analyse(models: dict[str, DigitModel], name: str, image, intervention: Intervention | None = None,
+            influence: bool = False) -> DigitAnalysis:
+    """Preprocess one drawing and run every model on it; with ``influence``, also every model's
+    row influence, and with an ``intervention``, the traced model's edited run.  Raises
+    ValueError (a message for the user) for blank or unreadable input or a bad edit."""
     _model(models, name)
     x = to_mnist(image)
     compare = {n: m.step_probs(x) for n, m in models.items() if n != name}
-    return _traced(models, x, name, compare)
+    inf = {n: m.row_influence_mnist(x) for n, m in models.items()} if influence else {}
+    return _traced(models, x, name, compare, inf, intervention or Intervention())
 
 
 def retrace(models: dict[str, DigitModel], analysis: DigitAnalysis, name: str) -> DigitAnalysis:
-    """The same drawing traced with model ``name`` (after the model picker changed)."""
-    _model(models, name)
-    return _traced(models, analysis.x, name, analysis.compare)
+    """The same drawing traced with model ``name`` (after the model picker changed).  An
+    intervention that does not fit the new cell (a gate it lacks) is dropped, not an error."""
+    model = _model(models, name)
+    iv = analysis.intervention
+    iv = replace(iv, clamp=tuple((g, v) for g, v in iv.clamp if g in model.gate_names),
+                 ablate=tuple(u for u in iv.ablate if u < model.hidden))
+    return _traced(models, analysis.x, name, analysis.compare, analysis.influence, iv)
 
 
-def _traced(models, x: np.ndarray, name: str, compare: dict[str, np.ndarray]) -> DigitAnalysis:
-    trace = models[name].trace_mnist(x)  # preprocessed once for all the models
+def with_intervention(models: dict[str, DigitModel], analysis: DigitAnalysis,
+                      intervention: Intervention) -> DigitAnalysis:
+    """The same drawing and model with another intervention (only the edited run is redone)."""
+    edited = None if intervention.empty else interventions.run(models[analysis.name], analysis.x, intervention)
+    return replace(analysis, intervention=intervention, edited=edited)
+
+
+def with_influence(models: dict[str, DigitModel], analysis: DigitAnalysis) -> DigitAnalysis:
+    """The same analysis with every model's row influence (when the panel is first opened)."""
+    if analysis.influence:
+        return analysis
+    return replace(analysis, influence={n: m.row_influence_mnist(analysis.x) for n, m in models.items()})
+
+
+def _traced(models, x: np.ndarray, name: str, compare: dict[str, np.ndarray], influence: dict,
+            intervention: Intervention) -> DigitAnalysis:
+    model = models[name]
+    trace = model.trace_mnist(x)  # preprocessed once for all the models
+    edited = None if intervention.empty else interventions.run(model, x, intervention)
     compare = {**compare, name: trace.probs}
     order = [n for n in TITLES if n in compare] + [n for n in compare if n not in TITLES]
-    return DigitAnalysis(x, name, trace, {n: compare[n] for n in order})
+    return DigitAnalysis(x, name, trace, {n: compare[n] for n in order}, influence, intervention, edited,
+                         units.contributions(model, trace))
 
 
 # ---------------------------------------------------------------------------------------------

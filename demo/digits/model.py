@@ -169,6 +169,10 @@ class DigitModel:
     def hidden(self) -> int:
         return self.hand.hidden
 
+    @property
+    def gate_names(self) -> tuple[str, ...]:
+        return GATES[self.cell]
+
     @torch.no_grad()
     def trace_mnist(self, x: np.ndarray, ablate=None, clamp=None, from_step: int = 1) -> DigitTrace:
         """``trace`` of an input already made by ``to_mnist``: x (28, 28) in [0, 1]."""

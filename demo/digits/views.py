@@ -73,22 +73,25 @@ def step_caption(a: DigitAnalysis, t: int) -> str:
     return text + f"It settles on **{answer}** at row {settled}."
 
 
-def step_views(a: DigitAnalysis, t: int) -> StepViews:
-    """Everything that depends on the step control, for the traced model of ``a``."""
+def step_views(a: DigitAnalysis, t: int, order: np.ndarray | None = None) -> StepViews:
+    """Everything that depends on the step control, for the traced model of ``a``.  ``order``
+    (a permutation of the units) sorts the rows of every units × steps map the same way."""
     t = int(np.clip(t, 1, STEPS))
     tr = a.trace
+    rows = slice(None) if order is None else np.asarray(order)
     settled = settle_step(tr.probs)
     panels = []
     for key, name, kind, lim in PANELS.get(a.cell, []):
-        values = tr[key]
+        values = tr[key][:, rows]
         lim = lim or _symmetric_limit(values)
         label = f"{name} (range ±{lim:g})" if kind == "diverging" and lim != 1.0 else name
-        panels.append((label, render.heatmap(values.T, kind, lim, UNIT_CELL, t=t)))
+        what = "c" if key == "c" else key
+        panels.append((label, render.with_legend(render.heatmap(values.T, kind, lim, UNIT_CELL, t=t), kind, lim, what)))
     return StepViews(
         caption=step_caption(a, t),
         rows=render.digit_image(a.x, DIGIT_SCALE, t=t),
         probs=label_dict(tr.probs[t - 1]),
-        h=render.heatmap(tr.h.T, "diverging", 1.0, UNIT_CELL, t=t),
+        h=render.with_legend(render.heatmap(tr.h[:, rows].T, "diverging", 1.0, UNIT_CELL, t=t), "diverging", 1.0, "h"),
         panels=panels,
         confidence=render.confidence_map(tr.probs, t=t, settled=settled, cell=CONF_CELL, font=9),
     )
@@ -108,3 +111,180 @@ def drawing_views(a: DigitAnalysis) -> DrawingViews:
         compare.append((caption, render.confidence_map(probs, settled=when, cell=MINI_CELL, font=8)))
     return DrawingViews(seen=render.digit_image(a.x, DIGIT_SCALE), final=label_dict(final),
                         summary=summary, compare=compare)
+
+
+# ---------------------------------------------------------------------------------------------
+# Why: row influence, one unit, interventions, the state's path
+
+INFLUENCE_SCALE = 6             # px per input row in the influence strips
+BAR_W = 44                      # px per bar column
+GRADIENT_COLOUR = (122, 209, 81)
+
+
+def influence_image(a: DigitAnalysis) -> np.ndarray:
+    """For every model in ``a.influence``: the input beside a bar per row for each measure
+    (green: |dz_k/drow_t|; orange: occlusion drop p_k - p_k(row blanked); blue: blanking the row
+    raised p_k), each scaled to its own largest value, printed underneath."""
+    digit = render.digit_image(a.x, INFLUENCE_SCALE)
+    gap = np.full((digit.shape[0], 2, 3), render.GUTTER, np.uint8)
+    panels = []
+    for name, inf in a.influence.items():
+        g, o = inf["gradient"], inf["occlusion"]
+        gl, ol = max(float(g.max()), 1e-9), max(float(np.abs(o).max()), 1e-9)
+        k = CLASSES[int(a.compare[name][-1].argmax())] if name in a.compare else "?"
+        body = np.concatenate([digit, gap, render.row_bars(g, INFLUENCE_SCALE, BAR_W, gl, GRADIENT_COLOUR), gap,
+                               render.row_bars(o, INFLUENCE_SCALE, BAR_W, ol, render.ACCENT)], axis=1)
+        w = body.shape[1]
+        panels.append(np.concatenate([
+            render.text_strip(w, f"{title(name)} reads {k}: which rows mattered"),
+            render.text_strip(w, f"{'input':^22}{'gradient':^12}{'occlusion':^12}", size=9), body,
+            render.text_strip(w, f"bar scale: gradient {gl:.3g}, occlusion {ol:.3g}", size=9)], axis=0))
+    if not panels:
+        return render.text_strip(300, "Row influence appears once a digit is drawn.")
+    sep = np.full((panels[0].shape[0], 8, 3), 255, np.uint8)
+    out = [panels[0]]
+    for p in panels[1:]:
+        out += [sep, p]
+    return np.concatenate(out, axis=1)
+
+
+def influence_table(a: DigitAnalysis):
+    """The row influence of every model as a long table (row, cell, measure, value) for a plot."""
+    import pandas as pd
+    recs = [(t + 1, title(n), m, float(v)) for n, inf in a.influence.items()
+            for m in ("gradient", "occlusion") for t, v in enumerate(inf[m])]
+    return pd.DataFrame(recs, columns=["row", "cell", "measure", "value"])
+
+
+def influence_curves(lookups: dict) -> "object":
+    """The over-data curves: per model, mean |dz_k/drow_t| over test digits: a DataFrame of
+    row, cell, value (lookups: model name -> DigitLookups)."""
+    import pandas as pd
+    recs = [(t + 1, title(n), float(v)) for n, lk in lookups.items() for t, v in enumerate(lk.influence_gradient)]
+    return pd.DataFrame(recs, columns=["row", "cell", "mean |dz/d row|"])
+
+
+def influence_summary(lookups: dict) -> str:
+    """A measured sentence per model: how the gradient reaching the first rows compares with the
+    last rows (the vanishing-gradient lesson, from the shipped models, not assumed)."""
+    lines = []
+    for n, lk in lookups.items():
+        g = lk.influence_gradient
+        early, late = float(g[:7].mean()), float(g[-7:].mean())
+        lines.append(f"- **{title(n)}**: rows 1-7 get {early:.2f}, rows 22-28 get {late:.2f} "
+                     f"(×{early / late:.2f} of the last rows' gradient)")
+    n_digits = next(iter(lookups.values())).meta.get("data", {}).get("influence_digits", "?") if lookups else 0
+    return (f"Mean gradient of the answer's logit per input row over {n_digits} MNIST test digits:\n"
+            + "\n".join(lines))
+
+
+@dataclass(frozen=True)
+class UnitViews:
+    caption: str                    # Markdown: the unit, its part in this answer, its profile in words
+    over_rows: object               # DataFrame row, state, value: h (c, gates) of this unit, this drawing
+    profile: object | None          # DataFrame class, mean: mean final h per class over the test set
+    thumbs: np.ndarray | None       # the 9 test digits that drive it highest (top) and lowest (bottom)
+
+
+def unit_views(a: DigitAnalysis, unit: int, lookups=None) -> UnitViews:
+    """The drill-down of one top-layer unit (looked up, nothing computed but this drawing's)."""
+    import pandas as pd
+    from demo.digits.units import describe_profile
+    H = a.trace.h.shape[1]
+    if isinstance(unit, bool) or not isinstance(unit, (int, np.integer)) or not 0 <= unit < H:
+        raise ValueError(f"unit must be from 0 to {H - 1}, got {unit!r}")
+    tr = a.trace
+    series = {"h": tr.h, **({"c": tr.c} if tr.c is not None else {}), **tr.gates}
+    over = pd.DataFrame([(t + 1, k, float(v[t, unit])) for k, v in series.items() for t in range(STEPS)],
+                        columns=["row", "state", "value"])
+    k = int(tr.probs[-1].argmax())
+    rank = int((a.contributions > a.contributions[unit]).sum()) + 1 if a.contributions is not None else None
+    lines = [f"**Unit {unit}** of the {title(a.name)}'s top layer: h = {tr.h[-1, unit]:+.3f} after row 28."]
+    if a.contributions is not None:
+        lines.append(f"Its part in the logit of **{CLASSES[k]}**: {a.contributions[unit]:+.3f} "
+                     f"(rank {rank} of {H} in support of this answer).")
+    profile = thumbs = None
+    if lookups is not None:
+        means = lookups.class_means[unit]
+        profile = pd.DataFrame({"class": CLASSES, "mean final h": means.astype(float)})
+        lines.append(f"Over the 10,000 MNIST test digits: {describe_profile(means)}")
+        thumbs = unit_thumbnails(lookups, unit)
+    else:
+        lines.append("(No precomputed profile for these weights: run `python training/digit_lookups.py`.)")
+    return UnitViews(" ".join(lines), over, profile, thumbs)
+
+
+def unit_thumbnails(lookups, unit: int, scale: int = 2) -> np.ndarray:
+    """Two rows of 9 test digits: those with the highest final h of ``unit`` (top row), and the
+    lowest (bottom row), each with its class and activation underneath."""
+    def row(ids, values, label):
+        cells = []
+        for i, v in zip(ids, values):
+            img = render.digit_image(lookups.thumbs[i] / 255.0, scale)
+            w = img.shape[1]
+            cells.append(np.concatenate([img, render.text_strip(w, f"{lookups.thumb_labels[i]} {v:+.2f}", 12, 9,
+                                                                "centre")], 0))
+            cells.append(np.full((cells[-1].shape[0], 2, 3), render.GUTTER, np.uint8))
+        body = np.concatenate(cells, axis=1)
+        return np.concatenate([render.text_strip(body.shape[1], label, 14, 10), body], 0)
+    top = row(lookups.top[unit], lookups.top_values[unit], "drive it highest")
+    bottom = row(lookups.bottom[unit], lookups.bottom_values[unit], "drive it lowest")
+    return np.concatenate([top, np.full((4, top.shape[1], 3), 255, np.uint8), bottom], 0)
+
+
+def edited_views(a: DigitAnalysis, t: int) -> tuple[dict | None, np.ndarray | None, str]:
+    """The edited run beside the original: its final probabilities, its confidence over time
+    (row t marked), and the difference in words."""
+    from demo.digits.interventions import difference
+    if a.edited is None:
+        return None, None, "No edit: choose units to ablate, a gate to clamp or rows to blank."
+    probs = a.edited.probs
+    settled = settle_step(probs)
+    img = render.confidence_map(probs, t=int(np.clip(t, 1, STEPS)), settled=settled, cell=CONF_CELL, font=9)
+    return label_dict(probs[-1]), img, difference(a.trace.probs, probs, a.intervention)
+
+
+_CLOUDS: dict[int, tuple] = {}
+
+
+def _cloud(lookups, size: int):
+    """The class cloud (drawn once per lookups object) and its bounds."""
+    key = (id(lookups), size)
+    if key not in _CLOUDS:
+        pts = lookups.cloud
+        lo, hi = np.percentile(pts, 1, axis=0), np.percentile(pts, 99, axis=0)
+        pad = (hi - lo) * 0.12
+        bounds = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
+        colours = (render.CLASS_COLOURS[lookups.cloud_labels.astype(int)] * 0.6 + 24 * 0.4).astype(np.uint8)
+        _CLOUDS[key] = (render.scatter(pts, colours, size, bounds, radius=1), bounds)
+    return _CLOUDS[key]
+
+
+def trajectory_image(a: DigitAnalysis, lookups, t: int, size: int = 300) -> np.ndarray:
+    """The 28 hidden states of this drawing on the first two principal components of the test
+    digits' final states: a white path from row 1 (hollow) to row 28, row t in orange, over the
+    test digits' cloud coloured by class (legend underneath)."""
+    from PIL import Image, ImageDraw
+    t = int(np.clip(t, 1, STEPS))
+    base, bounds = _cloud(lookups, size)
+    path = render.to_pixels(lookups.project(a.trace.h), size, bounds)  # (28, 2)
+    img = Image.fromarray(base.copy())
+    d = ImageDraw.Draw(img)
+    d.line([tuple(p) for p in path.tolist()], fill=(235, 235, 235), width=2)
+    for k, (x, y) in enumerate(path.tolist()):
+        r = 2 if k else 4
+        d.ellipse((x - r, y - r, x + r, y + r), outline=(255, 255, 255), fill=None if k == 0 else (235, 235, 235))
+    x, y = path[t - 1].tolist()
+    d.ellipse((x - 5, y - 5, x + 5, y + 5), fill=tuple(int(c) for c in render.ACCENT))
+    if a.edited is not None:
+        edited = render.to_pixels(lookups.project(a.edited.h), size, bounds)
+        d.line([tuple(p) for p in edited.tolist()], fill=(255, 80, 80), width=1)
+    legend = Image.new("RGB", (size, 16), (24, 24, 24))
+    ld = ImageDraw.Draw(legend)
+    for c in range(10):
+        x0 = 4 + c * (size - 8) / 10
+        ld.rectangle((x0, 4, x0 + 8, 12), fill=tuple(int(v) for v in render.CLASS_COLOURS[c]))
+        ld.text((x0 + 11, 8), str(c), fill=(255, 255, 255), font=render._font(10), anchor="lm")
+    var = lookups.pca_variance
+    caption = render.text_strip(size, f"across: PC1 ({var[0]:.0%} of the variance); up: PC2 ({var[1]:.0%}). White: this drawing, row 1 hollow", 14, 9)
+    return np.concatenate([np.asarray(img), caption, np.asarray(legend)], axis=0)
