@@ -14,20 +14,16 @@ import argparse
 import json
 import socket
 import statistics
-import sys
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from demo.runtime import configure_torch  # first: it sets OMP_NUM_THREADS before torch loads
 
-import httpx  # noqa: E402
-import torch  # noqa: E402
-from gradio_client import Client  # noqa: E402
+import httpx
+from gradio_client import Client
 
-import demo.app as ui  # noqa: E402
-from demo.text import load_char_model  # noqa: E402
+import demo.app as ui
+from demo.text import load_char_model
 
 
 def serve(weights_dir):
@@ -78,7 +74,7 @@ def server_rate(client, args) -> tuple[float, int, str]:
 
 def direct_rate(model, args) -> float:
     t0 = time.perf_counter()
-    n = sum(1 for _ in model.stream(args.seed, args.length, args.temperature, rng_seed=0, trace=False))
+    n = sum(1 for _ in model.stream(args.seed, args.length, args.temperature, rng_seed=0, n_top=0))
     return n / (time.perf_counter() - t0)
 
 
@@ -92,7 +88,7 @@ def main() -> None:
     p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (the app uses 1)")
     args = p.parse_args()
-    torch.set_num_threads(args.threads)
+    configure_torch(args.threads)
 
     app, url = serve(args.weights_dir)
     client = Client(url, verbose=False)

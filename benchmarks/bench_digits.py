@@ -13,19 +13,17 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
+
+from demo.runtime import configure_torch  # first: it sets OMP_NUM_THREADS before torch loads
 
 import numpy as np
-import torch
 from gradio.processing_utils import encode_pil_to_bytes
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from demo import render  # noqa: E402
-from demo.digits import analysis, views  # noqa: E402
-from demo.digits import to_mnist  # noqa: E402
-from demo.digits.sketches import example_digit  # noqa: E402
-from demo.digits.tab import CANVAS, load_models  # noqa: E402
+from demo import render
+from demo.digits import analysis, views
+from demo.digits import to_mnist
+from demo.digits.sketches import example_digit
+from demo.digits.tab import CANVAS, load_models
 
 BUDGET_MS = 20.0
 
@@ -91,7 +89,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=100, help="timed runs per measurement")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (the app uses 1)")
     args = p.parse_args()
-    torch.set_num_threads(args.threads)
+    configure_torch(args.threads)
     models, problems = load_models(args.weights_dir)
     for msg in problems:
         print(msg.replace("**", ""), file=sys.stderr)

@@ -25,22 +25,21 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+from demo.runtime import configure_torch  # first: it sets OMP_NUM_THREADS before torch loads
+
 import numpy as np
 import torch
+from gradio_client import Client, handle_file
+from PIL import Image
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path[:0] = [str(ROOT), str(HERE)]
+import bench_app_text  # the other benchmarks/ scripts (the script's folder is on sys.path)
+import bench_digits
+import bench_text
+import load_test
+from demo.digits.sketches import example_digit
+from demo.digits.tab import CANVAS, load_models
 
-import bench_app_text  # noqa: E402
-import bench_digits  # noqa: E402
-import bench_text  # noqa: E402
-import load_test  # noqa: E402
-from gradio_client import Client, handle_file  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from demo.digits.sketches import example_digit  # noqa: E402
-from demo.digits.tab import CANVAS, load_models  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DATA_DIR = ROOT.parent / "shared" / "data"
 
@@ -169,7 +168,7 @@ def main() -> None:
     p.add_argument("--data-dir", type=Path, default=DATA_DIR, help="MNIST and tinyshakespeare (for training rows)")
     p.add_argument("--weights-dir", type=Path, help="weights folder (default: weights/)")
     args = p.parse_args()
-    torch.set_num_threads(1)  # what the app and the training scripts use on CPU
+    configure_torch(1)  # what the app and the training scripts use on CPU
     repeats = 20 if args.quick else 100
     ref = reference_ms(repeats)
     rows = [("reference", "100 matmuls 64x512 @ 512x512, 1 thread", ref, "ms", None, "")]

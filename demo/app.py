@@ -29,7 +29,7 @@ def build_app(weights_dir=None) -> gr.Blocks:
     """The whole app, not launched.  Loads the weights from ``weights/`` (or ``weights_dir``)."""
     # Every stroke writes a dozen small PNGs to gradio's cache: hourly, drop those over 2 h old.
     with gr.Blocks(title="RNN Lens", analytics_enabled=False, delete_cache=(3600, 7200)) as demo:
-        gr.Markdown(INTRO)
+        gr.Markdown(INTRO, elem_id="intro")
         with gr.Tabs():
             with gr.Tab("Digits"):
                 digits_tab.build(demo, weights_dir)

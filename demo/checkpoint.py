@@ -102,14 +102,15 @@ def load_weights(stem: Path, make_command: str, kind: str) -> tuple[dict[str, to
     return state, meta
 
 
-def build_strict(cls, args: dict, source: str, **extra):
+def build_strict(cls, args: dict, source: str, make_command: str, **extra):
     """``cls(**args, **extra)`` where ``args`` must name every constructor argument exactly: a
-    missing or unknown one is a WeightsError (a default silently filled in could mis-normalise)."""
+    missing or unknown one is a WeightsError (a default silently filled in could mis-normalise)
+    naming the file and the command that rebuilds it."""
     params = set(inspect.signature(cls).parameters) - set(extra)
     missing, unknown = sorted(params - set(args)), sorted(set(args) - params)
     if missing or unknown:
         raise WeightsError(f"{source}: the config does not match {cls.__name__}'s arguments "
-                           f"(missing {missing}, unknown {unknown})")
+                           f"(missing {missing}, unknown {unknown}). Recreate it with:\n    {make_command}")
     return cls(**args, **extra)
 
 

@@ -8,6 +8,7 @@ so each cell stays a crisp block (the page enlarges them further with CSS
 """
 from __future__ import annotations
 
+import base64
 import io
 from functools import lru_cache
 
@@ -154,15 +155,20 @@ CLASS_COLOURS = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 3
                          np.uint8)
 
 
+@lru_cache(maxsize=4096)
 def text_strip(width: int, text: str, height: int = 14, size: int = 10, align: str = "left") -> np.ndarray:
-    """A grey strip (height, width, 3) with one line of white text: titles and legends."""
+    """A grey strip (height, width, 3) with one line of white text: titles and legends.  Cached
+    (drawing text is slow, and the same labels recur on every stroke); the result is read-only."""
     strip = Image.new("RGB", (width, height), tuple(int(c) for c in GUTTER))
     x = {"left": 2, "centre": width / 2}[align]
     ImageDraw.Draw(strip).text((x, height / 2), text, fill=(255, 255, 255), font=_font(size),
                                anchor="lm" if align == "left" else "mm")
-    return np.asarray(strip)
+    out = np.asarray(strip)
+    out.setflags(write=False)
+    return out
 
 
+@lru_cache(maxsize=256)
 def colour_legend(kind: str, lim: float, width: int, what: str = "", height: int = 26) -> np.ndarray:
     """A colour bar with its scale, to sit under a heatmap: the ramp (8 px), then the labels
     (-lim, 0, +lim for diverging; 0 and lim for sequential) and what the colour means."""
@@ -180,7 +186,9 @@ def colour_legend(kind: str, lim: float, width: int, what: str = "", height: int
         draw.text((width / 2, y), what, fill=(255, 255, 255), font=font, anchor="mm")
     elif kind == "diverging":
         draw.text((width / 2, y), "0", fill=(255, 255, 255), font=font, anchor="mm")
-    return np.concatenate([ramp, np.asarray(img)], axis=0)
+    out = np.concatenate([ramp, np.asarray(img)], axis=0)
+    out.setflags(write=False)
+    return out
 
 
 def with_legend(img: np.ndarray, kind: str, lim: float, what: str = "") -> np.ndarray:
@@ -244,6 +252,72 @@ def to_png(rgb: np.ndarray, compress_level: int = 6) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, format="PNG", compress_level=compress_level)
     return buf.getvalue()
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Hoverable heatmaps: an image plus what the page needs to name the cell under the pointer
+
+HOVER_FORMAT = "heat-v1"
+HALF_MAX = float(np.finfo(np.float16).max)  # 65504: larger magnitudes are clipped, not inf
+
+
+def hover_value(img: np.ndarray, values: np.ndarray, top: int, cell: tuple[int, int],
+                row_label: str = "unit", col_label: str = "step", row_ids: np.ndarray | None = None,
+                what: str = "h", left: int = 0, first_col: int = 1) -> dict:
+    """A heatmap image and its grid -> the JSON-able value of ``demo.ui_heatmap.hover_heatmap``.
+
+    ``img`` (H, W, 3|4) uint8 is what is shown (e.g. ``with_legend(heatmap(values, ...))``);
+    ``values`` (rows, cols) the numbers behind it, one per cell of ``cell`` = (px per row,
+    px per column), drawn from pixel (left, top) on (``heatmap`` puts a STRIP px step strip on
+    top, ``label_rows`` a gutter on the left).  ``row_ids``: the real number of each displayed
+    row (rows may be shown sorted), default 0..rows-1; columns are numbered from ``first_col``
+    (1: steps are 1-based, like the step slider).  Raises ValueError on shapes that do not fit.
+
+    The value (format "heat-v1"): ``src`` a PNG data URL (zlib level 1), ``width``/``height``
+    the image size in px, ``top``/``left``/``cell_h``/``cell_w``/``rows``/``cols`` the grid,
+    ``values`` base64 of float16 little-endian, row-major (rows x cols; NaN stays NaN),
+    ``row_ids`` a list of ints, ``first_col``, and the labels ``row_label``, ``col_label``,
+    ``what`` (the tooltip reads "unit 37 · step 12 · h = +0.523")."""
+    img = np.asarray(img)
+    if img.ndim != 3 or img.shape[2] not in (3, 4) or img.dtype != np.uint8:
+        raise ValueError(f"img must be uint8 (H, W, 3 or 4), got {img.dtype} {img.shape}")
+    v = np.asarray(values)
+    if v.ndim != 2 or v.size == 0 or not np.issubdtype(v.dtype, np.number) or np.iscomplexobj(v):
+        raise ValueError(f"values must be a non-empty real 2-D array (rows, cols), got {v.dtype} {v.shape}")
+    rows, cols = v.shape
+    ch, cw = (int(c) for c in cell)
+    top, left = int(top), int(left)
+    if ch < 1 or cw < 1 or top < 0 or left < 0:
+        raise ValueError(f"cell must be positive and top/left >= 0, got cell={cell}, top={top}, left={left}")
+    height, width = img.shape[:2]
+    if top + rows * ch > height or left + cols * cw > width:
+        raise ValueError(f"a {rows}x{cols} grid of {ch}x{cw} px cells from ({left}, {top}) does not fit "
+                         f"a {width}x{height} image")
+    if row_ids is None:
+        ids = list(range(rows))
+    else:
+        r = np.asarray(row_ids)
+        if r.shape != (rows,) or not np.issubdtype(r.dtype, np.integer):
+            raise ValueError(f"row_ids must be {rows} integers (one per row), got {r.dtype} {r.shape}")
+        ids = [int(k) for k in r]
+    half = np.clip(v.astype(np.float32), -HALF_MAX, HALF_MAX).astype("<f2")  # NaN passes through
+    png = to_png(img, compress_level=1)
+    return {
+        "format": HOVER_FORMAT,
+        "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+        "width": int(width), "height": int(height),
+        "top": top, "left": left, "cell_h": ch, "cell_w": cw, "rows": int(rows), "cols": int(cols),
+        "values": base64.b64encode(half.tobytes()).decode("ascii"),
+        "row_ids": ids, "first_col": int(first_col),
+        "row_label": str(row_label), "col_label": str(col_label), "what": str(what),
+    }
+
+
+def decode_hover_values(value: dict) -> np.ndarray:
+    """The (rows, cols) float32 values of a ``hover_value`` dict (tests, debugging)."""
+    raw = base64.b64decode(value["values"])
+    return np.frombuffer(raw, "<f2").astype(np.float32).reshape(value["rows"], value["cols"])
 
 
 if __name__ == "__main__":

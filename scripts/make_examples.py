@@ -3,16 +3,14 @@ demo.sketches (pen strokes rendered by a script, not MNIST images).
 
     python scripts/make_examples.py
 """
-import sys
 from pathlib import Path
 
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from demo.digits.sketches import example_digit
+from demo.digits.tab import BRUSH_COLOUR, CANVAS
 
-from demo.digits.sketches import example_digit  # noqa: E402
-from demo.digits.tab import BRUSH_COLOUR, CANVAS  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:

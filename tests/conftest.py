@@ -1,16 +1,15 @@
-"""Shared test setup: import the project from the repository root, one torch thread, data paths,
-and the app served on a free localhost port."""
+"""Shared test setup: one torch thread, data paths, and the app served on a free localhost port.
+The project is pip-installed in editable mode (scripts/setup.sh), so nothing edits sys.path."""
 import socket
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from demo.runtime import configure_torch  # first: it sets OMP_NUM_THREADS before torch loads
+
 import pytest
-import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-torch.set_num_threads(1)
+configure_torch()
 
 DATA_DIR = ROOT.parent / "shared" / "data"
 

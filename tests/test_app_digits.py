@@ -21,7 +21,8 @@ from demo.app import build_app, launch
 from demo.digits import analysis, views
 from demo.digits.preprocess import EMPTY_MESSAGE
 from demo.digits.sketches import example_digit
-from demo.digits.tab import DigitsTab, load_models
+from demo.digits.preprocess import ink_value
+from demo.digits.tab import DigitsTab, load_all_lookups, load_models
 from demo.ui_common import friendly
 
 DIGITS = range(10)
@@ -30,13 +31,14 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy ke
 
 
 def sketch(layer: np.ndarray) -> dict:
-    """What gr.Sketchpad(type="numpy") hands a handler: one RGBA stroke layer."""
-    return {"background": None, "layers": [layer], "composite": None}
+    """What the drawing pad hands a handler: its 56x56 ink (the layer's alpha, area-averaged)."""
+    ink = Image.fromarray(layer[..., 3]).resize((56, 56), Image.Resampling.BOX)
+    return ink_value(np.asarray(ink))
 
 
-def built(models, problems=()) -> DigitsTab:
+def built(models, problems=(), lookups=None) -> DigitsTab:
     """A tab whose components exist (inside a throwaway Blocks), so handlers can be called."""
-    tab = DigitsTab(models, problems)
+    tab = DigitsTab(models, problems, lookups)
     with gr.Blocks():
         tab.layout()
     return tab
@@ -45,8 +47,9 @@ def built(models, problems=()) -> DigitsTab:
 @pytest.fixture(scope="module")
 def tab() -> DigitsTab:
     models, problems = load_models()
-    assert not problems, problems
-    return built(models)
+    lookups, missing = load_all_lookups(models)
+    assert not problems and not missing, problems + missing
+    return built(models, lookups=lookups)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -66,12 +69,16 @@ def test_each_handler_fills_exactly_its_output_group(tab):
     some) would fail silently in the browser."""
     a = tab.draw(sketch(example_digit(2)), "gru")[tab.analysis]
     groups = {
-        "draw": (tab.draw(sketch(example_digit(2)), "gru"), tab.drawing_outputs),
-        "blank": (tab.draw(None, "gru"), tab.drawing_outputs),
-        "pick": (tab.pick(a, "lstm"), [*tab.drawing_outputs, tab.explain]),
-        "upload": (tab.upload(None, "lstm"), [tab.pad, *tab.drawing_outputs]),
+        "draw": (tab.draw(sketch(example_digit(2)), "gru"), tab.all_outputs),
+        "blank": (tab.draw(None, "gru"), tab.all_outputs),
+        "pick": (tab.pick(a, "lstm"), [*tab.all_outputs, tab.explain, tab.gate]),
+        "pick, nothing drawn": (tab.pick(None, "lstm"), [*tab.all_outputs, tab.explain, tab.gate]),
+        "picture": (tab.to_pad(None), [tab.pad]),
         "step": (tab.step(a, 5), tab.step_outputs),
         "step, nothing drawn": (tab.step(None, 5), tab.step_outputs),
+        "edit": (tab.edit(a, "1, 2", "r", 0.0, 3, "", 5), [tab.analysis, *tab.step_outputs]),
+        "edit, nothing drawn": (tab.edit(None, "1", "none", 0.0, 3, "", 5), [tab.analysis, *tab.step_outputs]),
+        "unit": (tab.unit_view(a, 7), tab.unit_outputs),
     }
     for what, (out, group) in groups.items():
         assert set(out) == set(group) and len(group) == len(set(group)), what
@@ -81,22 +88,26 @@ def test_draw_then_step_outputs_all_views(tab):
     out = tab.draw(sketch(example_digit(7)), "lstm")
     side = 28 * views.DIGIT_SCALE
     assert np.asarray(out[tab.seen]).shape == (side, side, 3)   # PIL images, encoded to PNG by gradio
-    assert not out[tab.hint].visible and "reads **7**" in out[tab.summary]
-    assert [out[c].label.split(":")[0] for c in tab.compare] == ["LSTM", "GRU", "RNN"]
+    assert not out[tab.hint]["visible"] and "reads **7**" in out[tab.summary]
+    assert [out[c]["label"].split(":")[0] for c in tab.compare] == ["LSTM", "GRU", "RNN"]
     step = tab.step(out[tab.analysis], 12)
     assert step[tab.caption].startswith("**Row 12 of 28.**")
     assert step[tab.rows].size == (side, side) and set(step[tab.probs]) == {str(d) for d in DIGITS}
-    assert step[tab.hmap].size[0] == analysis.STEPS * views.UNIT_CELL[1]
-    assert [step[p].label.split(":")[0] for p in tab.panels] == ["i", "f", "g", "o", "c"]
-    assert step[tab.confidence].mode == "RGB"
+    # units x steps, the step strip on top and the colour legend underneath
+    hmap = step[tab.hmap]  # a hover value: the picture and the numbers behind it
+    assert hmap["height"] == 128 * views.UNIT_CELL[0] + render.STRIP + 26 and hmap["rows"] == 128
+    np.testing.assert_allclose(render.decode_hover_values(hmap), out[tab.analysis].trace.h.T, atol=1e-3)
+    assert [step[p]["label"].split(":")[0] for p in tab.panels] == ["i", "f", "g", "o", "c"]
+    assert step[tab.confidence]["rows"] == 10 and step[tab.trajectory].mode == "RGB"
+    assert out[tab.influence].mode == "RGB" and out[tab.unit_thumbs].mode == "RGB"
 
 
 def test_blank_canvas_is_a_hint_not_an_error(tab):
     blank = np.zeros((420, 420, 4), np.uint8)
-    for value in (None, sketch(blank), {"background": None, "layers": [], "composite": None}):
+    for value in (None, sketch(blank), ink_value(np.zeros((56, 56), np.uint8))):
         out = tab.draw(value, "lstm")
         assert out[tab.analysis] is None and out[tab.final] is None
-        assert out[tab.hint].visible and EMPTY_MESSAGE in out[tab.hint].value
+        assert out[tab.hint]["visible"] and EMPTY_MESSAGE in out[tab.hint]["value"]
         assert tab.step(out[tab.analysis], 28)[tab.caption] == ""
 
 
@@ -112,8 +123,8 @@ def test_slider_rerenders_without_running_a_model(tab, monkeypatch):
     for t in (1, 14, 28):
         out = tab.step(a, t)
         assert f"Row {t} of 28" in out[tab.caption]
-        assert [out[p].label.split(":")[0] for p in tab.panels[:3]] == ["r", "z", "n"]
-        assert not any(out[p].visible for p in tab.panels[3:])
+        assert [out[p]["label"].split(":")[0] for p in tab.panels[:3]] == ["r", "z", "n"]
+        assert not any(out[p]["visible"] for p in tab.panels[3:])
 
 
 def test_model_picker_retraces_and_explains(tab):
@@ -123,7 +134,8 @@ def test_model_picker_retraces_and_explains(tab):
     assert out[tab.analysis].cell == "rnn" and "RNN" in explain and "(B, 28, 28)" in explain
     np.testing.assert_array_equal(out[tab.analysis].x, a.x)  # the same drawing, not re-read
     step = tab.step(out[tab.analysis], 20)
-    assert all(not step[p].visible for p in tab.panels)  # a plain RNN has no gates
+    assert all(not step[p]["visible"] for p in tab.panels)  # a plain RNN has no gates
+    assert [c[1] for c in out[tab.gate]["choices"]] == ["none"]  # ... to clamp
 
 
 def test_comparison_matches_each_models_own_trace(tab):
@@ -131,6 +143,63 @@ def test_comparison_matches_each_models_own_trace(tab):
     a = tab.draw(sketch(example_digit(4)), "lstm")[tab.analysis]
     for name, probs in a.compare.items():
         np.testing.assert_allclose(probs, tab.models[name].trace_mnist(a.x).probs, atol=1e-5)
+
+
+def test_interventions_rerun_and_name_the_difference(tab):
+    a = tab.draw(sketch(example_digit(7)), "lstm")[tab.analysis]
+    top = tab.top_units(a, 5)
+    assert len(top.split(", ")) == 5
+    out = tab.edit(a, top, "none", 1.0, 1, "", 28)
+    edited = out[tab.analysis]
+    assert edited.intervention.ablate == tuple(sorted(int(u) for u in top.split(", ")))
+    assert out[tab.difference].startswith("Ablating 5 units") and "the **7**" in out[tab.difference]
+    np.testing.assert_array_equal(edited.trace.h, a.trace.h)       # the original run is kept
+    assert np.all(edited.edited.h[:, list(edited.intervention.ablate)] == 0)
+    shut = tab.edit(a, "", "f", 0.0, 10, "", 28)
+    assert "forget gate f to 0 from row 10" in shut[tab.difference]
+    assert np.all(shut[tab.analysis].edited.gates["f"][9:] == 0)
+    blank = tab.edit(a, "", "none", 1.0, 1, "1-28", 28)
+    assert blank[tab.difference].startswith("Blanking rows 1-28")
+    plain = tab.edit(a, "", "none", 1.0, 1, "", 28)                # the empty edit: no edited run
+    assert plain[tab.analysis].edited is None and plain[tab.edited_final] is None
+    # the edit stays on while drawing: the next stroke re-runs it
+    again = tab.draw(sketch(example_digit(7)), "lstm", "3", "none", 1.0, 1, "")
+    assert again[tab.analysis].edited is not None and "unit (3)" in again[tab.difference]
+
+
+@pytest.mark.parametrize("args, words", [
+    (("abc", "none", 1.0, 1, ""), "not a number"),
+    (("1, 500", "none", 1.0, 1, ""), "out of range"),
+    (("", "r", 1.0, 1, ""), "no gate"),                   # a GRU gate on the LSTM
+    (("", "none", 1.0, 1, "0-3"), "out of range"),
+    (("", "none", 1.0, 1, "29"), "out of range"),
+    (("", "f", 1.0, 40, ""), "from row"),
+])
+def test_bad_intervention_controls_get_a_message(tab, args, words):
+    a = tab.draw(sketch(example_digit(7)), "lstm")[tab.analysis]
+    with pytest.raises(gr.Error, match=words):
+        friendly(tab.edit)(a, *args)
+
+
+def test_clicking_a_map_row_opens_that_unit_in_the_shown_order(tab):
+    a = tab.draw(sketch(example_digit(2)), "gru")[tab.analysis]
+    perm = tab.unit_order(a, "influence")
+    assert sorted(perm.tolist()) == list(range(128)) and perm[0] == int(np.argmax(a.contributions))
+    shown = tab.step(a, 12, "influence")[tab.hmap]
+    assert shown["row_ids"] == perm.tolist()  # the map says which unit each displayed row is
+    np.testing.assert_allclose(render.decode_hover_values(shown)[0], a.trace.h[:, perm[0]], atol=1e-3)
+    for unit in (0, 5, 127):
+        evt = gr.SelectData(None, {"index": [unit, 12], "value": 0.5})
+        assert tab.click_unit(a, evt)[tab.unit] == unit
+    for bad in ([500, 3], None, "x", [None, 1]):
+        evt = gr.SelectData(None, {"index": bad, "value": None})
+        assert tab.click_unit(a, evt)[tab.unit] is not None  # gr.skip(): nothing happens
+    out = tab.unit_view(a, int(perm[0]))
+    assert out[tab.unit_caption].startswith(f"**Unit {perm[0]}**") and "rank 1 of 128" in out[tab.unit_caption]
+    assert list(out[tab.unit_profile]["class"]) == [str(d) for d in DIGITS]
+    assert set(out[tab.unit_rows]["state"]) == {"h", "r", "z", "n"}
+    with pytest.raises(gr.Error, match="from 0 to 127"):
+        friendly(tab.unit_view)(a, 128)
 
 
 def test_settle_step():
@@ -171,7 +240,7 @@ def test_missing_weights_still_builds(tmp_path):
     assert any("LSTM unavailable" in v and "train_digits.py --config lstm" in v for v in shown), shown
     empty = built(models, problems)
     out = empty.draw(sketch(example_digit(1)), "lstm")
-    assert out[empty.hint].visible and "No digit model" in out[empty.hint].value
+    assert out[empty.hint]["visible"] and "No digit model" in out[empty.hint]["value"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,6 +290,11 @@ def client():
 
 def classify(client, value, model=None):
     return client.predict(value, model, api_name="/classify")
+
+
+def test_classify_pad_value(client):
+    out = classify(client, sketch(example_digit(4)), "gru")
+    assert (out["label"], out["model"]) == ("4", "gru")
 
 
 def test_classify_sketch_value(client, files):

@@ -1,5 +1,5 @@
 """Malformed input through the running app's public API, table-driven, both tabs: /classify
-(images, Sketchpad values, files, model names), /generate (seeds, numbers) and /score (pasted
+(images, Sketchpad values, the pad's ink values, files, model names), /generate (seeds, numbers) and /score (pasted
 text).  Each case must get a clear message (the expected words, no traceback, not the generic
 "something went wrong"), and a good request right after it must still succeed.
 
@@ -99,6 +99,26 @@ SKETCH_CASES = {  # /classify payloads that are not images; "FILE:x" is replaced
     "huge as background": ({"background": "FILE:huge.png", "layers": [], "composite": None}, TOO_LARGE),
 }
 
+PAD = "could not be read"
+_INK = {"format": "ink-v1", "width": 56, "height": 56, "data": "AAAA" * 1045 + "AA=="}  # 56*56 zero bytes
+PAD_CASES = {  # the drawing pad's ink value (demo/digits/preprocess.py) sent to /classify
+    "all zero ink": (_INK, EMPTY),
+    "unknown format": ({**_INK, "format": "ink-v2"}, "unknown format"),
+    "width as text": ({**_INK, "width": "56"}, "whole number"),
+    "width as bool": ({**_INK, "width": True}, PAD),
+    "too narrow": ({**_INK, "width": 4}, "outside 8..512"),
+    "too wide": ({**_INK, "width": 100_000}, "outside 8..512"),
+    "data not base64": ({**_INK, "data": "!!!!" * 1046}, PAD),
+    "data too short": ({**_INK, "data": _INK["data"][:-8]}, "expected 4,184"),
+    "data too long": ({**_INK, "data": _INK["data"] * 40}, PAD),
+    "data missing": ({k: v for k, v in _INK.items() if k != "data"}, "missing data"),
+    "data null": ({**_INK, "data": None}, "base64 string"),
+    "extra key": ({**_INK, "script": "alert(1)"}, "unexpected key"),
+    "background a web URL": ({**_INK, "background": "http://example.com/x.png"}, "data:image"),
+    "background not an image": ({**_INK, "background": "data:image/png;base64,aGVsbG8="}, PAD),
+    "background huge": ({**_INK, "background": "data:image/png;base64," + "A" * 4_100_000}, PAD),
+}
+
 MODEL_CASES = {"transformer": MODEL, "rnn2": MODEL, "LSTM ": MODEL, "gpt-4": MODEL}
 
 GENERATE_CASES = [  # (seed, length, temperature, top_k, rng_seed, model) -> message
@@ -119,6 +139,7 @@ GENERATE_CASES = [  # (seed, length, temperature, top_k, rng_seed, model) -> mes
     (("T", 10, "nan", 0, 0, "lstm"), TEMP),
     (("T", 10, "inf", 0, 0, "lstm"), TEMP),
     (("T", 10, 1e6, 0, 0, "lstm"), TEMP),
+    (("T", 10, 10.5, 0, 0, "lstm"), TEMP),           # just above MAX_TEMPERATURE
     (("T", 10, "hot", 0, 0, "lstm"), TEMP),
     (("T", 10, None, 0, 0, "lstm"), TEMP),
     (("T", 10, 0.8, -1, 0, "lstm"), TOPK),
@@ -171,8 +192,9 @@ def still_serving(client, files) -> None:
 
 
 def test_the_table_is_big_enough():
-    n = len(FILE_CASES) + len(SKETCH_CASES) + len(MODEL_CASES) + len(GENERATE_CASES) + len(SCORE_CASES)
-    assert n >= 60, n
+    n = (len(FILE_CASES) + len(SKETCH_CASES) + len(PAD_CASES) + len(MODEL_CASES) + len(GENERATE_CASES)
+         + len(SCORE_CASES))
+    assert n >= 80, n
 
 
 @pytest.mark.parametrize("name", sorted(FILE_CASES))
@@ -197,6 +219,13 @@ def resolve(value, files):
 def test_bad_sketch_value(client, files, name):
     value, words = SKETCH_CASES[name]
     expect_message(lambda: client.predict(resolve(value, files), "lstm", api_name="/classify"), words)
+    still_serving(client, files)
+
+
+@pytest.mark.parametrize("name", sorted(PAD_CASES))
+def test_bad_pad_value(client, files, name):
+    value, words = PAD_CASES[name]
+    expect_message(lambda: client.predict(value, "lstm", api_name="/classify"), words)
     still_serving(client, files)
 
 

@@ -11,10 +11,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
-import train_char_rnn as tc  # noqa: E402
-
-from demo.text import load_char_model  # noqa: E402
+from demo.text import load_char_model
+from training import train_char_rnn as tc
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,14 +11,15 @@ import argparse
 import time
 from pathlib import Path
 
-import torch
+from demo.runtime import configure_torch  # first: it sets OMP_NUM_THREADS before torch loads
 
-from common import DEFAULT_DATA_DIR, ROOT, set_threads
 import numpy as np
+import torch
 
 from demo.digits import load_digit_model
 from demo.digits.sketches import FORMS, random_drawing
-from train_digits import evaluate, load_mnist
+from training.common import DEFAULT_DATA_DIR, ROOT
+from training.train_digits import evaluate, load_mnist
 
 
 def main(argv=None):
@@ -30,7 +31,7 @@ def main(argv=None):
     p.add_argument("--drawn", type=int, default=0, help="also score N script-drawn digits through to_mnist")
     p.add_argument("--threads", type=int, default=1, help="CPU threads")
     args = p.parse_args(argv)
-    set_threads(args.threads)
+    configure_torch(args.threads)
     _, (test_x, test_y), _ = load_mnist(args.data_dir)
     if args.limit:
         test_x, test_y = test_x[:args.limit], test_y[:args.limit]

@@ -11,13 +11,12 @@ import argparse
 import time
 from pathlib import Path
 
-import torch
-
-from common import DEFAULT_DATA_DIR, ROOT  # also puts the repository root on sys.path
-from train_char_rnn import TRAIN_FRACTION
+from demo.runtime import configure_torch  # first: it sets OMP_NUM_THREADS before torch loads
 
 from demo.text import load_char_model
-from demo.text.views import discover_units, save_units
+from demo.text.units import discover_units, save_units
+from training.common import DEFAULT_DATA_DIR, ROOT
+from training.train_char_rnn import TRAIN_FRACTION
 
 MAX_CHARS = 50_000  # demo.text's states() limit; ~10 s for the 2x384 LSTM on one thread
 
@@ -31,15 +30,15 @@ def validation_text(data_dir: Path) -> str:
     return text[int(len(text) * TRAIN_FRACTION):]
 
 
-def main() -> None:
+def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="folder holding tinyshakespeare/")
     p.add_argument("--weights-dir", type=Path, default=ROOT / "weights", help="where char_NAME.* live")
     p.add_argument("--models", nargs="+", default=["lstm", "rnn"], help="model names (char_NAME)")
     p.add_argument("--max-chars", type=int, default=MAX_CHARS, help="validation characters to read")
     p.add_argument("--top", type=int, default=9, help="units to keep per model")
-    args = p.parse_args()
-    torch.set_num_threads(1)
+    args = p.parse_args(argv)
+    configure_torch()
 
     full = validation_text(args.data_dir)
     text = full[:args.max_chars]

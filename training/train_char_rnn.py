@@ -11,8 +11,9 @@ The text's first 90% is for training, the last 10% for validation (Tiny Shakespe
 characters).  Batches are random windows of --seq-len+1 characters drawn from a seeded
 generator; each window starts from a zero state.  Validation scores the whole split in one
 batched pass (demo.text.mean_nll), in nats and bits per character.  Ctrl-C or SIGTERM finish the
-current step and write checkpoints/NAME.pt (model, optimiser, schedule, RNG and sampler states),
-and --resume continues exactly where it stopped.  With --max-steps alone the run is
+current step and write the resumable checkpoint (checkpoints/NAME-HASH.pt, or --checkpoint: model,
+optimiser, AMP scaler, RNG and sampler states), and --resume continues exactly where it stopped,
+on any device.  With --max-steps alone the run is
 deterministic; --time-budget makes the learning-rate schedule follow the clock instead.
 """
 from __future__ import annotations
@@ -24,14 +25,18 @@ import math
 import time
 from pathlib import Path
 
+from demo.runtime import configure_torch  # first: it sets OMP_NUM_THREADS before torch loads
+
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from common import (CHECKPOINT_DIR, DEFAULT_DATA_DIR, ROOT, GracefulStop, command_line, download,
-                    load_checkpoint, pick_device, rng_state, save_checkpoint, set_rng_state, set_threads)
 from demo.checkpoint import save_weights
-from demo.text import MODEL_KEYS, CharModel, Vocab, build_net, mean_nll
+from demo.text.model import MODEL_KEYS, CharModel, Vocab, build_net, mean_nll
+from training.common import (DEFAULT_DATA_DIR, ROOT, checkpoint_path, command_line, device_name, download,
+                             pick_device)
+from training.loop import (GracefulStop, Stepper, clone_state, load_checkpoint, resume, save_checkpoint,
+                           stopped)
 
 SHAKESPEARE_URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 TRAIN_FRACTION = 0.9
@@ -122,7 +127,7 @@ def parse_args(argv=None):
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where to train (AMP on CUDA)")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch (1 is fastest on small nets)")
     p.add_argument("--out", type=Path, help="output stem (default: weights/char_PRESET)")
-    p.add_argument("--checkpoint", type=Path, help="resumable checkpoint (default: checkpoints/OUT-NAME.pt)")
+    p.add_argument("--checkpoint", type=Path, help="resumable checkpoint (default: checkpoints/OUT-NAME-HASH.pt)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     p.add_argument("--dry-run", action="store_true", help="2 steps, a short validation, write nothing")
     p.add_argument("--stop-after-steps", type=int, help=argparse.SUPPRESS)  # tests: act as if Ctrl-C came then
@@ -142,10 +147,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args, cfg = parse_args(argv)
-    threads = set_threads(args.threads)
+    threads = configure_torch(args.threads)
     device = pick_device(args.device)
     out = args.out or ROOT / "weights" / f"char_{args.preset}"
-    ckpt_path = args.checkpoint or CHECKPOINT_DIR / f"{out.name}.pt"
+    ckpt_path = args.checkpoint or checkpoint_path(out)
 
     text, text_path = load_text(args.text, args.data_dir)
     checksum = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -158,37 +163,29 @@ def main(argv=None):
     if len(train) < cfg["seq_len"] + 2 or len(val) < 2:
         raise SystemExit(f"{text_path} is too short: {len(text):,} characters for windows of "
                          f"{cfg['seq_len']} (lower --seq-len or use a longer text)")
+    ck = load_checkpoint(ckpt_path) if args.resume else None
+    if ck:
+        if ck["data_sha256"] != checksum:
+            raise SystemExit(f"{ckpt_path} was made from a different text; cannot resume on {text_path}")
+        cfg, args.weight_decay = ck["cfg"], ck["weight_decay"]  # the interrupted run's settings win
 
     torch.manual_seed(args.seed)
     net = build_net(cfg, len(vocab)).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg["lr"], weight_decay=args.weight_decay, betas=(0.9, 0.99))
-    use_amp = device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    stepper = Stepper(net, opt, device, args.clip)  # the schedule is lr_at, set before each step
     gen = torch.Generator().manual_seed(args.seed)  # draws the batches; its state is checkpointed
     step, elapsed, history, best, run_loss, run_n = 0, 0.0, [], None, 0.0, 0
-    if args.resume:
-        ck = load_checkpoint(ckpt_path)
-        if ck["data_sha256"] != checksum:
-            raise SystemExit(f"{ckpt_path} was made from a different text; cannot resume on {text_path}")
-        cfg = ck["cfg"]  # the interrupted run's settings win
-        net = build_net(cfg, len(vocab)).to(device)
-        net.load_state_dict(ck["model"])
-        opt = torch.optim.AdamW(net.parameters(), lr=cfg["lr"], weight_decay=ck["weight_decay"], betas=(0.9, 0.99))
-        opt.load_state_dict(ck["opt"])
-        scaler.load_state_dict(ck["scaler"])
+    if ck:
+        resume(stepper, ck)
         gen.set_state(ck["batch_rng"])
-        set_rng_state(ck["rng"])
         step, elapsed, history, best = ck["step"], ck["elapsed"], ck["history"], ck["best"]
         run_loss, run_n = ck["run_loss"], ck["run_n"]
-        args.weight_decay = ck["weight_decay"]
         print(f"resumed from {ckpt_path} at step {step:,} ({elapsed:.0f}s in)")
 
     def checkpoint():
-        save_checkpoint(ckpt_path, dict(
-            model=net.state_dict(), opt=opt.state_dict(), scaler=scaler.state_dict(), cfg=cfg,
-            weight_decay=args.weight_decay, step=step, elapsed=time.time() - t0, history=history,
-            best=best, run_loss=run_loss, run_n=run_n, rng=rng_state(), batch_rng=gen.get_state(),
-            data_sha256=checksum, vocab=vocab.chars))
+        save_checkpoint(ckpt_path, stepper, cfg=cfg, weight_decay=args.weight_decay, step=step,
+                        elapsed=time.time() - t0, history=history, best=best, run_loss=run_loss, run_n=run_n,
+                        batch_rng=gen.get_state(), data_sha256=checksum, vocab=vocab.chars)
 
     def validate():
         nonlocal best, run_loss, run_n
@@ -202,39 +199,35 @@ def main(argv=None):
         tqdm.write(f"step {step:,}: train {rec['train_loss']} | val {val_loss:.4f} nats "
                    f"({rec['val_bpc']:.4f} bits)/char | {rec['wall_s']:.0f}s")
         if best is None or val_loss < best["val_loss"]:
-            best = {"val_loss": val_loss, "step": step,
-                    "state": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}}
+            best = {"val_loss": val_loss, "step": step, "state": clone_state(net)}
 
     n_params = sum(p.numel() for p in net.parameters())
     print(f"{cfg['cell']} {cfg['layers']}x{cfg['hidden']} dropout={cfg['dropout']} params={n_params:,} "
           f"vocab={len(vocab)} train={len(train):,} val={len(val):,} chars | device={device} threads={threads}")
     seed_char = vocab.decode(train[:1])
     t0 = time.time() - elapsed
-    interrupted = False
     bar = tqdm(total=cfg["max_steps"] or None, initial=step, desc="train", mininterval=2.0, smoothing=0.05)
-    with GracefulStop() as stop:
+    with GracefulStop(args.stop_after_steps) as stop:
         while True:
             elapsed = time.time() - t0
             if (cfg["max_steps"] and step >= cfg["max_steps"]) or (cfg["time_budget"] and elapsed >= cfg["time_budget"]):
                 break
-            if stop.requested or (args.stop_after_steps is not None and step >= args.stop_after_steps):
-                interrupted = True
-                break
+            if stop.should_stop(step):
+                bar.close()
+                checkpoint()
+                stopped(ckpt_path, f"step {step:,}")
             net.train()
             lr = lr_at(step, elapsed, cfg)
             for g in opt.param_groups:
                 g["lr"] = lr
             x, y = get_batch(train, cfg["seq_len"], cfg["batch_size"], gen)
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+
+            def forward():
                 logits, _ = net(x)  # (B, T, V)
-            loss = F.cross_entropy(logits.float().reshape(-1, len(vocab)), y.reshape(-1))
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_(net.parameters(), args.clip)
-            scaler.step(opt)
-            scaler.update()
+                return F.cross_entropy(logits.float().reshape(-1, len(vocab)), y.reshape(-1)), None
+
+            loss, _ = stepper.step(forward)
             step += 1
             run_loss += loss.item()
             run_n += 1
@@ -248,10 +241,6 @@ def main(argv=None):
             if cfg["sample_every"] and step % cfg["sample_every"] == 0:
                 tqdm.write("---\n" + sample_text(net, vocab, seed_char) + "\n---")
     bar.close()
-    if interrupted:
-        checkpoint()
-        print(f"stopped at step {step:,}: checkpoint in {ckpt_path}; continue with the same command plus --resume")
-        raise SystemExit(130)
     if not history or history[-1]["step"] != step:
         validate()
 
@@ -266,7 +255,8 @@ def main(argv=None):
     tokens = step * cfg["batch_size"] * cfg["seq_len"]
     meta = {
         "kind": "char", "name": out.name,
-        "config": {k: cfg[k] for k in MODEL_KEYS}, "vocab": vocab.chars,
+        "config": {"vocab_size": len(vocab), **{k: cfg[k] for k in MODEL_KEYS}},  # exactly CharRNN's arguments
+        "vocab": vocab.chars,
         "metrics": {"val_loss": val_loss, "val_bpc": val_loss / math.log(2), "best_step": best["step"],
                     "val_chars": len(val), "train_loss": history[-1]["train_loss"],
                     "eval": "demo.text.mean_nll over the whole validation split (chunks of 2048, burn-in 128)"},
@@ -276,9 +266,8 @@ def main(argv=None):
         "history": history,
         "data": {"file": text_path.name, "sha256": checksum, "chars": len(text), "train_chars": len(train),
                  "val_chars": len(val), "split": "first 90% train, last 10% validation"},
-        "device": str(device) + (f" ({torch.cuda.get_device_name()})" if device.type == "cuda" else ""),
-        "threads": threads, "wall_time_s": round(wall, 1), "torch": torch.__version__,
-        "command": command_line(),
+        "device": device_name(device), "threads": threads, "wall_time_s": round(wall, 1),
+        "torch": torch.__version__, "command": command_line(__file__, argv),
     }
     st, js = save_weights(out, net.state_dict(), meta)
     print(f"best val loss {val_loss:.4f} nats ({val_loss / math.log(2):.4f} bits)/char at step "

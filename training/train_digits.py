@@ -4,11 +4,15 @@
     python training/train_digits.py --config teaching --data-dir ../shared/data   # tutorial recipe
     python training/train_digits.py --config gru --epochs 3 --out /tmp/digits_gru # your own
     python training/train_digits.py --config lstm --resume                        # after Ctrl-C
+    python -m training.train_digits --config quick --mean 0.5 --std 0.5           # other statistics
 
 Each image is read one row per time step (28 steps x 28 pixels).  5,000 training images are
 held out for validation (model selection); the test set is used once, for the final report.
 Augmentation is drawn per sample (torchvision.transforms.v2 inside the Dataset), so every image
-in a batch gets its own rotation, shift, scale, shear and stroke thickness.
+in a batch gets its own rotation, shift, scale, shear and stroke thickness.  Ctrl-C or SIGTERM
+finish the current step and write the resumable checkpoint (model, optimiser, schedule, AMP
+scaler, RNGs and the place in the epoch); --resume continues from it, on any device.  The weights
+JSON's "config" is exactly DigitRNN's arguments, the normalisation (--mean/--std) included.
 """
 from __future__ import annotations
 
@@ -17,15 +21,18 @@ import hashlib
 import time
 from pathlib import Path
 
+from demo.runtime import configure_torch  # first: it sets OMP_NUM_THREADS before torch loads
+
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm import tqdm
 
-from common import (DEFAULT_DATA_DIR, checkpoint_path, ROOT, command_line, load_checkpoint, pick_device,
-                    rng_state, save_checkpoint, set_rng_state, set_threads, sigterm_as_interrupt)
 from demo.checkpoint import save_weights
-from demo.digits import CONFIGS, MNIST_MEAN, MNIST_STD, MODEL_KEYS, build_model
+from demo.digits.model import CONFIGS, MNIST_MEAN, MNIST_STD, DigitRNN, model_args
+from training.common import DEFAULT_DATA_DIR, ROOT, checkpoint_path, command_line, device_name, pick_device
+from training.loop import (GracefulStop, Stepper, clone_state, load_checkpoint, resume, save_checkpoint,
+                           stopped)
 
 SPLIT_SEED = 20240601  # fixed so every model is selected on the same 5,000 validation images
 
@@ -68,6 +75,32 @@ class MNISTRows(Dataset):
         if self.tf is None:
             return x.float() / 255.0, self.labels[i]
         return self.tf(x[None])[0].clamp_(0, 1), self.labels[i]
+
+
+class EpochBatches(Sampler):
+    """Shuffled batches of ``batch_size`` indices (the last partial batch dropped).  Epoch e's
+    order is drawn from (seed, e) alone, so a run stopped inside an epoch resumes on the same
+    order by skipping the batches it had done: ``set_epoch(e, skip)`` before iterating."""
+
+    def __init__(self, n: int, batch_size: int, seed: int):
+        self.n, self.batch_size, self.seed = n, batch_size, seed
+        self.epoch, self.skip = 0, 0
+
+    def set_epoch(self, epoch: int, skip: int = 0) -> None:
+        self.epoch, self.skip = epoch, skip
+
+    def __len__(self) -> int:
+        return self.n // self.batch_size
+
+    def __iter__(self):
+        order = torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch))
+        for b in range(self.skip, len(self)):
+            yield order[b * self.batch_size:(b + 1) * self.batch_size].tolist()
+
+
+def one_thread(_worker_id: int) -> None:
+    """DataLoader workers: one torch thread each."""
+    configure_torch(1)
 
 
 def drawn_digits(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -136,6 +169,9 @@ def parse_args(argv=None):
     p.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping")
     p.add_argument("--drawn", type=int, help="add this many script-drawn digits to the training images")
     p.add_argument("--no-augment", action="store_true", help="train on the plain images")
+    p.add_argument("--mean", type=float, default=MNIST_MEAN,
+                   help="pixel mean the model subtracts (stored in the weights; the app uses it)")
+    p.add_argument("--std", type=float, default=MNIST_STD, help="pixel standard deviation the model divides by")
     p.add_argument("--val-size", type=int, default=5000, help="training images held out for validation")
     p.add_argument("--target-acc", type=float, help="stop once validation accuracy reaches this (e.g. 0.99)")
     p.add_argument("--seed", type=int, default=0, help="random seed")
@@ -146,8 +182,13 @@ def parse_args(argv=None):
     p.add_argument("--out", type=Path, help="output stem (default: weights/digits_CONFIG)")
     p.add_argument("--max-steps", type=int, help="stop after this many optimiser steps (smoke runs)")
     p.add_argument("--dry-run", action="store_true", help="2 steps on a small subset, write nothing")
-    p.add_argument("--resume", action="store_true", help="continue from the checkpoint of an interrupted run with the same --out")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the checkpoint of an interrupted run with the same --out "
+                        "(its model and normalisation win)")
+    p.add_argument("--stop-after-steps", type=int, help=argparse.SUPPRESS)  # tests: act as if Ctrl-C came then
     args = p.parse_args(argv)
+    if not args.std > 0:
+        p.error("--std must be positive")
     cfg = dict(CONFIGS[args.config])
     for key in ("cell", "hidden", "layers", "head_hidden", "dropout", "epochs", "batch_size", "lr", "drawn"):
         if getattr(args, key) is not None:
@@ -159,13 +200,15 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args, cfg = parse_args(argv)
+    threads = configure_torch(args.threads)
     torch.manual_seed(args.seed)
-    threads = set_threads(args.threads)
     device = pick_device(args.device)
-    sigterm_as_interrupt()
     name = args.out.name if args.out else f"digits_{args.config}"
     out = args.out or ROOT / "weights" / name
     ckpt_path = checkpoint_path(out)
+    ck = load_checkpoint(ckpt_path) if args.resume else None
+    # The model's constructor arguments, normalisation included; an interrupted run's win.
+    margs = ck["model_args"] if ck and "model_args" in ck else model_args(cfg, args.mean, args.std)
 
     (train_x, train_y), (test_x, test_y), checksums = load_mnist(args.data_dir)
     perm = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(SPLIT_SEED))
@@ -180,80 +223,80 @@ def main(argv=None):
         tr_x, tr_y = torch.cat([tr_x, dx]), torch.cat([tr_y, dy])
     augment = cfg.get("augment", True) and not args.no_augment
     ds = MNISTRows(tr_x, tr_y, augment=augment)
-    loader = DataLoader(ds, batch_size=cfg["batch_size"], shuffle=True, drop_last=True,
-                        num_workers=args.workers, persistent_workers=args.workers > 0,
-                        worker_init_fn=lambda _: torch.set_num_threads(1),
-                        generator=torch.Generator().manual_seed(args.seed),
+    batches = EpochBatches(len(ds), cfg["batch_size"], args.seed)
+    loader = DataLoader(ds, batch_sampler=batches, num_workers=args.workers, persistent_workers=args.workers > 0,
+                        worker_init_fn=one_thread, generator=torch.Generator().manual_seed(args.seed),
                         pin_memory=device.type == "cuda")
 
-    model = build_model(cfg).to(device)
+    model = DigitRNN(**margs).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=args.weight_decay)
-    total = cfg["epochs"] * len(loader)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg["lr"], total_steps=total, pct_start=0.15)
-    use_amp = device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    history, best, start_epoch, step, elapsed = [], None, 0, 0, 0.0
-    if args.resume:
-        ck = load_checkpoint(ckpt_path)
-        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"]); sched.load_state_dict(ck["sched"])
-        history, best, start_epoch, step, elapsed = ck["history"], ck["best"], ck["epoch"], ck["step"], ck["elapsed"]
-        set_rng_state(ck["rng"])
-        loader.generator.set_state(ck["loader_rng"])
-        print(f"resumed from {ckpt_path} at epoch {start_epoch}")
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg["lr"], total_steps=cfg["epochs"] * len(loader),
+                                                pct_start=0.15)
+    stepper = Stepper(model, opt, device, args.clip, sched)
+    # epoch: epochs finished; batch: batches done of the next one (a stop inside an epoch)
+    run = dict(history=[], best=None, epoch=0, batch=0, step=0, elapsed=0.0, loss=0.0, correct=0, seen=0)
+    if ck:
+        resume(stepper, ck)
+        run.update({k: ck.get(k, run[k]) for k in run})
+        print(f"resumed from {ckpt_path} at epoch {run['epoch'] + 1}, step {run['step']:,}")
 
-    n_params = sum(p.numel() for p in model.parameters())
-    print(f"{cfg['cell']} hidden={cfg['hidden']} layers={cfg['layers']} params={n_params:,} "
-          f"device={device} threads={threads} train={len(ds)} val={len(val_y)}")
-    t0 = time.time() - elapsed
-    try:
-        for epoch in range(start_epoch, cfg["epochs"]):
+    def checkpoint():
+        save_checkpoint(ckpt_path, stepper, **{**run, "elapsed": time.time() - t0}, model_args=margs)
+
+    print(f"{margs['cell']} hidden={margs['hidden']} layers={margs['layers']} "
+          f"params={sum(p.numel() for p in model.parameters()):,} device={device} threads={threads} "
+          f"train={len(ds)} val={len(val_y)} mean={margs['mean']:.4f} std={margs['std']:.4f}")
+    t0 = time.time() - run["elapsed"]
+    with GracefulStop(args.stop_after_steps) as stop:
+        for epoch in range(run["epoch"], cfg["epochs"]):
             model.train()
-            run_loss, run_correct, seen = 0.0, 0, 0
-            bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg['epochs']}", leave=False, mininterval=1.0)
+            batches.set_epoch(epoch, skip=run["batch"])
+            bar = tqdm(loader, total=len(loader), initial=run["batch"], desc=f"epoch {epoch + 1}/{cfg['epochs']}",
+                       leave=False, mininterval=1.0)
             for x, y in bar:
                 x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-                with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+
+                def forward():
                     logits = model(x)
-                    loss = F.cross_entropy(logits.float(), y)
-                opt.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.unscale_(opt)
-                torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
-                scaler.step(opt)
-                scaler.update()
-                sched.step()
-                step += 1
-                run_loss += loss.item() * len(y)
-                run_correct += (logits.argmax(1) == y).sum().item()
-                seen += len(y)
-                if step % 25 == 0:
-                    bar.set_postfix(loss=f"{run_loss / seen:.4f}", acc=f"{run_correct / seen:.4f}", refresh=False)
-                if args.max_steps and step >= args.max_steps:
+                    return F.cross_entropy(logits.float(), y), logits
+
+                loss, logits = stepper.step(forward)
+                run["step"] += 1
+                run["batch"] += 1
+                run["loss"] += loss.item() * len(y)
+                run["correct"] += (logits.argmax(1) == y).sum().item()
+                run["seen"] += len(y)
+                if run["step"] % 25 == 0:
+                    bar.set_postfix(loss=f"{run['loss'] / run['seen']:.4f}",
+                                    acc=f"{run['correct'] / run['seen']:.4f}", refresh=False)
+                if args.max_steps and run["step"] >= args.max_steps:
                     break
+                if stop.should_stop(run["step"]):
+                    bar.close()
+                    checkpoint()
+                    stopped(ckpt_path, f"step {run['step']:,} (epoch {epoch + 1}, batch {run['batch']})")
             val_loss, val_acc = evaluate(model, val_x, val_y, device)
-            rec = dict(epoch=epoch + 1, step=step, train_loss=run_loss / max(seen, 1),
-                       train_acc=run_correct / max(seen, 1), val_loss=val_loss, val_acc=val_acc,
+            seen = max(run["seen"], 1)
+            rec = dict(epoch=epoch + 1, step=run["step"], train_loss=run["loss"] / seen,
+                       train_acc=run["correct"] / seen, val_loss=val_loss, val_acc=val_acc,
                        lr=sched.get_last_lr()[0], wall_s=round(time.time() - t0, 2))
-            history.append(rec)
+            run["history"].append(rec)
+            run.update(epoch=epoch + 1, batch=0, loss=0.0, correct=0, seen=0)
             print(f"epoch {epoch + 1}: train loss {rec['train_loss']:.4f} acc {rec['train_acc']:.4f} | "
                   f"val loss {val_loss:.4f} acc {val_acc:.4f} | {rec['wall_s']:.0f}s")
-            if best is None or val_acc > best["val_acc"]:
-                best = {"val_acc": val_acc, "epoch": epoch + 1,
-                        "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
-            done = (args.max_steps and step >= args.max_steps) or (args.target_acc and val_acc >= args.target_acc)
-            if not args.dry_run:
-                save_checkpoint(ckpt_path, dict(model=model.state_dict(), opt=opt.state_dict(),
-                                                sched=sched.state_dict(), history=history, best=best,
-                                                epoch=epoch + 1, step=step, elapsed=time.time() - t0,
-                                                rng=rng_state(), loader_rng=loader.generator.get_state()))
+            if run["best"] is None or val_acc > run["best"]["val_acc"]:
+                run["best"] = {"val_acc": val_acc, "epoch": epoch + 1, "state": clone_state(model)}
+            done = ((args.max_steps and run["step"] >= args.max_steps)
+                    or (args.target_acc and val_acc >= args.target_acc))
+            if not args.dry_run or (stop.should_stop(run["step"]) and not done):
+                checkpoint()
             if done:
                 break
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: the last finished epoch is saved in {ckpt_path}; "
-              f"continue with the same command plus --resume")
-        raise SystemExit(130)
+            if stop.should_stop(run["step"]):
+                stopped(ckpt_path, f"the end of epoch {epoch + 1}")
 
     wall = time.time() - t0
+    history, best, step = run["history"], run["best"], run["step"]
     model.load_state_dict(best["state"])
     if args.dry_run:
         print(f"dry run finished: {step} steps, val acc {best['val_acc']:.4f}; nothing written")
@@ -263,9 +306,10 @@ def main(argv=None):
           f"(loss {test_loss:.4f}) | {wall:.0f}s")
     meta = {
         "kind": "digits", "name": name,
-        "config": {**{k: cfg[k] for k in MODEL_KEYS}, "input": "28 rows x 28 pixels, one row per step"},
-        "normalisation": {"mean": MNIST_MEAN, "std": MNIST_STD,
-                          "input": "to_mnist: white digit on black, 20x20 box, centre of mass at (14, 14)"},
+        "config": margs,  # exactly DigitRNN's constructor arguments
+        "normalisation": {"mean": margs["mean"], "std": margs["std"],
+                          "input": "to_mnist: white digit on black, 20x20 box, centre of mass at (14, 14); "
+                                   "28 rows x 28 pixels, one row per step"},
         "training": {"epochs": cfg["epochs"], "batch_size": cfg["batch_size"], "lr": cfg["lr"],
                      "weight_decay": args.weight_decay, "clip": args.clip, "schedule": "one-cycle",
                      "augment": augment, "drawn_digits": n_drawn, "seed": args.seed,
@@ -275,9 +319,8 @@ def main(argv=None):
         "history": history,
         "data": {"dataset": "MNIST", "sha256": checksums, "split_seed": SPLIT_SEED,
                  "train_images": len(tr_idx), "drawn_digits": n_drawn, "val_images": len(val_y)},
-        "device": str(device) + (f" ({torch.cuda.get_device_name()})" if device.type == "cuda" else ""),
-        "threads": threads, "wall_time_s": round(wall, 1), "torch": torch.__version__,
-        "command": command_line(),
+        "device": device_name(device), "threads": threads, "wall_time_s": round(wall, 1),
+        "torch": torch.__version__, "command": command_line(__file__, argv),
     }
     st, js = save_weights(out, model.state_dict(), meta)
     print(f"wrote {st} and {js}")

@@ -125,10 +125,13 @@ def _uploaded_path(value) -> str:
 
 
 def api_image(value):
-    """The /classify payload -> what to_mnist takes: one uploaded file, or a Sketchpad value
+    """The /classify payload -> what to_mnist takes: one uploaded file, the drawing pad's ink
+    value {"format": "ink-v1", ...} (checked strictly by to_mnist), or a Sketchpad value
     {"background", "layers", "composite"} whose images are uploaded files (or null)."""
     if value is None:
         return None
+    if isinstance(value, dict) and "format" in value:
+        return value
     if isinstance(value, dict) and "path" in value:
         return _uploaded_path(value)
     if isinstance(value, dict) and {"background", "layers", "composite"} & set(value):
@@ -139,7 +142,8 @@ def api_image(value):
         return {"background": file_or_none(value.get("background")),
                 "layers": [_uploaded_path(v) for v in layers if v is not None],
                 "composite": file_or_none(value.get("composite"))}
-    raise ValueError("Expected an image file or a Sketchpad value {background, layers, composite}.")
+    raise ValueError("Expected an image file, a pad value {format: 'ink-v1', width, height, data} "
+                     "or a Sketchpad value {background, layers, composite}.")
 
 
 def classify(models: dict[str, DigitModel], name: str, image) -> dict:

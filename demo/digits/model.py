@@ -203,12 +203,16 @@ class DigitModel:
             k = int(logits.argmax())
             (grad,) = torch.autograd.grad(logits[k], xt)  # (28, 28)
         gradient = grad.norm(dim=1).numpy()             # (28,): L2 over each row's pixels
-        with torch.no_grad():
-            blanked = xt.detach().repeat(29, 1, 1)      # (29, 28, 28): the original, then row t zeroed
-            rows = torch.arange(28)
-            blanked[rows + 1, rows] = 0.0
-            p = torch.softmax(self.net(blanked), dim=-1)[:, k]  # (29,)
-        occlusion = (p[0] - p[1:]).numpy()
+        # Blanking a row that is already blank changes nothing (exactly 0): run only rows with ink.
+        inked = torch.nonzero(xt.detach().amax(dim=1) > 0)[:, 0]  # (R,)
+        occlusion = np.zeros(28, np.float32)
+        if len(inked):
+            with torch.no_grad():
+                blanked = xt.detach().repeat(len(inked), 1, 1)  # (R, 28, 28), row inked[j] zeroed in copy j
+                blanked[torch.arange(len(inked)), inked] = 0.0
+                p = torch.softmax(self.net(blanked), dim=-1)[:, k]  # (R,)
+                p0 = torch.softmax(logits.detach(), dim=-1)[k]
+            occlusion[inked.numpy()] = (p0 - p).numpy()
         return {"gradient": gradient.astype(np.float32), "occlusion": occlusion.astype(np.float32)}
 
     @torch.no_grad()
@@ -241,6 +245,6 @@ def load_digit_model(name: str = "lstm", weights_dir: str | Path | None = None) 
         raise ValueError(f"bad model name {name!r}")
     stem = Path(weights_dir or WEIGHTS_DIR) / f"digits_{name}"
     state, meta = load_weights(stem, train_command(name), kind="digits")
-    net = build_strict(DigitRNN, meta["config"], str(stem.with_suffix(".json")))
+    net = build_strict(DigitRNN, meta["config"], str(stem.with_suffix(".json")), train_command(name))
     load_state_strict(net, state, str(stem.with_suffix(".safetensors")))
     return DigitModel(net, {**meta, "name": name})

@@ -260,14 +260,15 @@ def ink_value(ink, background: str | None = None) -> dict:
 
 
 def ink_data_url(ink) -> str:
-    """Ink (H, W), uint8 or float in [0, 1] -> "data:image/png;base64,..." of black ink whose
-    alpha is the ink: how the pad shows a picture as a background it can draw over."""
+    """Ink (H, W), uint8 or float in [0, 1] -> "data:image/png;base64,..." of near-black ink
+    (the pad's pen colour, grey 17) whose alpha is the ink: how the pad shows a picture as a
+    background it can draw over."""
     a = np.asarray(ink)
     if a.ndim != 2 or a.size == 0:
         raise ValueError(f"ink must be a non-empty 2-D array, got shape {a.shape}")
     if a.dtype != np.uint8:
         a = (np.clip(np.nan_to_num(a.astype(np.float64)), 0.0, 1.0) * 255).round().astype(np.uint8)
-    la = np.dstack([np.zeros_like(a), a])
+    la = np.dstack([np.full_like(a, 17), a])
     buf = io.BytesIO()
     Image.fromarray(la).save(buf, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

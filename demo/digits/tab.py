@@ -1,49 +1,51 @@
-"""The Digits tab: draw a digit (or upload one) and watch a recurrent network read it row by row.
-Layout and handlers only: the analysis is ``demo.digits.analysis``, the pictures and captions
-``demo.digits.views``, the equations ``demo.digits.explain``.
+"""The Digits tab: draw a digit on the pad and watch a recurrent network read it row by row,
+live while you draw; then ask it why (which rows mattered, what a unit does, what an edit
+changes, where the state travels).  Layout and handlers only: the analysis is
+``demo.digits.analysis``, the pictures and captions ``demo.digits.views``, the pad
+``demo.digits.pad``.
 
-Handlers are plain methods returning ``{component: value}`` (Gradio's own pattern), so adding a
-panel means adding it to one output group; the tests call them without a server:
+Handlers are plain methods returning ``{component: value}`` (Gradio's own pattern); each fills
+one or more named output groups, and the tests call them without a server:
 
     tab = DigitsTab(models)
     with gr.Blocks():
         tab.layout()
-    out = tab.draw(image, "lstm")          # out[tab.final] is the prediction
+    out = tab.draw(ink_value, "lstm")       # out[tab.final] is the prediction
 
-API: ``/classify`` takes a Sketchpad value ({"background", "layers", "composite"}) or one image
-file and returns {"label", "model", "confidences"}; see README.md.
+API: ``/classify`` takes the pad's ink value, a Sketchpad value or one image file and returns
+{"label", "model", "confidences"}; see README.md.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import gradio as gr
 
-from demo.digits import analysis, views
+from demo.checkpoint import WeightsError
+from demo.digits import analysis, units, views
 from demo.digits.analysis import STEPS, DigitAnalysis, title
 from demo.digits.explain import explain_markdown
+from demo.digits.interventions import GATE_NAMES, Intervention, parse_numbers
+from demo.digits.lookups import load_lookups
 from demo.digits.model import DigitModel, load_digit_model
+from demo.digits.pad import drawing_pad, pad_value_from_image
 from demo.digits.preprocess import EMPTY_MESSAGE
 from demo.ui_common import LATEX, QUIET, friendly, heat_image, load_available, png
+from demo.ui_heatmap import hover_heatmap
+
+log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_DIR = ROOT / "examples"
 MODEL_NAMES = ("lstm", "gru", "rnn")
-CANVAS = 420                    # px; the brush is canvas/28 wide, like a pen stroke on MNIST's 28 px
-BRUSH_COLOUR = "#3b82f6"        # must be #rrggbb (the canvas reads hex); visible on light and dark
+CANVAS = 420                    # px, the pad's side; its pen is CANVAS/28 wide, like MNIST's strokes
 PLAY_INTERVAL = 0.3             # s per row when animating
-CSS = "#hint { color: var(--body-text-color-subdued); }\n"
-# The canvas opens with no tool selected (Gradio 6.31), so strokes would do nothing until the
-# user found the brush: select it once the editor is ready, and again after an example loads.
-SELECT_BRUSH = """() => {
-  const pick = (tries) => {
-    const b = document.querySelector('#digit-pad button[aria-label="Brush"]');
-    if (b && b.classList.contains('highlight')) return;
-    if (b) b.click();
-    if (tries > 0) setTimeout(() => pick(tries - 1), 250);
-  };
-  pick(40);
-}"""
+NO_GATE = "none"
+CSS = """
+#hint { color: var(--body-text-color-subdued); }
+@media (max-width: 640px) { #intro { display: none; } }
+"""
 
 
 def load_models(weights_dir=None) -> tuple[dict[str, DigitModel], list[str]]:
@@ -51,12 +53,24 @@ def load_models(weights_dir=None) -> tuple[dict[str, DigitModel], list[str]]:
     return load_available({n: title(n) for n in MODEL_NAMES}, load_digit_model, weights_dir)
 
 
+def load_all_lookups(models: dict[str, DigitModel], weights_dir=None) -> tuple[dict, list[str]]:
+    """The precomputed lookups of every loaded model; a message for each that is missing."""
+    found, problems = {}, []
+    for name, m in models.items():
+        try:
+            found[name] = load_lookups(name, m.meta.get("weights_sha256"), weights_dir)
+        except WeightsError as e:
+            problems.append(f"**{title(name)} unit profiles unavailable**: " + str(e).replace("\n    ", "\n\n    "))
+    return found, problems
+
+
 class DigitsTab:
     """The tab's components (made by ``layout``), its events (``wire``) and its handlers."""
 
-    def __init__(self, models: dict[str, DigitModel], problems: list[str] = ()):
+    def __init__(self, models: dict[str, DigitModel], problems: list[str] = (), lookups: dict | None = None):
         self.models = models
         self.problems = list(problems)
+        self.lookups = lookups or {}
         self.default = next(iter(models), None)
 
     # -- layout ---------------------------------------------------------------------------------
@@ -65,26 +79,22 @@ class DigitsTab:
             gr.Markdown("\n\n".join(self.problems))
         # The analysed drawing (DigitAnalysis): the slider re-renders from it without a model run.
         self.analysis = gr.State(None)
-        with gr.Row():
-            with gr.Column(scale=5):
-                self.pad = gr.Sketchpad(
-                    label="Draw a digit (0-9)", elem_id="digit-pad",
-                    type="numpy", image_mode="RGBA", canvas_size=(CANVAS, CANVAS), fixed_canvas=True,
-                    brush=gr.Brush(default_size=CANVAS // 28, colors=[BRUSH_COLOUR], color_mode="fixed"),
-                    eraser=gr.Eraser(default_size=CANVAS // 14), sources=(), layers=False, transforms=(),
-                    format="png", height=CANVAS + 120)
-                self.upload_button = gr.UploadButton("Upload a picture of a digit", file_types=["image"],
-                                                     type="filepath", size="sm", variant="secondary")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=5, min_width=300):
+                self.pad = drawing_pad(elem_id="digit-pad", size=CANVAS)
+                self.final = gr.Label(label="Prediction after all 28 rows", num_top_classes=3,
+                                      elem_id="digit-prediction")
+                self.hint = gr.Markdown(f"✏️ {EMPTY_MESSAGE}", elem_id="hint")
+                self.picture = gr.Image(label="Or upload, paste or drop a picture of a digit", type="filepath",
+                                        sources=["upload", "clipboard"], height=150, elem_id="digit-picture")
                 paths = sorted(EXAMPLES_DIR.glob("digit_*.png"))
                 self.examples = gr.Examples(
-                    [[str(p)] for p in paths], inputs=[self.pad], label="Or pick a drawn example",
+                    [[str(p)] for p in paths], inputs=[self.picture], label="Or pick a drawn example",
                     examples_per_page=10, api_visibility="private") if paths else None
-            with gr.Column(scale=4):
+            with gr.Column(scale=4, min_width=300):
                 choices = [(title(n), n) for n in self.models] or [("none loaded", "")]
                 self.model = gr.Radio(choices, value=choices[0][1], label="Model",
                                       interactive=bool(self.models))
-                self.hint = gr.Markdown(f"✏️ {EMPTY_MESSAGE}", elem_id="hint")
-                self.final = gr.Label(label="Prediction after all 28 rows", num_top_classes=3)
                 self.summary = gr.Markdown()
                 self.seen = heat_image("What the model sees: 28×28, one row per step", height=300)
 
@@ -98,51 +108,122 @@ class DigitsTab:
         with gr.Row():
             self.rows = heat_image("Input: row t highlighted, later rows not read yet", height=280)
             self.probs = gr.Label(label="Class probabilities after row t", num_top_classes=5)
-            self.confidence = heat_image("Confidence over time: classes × steps (green: settled)", height=280)
+            self.confidence = hover_heatmap("Confidence over time: classes × steps (green: settled)",
+                                            elem_id="digit-confidence", height=280)
+        self.order = gr.Radio([(v, k) for k, v in units.ORDERS.items()], value="index",
+                              label="Order the units (rows of every map below) by")
+        gr.Markdown("Blue negative, white 0, red positive (gates: dark 0 to yellow 1); the scale is under "
+                    "each map. **Click a row** of a map to open that unit below.")
         with gr.Row():
-            self.hmap = heat_image("h: hidden state, units × steps", height=300)
-            self.panels = [heat_image(f"panel {k}", height=300, visible=False)
+            self.hmap = hover_heatmap("h: hidden state, units × steps", elem_id="digit-h", height=420)
+            self.panels = [hover_heatmap(f"panel {k}", elem_id=f"digit-panel-{k}", height=420, visible=False)
                            for k in range(views.MAX_PANELS)]
 
         gr.Markdown("## Compare the three cells on this drawing")
         with gr.Row():
             self.compare = [heat_image(title(n), height=200) for n in MODEL_NAMES]
-        with gr.Accordion("Explain: the equations and the tensor shapes", open=True):
+
+        gr.Markdown("## Why?")
+        with gr.Accordion("Which rows mattered", open=True):
+            gr.Markdown("For the class each cell predicts: green, how strongly the answer's logit responds "
+                        "to the row's pixels (gradient |∂z/∂row|); orange, how much its probability drops when "
+                        "the row is blanked (blue: blanking raised it). Bars are scaled to each cell's largest.")
+            self.influence = heat_image("Row influence of this drawing, in each cell", height=260,
+                                        elem_id="row-influence")
+            with gr.Row():
+                curves = (views.influence_curves(self.lookups) if self.lookups else None)
+                self.curves = gr.LinePlot(curves, x="row", y="mean |dz/d row|", color="cell", height=260,
+                                          label="Over data: mean gradient per row, 1,000 MNIST test digits",
+                                          x_title="input row (1 = top, read first)", y_title="mean |∂z/∂row|")
+                self.curves_text = gr.Markdown(views.influence_summary(self.lookups) if self.lookups else "")
+        with gr.Accordion("One unit", open=True):
+            with gr.Row():
+                self.unit = gr.Number(0, label="Unit (or click a row of a map above)", precision=0, minimum=0,
+                                      maximum=max((m.hidden for m in self.models.values()), default=1) - 1,
+                                      scale=1, elem_id="digit-unit")
+                self.unit_caption = gr.Markdown(scale=4)
+            with gr.Row():
+                self.unit_rows = gr.LinePlot(x="row", y="value", color="state", height=240,
+                                             label="This unit over the 28 rows of your drawing")
+                self.unit_profile = gr.BarPlot(x="class", y="mean final h", height=240,
+                                               label="Its mean final h per class (MNIST test set)")
+            self.unit_thumbs = heat_image("Test digits that drive it highest and lowest (class, h)", height=170)
+        with gr.Accordion("What if: interventions", open=True):
+            with gr.Row():
+                self.ablate = gr.Textbox(label="Ablate units (h forced to 0)", placeholder="e.g. 3, 17, 40-42",
+                                         scale=3, elem_id="digit-ablate")
+                self.ablate_unit = gr.Button("+ this unit", size="sm", scale=1)
+                self.top_k = gr.Number(5, label="k", precision=0, minimum=1, scale=1)
+                self.ablate_top = gr.Button("Ablate the top k for this digit", size="sm", scale=2)
+            with gr.Row():
+                gates = self.models[self.default].gate_names if self.models else ()
+                self.gate = gr.Dropdown([("none", NO_GATE), *[(GATE_NAMES[g], g) for g in gates]], value=NO_GATE,
+                                        label="Clamp a gate (every unit)", scale=2)
+                self.gate_value = gr.Slider(0, 1, value=1.0, step=0.05, label="to the value", scale=2)
+                self.from_row = gr.Slider(1, STEPS, value=1, step=1, label="from row", scale=2)
+                self.blank_rows = gr.Textbox(label="Blank input rows", placeholder="e.g. 1-6", scale=2)
+                self.reset = gr.Button("Reset", size="sm", scale=1)
+            self.difference = gr.Markdown(elem_id="digit-difference")
+            with gr.Row():
+                self.edited_final = gr.Label(label="Edited run: prediction after row 28", num_top_classes=3)
+                self.edited_confidence = heat_image("Edited run: confidence over time (row t marked)", height=200)
+        with gr.Accordion("Where the state travels", open=True):
+            self.trajectory = heat_image("Hidden state after each row on the first two principal components of "
+                                         "the test digits' final states (dots: test digits by class; orange: "
+                                         "row t; red: the edited run)", height=360)
+        with gr.Accordion("Explain: the equations and the tensor shapes", open=False):
             self.explain = gr.Markdown(explain_markdown(self.models[self.default]) if self.models else "",
                                        latex_delimiters=LATEX)
 
-    # The output groups: each handler fills exactly one of these (tests check the keys).
+    # The output groups: each handler fills exactly the union of the groups it names.
     @property
     def drawing_outputs(self) -> list:
-        return [self.analysis, self.hint, self.final, self.summary, self.seen, *self.compare]
+        return [self.analysis, self.hint, self.final, self.summary, self.seen, *self.compare, self.influence]
 
     @property
     def step_outputs(self) -> list:
-        return [self.caption, self.rows, self.probs, self.hmap, *self.panels, self.confidence]
+        return [self.caption, self.rows, self.probs, self.hmap, *self.panels, self.confidence,
+                self.trajectory, self.difference, self.edited_final, self.edited_confidence]
+
+    @property
+    def unit_outputs(self) -> list:
+        return [self.unit_caption, self.unit_rows, self.unit_profile, self.unit_thumbs]
+
+    @property
+    def edit_inputs(self) -> list:
+        return [self.ablate, self.gate, self.gate_value, self.from_row, self.blank_rows]
+
+    @property
+    def all_outputs(self) -> list:
+        return [*self.drawing_outputs, *self.step_outputs, *self.unit_outputs]
 
     # -- events ---------------------------------------------------------------------------------
     def wire(self, app: gr.Blocks) -> None:
-        quiet = dict(trigger_mode="always_last", **QUIET)
-        step = friendly(self.step)
-
-        def then_step(event):
-            # A separate event, so it reads the slider as it is when the analysis is done (the
-            # user may have moved it meanwhile) and the analysis just stored.
-            return event.then(step, [self.analysis, self.t], self.step_outputs, **quiet)
-
-        app.load(None, js=SELECT_BRUSH)
-        then_step(self.pad.change(friendly(self.draw), [self.pad, self.model], self.drawing_outputs, **quiet))
-        self.pad.clear(None, js=SELECT_BRUSH)  # the editor drops the brush on clear: pick it again
-        then_step(self.upload_button.upload(friendly(self.upload), [self.upload_button, self.model],
-                                            [self.pad, *self.drawing_outputs], **quiet)).then(
-            None, js=SELECT_BRUSH)
-        if self.examples is not None:  # loading an example sets the canvas without a change event
-            then_step(self.examples.load_input_event.then(
-                friendly(self.draw), [self.pad, self.model], self.drawing_outputs, **quiet)).then(
-                None, js=SELECT_BRUSH)
-        then_step(self.model.change(friendly(self.pick), [self.analysis, self.model],
-                                    [*self.drawing_outputs, self.explain], **quiet))
-        self.t.change(step, [self.analysis, self.t], self.step_outputs, **quiet)
+        live = dict(trigger_mode="always_last", **QUIET)
+        view = [self.t, self.order, self.unit]
+        self.pad.change(friendly(self.draw), [self.pad, self.model, *self.edit_inputs, *view],
+                        self.all_outputs, **live)
+        # A picture (upload, paste, drop or an example) goes into the pad, whose change analyses it.
+        self.picture.change(friendly(self.to_pad), [self.picture], [self.pad], **live)
+        self.model.change(friendly(self.pick), [self.analysis, self.model, *view],
+                          [*self.all_outputs, self.explain, self.gate], **live)
+        self.t.change(friendly(self.step), [self.analysis, self.t, self.order], self.step_outputs, **live)
+        self.order.change(friendly(self.step), [self.analysis, self.t, self.order], self.step_outputs, **live)
+        self.unit.change(friendly(self.unit_view), [self.analysis, self.unit], self.unit_outputs, **live)
+        for img in (self.hmap, *self.panels):
+            img.select(friendly(self.click_unit), [self.analysis], [self.unit], **QUIET)
+        edit = dict(fn=friendly(self.edit), inputs=[self.analysis, *self.edit_inputs, *view],
+                    outputs=[self.analysis, *self.step_outputs], **live)
+        for c in (self.ablate, self.blank_rows):
+            c.submit(**edit)
+            c.blur(**edit)
+        for c in (self.gate, self.gate_value, self.from_row):
+            c.input(**edit)
+        self.ablate_unit.click(self.add_unit, [self.ablate, self.unit], [self.ablate], **QUIET).then(**edit)
+        self.ablate_top.click(friendly(self.top_units), [self.analysis, self.top_k], [self.ablate],
+                              **QUIET).then(**edit)
+        self.reset.click(lambda: {self.ablate: "", self.gate: NO_GATE, self.from_row: 1, self.blank_rows: ""},
+                         None, [self.ablate, self.gate, self.from_row, self.blank_rows], **QUIET).then(**edit)
         self.wire_player()
         gr.api(friendly(self.classify), api_name="classify")
 
@@ -157,81 +238,174 @@ class DigitsTab:
             t = min(int(t) + 1, STEPS)
             return {self.t: t, timer: gr.Timer(active=t < STEPS)}
 
-        hidden = dict(show_progress="hidden", api_visibility="private")
-        self.play.click(start, [self.t], [self.t, timer], **hidden)
-        self.stop.click(lambda: gr.Timer(active=False), None, [timer], **hidden)
-        timer.tick(tick, [self.t], [self.t, timer], **hidden)
+        self.play.click(start, [self.t], [self.t, timer], **QUIET)
+        self.stop.click(lambda: gr.Timer(active=False), None, [timer], **QUIET)
+        timer.tick(tick, [self.t], [self.t, timer], **QUIET)
 
     # -- handlers -------------------------------------------------------------------------------
     def _name(self, name) -> str | None:
         return name if name in self.models else self.default
 
-    def draw(self, value, name) -> dict:
-        """A stroke, an upload or an example: analyse the drawing with every model."""
+    def intervention(self, name: str, ablate, gate, gate_value, from_row, blank_rows) -> Intervention:
+        """The edit the controls describe, checked (ValueError names the bad field)."""
+        model = self.models[name]
+        clamp = ()
+        if gate not in (None, "", NO_GATE):
+            if gate not in model.gate_names:
+                raise ValueError(f"The {title(name)} has no gate {gate!r}.")
+            clamp = ((gate, float(gate_value)),)
+        from_row = int(from_row or 1)
+        if not 1 <= from_row <= STEPS:
+            raise ValueError(f"from row must be 1 to {STEPS}")
+        return Intervention(ablate=parse_numbers(ablate, 0, model.hidden - 1, "Ablate units"), clamp=clamp,
+                            from_step=from_row, blank_rows=parse_numbers(blank_rows, 1, STEPS, "Blank rows"))
+
+    def draw(self, value, name, ablate=None, gate=NO_GATE, gate_value=1.0, from_row=1, blank_rows=None,
+             t=STEPS, order="index", unit=0) -> dict:
+        """A stroke (every ~100 ms while the pen moves), an upload or an example: analyse the
+        drawing with every model and render every view."""
         name = self._name(name)
         if name is None:
             return self.blank("No digit model is loaded (see the message at the top).")
+        iv = self.intervention(name, ablate, gate, gate_value, from_row, blank_rows)
         try:
-            a = analysis.analyse(self.models, name, value)
+            a = analysis.analyse(self.models, name, value, iv, influence=True)
         except ValueError as e:
-            if str(e) == EMPTY_MESSAGE:  # cleared canvas: a hint, not an error popup
+            if str(e) == EMPTY_MESSAGE:  # cleared pad: a hint, not an error popup
                 return self.blank(str(e))
             raise
-        return self.show(a)
+        return {**self.show(a), **self.step(a, t, order), **self.unit_view(a, unit)}
 
-    def upload(self, path, name) -> dict:
-        """Upload button: analyse the file itself (clear messages for bad files), then show it on
-        the canvas so strokes can be added on top."""
-        out = self.draw(path, name)
-        shown = path if out[self.analysis] is not None else None
-        return {**out, self.pad: {"background": shown, "layers": [], "composite": shown} if shown else None}
+    def to_pad(self, path) -> dict:
+        """A picture from the upload box (or an example) -> shown in the pad."""
+        if not path:
+            return {self.pad: gr.skip()}
+        return {self.pad: pad_value_from_image(path)}
 
-    def pick(self, a: DigitAnalysis | None, name) -> dict:
+    def pick(self, a: DigitAnalysis | None, name, t=STEPS, order="index", unit=0) -> dict:
         """Model picker: retrace the current drawing (no preprocessing) and explain the cell."""
         name = self._name(name)
         if name is None:
-            return {**self.blank("No digit model is loaded."), self.explain: ""}
-        explain = {self.explain: explain_markdown(self.models[name])}
+            return {**self.blank("No digit model is loaded."), self.explain: "", self.gate: gr.skip()}
+        model = self.models[name]
+        extra = {self.explain: explain_markdown(model),
+                 self.gate: gr.update(choices=[("none", NO_GATE), *[(GATE_NAMES[g], g) for g in model.gate_names]],
+                                        value=NO_GATE if a is None or not a.intervention.clamp
+                                        or a.intervention.clamp[0][0] not in model.gate_names
+                                        else a.intervention.clamp[0][0])}
         if a is None:
-            return {**self.blank(EMPTY_MESSAGE), **explain}
-        return {**self.show(analysis.retrace(self.models, a, name)), **explain}
+            return {**self.blank(EMPTY_MESSAGE), **extra}
+        a = analysis.retrace(self.models, a, name)
+        return {**self.show(a), **self.step(a, t, order), **self.unit_view(a, unit), **extra}
 
-    def step(self, a: DigitAnalysis | None, t) -> dict:
-        """Slider move, or after any of the above: render step t from the stored analysis."""
+    def edit(self, a: DigitAnalysis | None, ablate, gate, gate_value, from_row, blank_rows, t=STEPS,
+             order="index", unit=0) -> dict:
+        """Any intervention control: redo only the edited run, then the views that show it."""
         if a is None:
-            hidden = gr.Image(value=None, visible=False)
+            return {self.analysis: None, **self.step(None, t, order)}
+        iv = self.intervention(a.name, ablate, gate, gate_value, from_row, blank_rows)
+        a = analysis.with_intervention(self.models, a, iv)
+        return {self.analysis: a, **self.step(a, t, order)}
+
+    def unit_order(self, a: DigitAnalysis, order: str):
+        return units.unit_order(order or "index", self.models[a.name], a.trace, self.lookups.get(a.name))
+
+    def step(self, a: DigitAnalysis | None, t, order="index") -> dict:
+        """Slider move, unit order, or after any of the above: render step t from the analysis."""
+        if a is None:
+            hidden = gr.update(value=None, visible=False)
             return {self.caption: "", self.rows: None, self.probs: None, self.hmap: None,
-                    **{p: hidden for p in self.panels}, self.confidence: None}
-        v = views.step_views(a, int(t))
-        panels = [gr.Image(value=png(img), label=label, visible=True) for label, img in v.panels]
-        panels += [gr.Image(value=None, visible=False)] * (len(self.panels) - len(panels))
+                    **{p: hidden for p in self.panels}, self.confidence: None, self.trajectory: None,
+                    self.difference: "", self.edited_final: None, self.edited_confidence: None}
+        t = int(t)
+        v = views.step_views(a, t, self.unit_order(a, order))
+        # gr.update, not a component: one built here would process its value itself
+        panels = [gr.update(value=hover, label=label, visible=True) for label, hover in v.panels]
+        panels += [gr.update(value=None, visible=False)] * (len(self.panels) - len(panels))
+        edited_final, edited_img, difference = views.edited_views(a, t)
+        lookups = self.lookups.get(a.name)
+        trajectory = png(views.trajectory_image(a, lookups, t)) if lookups is not None else None
         return {self.caption: v.caption, self.rows: png(v.rows), self.probs: v.probs,
-                self.hmap: png(v.h), **dict(zip(self.panels, panels)), self.confidence: png(v.confidence)}
+                self.hmap: v.h, **dict(zip(self.panels, panels)), self.confidence: v.confidence,
+                self.trajectory: trajectory, self.difference: difference, self.edited_final: edited_final,
+                self.edited_confidence: png(edited_img) if edited_img is not None else None}
+
+    def unit_view(self, a: DigitAnalysis | None, unit) -> dict:
+        """The drill-down of one unit: looked up, plus this drawing's own values."""
+        if a is None:
+            return {self.unit_caption: "", self.unit_rows: None, self.unit_profile: None, self.unit_thumbs: None}
+        H = self.models[a.name].hidden
+        try:
+            unit = int(unit)
+        except (TypeError, ValueError):
+            raise ValueError(f"Unit must be a whole number from 0 to {H - 1}.") from None
+        if not 0 <= unit < H:
+            raise ValueError(f"Unit must be from 0 to {H - 1}; the {title(a.name)} has {H} units.")
+        u = views.unit_views(a, unit, self.lookups.get(a.name))
+        return {self.unit_caption: u.caption, self.unit_rows: u.over_rows, self.unit_profile: u.profile,
+                self.unit_thumbs: png(u.thumbs) if u.thumbs is not None else None}
+
+    def click_unit(self, a: DigitAnalysis | None, evt: gr.SelectData) -> dict:
+        """A click on a units × steps map: the map sends [unit, step], the real unit number
+        whatever order the rows are shown in."""
+        index = evt.index if isinstance(evt.index, (list, tuple)) else None
+        if a is None or not index or len(index) != 2:
+            return {self.unit: gr.skip()}
+        try:
+            unit = int(index[0])
+        except (TypeError, ValueError):
+            return {self.unit: gr.skip()}
+        if not 0 <= unit < self.models[a.name].hidden:
+            return {self.unit: gr.skip()}
+        return {self.unit: unit}
+
+    @staticmethod
+    def add_unit(ablate, unit) -> str:
+        """'+ this unit': append the opened unit to the ablation list."""
+        listed = [p.strip() for p in (ablate or "").split(",") if p.strip()]
+        if unit is not None and str(int(unit)) not in listed:
+            listed.append(str(int(unit)))
+        return ", ".join(listed)
+
+    def top_units(self, a: DigitAnalysis | None, k) -> str:
+        """The k units that support this answer most, as the ablation list."""
+        if a is None:
+            raise ValueError("Draw a digit first: the top units depend on the drawing.")
+        try:
+            k = int(k)
+        except (TypeError, ValueError):
+            raise ValueError("k must be a whole number.") from None
+        return ", ".join(map(str, units.top_units(self.models[a.name], a.trace, k)))
 
     def show(self, a: DigitAnalysis) -> dict:
         d = views.drawing_views(a)
-        return {self.analysis: a, self.hint: gr.Markdown(visible=False), self.final: d.final,
-                self.summary: d.summary, self.seen: png(d.seen), **self._compare(d.compare)}
+        return {self.analysis: a, self.hint: gr.update(visible=False), self.final: d.final,
+                self.summary: d.summary, self.seen: png(d.seen), **self._compare(d.compare),
+                self.influence: png(views.influence_image(a)) if a.influence else None}
 
     def blank(self, hint: str) -> dict:
-        return {self.analysis: None, self.hint: gr.Markdown(f"✏️ {hint}", visible=True), self.final: None,
-                self.summary: "", self.seen: None, **self._compare([])}
+        return {self.analysis: None, self.hint: gr.update(value=f"✏️ {hint}", visible=True), self.final: None,
+                self.summary: "", self.seen: None, **self._compare([]), self.influence: None,
+                **self.step(None, STEPS), **self.unit_view(None, 0)}
 
     def _compare(self, compare: list) -> dict:
-        shown = [gr.Image(value=png(img), label=caption, visible=True) for caption, img in compare]
-        shown += [gr.Image(value=None, visible=not compare)] * (len(self.compare) - len(compare))
+        shown = [gr.update(value=png(img), label=caption, visible=True) for caption, img in compare]
+        shown += [gr.update(value=None, visible=not compare)] * (len(self.compare) - len(compare))
         return dict(zip(self.compare, shown))
 
     def classify(self, image: dict | None, model: str | None = None) -> dict:
-        """Classify a digit: `image` is an image file (handle_file) or a Sketchpad value
-        {"background", "layers", "composite"}; `model` is "lstm", "gru" or "rnn" (default: the
-        first loaded).  Returns {"label", "model", "confidences": [{"label", "confidence"}]}."""
+        """Classify a digit: `image` is the pad's value {"format": "ink-v1", "width", "height",
+        "data"}, an image file (handle_file) or a Sketchpad value {"background", "layers",
+        "composite"}; `model` is "lstm", "gru" or "rnn" (default: the first loaded).  Returns
+        {"label", "model", "confidences": [{"label", "confidence"}]}."""
         return analysis.classify(self.models, model or self.default, analysis.api_image(image))
 
 
 def build(app: gr.Blocks, weights_dir=None) -> DigitsTab:
     """Add the Digits tab's components and events to the current Blocks/Tab context."""
-    tab = DigitsTab(*load_models(weights_dir))
+    models, problems = load_models(weights_dir)
+    lookups, missing = load_all_lookups(models, weights_dir)
+    tab = DigitsTab(models, problems + missing, lookups)
     tab.layout()
     tab.wire(app)
     return tab

@@ -42,9 +42,9 @@ class StepViews:
     caption: str                    # Markdown: what happened at row t
     rows: np.ndarray                # the input, row t highlighted, later rows dimmed
     probs: dict[str, float]         # class probabilities after row t
-    h: np.ndarray                   # h: units x steps, column t marked
-    panels: list[tuple[str, np.ndarray]] = field(default_factory=list)  # gates and c, titled
-    confidence: np.ndarray | None = None  # classes x steps, settled step marked
+    h: dict                         # h: units x steps, column t marked (a render.hover_value)
+    panels: list[tuple[str, dict]] = field(default_factory=list)  # gates and c, titled (hover values)
+    confidence: dict | None = None  # classes x steps, settled step marked (a hover value)
 
 
 @dataclass(frozen=True)
@@ -75,25 +75,33 @@ def step_caption(a: DigitAnalysis, t: int) -> str:
 
 def step_views(a: DigitAnalysis, t: int, order: np.ndarray | None = None) -> StepViews:
     """Everything that depends on the step control, for the traced model of ``a``.  ``order``
-    (a permutation of the units) sorts the rows of every units × steps map the same way."""
+    (a permutation of the units) sorts the rows of every units × steps map the same way.  The
+    maps are hover values (``render.hover_value``): image, numbers and the real unit of each row."""
     t = int(np.clip(t, 1, STEPS))
     tr = a.trace
-    rows = slice(None) if order is None else np.asarray(order)
+    order = np.arange(tr.h.shape[1]) if order is None else np.asarray(order)
     settled = settle_step(tr.probs)
+
+    def units_map(values: np.ndarray, kind: str, lim: float, what: str) -> dict:
+        shown = values[:, order].T  # (units in the chosen order, steps)
+        img = render.with_legend(render.heatmap(shown, kind, lim, UNIT_CELL, t=t), kind, lim, what)
+        return render.hover_value(img, shown, render.STRIP, UNIT_CELL, row_ids=order, what=what)
+
     panels = []
     for key, name, kind, lim in PANELS.get(a.cell, []):
-        values = tr[key][:, rows]
+        values = tr[key]
         lim = lim or _symmetric_limit(values)
         label = f"{name} (range ±{lim:g})" if kind == "diverging" and lim != 1.0 else name
-        what = "c" if key == "c" else key
-        panels.append((label, render.with_legend(render.heatmap(values.T, kind, lim, UNIT_CELL, t=t), kind, lim, what)))
+        panels.append((label, units_map(values, kind, lim, key)))
+    conf = render.confidence_map(tr.probs, t=t, settled=settled, cell=CONF_CELL, font=9)
     return StepViews(
         caption=step_caption(a, t),
         rows=render.digit_image(a.x, DIGIT_SCALE, t=t),
         probs=label_dict(tr.probs[t - 1]),
-        h=render.with_legend(render.heatmap(tr.h[:, rows].T, "diverging", 1.0, UNIT_CELL, t=t), "diverging", 1.0, "h"),
+        h=units_map(tr.h, "diverging", 1.0, "h"),
         panels=panels,
-        confidence=render.confidence_map(tr.probs, t=t, settled=settled, cell=CONF_CELL, font=9),
+        confidence=render.hover_value(conf, tr.probs.T, render.STRIP, CONF_CELL, row_label="class",
+                                      what="p", left=CONF_CELL[0] + 4),
     )
 
 

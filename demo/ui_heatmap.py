@@ -1,0 +1,68 @@
+"""A heatmap people can hover and click, on ``gr.HTML`` (a UI part both tabs can share, beside
+``demo.ui_common``).  Hovering a cell names it ("unit 37 · step 12 · h = +0.523") and outlines
+its row; clicking a cell sends a ``select`` event whose ``gr.SelectData.index`` is
+``[row_id, step]`` (the real unit number, even when rows are shown sorted) and ``.value`` the
+cell's value (float16 precision; None for NaN).
+
+    hmap = hover_heatmap("h: units × steps")
+    ...  # a handler returns render.hover_value(img, values, render.STRIP, cell, row_ids=order)
+    hmap.select(on_pick, None, unit_box)   # def on_pick(evt: gr.SelectData): unit, step = evt.index
+
+The value is the "heat-v1" dict of ``demo.render.hover_value`` (None shows nothing).  The image
+is shown pixel-exact (CSS ``image-rendering: pixelated``), as wide as its container allows, at
+most 3x its own width and never wider than the screen.  The template does not mention the
+value, so a new value (many per second while someone draws) only swaps the image and numbers.
+
+The templates live beside this module: heatmap.js (js_on_load), heatmap.css (css_template).
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import gradio as gr
+
+HERE = Path(__file__).resolve().parent
+MAX_SCALE = 3  # the image is shown at most this many times its own width
+
+_TEMPLATE = """\
+<div class="rl-heat is-empty" data-max-scale="{scale}" data-height="{height}">
+  <p class="rl-heat-label">{label}</p>
+  <div class="rl-heat-frame">
+    <img class="rl-heat-img" alt="{label}" draggable="false">
+    <div class="rl-heat-row" hidden></div>
+    <div class="rl-heat-tip" role="status" aria-live="polite" hidden></div>
+  </div>
+</div>"""
+
+
+def _asset(name: str) -> str:
+    return (HERE / name).read_text(encoding="utf-8")
+
+
+def _template_safe(text: str, what: str) -> str:
+    """gr.HTML evaluates html_template and css_template as Handlebars, then as a JS template
+    string: backticks, ${...}, {{...}} and backslashes would be interpreted."""
+    for bad in ("`", "${", "{{", "\\"):
+        if bad in text:
+            raise ValueError(f"{what} must not contain {bad!r}")
+    return text
+
+
+def hover_heatmap(label: str, elem_id: str | None = None, height: int | None = None, visible=True,
+                  **kwargs) -> gr.HTML:
+    """The heatmap as a ``gr.HTML`` (events: ``.change``, ``.select``).  ``label`` is shown above
+    the image; ``height``: the most CSS px it may be tall (None: no limit, only the width and
+    the 3x limit); ``value`` (in kwargs): an initial ``hover_value`` dict; other keyword
+    arguments go to ``gr.HTML``."""
+    if height is not None and not 16 <= int(height) <= 5000:
+        raise ValueError(f"height must be 16..5000 px or None, got {height}")
+    template = _template_safe(_TEMPLATE.format(
+        scale=MAX_SCALE, height=int(height or 0),
+        label=_template_safe(html.escape(str(label), quote=True), "label")), "html_template")
+    kwargs.setdefault("value", None)
+    return gr.HTML(
+        label=label, html_template=template,
+        css_template=_template_safe(_asset("heatmap.css"), "heatmap.css"), js_on_load=_asset("heatmap.js"),
+        apply_default_css=False, show_label=False, container=False, padding=False,
+        elem_id=elem_id, visible=visible, **kwargs)
