@@ -1,7 +1,9 @@
 """End to end in a real browser: Playwright drives Debian's chromium against the app served
-in-process.  It draws 1, 4 and 7 on the Sketchpad with the mouse and reads the prediction, moves
-the row-by-row step slider, streams text on the Text tab and presses Stop, then checks the
-"See each step" views of a short generation.
+in-process.  It draws 1, 4 and 7 on the drawing pad with the mouse and checks that the pad sends
+its ink while the pen moves and that the prediction is right; moves the row-by-row step slider;
+hovers and clicks a unit of the h map and ablates units ("Why?"); draws with touch on a 390x844
+phone screen (the pad first, the prediction under it, nothing wider than the screen); streams text
+on the Text tab and presses Stop, then checks the "See each step" views of a short generation.
 
     .venv/bin/python -m pytest -q tests/test_browser.py
     RNN_LENS_SCREENSHOTS=docs .venv/bin/python -m pytest -q tests/test_browser.py  # README images
@@ -30,11 +32,11 @@ except ImportError:  # requirements-dev.txt not installed: same rule as a missin
 
 from demo.digits.preprocess import EMPTY_MESSAGE
 from demo.text import CharModel
+from test_pad_browser import mouse_stroke, touch_stroke  # noqa: E402  (tests/ is on sys.path)
 
 TIMEOUT_MS = 30_000           # this machine is slow and busy: every wait is generous
 VIEWPORT = {"width": 1400, "height": 1000}
-CANVAS = 420                  # demo.ui.CANVAS: the drawing area in canvas pixels (shown zoomed)
-STEP_PX = 40                  # screen px per mouse move while drawing
+PHONE = {"width": 390, "height": 844}
 LONG, SHORT = 5_000, 200      # characters: the longest the app allows (time to press Stop), a quick one
 PACE = 0.001                  # s per sampled character in the Stop test: LONG takes 5 s or more
 MAX_PNG = 600_000             # bytes per README screenshot
@@ -84,17 +86,17 @@ def page(browser, app_url):
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(app_url)
-    # Ready when the Sketchpad's canvas is there and the app's load JS has picked the brush.
-    expect(page.locator("#digit-pad .pixi-target canvas")).to_be_visible()
-    expect(brush_button(page)).to_have_class(re.compile(r"\bhighlight\b"))
+    expect(page.locator("#digit-pad canvas")).to_be_visible()  # ready when the pad is there
     yield page
     context.close()
 
 
 def screenshot_on_failure(test):
-    """Decorator for tests taking `page` and `tmp_path`: on any failure, save a full-page
+    """Decorator for tests taking `page` (or `phone`) and `tmp_path`: on any failure, save a full-page
     screenshot (to RNN_LENS_ARTIFACTS or tmp_path) and put its path in the message."""
-    assert {"page", "tmp_path"} <= set(inspect.signature(test).parameters), test.__name__
+    params = set(inspect.signature(test).parameters)
+    assert "tmp_path" in params and params & {"page", "phone"}, test.__name__
+    page_name = "page" if "page" in params else "phone"
 
     @functools.wraps(test)
     def wrapper(**fixtures):
@@ -105,7 +107,7 @@ def screenshot_on_failure(test):
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"{test.__name__}.png"
             try:
-                fixtures["page"].screenshot(path=path, full_page=True, timeout=TIMEOUT_MS)
+                fixtures[page_name].screenshot(path=path, full_page=True, timeout=TIMEOUT_MS)
                 where = f"screenshot: {path}"
             except Exception as shot_error:  # a crashed page: keep the original failure
                 where = f"no screenshot ({shot_error})"
@@ -114,20 +116,23 @@ def screenshot_on_failure(test):
     return wrapper
 
 
-def readme_screenshot(page, name: str, cut_above=None) -> None:
-    """With RNN_LENS_SCREENSHOTS=folder, save a full-page PNG there for the README (cut just
-    above the locator `cut_above` if given), at most MAX_PNG bytes: a palette first, which keeps
-    the UI text sharp, then smaller if still too big."""
+def readme_screenshot(page, name: str, cut_above=None, below=None, width=VIEWPORT["width"],
+                      max_height: int | None = None) -> None:
+    """With RNN_LENS_SCREENSHOTS=folder, save a full-page PNG there for the README (from the
+    locator `below`, down to just above `cut_above`, at most `max_height` px), at most MAX_PNG
+    bytes: a palette first, which keeps the UI text sharp, then smaller if still too big."""
     folder = os.environ.get("RNN_LENS_SCREENSHOTS")
     if not folder:
         return
     path = Path(folder) / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    clip = None
-    if cut_above is not None:  # bounding boxes are in viewport coordinates, the clip in the page's
-        top = cut_above.bounding_box()["y"] + page.evaluate("window.scrollY")
-        clip = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": top - 8}
-    page.screenshot(path=path, full_page=True, clip=clip)
+    scroll = page.evaluate("window.scrollY")  # bounding boxes are in viewport coordinates
+    y0 = below.bounding_box()["y"] + scroll - 8 if below is not None else 0
+    y1 = cut_above.bounding_box()["y"] + scroll - 8 if cut_above is not None else page.evaluate(
+        "document.documentElement.scrollHeight")
+    if max_height:
+        y1 = min(y1, y0 + max_height)
+    page.screenshot(path=path, full_page=True, clip={"x": 0, "y": y0, "width": width, "height": y1 - y0})
     img = Image.open(path).convert("RGB")
     while path.stat().st_size > MAX_PNG:
         img.quantize(256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
@@ -137,16 +142,12 @@ def readme_screenshot(page, name: str, cut_above=None) -> None:
 # ---------------------------------------------------------------------------------------------
 # Digits tab helpers
 
-def brush_button(page):
-    return page.locator('#digit-pad button[aria-label="Brush"]')
-
-
 def block(page, label: str):
     """The component whose block label reads `label` (gradio's labelled output boxes)."""
     return page.locator(".block").filter(has=page.get_by_test_id("block-label").filter(has_text=label))
 
 
-# Strokes in units of the drawing area's side, from its centre (x right, y down): thick, centred,
+# Strokes in units of the pad's side, from its centre (x right, y down): thick, centred,
 # MNIST-like digits.  Each inner list is one press-drag-release.
 DIGIT_STROKES = {
     1: [[(0.02, -0.33), (-0.02, 0.33)]],
@@ -155,48 +156,35 @@ DIGIT_STROKES = {
 }
 
 
-def sends_pad_value(request) -> bool:
-    """A request that sends the Sketchpad's value to the server: a gradio queue/join whose first
-    input is an image-editor value (a dict); the Digits tab's other events send the gr.State
-    (None) there."""
-    if "/queue/join" not in request.url:
-        return False
-    data = json.loads(request.post_data or "{}").get("data") or [None]
-    return isinstance(data[0], dict)
+def pad_requests(page) -> list:
+    """Start recording the pad's requests (queue joins whose first input is an ink value);
+    returns the list they are appended to, as (time, ink value)."""
+    seen = []
+
+    def on_request(request):
+        if "/queue/join" in request.url:
+            data = (json.loads(request.post_data or "{}").get("data") or [None])
+            if isinstance(data[0], dict) and data[0].get("format") == "ink-v1":
+                seen.append((time.monotonic(), data[0]))
+    page.on("request", on_request)
+    return seen
 
 
-def draw(page, digit: int) -> None:
-    """Draw `digit` with real mouse strokes inside the Sketchpad's white drawing area."""
-    pad = page.locator("#digit-pad")
-    brush_button(page).click()  # the app selects it on load too; a second click is harmless
-    expect(brush_button(page)).to_have_class(re.compile(r"\bhighlight\b"))
+def draw(page, digit: int, touch: bool = False) -> float:
+    """Draw `digit` with the mouse (or a finger) on the pad; returns the time the pen last lifted."""
+    t_up = 0.0
     for stroke in DIGIT_STROKES[digit]:
-        # Measured per stroke: the first answer can add a scrollbar, which re-fits the canvas.
-        # The drawing area is CANVAS px shown at the editor's zoom, centred in the pixi canvas.
-        zoom = float(pad.locator(".zoom-number").inner_text().strip().rstrip("%")) / 100
-        box = pad.locator(".pixi-target canvas").bounding_box()
-        cx, cy, side = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, CANVAS * zoom
-        points = [(cx + x * side, cy + y * side) for x, y in stroke]
-        # Each stroke's change event reaches the server late on a busy machine (seconds, after the
-        # editor's export): wait for it, or it can land after a Clear and bring the digit back.
-        with page.expect_request(sends_pad_value):
-            page.mouse.move(*points[0])
-            page.mouse.down()
-            for (x0, y0), (x1, y1) in zip(points, points[1:]):
-                # Moves of about STEP_PX: the editor joins them into a smooth line, and each costs
-                # ~0.5 s of software WebGL on a busy 2-core machine, so no finer than that.
-                page.mouse.move(x1, y1, steps=max(2, round(math.dist((x0, y0), (x1, y1)) / STEP_PX)))
-            page.mouse.up()
+        t_up = (touch_stroke if touch else mouse_stroke)(page, stroke)
+    return t_up
 
 
 def predicted(page):
     return block(page, "Prediction after all 28 rows").get_by_test_id("label-output-value")
 
 
-def clear_canvas(page) -> None:
-    with page.expect_request(sends_pad_value):
-        page.locator('#digit-pad button[aria-label="Clear canvas"]').click()
-    # The cleared canvas is analysed too: wait for its hint, so the next answer is the next digit's.
+def clear_pad(page) -> None:
+    page.locator('#digit-pad button[data-act="clear"]').click()
+    # The cleared pad is analysed too: wait for its hint, so the next answer is the next digit's.
     expect(predicted(page)).to_have_count(0)
     expect(page.locator("#hint")).to_contain_text(EMPTY_MESSAGE)
 
@@ -217,13 +205,18 @@ def set_slider(page, label: str, value: int) -> None:
 # Digits tab
 
 @screenshot_on_failure
-def test_drawn_digits_are_read(page, tmp_path):
+def test_drawn_digits_are_read_live(page, tmp_path):
+    sent = pad_requests(page)
     for i, digit in enumerate((1, 4, 7)):
         if i:
-            clear_canvas(page)
-        draw(page, digit)
+            clear_pad(page)
+        n0, t0 = len(sent), time.monotonic()
+        t_up = draw(page, digit)
         expect(predicted(page)).to_have_text(str(digit))
         expect(page.locator("#hint")).to_be_hidden()
+        during = [t for t, _ in sent[n0:] if t0 < t < t_up]
+        # live: the pad sent its ink several times while the pen moved, not only at the end
+        assert len(during) >= 3, (digit, len(during), len(sent) - n0)
 
 
 @screenshot_on_failure
@@ -247,8 +240,77 @@ def test_step_slider_moves_the_views(page, tmp_path):
     set_slider(page, "Step t: rows read so far", 18)
     expect(caption).to_have_text("Row 18 of 28.")
     for img in page.locator(".heat img").all():  # every view finished loading before the picture
+        img.scroll_into_view_if_needed()           # (gradio's images load lazily)
         expect(img).to_have_js_property("complete", True)
-    readme_screenshot(page, "digits.png")
+    page.evaluate("window.scrollTo(0, 0)")
+    readme_screenshot(page, "digits.png", cut_above=page.get_by_role("heading", name="Why?"))
+
+
+@screenshot_on_failure
+def test_why_hover_click_a_unit_and_ablate_it(page, tmp_path):
+    draw(page, 7)
+    expect(predicted(page)).to_have_text("7")
+    # Hover a cell of the h map: the tooltip names the unit, the step and the value.
+    img = page.locator("#digit-h .rl-heat-img")
+    expect(img).to_be_visible()
+    img.scroll_into_view_if_needed()
+    box = img.bounding_box()
+    scale = box["width"] / float(img.evaluate("i => i.naturalWidth"))
+    unit_row, step = 40, 20
+    x = box["x"] + (4 * (step - 1) + 2) * scale            # UNIT_CELL: 1 px per unit, 4 px per step
+    y = box["y"] + (6 + unit_row + 0.5) * scale            # below the 6 px step strip
+    page.mouse.move(x, y)
+    tip = page.locator("#digit-h .rl-heat-tip")
+    expect(tip).to_have_text(re.compile(rf"^unit {unit_row} · step {step} · h = [+−]\d"))
+    # Click it: the unit's drill-down opens.
+    page.mouse.click(x, y)
+    expect(page.locator("#digit-unit input")).to_have_value(str(unit_row))
+    expect(page.get_by_text(re.compile(rf"^Unit {unit_row}$"))).to_be_visible()
+    expect(block(page, "Test digits that drive it highest").locator("img")).to_have_js_property("complete", True)
+    # Ablate the 20 units that support this answer most: the edited run shows beside the original.
+    page.get_by_label("k", exact=True).fill("20")
+    page.get_by_role("button", name="Ablate the top k for this digit").click()
+    expect(page.locator("#digit-difference")).to_contain_text(re.compile(r"Ablating 20 units"))
+    expect(block(page, "Edited run: prediction after row 28").get_by_test_id("label-output-value")
+           ).not_to_be_empty()
+    expect(block(page, "Row influence of this drawing").locator("img")).to_have_js_property("complete", True)
+    page.get_by_role("heading", name="Why?").scroll_into_view_if_needed()
+    readme_screenshot(page, "digits_why.png", below=page.get_by_role("heading", name="Why?"))
+
+
+@pytest.fixture
+def phone(browser, app_url):
+    expect.set_options(timeout=TIMEOUT_MS)
+    context = browser.new_context(viewport=PHONE, device_scale_factor=3, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(app_url)
+    expect(page.locator("#digit-pad canvas")).to_be_visible()
+    yield page
+    context.close()
+
+
+@screenshot_on_failure
+def test_phone_pad_first_touch_drawing_and_no_wide_views(phone, tmp_path):
+    page = phone
+    pad = page.locator("#digit-pad canvas").bounding_box()
+    assert pad["x"] >= 0 and pad["x"] + pad["width"] <= PHONE["width"], pad
+    assert pad["y"] < PHONE["height"] / 2, pad  # the first thing on the page, under the tabs
+    for other in page.locator(".block").all():  # nothing of the tab's own above it
+        b = other.bounding_box()
+        if b and b["height"] > 0 and other.is_visible() and not other.locator("#digit-pad").count():
+            assert b["y"] >= pad["y"] - 1 or b["y"] + b["height"] <= pad["y"] + 1, b
+    draw(page, 7, touch=True)
+    expect(predicted(page)).to_have_text("7")
+    label = predicted(page).bounding_box()
+    assert pad["y"] + pad["height"] < label["y"] < pad["y"] + pad["height"] + 260, (pad, label)
+    # every view fits the screen: no sideways scrolling, no element wider than the viewport
+    wide = page.evaluate("""(w) => [...document.querySelectorAll('img, canvas, .block')]
+        .filter(e => e.getBoundingClientRect().width > w + 1 && e.offsetParent !== null)
+        .map(e => e.className || e.tagName)""", PHONE["width"])
+    assert not wide, wide
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+    readme_screenshot(page, "digits_phone.png", width=PHONE["width"], max_height=1800)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,12 +1,17 @@
 """The Text tab's package: a character-level RNN writes Shakespeare one character at a time.
 
-    model.py   CharRNN (training) and CharModel (generate, stream, loss, states) + load_char_model
-    views.py   pure rendering: coloured characters, top-k bars, heatmaps
-    tab.py     the Gradio tab: layout and handlers (the only gradio module here)
+    model.py     CharRNN (training) and CharModel (generate, stream, loss, states) + load_char_model
+    limits.py    every input limit (MAX_LENGTH, MAX_TEMPERATURE, ...) and the one check of each
+    analysis.py  a text traced (TextTrace), scored (TextScore) or sampled at several temperatures
+    units.py     text features, their correlation with hidden units, the units file
+    views.py     rendering only: coloured characters, top-k bars, heatmaps (no model, no gradio)
+    tab.py       the Gradio tab: layout and handlers (the only gradio module here)
 
     from demo.text import load_char_model
 """
-from demo.text.model import (MAX_LENGTH, CharModel, CharRNN, Step, TextStates, Vocab, load_char_model,
-                             mean_nll)
+from demo.text.limits import MAX_LENGTH, MAX_SEED, MAX_TEMPERATURE
+from demo.text.model import (MODEL_KEYS, CharModel, CharRNN, Step, TextStates, Vocab, build_net,
+                             load_char_model, mean_nll)
 
-__all__ = ["MAX_LENGTH", "CharModel", "CharRNN", "Step", "TextStates", "Vocab", "load_char_model", "mean_nll"]
+__all__ = ["MAX_LENGTH", "MAX_SEED", "MAX_TEMPERATURE", "MODEL_KEYS", "CharModel", "CharRNN", "Step",
+           "TextStates", "Vocab", "build_net", "load_char_model", "mean_nll"]

@@ -4,9 +4,13 @@
     model = load_char_model("lstm")    # or "rnn": min-char-rnn's vanilla RNN (hidden 100, 1 layer)
     text = model.generate("ROMEO:", 300, temperature=0.8, rng_seed=0)   # 300 new characters
     for step in model.stream("T", length=500, temperature=0.8, rng_seed=0):
-        step.char, step.prob, step.topk, step.h, step.c, step.gates       # one record per character
+        step.char, step.prob, step.topk          # one record per character (top-5 next characters)
     nats = model.loss(some_text)       # mean nats per character (batched, seconds for 100k chars)
     st = model.states(some_text)       # per-character h, c, gates and surprise -ln p, in one pass
+
+Sampling (``generate``/``stream``) only samples; looking inside is ``states``, the one tracing
+path: the app samples, then reads seed + text once with it.  Every argument is checked by
+``demo.text.limits`` (ValueError with a message meant for the user).
 
 Training (``training/train_char_rnn.py``) uses ``CharRNN`` and the fast PyTorch recurrent module;
 generation and tracing replay the same weights through the hand-written cells of ``demo.cells``.
@@ -25,14 +29,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from demo.cells import GATES, HandRNN, torch_module
+from demo.cells import HandRNN, torch_module
 from demo.checkpoint import WEIGHTS_DIR, build_strict, load_state_strict, load_weights
+from demo.text import limits
+from demo.text.limits import MAX_LOSS, MAX_STATES
 
 __all__ = ["CharRNN", "CharModel", "Step", "TextStates", "Vocab", "load_char_model", "mean_nll"]
 
-MAX_LENGTH = 5_000          # characters per generate/stream call
-MAX_SEED = 20_000           # characters of priming text
-MAX_STATES = 50_000         # characters for states(): every step of every layer is kept
 MODEL_KEYS = ("cell", "hidden", "layers", "dropout", "embed")
 
 
@@ -88,9 +91,10 @@ class CharRNN(nn.Module):
             return F.one_hot(ids, self.vocab_size).float()
         return self.drop(self.embed(ids))
 
-    def forward(self, ids: Tensor, state=None):
-        out, state = self.rnn(self.inputs(ids), state)  # (B, T, H)
-        return self.head(self.drop(out)), state
+    def forward(self, ids: Tensor, rnn_state=None):
+        """rnn_state: torch's (num_layers, B, H) h, or (h, c) for the LSTM; None starts at zero."""
+        out, rnn_state = self.rnn(self.inputs(ids), rnn_state)  # out (B, T, H)
+        return self.head(self.drop(out)), rnn_state
 
 
 @torch.no_grad()
@@ -132,27 +136,20 @@ def mean_nll(net: CharRNN, ids: Tensor, chunk: int = 2048, burn_in: int = 128, m
 
 @dataclass
 class Step:
-    """One generated character.  ``h``, ``c`` and ``gates`` are the state *that chose it*: the
-    state after reading ``input`` (the previous character, or the seed's last one)."""
+    """One generated character and the distribution it was drawn from.  The hidden state that
+    chose it is row ``len(seed) - 1 + t`` of ``model.states(seed + text)``."""
     t: int                              # 0-based position in the generated text
     input: str                          # character fed in at this step
     char: str                           # character chosen
     prob: float                         # its probability under the model (temperature 1)
     p_sample: float                     # its probability under the sampling distribution
     topk: list[tuple[str, float]] = field(default_factory=list)  # most likely next chars (temperature 1)
-    entropy: float | None = None        # of the model's next-char distribution, nats
-    h: np.ndarray | None = None         # (H,) top layer hidden state
-    c: np.ndarray | None = None         # (H,) top layer LSTM cell state
-    gates: dict[str, np.ndarray] = field(default_factory=dict)        # top layer: name -> (H,)
-    layers: list[dict[str, np.ndarray]] = field(default_factory=list)  # every layer: h, c, gates
+    entropy: float | None = None        # of the model's next-char distribution, nats (with topk)
 
     def to_dict(self) -> dict:
         """Plain lists and floats, ready for JSON."""
-        arr = lambda v: v.tolist() if isinstance(v, np.ndarray) else v
         return {"t": self.t, "input": self.input, "char": self.char, "prob": self.prob,
-                "p_sample": self.p_sample, "topk": [list(p) for p in self.topk], "entropy": self.entropy,
-                "h": arr(self.h), "c": arr(self.c), "gates": {k: arr(v) for k, v in self.gates.items()},
-                "layers": [{k: arr(v) for k, v in d.items()} for d in self.layers]}
+                "p_sample": self.p_sample, "topk": [list(p) for p in self.topk], "entropy": self.entropy}
 
 
 @dataclass
@@ -170,32 +167,12 @@ class TextStates:
         return float(np.mean(self.surprise[1:])) if len(self.text) > 1 else float("nan")
 
 
-def _check_int(name: str, value, lo: int, hi: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
-    if value < lo or (hi is not None and value > hi):
-        rng = f"from {lo:,} to {hi:,}" if hi is not None else f"at least {lo:,}"
-        raise ValueError(f"{name} must be {rng}, got {value:,}")
-    return int(value)
-
-
-def _check_temperature(t) -> float:
-    if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)):
-        raise ValueError(f"temperature must be a number (0 = always the most likely character), got {t!r}")
-    t = float(t)
-    if not math.isfinite(t) or t < 0:
-        raise ValueError(f"temperature must be a finite number >= 0 (0 = always the most likely "
-                         f"character), got {t}")
-    return t
-
-
 class CharModel:
     """A trained CharRNN with its vocabulary: samples, traces and scores text on the CPU."""
 
     def __init__(self, net: CharRNN, vocab: Vocab | list[str], meta: dict | None = None):
         self.net = net.eval()
-        self._vocab = vocab if isinstance(vocab, Vocab) else Vocab(vocab)
-        self.vocab = self._vocab.chars  # list of characters, index order
+        self.vocab = vocab if isinstance(vocab, Vocab) else Vocab(vocab)  # .chars in index order
         if len(self.vocab) != net.vocab_size:
             raise ValueError(f"vocabulary has {len(self.vocab)} characters but the model {net.vocab_size}")
         self.meta = meta or {}
@@ -210,46 +187,36 @@ class CharModel:
 
     # -- inputs -----------------------------------------------------------------------------
     def encode(self, text: str) -> list[int]:
-        return self._vocab.encode(text)
+        return self.vocab.encode(text)
 
     def decode(self, ids) -> str:
-        return self._vocab.decode(ids)
-
-    def _check_text(self, text, what: str, max_len: int, min_len: int = 1) -> list[int]:
-        if not isinstance(text, str):
-            raise ValueError(f"{what} must be a string, got {type(text).__name__}")
-        if len(text) < min_len:
-            raise ValueError(f"{what} needs at least {min_len} character{'s' if min_len > 1 else ''}")
-        if len(text) > max_len:
-            raise ValueError(f"{what} is too long: {len(text):,} characters (at most {max_len:,})")
-        return self.encode(text)
+        return self.vocab.decode(ids)
 
     # -- the core loop ----------------------------------------------------------------------
-    def _advance(self, idx: int, state: list, record: bool):
-        """Feed character idx: its layer-0 projection is one table row, then one matmul per layer.
-        Returns the new state, next-char logits (1, V) and, when recording, per layer {name: (1, H)}."""
-        h, state, trace = self.hand.step(self._table[idx:idx + 1], state, record, projected=True)
-        return state, torch.addmm(self._b_out, h, self._w_out), trace
+    def _advance(self, idx: int, rnn_state: list):
+        """Feed character idx: its layer-0 projection is one table row (1, k*H), then one matmul
+        per layer.  Returns the new recurrent state (per layer h, or (h, c) for the LSTM, each
+        (1, H)) and the next-character logits (1, V)."""
+        h, rnn_state, _ = self.hand.step(self._table[idx:idx + 1], rnn_state, False, projected=True)
+        return rnn_state, torch.addmm(self._b_out, h, self._w_out)
 
-    def _steps(self, seed: str, length: int, temperature: float, top_k: int | None,
-               rng_seed: int | None, trace: bool, n_top: int) -> Iterator[Step]:
-        """The one sampling loop behind generate() and stream(): traced and plain runs do the same
-        arithmetic (recording only keeps references), so they produce the same text."""
-        seed_ids = self._check_text(seed, "the seed", MAX_SEED)
-        length = _check_int("length", length, 1, MAX_LENGTH)
-        temperature = _check_temperature(temperature)
-        if top_k is not None:
-            top_k = _check_int("top_k", top_k, 1)
-        if rng_seed is not None:
-            rng_seed = _check_int("rng_seed", rng_seed, 0)
-        n_top = _check_int("n_top", n_top, 1, len(self.vocab))
+    def _steps(self, seed, length, temperature, top_k, rng_seed, n_top) -> Iterator[Step]:
+        """The one sampling loop behind generate() and stream().  n_top > 0 adds the top-n next
+        characters and the entropy to each Step; that only reads the distribution, so the same
+        arguments give the same text with or without it."""
+        seed_ids = self.encode(limits.check_seed(seed))
+        length = limits.check_length(length)
+        temperature = limits.check_temperature(temperature)
+        V, chars = len(self.vocab), self.vocab.chars
+        top_k = limits.check_top_k(top_k, V)
+        rng_seed = limits.check_rng_seed(rng_seed)
+        n_top = limits.check_whole("n_top", n_top, 0, V, " (next characters listed per step)")
         rng = np.random.default_rng(rng_seed)
-        V, chars = len(self.vocab), self.vocab
         with torch.inference_mode():
-            state = self.hand.init_state(1)
+            rnn_state = self.hand.init_state(1)
             for i in seed_ids[:-1]:
-                state, _, _ = self._advance(i, state, False)
-            state, logits, layer_trace = self._advance(seed_ids[-1], state, trace)
+                rnn_state, _ = self._advance(i, rnn_state)
+            rnn_state, logits = self._advance(seed_ids[-1], rnn_state)
         prev = seed_ids[-1]
         for t in range(length):
             z = logits.numpy()[0].astype(np.float64)  # (V,)
@@ -266,41 +233,29 @@ class CharModel:
                 idx = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), V - 1)
                 p_sample = float(q[idx] / cdf[-1])
             step = Step(t, chars[prev], chars[idx], float(e[idx] / total), p_sample)
-            if trace:
+            if n_top:
                 p = e / total
                 top = np.argpartition(-p, n_top - 1)[:n_top] if n_top < V else np.arange(V)
                 top = top[np.argsort(-p[top], kind="stable")].tolist()
                 step.topk = list(zip([chars[j] for j in top], p[top].tolist()))
                 step.entropy = math.log(total) - float(p @ z)  # -sum p ln p, with ln p = z - ln total
-                step.layers = layers = [self._unpack(d) for d in layer_trace]
-                step.h = layers[-1]["h"]
-                step.c = layers[-1].get("c")
-                step.gates = {g: layers[-1][g] for g in GATES[self.cell]}
             yield step
             if t + 1 < length:
                 with torch.inference_mode():
-                    state, logits, layer_trace = self._advance(idx, state, trace)
+                    rnn_state, logits = self._advance(idx, rnn_state)
             prev = idx
 
-    def _unpack(self, rec: dict[str, Tensor]) -> dict[str, np.ndarray]:
-        """{name: (1, H) tensor} -> {name: (H,) array}; one copy for the whole layer is cheaper
-        than one .numpy() per gate."""
-        if len(rec) == 1:  # plain RNN: h only
-            return {k: v.numpy()[0] for k, v in rec.items()}
-        flat = torch.cat(list(rec.values()), 1).numpy()[0]  # (n*H,)
-        H = self.hidden
-        return {k: flat[j * H:(j + 1) * H] for j, k in enumerate(rec)}
-
     def stream(self, seed: str, length: int = 500, temperature: float = 1.0, top_k: int | None = None,
-               rng_seed: int | None = None, trace: bool = True, n_top: int = 5) -> Iterator[Step]:
+               rng_seed: int | None = None, n_top: int = 5) -> Iterator[Step]:
         """Generate ``length`` characters after priming the state with ``seed``, one Step at a time.
 
-        temperature 0 picks the most likely character; top_k keeps only the k likeliest; the same
-        rng_seed gives the same text (None: fresh randomness).  With trace=False the records hold
-        only the character and its probabilities (faster).  Arguments are checked before the
-        first record: bad ones raise ValueError when stream() is called.
+        temperature 0 (to MAX_TEMPERATURE) picks the most likely character; top_k (None or 0: off)
+        keeps only the k likeliest; the same rng_seed gives the same text (None: fresh
+        randomness).  Each Step lists the n_top likeliest next characters (0: none, a little
+        faster).  Arguments are checked before the first record: bad ones raise ValueError when
+        stream() is called.  For the hidden states, read the text with ``states(seed + text)``.
         """
-        steps = self._steps(seed, length, temperature, top_k, rng_seed, trace, n_top)
+        steps = self._steps(seed, length, temperature, top_k, rng_seed, n_top)
         first = next(steps)  # runs the argument checks now rather than at the first next()
         return self._chain(first, steps)
 
@@ -312,19 +267,19 @@ class CharModel:
     def generate(self, seed: str, length: int = 500, temperature: float = 1.0, top_k: int | None = None,
                  rng_seed: int | None = None) -> str:
         """The ``length`` characters that follow ``seed`` (the seed itself is not included)."""
-        return "".join(s.char for s in self._steps(seed, length, temperature, top_k, rng_seed, False, 1))
+        return "".join(s.char for s in self._steps(seed, length, temperature, top_k, rng_seed, 0))
 
     # -- scoring and reading ----------------------------------------------------------------
     def loss(self, text: str) -> float:
         """Mean nats per character of ``text`` (each character predicted from those before it;
         the first is context only).  Batched: ~100k characters take a few seconds."""
-        ids = self._check_text(text, "the text", 50_000_000, 2)
+        ids = self.encode(limits.check_text(text, MAX_LOSS, 2, " to score (the first one is only context)"))
         return mean_nll(self.net, torch.tensor(ids))
 
     def states(self, text: str) -> TextStates:
         """Read ``text`` once through the hand-written cells and keep every step: h, c and gates of
         every layer, the next-character distribution and the surprise of each character."""
-        ids = torch.tensor(self._check_text(text, "the text", MAX_STATES))
+        ids = torch.tensor(self.encode(limits.check_text(text, MAX_STATES)))  # (T,)
         with torch.inference_mode():
             # layer-0 projections looked up: (1, T, k*H); per layer {name: (1, T, H)}
             top_h, _, recs = self.hand.run(self._table[ids][None], record=True, projected=True)
@@ -357,8 +312,8 @@ def load_char_model(name: str = "lstm", weights_dir: str | Path | None = None) -
     if not isinstance(name, str) or not name or not name.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"bad model name {name!r}")
     stem = Path(weights_dir or WEIGHTS_DIR) / f"char_{name}"
-    state, meta = load_weights(stem, train_command(name), kind="char")
+    state_dict, meta = load_weights(stem, train_command(name), kind="char")
     vocab = Vocab(meta["vocab"])
-    net = build_strict(CharRNN, meta["config"], str(stem.with_suffix(".json")))
-    load_state_strict(net, state, str(stem.with_suffix(".safetensors")))
+    net = build_strict(CharRNN, meta["config"], str(stem.with_suffix(".json")), train_command(name))
+    load_state_strict(net, state_dict, str(stem.with_suffix(".safetensors")))
     return CharModel(net, vocab, {**meta, "name": name})

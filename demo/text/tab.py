@@ -1,37 +1,42 @@
 """The Text tab: a character-level RNN writes Shakespeare one character at a time, and you look
-inside every step.  ``build(app, weights_dir)`` adds the tab's components and events to the
-current ``gr.Blocks``/``gr.Tab`` context; ``demo.app.build_app`` calls it.  What is shown is computed
-by ``demo.text.views`` (pure functions); this module only wires gradio.
+inside every step.  Layout and handlers only: the model is ``demo.text.model`` (which checks every
+input, via ``demo.text.limits``), the traces and scores ``demo.text.analysis``, the units worth
+looking at ``demo.text.units``, the HTML and pictures ``demo.text.views``.
+
+Handlers are plain methods returning ``{component: value}``; each fills exactly one output group
+(the tests check the keys) and they can be called without a server:
+
+    tab = TextTab(models)
+    with gr.Blocks():
+        tab.layout()
+    out = tab.analyse(Written("lstm", "ROMEO:\\n"), text, "h", 0, 1, None)   # out[tab.coloured]
 
     python app.py          # then open the Text tab
 
 API: ``/generate`` (streaming) takes seed, length, temperature, top_k, rng_seed, model and yields
 the text so far; ``/score`` takes text, model and returns nats/char; see README.md.
 """
-import math
+from __future__ import annotations
+
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
-import torch
 
-from demo.text import views as tv
 from demo.checkpoint import WEIGHTS_DIR
+from demo.text import analysis, units, views
+from demo.text.analysis import COMPARE_LENGTH, TEMPERATURES, TextTrace
+from demo.text.limits import MAX_LENGTH, MAX_TEMPERATURE
 from demo.text.model import CharModel, load_char_model
-from demo.ui_common import QUEUE, friendly, friendly_stream, heat_image, load_available
+from demo.ui_common import HEAVY, QUIET, friendly, friendly_stream, heat_image, load_available, png
 
 CHAR_MODELS = {"lstm": "LSTM", "rnn": "Vanilla RNN"}
 STREAM_EVERY = 0.05             # s between partial outputs: light on the connection, smooth to read
-TEMPERATURES = (0.3, 0.8, 1.5)
-COMPARE_LENGTH = 1_000          # characters per column in the temperature comparison
-DISCOVERY_CHARS = 4_000         # generated characters to find units on when no units file exists
 DEFAULTS = dict(seed="ROMEO:\n", length=500, temperature=0.8, top_k=0, rng_seed=0)
-# Model-running events share one pool as wide as the app's default (2 CPU cores).
-HEAVY = dict(concurrency_id="char_model", concurrency_limit=QUEUE["default_concurrency_limit"])
-QUIET = dict(show_progress="hidden", api_visibility="private")
-# Moving the step slider outlines that character in the browser (no re-render of the text).
 CSS = ""
+# Moving the step slider outlines that character in the browser (no re-render of the text).
 MARK_JS = ("(t) => { document.querySelectorAll('#text-units [data-t]').forEach((s) => { "
            "s.style.outline = s.dataset.t == String(t) ? '2px solid #ff8c00' : ''; }); return t; }")
 # A click on a character of the coloured text selects that step (spans carry data-t).
@@ -39,11 +44,11 @@ CLICK_JS = ("element.addEventListener('click', (e) => { const s = e.target.close
             "if (s) trigger('select', {index: Number(s.dataset.t), value: s.textContent}); });")
 
 
-def pin_threads() -> None:
-    """Re-apply torch's thread count in this worker thread.  OpenMP keeps it per thread: gradio's
-    worker threads otherwise start with the default team, and on a busy 2-core machine sampling
-    ran ~100x slower there (78 vs 8,000 chars/s).  Costs well under a microsecond."""
-    torch.set_num_threads(torch.get_num_threads())
+@dataclass(frozen=True)
+class Written:
+    """What wrote the text in the output box (kept in a gr.State: the seed box may change after)."""
+    model: str
+    seed: str
 
 
 def step_slider(n: int, t: int = 1, **kwargs) -> gr.Slider:
@@ -55,247 +60,283 @@ def model_label(name: str, m: CharModel) -> str:
     return f"{CHAR_MODELS.get(name, name)} ({m.layers}×{m.hidden})"
 
 
-class TextHandlers:
-    """Event handlers over the loaded character models.  Units found are cached here, so each
-    model's discovery runs at most once per process (and only when first needed)."""
+def skip(components) -> dict:
+    return {c: gr.skip() for c in components}
 
-    def __init__(self, models: dict[str, CharModel], weights_dir=None):
+
+class TextTab:
+    """The tab's components (made by ``layout``), its events (``wire``) and its handlers.  Units
+    found are cached here, so each model's discovery runs at most once per process (and only when
+    first needed)."""
+
+    def __init__(self, models: dict[str, CharModel], problems: list[str] = (), weights_dir=None):
         self.models = models
+        self.problems = list(problems)
         self.weights_dir = Path(weights_dir or WEIGHTS_DIR)
-        self._units: dict[str, tuple[list[tv.Unit], str]] = {}
+        self.discovery_chars = units.DISCOVERY_CHARS
+        self._units: dict[str, tuple[list[units.Unit], str]] = {}
 
-    def model(self, name) -> CharModel:
+    def loaded(self, name) -> CharModel:
         if name not in self.models:
             raise ValueError(f"no character model {name!r} is loaded; choose one of {', '.join(self.models)}")
         return self.models[name]
 
-    # -- generate ------------------------------------------------------------------------------
+    # -- layout ---------------------------------------------------------------------------------
+    def layout(self) -> None:
+        if self.problems:
+            gr.Markdown("\n\n".join(self.problems))
+        if not self.models:
+            return
+        first = next(iter(self.models))
+        known = self.saved_units(first)  # from weights/char_NAME_units.json; else found after a generation
+
+        gr.Markdown("A character-level RNN trained on Tiny Shakespeare writes one character at a time. "
+                    "Generate text, then look inside every step.")
+        with gr.Row():
+            self.seed = gr.Textbox(DEFAULTS["seed"], label="Seed: the text it starts from", lines=2, scale=3)
+            self.model = gr.Dropdown([(model_label(n, m), n) for n, m in self.models.items()], value=first,
+                                     label="Model", scale=1)
+        with gr.Row():
+            self.length = gr.Number(DEFAULTS["length"], label="Length", step=1,
+                                    info=f"1 to {MAX_LENGTH:,} characters")
+            self.temperature = gr.Number(DEFAULTS["temperature"], label="Temperature", step=0.1,
+                                         info=f"0 = most likely; 1 = the model's odds; up to {MAX_TEMPERATURE:g}")
+            self.top_k = gr.Number(DEFAULTS["top_k"], label="Top-k", step=1, info="0 = off; else the k likeliest")
+            self.rng_seed = gr.Number(DEFAULTS["rng_seed"], label="Random seed", step=1,
+                                      info="same seed + settings = same text; empty = random")
+        with gr.Row():
+            self.go = gr.Button("Generate", variant="primary")
+            self.stop = gr.Button("■ Stop")
+            self.dice = gr.Button("🎲 New random seed")
+        self.generated = gr.Textbox(label="Generated text", lines=10, max_lines=20, interactive=False,
+                                    buttons=["copy"])
+        self.written = gr.State(None)  # Written: the model and seed of the generated text
+
+        gr.Markdown("## See each step\nEach character is coloured by one hidden unit in the state that "
+                    "chose it (blue negative, red positive). Pick a unit; click a character or move the "
+                    "slider to see that step.")
+        with gr.Row():
+            self.unit_pick = gr.Dropdown([(u.label, u.key) for u in known[0]] if known else [],
+                                         value=None, label="Units worth looking at", scale=3)
+            self.which = gr.Radio(["h", "c"], value="h", label="State", scale=1,
+                                  info="h: hidden state; c: LSTM cell state")
+            self.unit = gr.Number(0, label="Unit", precision=0, minimum=0, scale=1)
+        self.coloured = gr.HTML("", js_on_load=CLICK_JS, max_height=420, padding=True, container=True,
+                                elem_id="text-units")
+        self.t = step_slider(0, label="Step: click a character or drag")
+        with gr.Row():
+            self.step_view = gr.HTML("", padding=True)
+            self.hmap = heat_image("State: units × steps around the selected step (orange)", height=420)
+        self.trace_state = gr.State(None)  # TextTrace of the generated text: every step, as numpy
+
+        with gr.Accordion("Units worth looking at: how they were found", open=False):
+            self.units_table = gr.HTML(views.units_table_html(*known) if known else
+                                       "<p>Generate some text first: the units are found on first use.</p>")
+
+        gr.Markdown("## How surprising is this text?\nPaste any text: each character is coloured by the "
+                    "model's surprise −ln p (hover for numbers).")
+        self.pasted = gr.Textbox(label="Text to score", lines=4, value="ROMEO:\nBut soft, what light through "
+                                 "yonder window breaks?\n")
+        self.score_button = gr.Button("Score")
+        self.summary = gr.HTML("")
+        self.surprise_view = gr.HTML("", padding=True, container=True, max_height=420)
+
+        gr.Markdown(f"## Temperature\nThe same seed and random seed at temperatures "
+                    f"{', '.join(map(str, TEMPERATURES))} (at most {COMPARE_LENGTH:,} characters each).")
+        self.compare_button = gr.Button("Compare temperatures")
+        with gr.Row():
+            self.columns = [gr.Textbox(label=f"temperature {T}", lines=10, max_lines=20, interactive=False)
+                            for T in TEMPERATURES]
+
+    # The output groups: each handler fills exactly one of these (tests check the keys).
+    @property
+    def generate_outputs(self) -> list:
+        return [self.generated, self.written]
+
+    @property
+    def units_outputs(self) -> list:
+        return [self.unit_pick, self.units_table, self.which, self.unit]
+
+    @property
+    def trace_outputs(self) -> list:
+        return [self.trace_state, self.coloured, self.t, self.step_view, self.hmap]
+
+    @property
+    def analysis_outputs(self) -> list:
+        """After a generation, and after another model is picked: the trace's views and the units."""
+        return [*self.trace_outputs, *self.units_outputs]
+
+    @property
+    def step_outputs(self) -> list:
+        return [self.step_view, self.hmap]
+
+    @property
+    def colour_outputs(self) -> list:
+        return [self.coloured, self.hmap]
+
+    @property
+    def pick_outputs(self) -> list:
+        return [self.which, self.unit, *self.colour_outputs]
+
+    @property
+    def score_outputs(self) -> list:
+        return [self.summary, self.surprise_view]
+
+    # -- events ---------------------------------------------------------------------------------
+    def wire(self, app: gr.Blocks) -> None:
+        """Events.  /generate (streaming) and /score are public; the rest serve the page."""
+        if not self.models:
+            return
+        gen = self.go.click(friendly_stream(self.generate),
+                            [self.seed, self.length, self.temperature, self.top_k, self.rng_seed, self.model],
+                            self.generate_outputs, api_name="generate", **HEAVY)
+        analyse_in = [self.written, self.generated, self.which, self.unit, self.t, self.unit_pick]
+        gen.then(friendly(self.analyse), analyse_in, self.analysis_outputs, **QUIET, **HEAVY)
+        self.stop.click(None, None, None, cancels=[gen], **QUIET).then(
+            friendly(self.analyse), analyse_in, self.analysis_outputs, **QUIET, **HEAVY)
+        self.dice.click(self.new_rng_seed, None, [self.rng_seed], queue=False, **QUIET)
+        self.t.change(friendly(self.step), [self.trace_state, self.t, self.which, self.unit], self.step_outputs,
+                      trigger_mode="always_last", **QUIET)
+        self.t.change(None, self.t, None, js=MARK_JS, **QUIET)
+        self.coloured.select(self.click, None, [self.t], **QUIET)
+        for c in (self.which, self.unit):
+            c.input(friendly(self.recolour), [self.trace_state, self.which, self.unit, self.t],
+                    self.colour_outputs, trigger_mode="always_last", **QUIET)
+        self.unit_pick.input(friendly(self.pick), [self.unit_pick, self.trace_state, self.t], self.pick_outputs,
+                             **QUIET)
+        self.model.input(friendly(self.switch), [self.model], self.analysis_outputs, **QUIET, **HEAVY)
+        self.score_button.click(friendly(self.score), [self.pasted, self.model], self.score_outputs,
+                                api_name="score_view", **QUIET, **HEAVY)  # so the public "score" keeps its name
+        self.compare_button.click(friendly(self.compare), [self.seed, self.length, self.top_k, self.rng_seed,
+                                                           self.model], self.columns, **QUIET, **HEAVY)
+        gr.api(friendly(self.score_api), api_name="score", **HEAVY)
+
+    # -- generate -------------------------------------------------------------------------------
     def generate(self, seed=DEFAULTS["seed"], length=DEFAULTS["length"], temperature=DEFAULTS["temperature"],
                  top_k=DEFAULTS["top_k"], rng_seed=DEFAULTS["rng_seed"], model="lstm"):
-        """Yield (text so far, settings) every STREAM_EVERY seconds and once at the end; the
-        settings (model, seed) are kept in a gr.State for the step-by-step view."""
-        pin_threads()
-        m = self.model(model)
-        req = tv.check_request(seed, length, temperature, top_k, rng_seed, len(m.vocab))
-        steps = m.stream(**req, trace=False)  # checks the seed's characters before the first yield
-        settings = {"model": model, "seed": req["seed"]}
+        """Yield the text so far every STREAM_EVERY seconds and once at the end, with what wrote
+        it (kept in a gr.State for the step-by-step view)."""
+        m = self.loaded(model)
+        # stream() checks every argument (and the seed's characters) before the first character
+        steps = m.stream(seed, length, temperature, top_k, rng_seed, n_top=0)
+        written = Written(model, seed)
         chars, last = [], 0.0
         for step in steps:
             chars.append(step.char)
             if time.perf_counter() - last >= STREAM_EVERY:  # the first character goes out at once
-                yield "".join(chars), settings
+                yield {self.generated: "".join(chars), self.written: written}
                 last = time.perf_counter()  # from resuming: gradio's own time per output is not ours
-                pin_threads()  # each next() may run in another worker thread
-        yield "".join(chars), settings
+        yield {self.generated: "".join(chars), self.written: written}
 
-    # -- see each step ---------------------------------------------------------------------------
-    def analyse(self, settings, text, state, unit, t, picked):
+    def new_rng_seed(self) -> dict:
+        return {self.rng_seed: int(np.random.default_rng().integers(0, 2**31))}
+
+    # -- see each step --------------------------------------------------------------------------
+    def analyse(self, written: Written | None, text, which, unit, t, picked) -> dict:
         """After generation (or Stop): trace the text once into a gr.State and show step t.  Until
         a unit has been picked, the first unit worth looking at is shown (found now if needed)."""
-        if not settings or not text:
-            return [None, "", step_slider(0), "", None] + [gr.skip()] * 4
-        pin_threads()
-        m = self.model(settings["model"])
-        trace = tv.trace_text(m, settings["seed"], text)
-        units = [gr.skip()] * 4
+        if written is None or not text:
+            return {**self.cleared(), **skip(self.units_outputs)}
+        m = self.loaded(written.model)
+        trace = analysis.trace_text(m, written.seed, text)
+        shown_units = skip(self.units_outputs)
         if not picked:
-            units = self.show_units(settings["model"])
-            found = self.units(settings["model"])[0]
+            shown_units = self.show_units(written.model)
+            found = self.units(written.model)[0]
             if found:
-                state, unit = found[0].state, found[0].unit
-        state = state if trace.get(state) is not None else "h"
+                which, unit = found[0].state_name, found[0].unit
+        which = which if trace.has(which) else "h"
         unit = min(int(unit or 0), m.hidden - 1)
         t = min(max(int(t or 1), 1), len(text))
-        return [trace, tv.unit_html(trace, state, unit), step_slider(len(text), t),
-                tv.step_html(trace, t), tv.heatmap_image(trace, state, t, unit)] + units
+        return {self.trace_state: trace, self.coloured: views.unit_html(trace, which, unit),
+                self.t: step_slider(len(text), t), self.step_view: views.step_html(trace, t),
+                self.hmap: png(views.heatmap_image(trace, which, t, unit)), **shown_units}
 
-    def step(self, trace, t, state, unit):
+    def cleared(self) -> dict:
+        """The trace's views emptied (no text, or the trace was another model's)."""
+        return {self.trace_state: None, self.coloured: "", self.t: step_slider(0), self.step_view: "",
+                self.hmap: None}
+
+    def step(self, trace: TextTrace | None, t, which, unit) -> dict:
         """Slider move: re-render from the stored trace."""
         if trace is None:
-            return "", None
-        return tv.step_html(trace, t), tv.heatmap_image(trace, state, t, int(unit))
+            return {self.step_view: "", self.hmap: None}
+        return {self.step_view: views.step_html(trace, t),
+                self.hmap: png(views.heatmap_image(trace, which, t, int(unit)))}
 
-    def recolour(self, trace, state, unit, t):
+    def recolour(self, trace: TextTrace | None, which, unit, t) -> dict:
         """Another unit or state: recolour the text and move the heatmap's unit marker."""
         if trace is None:
-            return "", None
+            return {self.coloured: "", self.hmap: None}
         unit = int(unit)
-        return tv.unit_html(trace, state, unit), tv.heatmap_image(trace, state, t, unit)
+        return {self.coloured: views.unit_html(trace, which, unit),
+                self.hmap: png(views.heatmap_image(trace, which, t, unit))}
 
-    def pick(self, choice, trace, t):
-        """A unit from the 'worth looking at' list: set the h/c radio and the unit number too."""
+    def pick(self, choice, trace: TextTrace | None, t) -> dict:
+        """A unit from the 'worth looking at' list ("c:25"): set the h/c radio and the unit too."""
         if not choice:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        state, unit = choice.split(":")
-        html, img = self.recolour(trace, state, int(unit), t)
-        return state, int(unit), html, img
+            return skip(self.pick_outputs)
+        which, unit = choice.split(":")
+        return {self.which: which, self.unit: int(unit), **self.recolour(trace, which, int(unit), t)}
 
-    @staticmethod
-    def click(evt: gr.SelectData):
+    def click(self, evt: gr.SelectData) -> dict:
         """A character clicked in the coloured text: move the step slider there."""
-        return int(evt.index)
+        return {self.t: int(evt.index)}
 
-    # -- units worth looking at ------------------------------------------------------------------
-    def saved_units(self, name: str) -> tuple[list[tv.Unit], str] | None:
+    # -- units worth looking at -----------------------------------------------------------------
+    def saved_units(self, name: str) -> tuple[list[units.Unit], str] | None:
         """Units from weights/char_NAME_units.json if it was made for these weights (no search)."""
         if name not in self._units:
-            path = self.weights_dir / f"char_{name}_units.json"
-            found = tv.load_units(path, self.model(name).meta.get("weights_sha256"))
+            found = units.load_units(units.units_path(self.weights_dir, name),
+                                     self.loaded(name).meta.get("weights_sha256"))
             if found is not None:
                 self._units[name] = found
         return self._units.get(name)
 
-    def units(self, name: str) -> tuple[list[tv.Unit], str]:
+    def units(self, name: str) -> tuple[list[units.Unit], str]:
         """Units for model `name`: saved ones, else found once on text the model writes itself."""
         if self.saved_units(name) is None:
-            pin_threads()
-            m = self.model(name)
-            text = m.generate("\n", DISCOVERY_CHARS, 0.8, rng_seed=0)
-            self._units[name] = (tv.discover_units(m, text),
-                                 f"{DISCOVERY_CHARS:,} characters the model wrote itself (no "
-                                 f"char_{name}_units.json: run training/find_units.py to search "
-                                 f"validation text instead)")
+            self._units[name] = units.discover_on_own_text(self.loaded(name), self.discovery_chars)
         return self._units[name]
 
-    def show_units(self, name):
+    def show_units(self, name) -> dict:
         """The units list, its table, and the h/c radio and unit number set to the first unit."""
-        units, source = self.units(name)
-        first = units[0] if units else tv.Unit("", "", "h", 0, 0.0)
-        m = self.model(name)
-        return [gr.Dropdown(choices=[(u.label, f"{u.state}:{u.unit}") for u in units],
-                            value=f"{first.state}:{first.unit}" if units else None),
-                tv.units_table_html(units, source),
-                gr.Radio(choices=["h", "c"] if m.cell == "lstm" else ["h"], value=first.state),
-                gr.Number(value=first.unit, maximum=m.hidden - 1)]
+        found, source = self.units(name)
+        first = found[0] if found else units.Unit("", "", "h", 0, 0.0)
+        m = self.loaded(name)
+        return {self.unit_pick: gr.Dropdown(choices=[(u.label, u.key) for u in found],
+                                            value=first.key if found else None),
+                self.units_table: views.units_table_html(found, source),
+                self.which: gr.Radio(choices=["h", "c"] if m.cell == "lstm" else ["h"], value=first.state_name),
+                self.unit: gr.Number(value=first.unit, maximum=m.hidden - 1)}
 
-    def switch(self, name):
+    def switch(self, name) -> dict:
         """Another model: its units, and the step views cleared (the trace was the other model's)."""
-        return self.show_units(name) + [None, "", step_slider(0), "", None]
+        return {**self.show_units(name), **self.cleared()}
 
-    # -- surprise and temperature ----------------------------------------------------------------
-    def surprise(self, text, name) -> np.ndarray:
-        """(len(text),) −ln p of each character given the ones before (the first is NaN)."""
-        pin_threads()
-        m = self.model(name)
-        if not isinstance(text, str) or len(text) < 2:
-            raise ValueError("Paste at least 2 characters to score (the first one is only context).")
-        if len(text) > tv.MAX_SCORE:
-            raise ValueError(f"That text has {len(text):,} characters; paste at most {tv.MAX_SCORE:,}.")
-        return m.states(text).surprise  # unknown characters: ValueError naming them
-
-    def score(self, text, name):
-        """Pasted text -> (summary HTML, characters coloured by surprise)."""
-        s = self.surprise(text, name)
-        return tv.surprise_summary(text, s), tv.surprise_html(text, s)
+    # -- surprise and temperature ---------------------------------------------------------------
+    def score(self, text, name) -> dict:
+        """Pasted text -> the summary and the characters coloured by surprise."""
+        s = analysis.score_text(self.loaded(name), text)
+        return {self.summary: views.surprise_summary(s.text, s.surprise),
+                self.surprise_view: views.surprise_html(s.text, s.surprise)}
 
     def score_api(self, text: str, model: str = "lstm") -> dict:
         """How surprising is `text` (2 to 10,000 characters) to `model` ("lstm" or "rnn")?
         Returns {"model", "chars", "nats_per_char", "bits_per_char", "surprise": [−ln p per
         character after the first]}."""
-        s = self.surprise(text, model)[1:]
-        nats = float(np.mean(s))
-        return {"model": model, "chars": len(text), "nats_per_char": nats,
-                "bits_per_char": nats / math.log(2), "surprise": [round(float(v), 4) for v in s]}
+        m = self.loaded(model)
+        return analysis.score_text(m, text).answer()
 
-    def compare(self, seed, length, top_k, rng_seed, name):
+    def compare(self, seed, length, top_k, rng_seed, name) -> dict:
         """The same seed and random seed at each of TEMPERATURES (at most COMPARE_LENGTH chars)."""
-        pin_threads()
-        m = self.model(name)
-        req = tv.check_request(seed, length, 1.0, top_k, rng_seed, len(m.vocab))
-        req["length"] = min(req["length"], COMPARE_LENGTH)
-        return [m.generate(**{**req, "temperature": T}) for T in TEMPERATURES]
+        texts = analysis.compare_temperatures(self.loaded(name), seed, length, top_k, rng_seed)
+        return dict(zip(self.columns, texts))
 
 
-# ---------------------------------------------------------------------------------------------
-# Layout and events
-
-def build(app, weights_dir=None) -> TextHandlers | None:
-    """Add the Text tab's components and events to the current Blocks context."""
-    models, problems = load_available(CHAR_MODELS, load_char_model, weights_dir)
-    if problems:
-        gr.Markdown("\n\n".join(problems))
-    if not models:
-        return None
-    h = TextHandlers(models, weights_dir)
-    first = next(iter(models))
-    known = h.saved_units(first)  # from weights/char_NAME_units.json; else found after a generation
-
-    gr.Markdown("A character-level RNN trained on Tiny Shakespeare writes one character at a time. "
-                "Generate text, then look inside every step.")
-    with gr.Row():
-        seed = gr.Textbox(DEFAULTS["seed"], label="Seed: the text it starts from", lines=2, scale=3)
-        model = gr.Dropdown([(model_label(n, m), n) for n, m in models.items()], value=first,
-                            label="Model", scale=1)
-    with gr.Row():
-        length = gr.Number(DEFAULTS["length"], label="Length", info="1 to 5,000 characters", step=1)
-        temperature = gr.Number(DEFAULTS["temperature"], label="Temperature", step=0.1,
-                                info="0 = most likely; 1 = the model's odds; up to 10")
-        top_k = gr.Number(DEFAULTS["top_k"], label="Top-k", step=1, info="0 = off; else the k likeliest")
-        rng_seed = gr.Number(DEFAULTS["rng_seed"], label="Random seed", step=1,
-                             info="same seed + settings = same text; empty = random")
-    with gr.Row():
-        go = gr.Button("Generate", variant="primary")
-        stop = gr.Button("■ Stop")
-        dice = gr.Button("🎲 New random seed")
-    out = gr.Textbox(label="Generated text", lines=10, max_lines=20, interactive=False, buttons=["copy"])
-    settings = gr.State(None)  # {"model", "seed"} of the text in `out`
-
-    gr.Markdown("## See each step\nEach character is coloured by one hidden unit in the state that "
-                "chose it (blue negative, red positive). Pick a unit; click a character or move the "
-                "slider to see that step.")
-    with gr.Row():
-        unit_pick = gr.Dropdown([(u.label, f"{u.state}:{u.unit}") for u in known[0]] if known else [],
-                                value=None, label="Units worth looking at", scale=3)
-        state = gr.Radio(["h", "c"], value="h", label="State", scale=1,
-                         info="h: hidden state; c: LSTM cell state")
-        unit = gr.Number(0, label="Unit", precision=0, minimum=0, scale=1)
-    coloured = gr.HTML("", js_on_load=CLICK_JS, max_height=420, padding=True, container=True,
-                       elem_id="text-units")
-    t = step_slider(0, label="Step: click a character or drag")
-    with gr.Row():
-        step_view = gr.HTML("", padding=True)
-        hmap = heat_image("State: units × steps around the selected step (orange)", height=420)
-    trace = gr.State(None)  # text_views.trace_text(): numpy arrays of every step
-
-    with gr.Accordion("Units worth looking at: how they were found", open=False):
-        units_table = gr.HTML(tv.units_table_html(*known) if known else
-                              "<p>Generate some text first: the units are found on first use.</p>")
-
-    gr.Markdown("## How surprising is this text?\nPaste any text: each character is coloured by the "
-                "model's surprise −ln p (hover for numbers).")
-    pasted = gr.Textbox(label="Text to score", lines=4, value="ROMEO:\nBut soft, what light through "
-                        "yonder window breaks?\n")
-    score = gr.Button("Score")
-    summary = gr.HTML("")
-    surprise = gr.HTML("", padding=True, container=True, max_height=420)
-
-    gr.Markdown(f"## Temperature\nThe same seed and random seed at temperatures "
-                f"{', '.join(map(str, TEMPERATURES))} (at most {COMPARE_LENGTH:,} characters each).")
-    compare = gr.Button("Compare temperatures")
-    with gr.Row():
-        columns = [gr.Textbox(label=f"temperature {T}", lines=10, max_lines=20, interactive=False)
-                   for T in TEMPERATURES]
-
-    # Events.  /generate (streaming) and /score are public; the rest serve the page.
-    gen = go.click(friendly_stream(h.generate), [seed, length, temperature, top_k, rng_seed, model],
-                   [out, settings], api_name="generate", **HEAVY)
-    units_out = [unit_pick, units_table, state, unit]
-    analyse_in = [settings, out, state, unit, t, unit_pick]
-    analyse_out = [trace, coloured, t, step_view, hmap] + units_out
-    gen.then(friendly(h.analyse), analyse_in, analyse_out, **QUIET, **HEAVY)
-    stop.click(None, None, None, cancels=[gen], **QUIET).then(
-        friendly(h.analyse), analyse_in, analyse_out, **QUIET, **HEAVY)
-    dice.click(lambda: int(np.random.default_rng().integers(0, 2**31)), None, rng_seed, queue=False, **QUIET)
-    t.change(friendly(h.step), [trace, t, state, unit], [step_view, hmap], trigger_mode="always_last", **QUIET)
-    t.change(None, t, None, js=MARK_JS, **QUIET)
-    coloured.select(h.click, None, t, **QUIET)
-    for c in (state, unit):
-        c.input(friendly(h.recolour), [trace, state, unit, t], [coloured, hmap], trigger_mode="always_last",
-                **QUIET)
-    unit_pick.input(friendly(h.pick), [unit_pick, trace, t], [state, unit, coloured, hmap], **QUIET)
-    model.input(friendly(h.switch), model, units_out + [trace, coloured, t, step_view, hmap], **QUIET, **HEAVY)
-    score.click(friendly(h.score), [pasted, model], [summary, surprise], api_name="score_view", **QUIET,
-                **HEAVY)  # named so the public "score" below keeps its name
-    compare.click(friendly(h.compare), [seed, length, top_k, rng_seed, model], columns, **QUIET, **HEAVY)
-    gr.api(friendly(h.score_api), api_name="score", **HEAVY)
-    return h
+def build(app: gr.Blocks, weights_dir=None) -> TextTab:
+    """Add the Text tab's components and events to the current Blocks/Tab context."""
+    tab = TextTab(*load_available(CHAR_MODELS, load_char_model, weights_dir), weights_dir=weights_dir)
+    tab.layout()
+    tab.wire(app)
+    return tab
