@@ -1,12 +1,13 @@
-"""How long the Digits tab takes per stroke, on this CPU, one thread: preprocessing the canvas,
+"""How long the Digits tab takes per stroke, on this CPU, one thread: reading the pad's ink,
 tracing the chosen model (every gate, every step), the fast forward of the other two models for
-the comparison, rendering every view and encoding them as PNG, next to a bare forward pass of
-the same model.  Medians over --repeats runs on a project-drawn digit.
+the comparison, row influence in all three cells, an edited run, rendering every view (the
+"Why?" ones included) and encoding them as PNG, next to a bare forward pass of the same model.
+Medians over --repeats runs on a project-drawn digit, sent as the pad sends it.
 
     python benchmarks/bench_digits.py                     # weights/ ; all loaded models
     python benchmarks/bench_digits.py --model lstm --repeats 200 --weights-dir /tmp/wd
 
-Budget: "per stroke" (preprocess + trace + render + PNG) <= 20 ms median.
+Budget: "per stroke" (the pad's whole change handler + PNG) <= 20 ms median.
 """
 import argparse
 import os
@@ -18,12 +19,14 @@ from demo.runtime import configure_torch  # first: it sets OMP_NUM_THREADS befor
 
 import numpy as np
 from gradio.processing_utils import encode_pil_to_bytes
+from PIL import Image
 
 from demo import render
-from demo.digits import analysis, views
-from demo.digits import to_mnist
+from demo.digits import analysis, to_mnist
+from demo.digits.interventions import Intervention
+from demo.digits.preprocess import ink_value
 from demo.digits.sketches import example_digit
-from demo.digits.tab import CANVAS, load_models
+from demo.digits.tab import CANVAS, DigitsTab, load_all_lookups, load_models
 
 BUDGET_MS = 20.0
 
@@ -41,45 +44,77 @@ def median_ms(fn, repeats: int) -> tuple[float, float]:
     return 1000 * statistics.median(wall), 1000 * statistics.median(cpu)
 
 
-def encode_all(images: list[np.ndarray]) -> int:
+def encode_all(images) -> int:
     """PNG-encode the way the app's images are: gradio's own encoder for gr.Image(format="png")
-    on the images demo/digits/tab.py hands it."""
-    return sum(len(encode_pil_to_bytes(render.fast_png_image(img), "png")) for img in images)
+    on the PIL images the tab hands it (hover maps arrive already encoded, as data URLs)."""
+    total = 0
+    for img in images:
+        if isinstance(img, Image.Image):
+            total += len(encode_pil_to_bytes(img, "png"))
+        elif isinstance(img, np.ndarray):
+            total += len(encode_pil_to_bytes(render.fast_png_image(img), "png"))
+    return total
 
 
-def images_of(step: views.StepViews, drawing: views.DrawingViews | None = None) -> list[np.ndarray]:
-    out = [step.rows, step.h, step.confidence] + [img for _, img in step.panels]
-    if drawing is not None:
-        out += [drawing.seen] + [img for _, img in drawing.compare]
-    return out
+def images_in(out: dict) -> list:
+    """The pictures in a handler's {component: value} answer (gr.update dicts unwrapped)."""
+    vals = [v.get("value") if isinstance(v, dict) and v.get("__type__") == "update" else v for v in out.values()]
+    return [v for v in vals if isinstance(v, (Image.Image, np.ndarray))]
 
 
-def bench_model(models: dict, name: str, value: dict, repeats: int) -> dict[str, float]:
+def pad_value(digit: int = 7) -> dict:
+    """What the pad sends: 56x56 ink of a drawn digit."""
+    layer = example_digit(digit, size=CANVAS)
+    return ink_value(np.asarray(Image.fromarray(layer[..., 3]).resize((56, 56), Image.Resampling.BOX)))
+
+
+def bench_model(tab, name: str, value: dict, repeats: int) -> dict[str, float]:
+    """Medians (wall, CPU) of each part of one stroke for model `name`, and of the whole update
+    as the tab does it: every model, row influence in the three cells, an edited run (20 units
+    ablated: the "What if" panel in use), every view and PNG."""
+    models = tab.models
     model = models[name]
     x = to_mnist(value)
-    state = analysis.analyse(models, name, value)
-    others = {n: m for n, m in models.items() if n != name}
+    iv = Intervention(ablate=tuple(range(0, 40, 2)))
+    a = analysis.analyse(models, name, value, iv, influence="all")
+    edit = dict(ablate="0-38", gate="none", gate_value=1.0, from_row=1, blank_rows="")
+    moving = {**value, "drawing": True}
 
-    def per_stroke():  # exactly what the handler does on a stroke, plus PNG encoding
-        s = analysis.analyse(models, name, value)
-        encode_all(images_of(views.step_views(s, 14), views.drawing_views(s)))
+    def per_stroke():  # exactly what the pad's change handler does on pen-up, plus PNG encoding
+        encode_all(images_in(tab.draw(value, name, **edit, t=14, order="influence", unit=5, before=a)))
+
+    def per_move():  # ... and while the pen moves (every ~100 ms)
+        encode_all(images_in(tab.draw(moving, name, **edit, t=14, order="influence", unit=5, before=a)))
 
     def slider_move():
-        encode_all(images_of(views.step_views(state, 14)))
+        encode_all(images_in(tab.step(a, 14, "influence")))
 
-    images = images_of(views.step_views(state, 14), views.drawing_views(state))
     return {
         "bare forward": median_ms(lambda: model.logits(x[None]), repeats),
         "preprocess": median_ms(lambda: to_mnist(value), repeats),
         "trace (hand cells)": median_ms(lambda: model.trace_mnist(x), repeats),
-        "compare (others)": median_ms(lambda: [m.step_probs(x) for m in others.values()],
-                                      repeats),
-        "render views": median_ms(lambda: (views.step_views(state, 14), views.drawing_views(state)),
+        "compare (others)": median_ms(lambda: [m.step_probs(x) for n, m in models.items() if n != name], repeats),
+        "row influence (3 cells)": median_ms(lambda: [m.row_influence_mnist(x) for m in models.values()], repeats),
+        "edited run": median_ms(lambda: model.trace_mnist(x, ablate=list(iv.ablate)), repeats),
+        "render views": median_ms(lambda: (tab.step(a, 14, "influence"), tab.show(a), tab.unit_view(a, 5)),
                                   repeats),
-        "PNG encode": median_ms(lambda: encode_all(images), repeats),
+        "PNG encode": median_ms(lambda: encode_all(images_in({**tab.step(a, 14), **tab.show(a),
+                                                              **tab.unit_view(a, 5)})), repeats),
+        "per pen move": median_ms(per_move, repeats),
         "per stroke (all)": median_ms(per_stroke, repeats),
         "slider move": median_ms(slider_move, repeats),
     }
+
+
+def make_tab(weights_dir=None):
+    """The Digits tab with its components made (no server), as the app builds it."""
+    import gradio as gr
+    models, problems = load_models(weights_dir)
+    lookups, missing = load_all_lookups(models, weights_dir)
+    tab = DigitsTab(models, problems + missing, lookups)
+    with gr.Blocks():
+        tab.layout()
+    return tab, problems + missing
 
 
 def main() -> None:
@@ -90,14 +125,12 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (the app uses 1)")
     args = p.parse_args()
     configure_torch(args.threads)
-    models, problems = load_models(args.weights_dir)
+    tab, problems = make_tab(args.weights_dir)
     for msg in problems:
         print(msg.replace("**", ""), file=sys.stderr)
-    names = args.model or list(models)
-    # The browser sends a CANVAS x CANVAS RGBA stroke layer, plus background and composite.
-    layer = example_digit(7, size=CANVAS)
-    value = {"background": np.zeros_like(layer), "layers": [layer], "composite": layer}
-    rows = {n: bench_model(models, n, value, args.repeats) for n in names if n in models}
+    names = args.model or list(tab.models)
+    value = pad_value(7)  # what the pad sends while the pen moves: 56x56 ink
+    rows = {n: bench_model(tab, n, value, args.repeats) for n in names if n in tab.models}
     steps = list(next(iter(rows.values())))
     print(f"median ms over {args.repeats} runs (wall / CPU), torch threads={args.threads}, "
           f"canvas {CANVAS}x{CANVAS}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")

@@ -1,15 +1,16 @@
 """RNN Lens benchmark: one table of the speeds and memory that matter, with a reference workload
 timed in the same run so the ratios mean something on a noisy machine.
 
-    python benchmarks/benchmark.py                  # everything (about 3 minutes on 2 CPU cores)
+    python benchmarks/benchmark.py                  # everything (about 4 minutes on 2 CPU cores)
     python benchmarks/benchmark.py --quick          # fewer repeats
-    python benchmarks/benchmark.py --skip-training --skip-server
+    python benchmarks/benchmark.py --skip-training --skip-server --skip-browser
 
 Rows: a fixed matmul workload (the reference); the Digits tab's work per stroke (preprocess,
 trace with hand-written cells, render + PNG) against a bare forward of the same model; plain and
 traced sampling of the char LSTM and its loss over the validation split; through app.py started
 as a subprocess on localhost: first-character latency of /generate, streaming rate, /classify
-latency and the app's peak memory; training steps/s of both training scripts on this CPU
+latency and the app's peak memory; in headless chromium (bench_browser.py, the app served in
+this process), pen-up to the final label and to the row-by-row views; training steps/s of both training scripts on this CPU
 (difference of two runs of different lengths, so start-up and evaluation cancel out).
 """
 from __future__ import annotations
@@ -33,6 +34,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 import bench_app_text  # the other benchmarks/ scripts (the script's folder is on sys.path)
+import bench_browser
 import bench_digits
 import bench_text
 import load_test
@@ -51,17 +53,19 @@ def reference_ms(repeats: int) -> float:
 
 
 def digit_rows(repeats: int, weights_dir) -> list[tuple]:
-    models, _ = load_models(weights_dir)
-    layer = example_digit(7, size=CANVAS)
-    value = {"background": np.zeros_like(layer), "layers": [layer], "composite": layer}
+    tab, _ = bench_digits.make_tab(weights_dir)
+    value = bench_digits.pad_value(7)
     rows = []
-    for name in models:
-        r = {k: v[0] for k, v in bench_digits.bench_model(models, name, value, repeats).items()}
+    for name in tab.models:
+        r = {k: v[0] for k, v in bench_digits.bench_model(tab, name, value, repeats).items()}
         fwd = r["bare forward"]
         rows += [("digits", f"{name}: bare forward of one drawing", fwd, "ms", 1.0, ""),
                  ("digits", f"{name}: preprocess canvas -> 28x28", r["preprocess"], "ms", r["preprocess"] / fwd, ""),
                  ("digits", f"{name}: trace (hand cells, every gate)", r["trace (hand cells)"], "ms",
                   r["trace (hand cells)"] / fwd, ""),
+                 ("digits", f"{name}: row influence, 3 cells", r["row influence (3 cells)"], "ms",
+                  r["row influence (3 cells)"] / fwd, ""),
+                 ("digits", f"{name}: edited run (20 units ablated)", r["edited run"], "ms", r["edited run"] / fwd, ""),
                  ("digits", f"{name}: render views + PNG", r["render views"] + r["PNG encode"], "ms",
                   (r["render views"] + r["PNG encode"]) / fwd, ""),
                  ("digits", f"{name}: whole update per stroke", r["per stroke (all)"], "ms",
@@ -113,6 +117,23 @@ def server_rows(requests: int) -> list[tuple]:
             ("server", "app.py peak memory (VmHWM)", rss, "MiB", None, "")]
 
 
+def browser_rows(repeats: int, weights_dir) -> list[tuple]:
+    """Headless chromium draws 1, 4 and 7 on the pad (bench_browser.py); none without a browser."""
+    try:
+        import playwright  # noqa: F401  (requirements-dev.txt)
+    except ImportError:
+        print("browser rows skipped: playwright is not installed (pip install -r requirements-dev.txt)")
+        return []
+    if not bench_browser.find_chromium():
+        print("browser rows skipped: no chromium on PATH (apt-get install chromium)")
+        return []
+    app, url = bench_browser.serve(weights_dir)
+    try:
+        return bench_browser.rows(bench_browser.measure(url, repeats=repeats, log=lambda *_: None))
+    finally:
+        app.close()
+
+
 def timed_run(cmd: list[str], env: dict) -> float:
     t = time.perf_counter()
     subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -143,6 +164,8 @@ def training_rows(data_dir: Path) -> list[tuple]:
 def fmt(v) -> str:
     if v is None:
         return ""
+    if isinstance(v, int):  # counts
+        return f"{v:,}"
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.1f}" if abs(v) >= 10 else f"{v:.2f}"
 
 
@@ -164,6 +187,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="fewer repeats (noisier)")
     p.add_argument("--skip-server", action="store_true", help="do not start app.py")
+    p.add_argument("--skip-browser", action="store_true", help="do not draw in headless chromium")
     p.add_argument("--skip-training", action="store_true", help="do not run the training scripts")
     p.add_argument("--data-dir", type=Path, default=DATA_DIR, help="MNIST and tinyshakespeare (for training rows)")
     p.add_argument("--weights-dir", type=Path, help="weights folder (default: weights/)")
@@ -176,6 +200,8 @@ def main() -> None:
     rows += text_rows(3 if args.quick else 5, args.weights_dir)
     if not args.skip_server:
         rows += server_rows(5 if args.quick else 15)
+    if not args.skip_browser:
+        rows += browser_rows(1 if args.quick else 3, args.weights_dir)
     if not args.skip_training:
         rows += training_rows(args.data_dir)
     print(f"RNN Lens benchmark: torch {torch.__version__}, {platform.processor() or platform.machine()}, "

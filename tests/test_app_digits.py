@@ -98,8 +98,9 @@ def test_draw_then_step_outputs_all_views(tab):
     assert hmap["height"] == 128 * views.UNIT_CELL[0] + render.STRIP + 26 and hmap["rows"] == 128
     np.testing.assert_allclose(render.decode_hover_values(hmap), out[tab.analysis].trace.h.T, atol=1e-3)
     assert [step[p]["label"].split(":")[0] for p in tab.panels] == ["i", "f", "g", "o", "c"]
-    assert step[tab.confidence]["rows"] == 10 and step[tab.trajectory].mode == "RGB"
-    assert out[tab.influence].mode == "RGB" and out[tab.unit_thumbs].mode == "RGB"
+    assert step[tab.confidence]["rows"] == 10
+    assert out[tab.influence].count("rl-inf-cell") == 3 and out[tab.unit_thumbs].mode == "RGB"
+    assert 'class="now"' in step[tab.trajectory]
 
 
 def test_blank_canvas_is_a_hint_not_an_error(tab):
@@ -143,6 +144,21 @@ def test_comparison_matches_each_models_own_trace(tab):
     a = tab.draw(sketch(example_digit(4)), "lstm")[tab.analysis]
     for name, probs in a.compare.items():
         np.testing.assert_allclose(probs, tab.models[name].trace_mnist(a.x).probs, atol=1e-5)
+
+
+def test_while_the_pen_moves_the_slow_views_wait_for_pen_up(tab):
+    value = sketch(example_digit(7))
+    first = tab.draw(value, "gru")
+    a = first[tab.analysis]
+    assert list(a.influence) == ["lstm", "gru", "rnn"] and first[tab.unit_thumbs] is not None
+    moving = tab.draw({**value, "drawing": True}, "gru", before=a)
+    assert list(moving[tab.analysis].influence) == ["gru"]          # the chosen cell's only
+    assert moving[tab.influence].count("rl-inf-wait") == 2           # the others shown faded
+    np.testing.assert_array_equal(moving[tab.analysis].influence["gru"]["gradient"],
+                                  a.influence["gru"]["gradient"])
+    assert moving[tab.unit_thumbs] == gr.skip()                      # unchanged: not sent again
+    lifted = tab.draw(value, "gru", before=moving[tab.analysis])
+    assert list(lifted[tab.analysis].influence) == ["lstm", "gru", "rnn"]
 
 
 def test_interventions_rerun_and_name_the_difference(tab):

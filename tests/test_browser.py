@@ -87,6 +87,7 @@ def page(browser, app_url):
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(app_url)
     expect(page.locator("#digit-pad canvas")).to_be_visible()  # ready when the pad is there
+    expect(page.locator("#digit-pad .rl-pad[data-ready=true]")).to_be_attached()  # and its JS runs
     yield page
     context.close()
 
@@ -189,6 +190,12 @@ def clear_pad(page) -> None:
     expect(page.locator("#hint")).to_contain_text(EMPTY_MESSAGE)
 
 
+def expect_loaded(img) -> None:
+    """An <img> has loaded (gradio's images load lazily: scroll to it first)."""
+    img.scroll_into_view_if_needed()
+    expect(img).to_have_js_property("complete", True)
+
+
 def step_caption(page):
     return page.locator("strong").filter(has_text=re.compile(r"^Row \d+ of 28\.$"))
 
@@ -240,8 +247,7 @@ def test_step_slider_moves_the_views(page, tmp_path):
     set_slider(page, "Step t: rows read so far", 18)
     expect(caption).to_have_text("Row 18 of 28.")
     for img in page.locator(".heat img").all():  # every view finished loading before the picture
-        img.scroll_into_view_if_needed()           # (gradio's images load lazily)
-        expect(img).to_have_js_property("complete", True)
+        expect_loaded(img)
     page.evaluate("window.scrollTo(0, 0)")
     readme_screenshot(page, "digits.png", cut_above=page.get_by_role("heading", name="Why?"))
 
@@ -259,6 +265,7 @@ def test_why_hover_click_a_unit_and_ablate_it(page, tmp_path):
     unit_row, step = 40, 20
     x = box["x"] + (4 * (step - 1) + 2) * scale            # UNIT_CELL: 1 px per unit, 4 px per step
     y = box["y"] + (6 + unit_row + 0.5) * scale            # below the 6 px step strip
+    assert scale >= 2, scale                               # shown large enough to point at a unit
     page.mouse.move(x, y)
     tip = page.locator("#digit-h .rl-heat-tip")
     expect(tip).to_have_text(re.compile(rf"^unit {unit_row} · step {step} · h = [+−]\d"))
@@ -266,14 +273,15 @@ def test_why_hover_click_a_unit_and_ablate_it(page, tmp_path):
     page.mouse.click(x, y)
     expect(page.locator("#digit-unit input")).to_have_value(str(unit_row))
     expect(page.get_by_text(re.compile(rf"^Unit {unit_row}$"))).to_be_visible()
-    expect(block(page, "Test digits that drive it highest").locator("img")).to_have_js_property("complete", True)
+    expect_loaded(block(page, "Test digits that drive it highest").locator("img"))
     # Ablate the 20 units that support this answer most: the edited run shows beside the original.
     page.get_by_label("k", exact=True).fill("20")
     page.get_by_role("button", name="Ablate the top k for this digit").click()
     expect(page.locator("#digit-difference")).to_contain_text(re.compile(r"Ablating 20 units"))
     expect(block(page, "Edited run: prediction after row 28").get_by_test_id("label-output-value")
            ).not_to_be_empty()
-    expect(block(page, "Row influence of this drawing").locator("img")).to_have_js_property("complete", True)
+    expect_loaded(block(page, "Row influence of this drawing").locator("img"))
+    expect_loaded(block(page, "Hidden state after each row").locator("img"))
     page.get_by_role("heading", name="Why?").scroll_into_view_if_needed()
     readme_screenshot(page, "digits_why.png", below=page.get_by_role("heading", name="Why?"))
 
@@ -286,6 +294,7 @@ def phone(browser, app_url):
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(app_url)
     expect(page.locator("#digit-pad canvas")).to_be_visible()
+    expect(page.locator("#digit-pad .rl-pad[data-ready=true]")).to_be_attached()
     yield page
     context.close()
 
@@ -298,7 +307,8 @@ def test_phone_pad_first_touch_drawing_and_no_wide_views(phone, tmp_path):
     assert pad["y"] < PHONE["height"] / 2, pad  # the first thing on the page, under the tabs
     for other in page.locator(".block").all():  # nothing of the tab's own above it
         b = other.bounding_box()
-        if b and b["height"] > 0 and other.is_visible() and not other.locator("#digit-pad").count():
+        is_pad = other.get_attribute("id") == "digit-pad" or other.locator("#digit-pad").count()
+        if b and b["height"] > 0 and other.is_visible() and not is_pad:
             assert b["y"] >= pad["y"] - 1 or b["y"] + b["height"] <= pad["y"] + 1, b
     draw(page, 7, touch=True)
     expect(predicted(page)).to_have_text("7")
@@ -311,6 +321,50 @@ def test_phone_pad_first_touch_drawing_and_no_wide_views(phone, tmp_path):
     assert not wide, wide
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
     readme_screenshot(page, "digits_phone.png", width=PHONE["width"], max_height=1800)
+
+
+# Installed in the page: pen-down and pen-up times on the pad's canvas (capture phase, before
+# the pad's own listeners) and every change of the final label's answer or confidences (the
+# exact <meter> values, not the hidden status text), all stamped with performance.now().  One
+# observer on the whole document: gradio may replace the label's DOM.
+LABEL_CHANGES = r"""() => {
+  const L = window.__labels = {down: [], up: [], changes: []};
+  const canvas = document.querySelector('#digit-pad canvas');
+  canvas.addEventListener('pointerdown', () => L.down.push(performance.now()), true);
+  canvas.addEventListener('pointerup', () => L.up.push(performance.now()), true);
+  const state = () => [...document.querySelectorAll(
+      '#digit-prediction [data-testid="label-output-value"], #digit-prediction meter')]
+    .map(e => e.tagName === 'METER' ? e.getAttribute('aria-label') + '=' + e.getAttribute('value') : e.textContent)
+    .join(' ');
+  let last = state();
+  new MutationObserver(() => {
+    const s = state();
+    if (s !== last) { last = s; L.changes.push([performance.now(), s]); }
+  }).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+}"""
+
+
+@screenshot_on_failure
+def test_prediction_updates_during_one_long_stroke(page, tmp_path):
+    page.evaluate(LABEL_CHANGES)
+    for i, digit in enumerate((1, 4, 7)):
+        if i:
+            clear_pad(page)
+        page.evaluate("() => { const L = window.__labels; L.down = []; L.up = []; L.changes = []; }")
+        for stroke in DIGIT_STROKES[digit]:
+            mouse_stroke(page, stroke, pace=0.05, step_px=12)  # slow strokes: 1 s or more each
+        expect(predicted(page)).to_have_text(str(digit))  # the right digit once the pen has lifted
+        rec = page.evaluate("window.__labels")
+        assert len(rec["down"]) == len(rec["up"]) == len(DIGIT_STROKES[digit]), rec
+        # new confidences that arrived while one stroke was still being drawn (the longest count)
+        during = [sum(down < t < up for t, _ in rec["changes"]) for down, up in zip(rec["down"], rec["up"])]
+        strokes_s = [round((up - down) / 1000, 2) for down, up in zip(rec["down"], rec["up"])]
+        after = [round(t - rec["up"][-1]) for t, _ in rec["changes"] if t > rec["up"][-1]]
+        print(f"\n{digit}: prediction updates during each stroke {during} (strokes {strokes_s} s); "
+              f"after the pen lifted at +{after} ms")
+        assert max(during) >= 2, (digit, during, strokes_s)
+        # the label's final state shows the digit, and nothing changed it after it settled
+        assert rec["changes"] and rec["changes"][-1][1].split(" ")[0] == str(digit), rec["changes"][-1:]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -65,14 +65,18 @@ def _model(models: dict[str, DigitModel], name) -> DigitModel:
 
 
 def analyse(models: dict[str, DigitModel], name: str, image, intervention: Intervention | None = None,
-            influence: bool = False) -> DigitAnalysis:
-    """Preprocess one drawing and run every model on it; with ``influence``, also every model's
-    row influence, and with an ``intervention``, the traced model's edited run.  Raises
-    ValueError (a message for the user) for blank or unreadable input or a bad edit."""
+            influence: str = "none") -> DigitAnalysis:
+    """Preprocess one drawing and run every model on it; the row influence of "all" models, of
+    the "current" one only (cheaper, while the pen moves) or "none"; and with an
+    ``intervention``, the traced model's edited run.  Raises ValueError (a message for the user)
+    for blank or unreadable input or a bad edit."""
     _model(models, name)
+    if influence not in ("none", "current", "all"):
+        raise ValueError(f"influence is 'none', 'current' or 'all', got {influence!r}")
     x = to_mnist(image)
     compare = {n: m.step_probs(x) for n, m in models.items() if n != name}
-    inf = {n: m.row_influence_mnist(x) for n, m in models.items()} if influence else {}
+    which = {"none": [], "current": [name], "all": list(models)}[influence]
+    inf = {n: models[n].row_influence_mnist(x) for n in which}
     return _traced(models, x, name, compare, inf, intervention or Intervention())
 
 
@@ -94,10 +98,12 @@ def with_intervention(models: dict[str, DigitModel], analysis: DigitAnalysis,
 
 
 def with_influence(models: dict[str, DigitModel], analysis: DigitAnalysis) -> DigitAnalysis:
-    """The same analysis with every model's row influence (when the panel is first opened)."""
-    if analysis.influence:
+    """The same analysis with every model's row influence (those it lacks are computed)."""
+    missing = [n for n in models if n not in analysis.influence]
+    if not missing:
         return analysis
-    return replace(analysis, influence={n: m.row_influence_mnist(analysis.x) for n, m in models.items()})
+    found = {**analysis.influence, **{n: models[n].row_influence_mnist(analysis.x) for n in missing}}
+    return replace(analysis, influence={n: found[n] for n in models})
 
 
 def _traced(models, x: np.ndarray, name: str, compare: dict[str, np.ndarray], influence: dict,

@@ -111,6 +111,9 @@ function send() {
   timer = null;
   lastSentAt = performance.now();
   const value = { format: "ink-v1", width: INK, height: INK, data: encode() };
+  // While the pen is down the server may skip its slower views; the value sent as the pen
+  // lifts has no "drawing" key, and differs, so it always goes out.
+  if (current) value.drawing = true;
   const json = JSON.stringify(value);
   if (json === lastSent && JSON.stringify(props.value) === json) return;  // nothing new
   lastSent = json;

@@ -42,10 +42,13 @@ MODEL_NAMES = ("lstm", "gru", "rnn")
 CANVAS = 420                    # px, the pad's side; its pen is CANVAS/28 wide, like MNIST's strokes
 PLAY_INTERVAL = 0.3             # s per row when animating
 NO_GATE = "none"
+CELL_COLOURS = {"LSTM": "#1f77b4", "GRU": "#ff7f0e", "RNN": "#d62728"}
+STATE_COLOURS = {"h": "#111111", "c": "#888888", "i": "#1f77b4", "f": "#ff7f0e", "g": "#2ca02c", "o": "#d62728",
+                 "r": "#1f77b4", "z": "#ff7f0e", "n": "#2ca02c"}
 CSS = """
 #hint { color: var(--body-text-color-subdued); }
 @media (max-width: 640px) { #intro { display: none; } }
-"""
+""" + views.INFLUENCE_CSS + views.TRAJECTORY_CSS
 
 
 def load_models(weights_dir=None) -> tuple[dict[str, DigitModel], list[str]]:
@@ -114,10 +117,17 @@ class DigitsTab:
                               label="Order the units (rows of every map below) by")
         gr.Markdown("Blue negative, white 0, red positive (gates: dark 0 to yellow 1); the scale is under "
                     "each map. **Click a row** of a map to open that unit below.")
+        # Three maps a row, so each is shown ~2.5x its size: one screen pixel per unit is too thin to
+        # hover or click.  The first row: h and the first two gates; then the rest.
+        first = views.PANELS.get(self.models[self.default].cell, []) if self.models else []
+        labels = [p[1] for p in first] + [f"panel {k}" for k in range(len(first), views.MAX_PANELS)]
         with gr.Row():
-            self.hmap = hover_heatmap("h: hidden state, units × steps", elem_id="digit-h", height=420)
-            self.panels = [hover_heatmap(f"panel {k}", elem_id=f"digit-panel-{k}", height=420, visible=False)
-                           for k in range(views.MAX_PANELS)]
+            self.hmap = hover_heatmap("h: hidden state, units × steps", elem_id="digit-h")
+            self.panels = [hover_heatmap(labels[k], elem_id=f"digit-panel-{k}", visible=k < len(first))
+                           for k in range(2)]
+        with gr.Row():
+            self.panels += [hover_heatmap(labels[k], elem_id=f"digit-panel-{k}", visible=k < len(first))
+                            for k in range(2, views.MAX_PANELS)]
 
         gr.Markdown("## Compare the three cells on this drawing")
         with gr.Row():
@@ -128,12 +138,14 @@ class DigitsTab:
             gr.Markdown("For the class each cell predicts: green, how strongly the answer's logit responds "
                         "to the row's pixels (gradient |∂z/∂row|); orange, how much its probability drops when "
                         "the row is blanked (blue: blanking raised it). Bars are scaled to each cell's largest.")
-            self.influence = heat_image("Row influence of this drawing, in each cell", height=260,
-                                        elem_id="row-influence")
+            self.influence = gr.HTML("", label="Row influence of this drawing, in each cell",
+                                     elem_id="row-influence", show_label=True, container=True, padding=True)
             with gr.Row():
                 curves = (views.influence_curves(self.lookups) if self.lookups else None)
                 self.curves = gr.LinePlot(curves, x="row", y="mean |dz/d row|", color="cell", height=260,
-                                          label="Over data: mean gradient per row, 1,000 MNIST test digits",
+                                          color_map=CELL_COLOURS,
+                                          label="Over data: mean gradient per row, 1,000 MNIST test digits "
+                                                "(blue LSTM, orange GRU, red RNN)",
                                           x_title="input row (1 = top, read first)", y_title="mean |∂z/∂row|")
                 self.curves_text = gr.Markdown(views.influence_summary(self.lookups) if self.lookups else "")
         with gr.Accordion("One unit", open=True):
@@ -143,8 +155,10 @@ class DigitsTab:
                                       scale=1, elem_id="digit-unit")
                 self.unit_caption = gr.Markdown(scale=4)
             with gr.Row():
-                self.unit_rows = gr.LinePlot(x="row", y="value", color="state", height=240,
-                                             label="This unit over the 28 rows of your drawing")
+                self.unit_rows = gr.LinePlot(x="row", y="value", color="state", height=240, color_map=STATE_COLOURS,
+                                             label="This unit over the 28 rows of your drawing (black h, "
+                                                   "grey c; gates: i blue, f orange, g green, o red, "
+                                                   "r blue, z orange, n green)")
                 self.unit_profile = gr.BarPlot(x="class", y="mean final h", height=240,
                                                label="Its mean final h per class (MNIST test set)")
             self.unit_thumbs = heat_image("Test digits that drive it highest and lowest (class, h)", height=170)
@@ -168,9 +182,9 @@ class DigitsTab:
                 self.edited_final = gr.Label(label="Edited run: prediction after row 28", num_top_classes=3)
                 self.edited_confidence = heat_image("Edited run: confidence over time (row t marked)", height=200)
         with gr.Accordion("Where the state travels", open=True):
-            self.trajectory = heat_image("Hidden state after each row on the first two principal components of "
-                                         "the test digits' final states (dots: test digits by class; orange: "
-                                         "row t; red: the edited run)", height=360)
+            gr.Markdown("The hidden state after each row, on the first two principal components of the "
+                        "final states of MNIST test digits (a dot per test digit, coloured by its class).")
+            self.trajectory = gr.HTML("", elem_id="digit-trajectory")
         with gr.Accordion("Explain: the equations and the tensor shapes", open=False):
             self.explain = gr.Markdown(explain_markdown(self.models[self.default]) if self.models else "",
                                        latex_delimiters=LATEX)
@@ -201,7 +215,7 @@ class DigitsTab:
     def wire(self, app: gr.Blocks) -> None:
         live = dict(trigger_mode="always_last", **QUIET)
         view = [self.t, self.order, self.unit]
-        self.pad.change(friendly(self.draw), [self.pad, self.model, *self.edit_inputs, *view],
+        self.pad.change(friendly(self.draw), [self.pad, self.model, *self.edit_inputs, *view, self.analysis],
                         self.all_outputs, **live)
         # A picture (upload, paste, drop or an example) goes into the pad, whose change analyses it.
         self.picture.change(friendly(self.to_pad), [self.picture], [self.pad], **live)
@@ -261,20 +275,27 @@ class DigitsTab:
                             from_step=from_row, blank_rows=parse_numbers(blank_rows, 1, STEPS, "Blank rows"))
 
     def draw(self, value, name, ablate=None, gate=NO_GATE, gate_value=1.0, from_row=1, blank_rows=None,
-             t=STEPS, order="index", unit=0) -> dict:
+             t=STEPS, order="index", unit=0, before: DigitAnalysis | None = None) -> dict:
         """A stroke (every ~100 ms while the pen moves), an upload or an example: analyse the
-        drawing with every model and render every view."""
+        drawing with every model and render every view.  While the pen is down (the pad's value
+        says "drawing"), the row influence is the chosen cell's only and the unit's looked-up
+        profile is not sent again (it does not change with the drawing); the value sent as the
+        pen lifts brings everything.  ``before`` is the previous analysis (None: first drawing)."""
         name = self._name(name)
         if name is None:
             return self.blank("No digit model is loaded (see the message at the top).")
         iv = self.intervention(name, ablate, gate, gate_value, from_row, blank_rows)
+        drawing = isinstance(value, dict) and value.get("drawing") is True
         try:
-            a = analysis.analyse(self.models, name, value, iv, influence=True)
+            a = analysis.analyse(self.models, name, value, iv, influence="current" if drawing else "all")
         except ValueError as e:
             if str(e) == EMPTY_MESSAGE:  # cleared pad: a hint, not an error popup
                 return self.blank(str(e))
             raise
-        return {**self.show(a), **self.step(a, t, order), **self.unit_view(a, unit)}
+        unit_views = self.unit_view(a, unit)
+        if before is not None and before.name == name:  # the looked-up part did not change
+            unit_views.update({self.unit_profile: gr.skip(), self.unit_thumbs: gr.skip()})
+        return {**self.show(a), **self.step(a, t, order), **unit_views}
 
     def to_pad(self, path) -> dict:
         """A picture from the upload box (or an example) -> shown in the pad."""
@@ -295,7 +316,7 @@ class DigitsTab:
                                         else a.intervention.clamp[0][0])}
         if a is None:
             return {**self.blank(EMPTY_MESSAGE), **extra}
-        a = analysis.retrace(self.models, a, name)
+        a = analysis.with_influence(self.models, analysis.retrace(self.models, a, name))
         return {**self.show(a), **self.step(a, t, order), **self.unit_view(a, unit), **extra}
 
     def edit(self, a: DigitAnalysis | None, ablate, gate, gate_value, from_row, blank_rows, t=STEPS,
@@ -315,7 +336,7 @@ class DigitsTab:
         if a is None:
             hidden = gr.update(value=None, visible=False)
             return {self.caption: "", self.rows: None, self.probs: None, self.hmap: None,
-                    **{p: hidden for p in self.panels}, self.confidence: None, self.trajectory: None,
+                    **{p: hidden for p in self.panels}, self.confidence: None, self.trajectory: "",
                     self.difference: "", self.edited_final: None, self.edited_confidence: None}
         t = int(t)
         v = views.step_views(a, t, self.unit_order(a, order))
@@ -324,7 +345,7 @@ class DigitsTab:
         panels += [gr.update(value=None, visible=False)] * (len(self.panels) - len(panels))
         edited_final, edited_img, difference = views.edited_views(a, t)
         lookups = self.lookups.get(a.name)
-        trajectory = png(views.trajectory_image(a, lookups, t)) if lookups is not None else None
+        trajectory = views.trajectory_html(a, lookups, t) if lookups is not None else ""
         return {self.caption: v.caption, self.rows: png(v.rows), self.probs: v.probs,
                 self.hmap: v.h, **dict(zip(self.panels, panels)), self.confidence: v.confidence,
                 self.trajectory: trajectory, self.difference: difference, self.edited_final: edited_final,
@@ -381,11 +402,11 @@ class DigitsTab:
         d = views.drawing_views(a)
         return {self.analysis: a, self.hint: gr.update(visible=False), self.final: d.final,
                 self.summary: d.summary, self.seen: png(d.seen), **self._compare(d.compare),
-                self.influence: png(views.influence_image(a)) if a.influence else None}
+                self.influence: views.influence_html(a)}
 
     def blank(self, hint: str) -> dict:
         return {self.analysis: None, self.hint: gr.update(value=f"✏️ {hint}", visible=True), self.final: None,
-                self.summary: "", self.seen: None, **self._compare([]), self.influence: None,
+                self.summary: "", self.seen: None, **self._compare([]), self.influence: "",
                 **self.step(None, STEPS), **self.unit_view(None, 0)}
 
     def _compare(self, compare: list) -> dict:

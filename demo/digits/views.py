@@ -124,29 +124,37 @@ def drawing_views(a: DigitAnalysis) -> DrawingViews:
 # ---------------------------------------------------------------------------------------------
 # Why: row influence, one unit, interventions, the state's path
 
-INFLUENCE_SCALE = 6             # px per input row in the influence strips
+INFLUENCE_SCALE = 5             # px per input row in the influence strips
 BAR_W = 44                      # px per bar column
 GRADIENT_COLOUR = (122, 209, 81)
 
 
 def influence_image(a: DigitAnalysis) -> np.ndarray:
-    """For every model in ``a.influence``: the input beside a bar per row for each measure
+    """For every model in ``a.compare``: the input beside a bar per row for each measure
     (green: |dz_k/drow_t|; orange: occlusion drop p_k - p_k(row blanked); blue: blanking the row
-    raised p_k), each scaled to its own largest value, printed underneath."""
+    raised p_k), each scaled to its own largest value, printed underneath.  A model whose
+    influence is not in ``a`` yet (the pen is still down) gets a placeholder of the same size."""
     digit = render.digit_image(a.x, INFLUENCE_SCALE)
     gap = np.full((digit.shape[0], 2, 3), render.GUTTER, np.uint8)
     panels = []
-    for name, inf in a.influence.items():
-        g, o = inf["gradient"], inf["occlusion"]
-        gl, ol = max(float(g.max()), 1e-9), max(float(np.abs(o).max()), 1e-9)
-        k = CLASSES[int(a.compare[name][-1].argmax())] if name in a.compare else "?"
+    for name in a.compare:
+        k = CLASSES[int(a.compare[name][-1].argmax())]
+        inf = a.influence.get(name)
+        if inf is None:
+            g = o = np.zeros(28)
+            gl = ol = 1.0
+        else:
+            g, o = inf["gradient"], inf["occlusion"]
+            gl, ol = max(float(g.max()), 1e-9), max(float(np.abs(o).max()), 1e-9)
         body = np.concatenate([digit, gap, render.row_bars(g, INFLUENCE_SCALE, BAR_W, gl, GRADIENT_COLOUR), gap,
                                render.row_bars(o, INFLUENCE_SCALE, BAR_W, ol, render.ACCENT)], axis=1)
         w = body.shape[1]
+        scale = (f"bar scale: gradient {gl:.3g}, occlusion {ol:.3g}" if inf is not None
+                 else "bars: when the pen lifts")
         panels.append(np.concatenate([
-            render.text_strip(w, f"{title(name)} reads {k}: which rows mattered"),
-            render.text_strip(w, f"{'input':^22}{'gradient':^12}{'occlusion':^12}", size=9), body,
-            render.text_strip(w, f"bar scale: gradient {gl:.3g}, occlusion {ol:.3g}", size=9)], axis=0))
+            render.text_strip(w, f"{title(name)} reads {k}"),
+            render.text_strip(w, f"{'input':^20}{'gradient':^11}{'occlusion':^11}", size=9), body,
+            render.text_strip(w, scale, size=9)], axis=0))
     if not panels:
         return render.text_strip(300, "Row influence appears once a digit is drawn.")
     sep = np.full((panels[0].shape[0], 8, 3), 255, np.uint8)
@@ -154,6 +162,60 @@ def influence_image(a: DigitAnalysis) -> np.ndarray:
     for p in panels[1:]:
         out += [sep, p]
     return np.concatenate(out, axis=1)
+
+
+def _data_url(rgb: np.ndarray) -> str:
+    import base64
+    return "data:image/png;base64," + base64.b64encode(render.to_png(rgb, compress_level=1)).decode("ascii")
+
+
+INFLUENCE_CSS = """
+.rl-inf { display: flex; flex-wrap: wrap; gap: 14px; }
+.rl-inf-cell { flex: 0 1 auto; min-width: 0; max-width: 100%; }
+.rl-inf-title { font-weight: 600; margin: 0 0 4px; font-size: 14px; }
+.rl-inf-body { display: grid; grid-template-columns: 140px 60px 60px; grid-template-rows: repeat(28, 5px);
+  gap: 0 4px; align-items: center; }
+.rl-inf-body img { grid-row: 1 / span 28; grid-column: 1; width: 140px; height: 140px; image-rendering: pixelated; }
+.rl-inf-bar { height: 4px; border-radius: 1px; }
+.rl-inf-g { grid-column: 2; background: #7ad151; }
+.rl-inf-o { grid-column: 3; background: #ff8c00; }
+.rl-inf-o.neg { background: #67a9cf; }
+.rl-inf-head, .rl-inf-scale { font-size: 11px; opacity: .75; margin: 2px 0; }
+.rl-inf-wait { opacity: .45; }
+"""
+
+
+def influence_html(a: DigitAnalysis) -> str:
+    """The row-influence strips as HTML (the browser draws the bars: nothing to encode): for
+    every model in ``a.compare``, the input beside one bar per row for each measure, each scaled
+    to its own largest value (printed underneath); hovering a bar gives its row and value.
+    Green: |dz_k/drow_t|; orange: occlusion p_k - p_k(row blanked); blue: blanking raised p_k.
+    A model whose influence is not in ``a`` yet (the pen is still down) is shown faded."""
+    digit = _data_url(render.digit_image(a.x, 1))
+    cells = []
+    for name in a.compare:
+        k = CLASSES[int(a.compare[name][-1].argmax())]
+        inf = a.influence.get(name)
+        bars = []
+        if inf is not None:
+            g, o = inf["gradient"], inf["occlusion"]
+            gl, ol = max(float(g.max()), 1e-9), max(float(np.abs(o).max()), 1e-9)
+            for t in range(STEPS):
+                bars.append(f'<div class="rl-inf-bar rl-inf-g" style="grid-row:{t + 1};width:{100 * g[t] / gl:.0f}%" '
+                            f'title="row {t + 1}: |dz/drow| = {g[t]:.3g}"></div>')
+                bars.append(f'<div class="rl-inf-bar rl-inf-o{" neg" if o[t] < 0 else ""}" style="grid-row:{t + 1};'
+                            f'width:{100 * abs(o[t]) / ol:.0f}%" title="row {t + 1}: occlusion {o[t]:+.3g}"></div>')
+            scale = f"bar = 100%: gradient {gl:.3g}, occlusion {ol:.3g}"
+        else:
+            scale = "bars: when the pen lifts"
+        cells.append(f'<div class="rl-inf-cell{"" if inf is not None else " rl-inf-wait"}">'
+                     f'<p class="rl-inf-title">{title(name)} reads {k}</p>'
+                     f'<p class="rl-inf-head">input · gradient · occlusion</p>'
+                     f'<div class="rl-inf-body"><img src="{digit}" alt="the input">{"".join(bars)}</div>'
+                     f'<p class="rl-inf-scale">{scale}</p></div>')
+    if not cells:
+        return "<p>Row influence appears once a digit is drawn.</p>"
+    return f'<div class="rl-inf">{"".join(cells)}</div>'
 
 
 def influence_table(a: DigitAnalysis):
@@ -268,6 +330,54 @@ def _cloud(lookups, size: int):
     return _CLOUDS[key]
 
 
+_CLOUD_URLS: dict[int, str] = {}
+
+
+def trajectory_html(a: DigitAnalysis, lookups, t: int, size: int = 300) -> str:
+    """The state's path as HTML: the class cloud (encoded once per model and cached) under an SVG
+    path the browser draws, row t in orange, the edited run in red, and a legend of the class
+    colours.  Hovering a point names its row."""
+    t = int(np.clip(t, 1, STEPS))
+    base, bounds = _cloud(lookups, size)
+    key = id(lookups)
+    if key not in _CLOUD_URLS:
+        _CLOUD_URLS[key] = _data_url(base)
+    path = render.to_pixels(lookups.project(a.trace.h), size, bounds)  # (28, 2)
+    pts = " ".join(f"{x},{y}" for x, y in path.tolist())
+    dots = "".join(f'<circle cx="{x}" cy="{y}" r="{4 if k == 0 else 2.5}" class="{"start" if k == 0 else "dot"}">'
+                   f'<title>after row {k + 1}</title></circle>' for k, (x, y) in enumerate(path.tolist()))
+    edited = ""
+    if a.edited is not None:
+        e = render.to_pixels(lookups.project(a.edited.h), size, bounds)
+        edited = f'<polyline class="edited" points="{" ".join(f"{x},{y}" for x, y in e.tolist())}"/>'
+    x, y = path[t - 1].tolist()
+    legend = "".join(f'<span><i style="background:rgb{tuple(int(c) for c in render.CLASS_COLOURS[d])}"></i>{d}</span>'
+                     for d in range(10))
+    var = lookups.pca_variance
+    return (f'<div class="rl-traj" style="max-width:{size}px"><div class="rl-traj-box">'
+            f'<img src="{_CLOUD_URLS[key]}" alt="test digits by class" width="{size}" height="{size}">'
+            f'<svg viewBox="0 0 {size} {size}">{edited}<polyline class="path" points="{pts}"/>{dots}'
+            f'<circle cx="{x}" cy="{y}" r="6" class="now"><title>row {t}</title></circle></svg></div>'
+            f'<p class="rl-traj-legend">{legend}</p><p class="rl-traj-axes">across: PC1 ({var[0]:.0%} of the '
+            f'variance), up: PC2 ({var[1]:.0%}). White: this drawing (hollow: row 1); orange: row {t}'
+            f'{"; red: the edited run" if a.edited is not None else ""}.</p></div>')
+
+
+TRAJECTORY_CSS = """
+.rl-traj { width: 100%; }
+.rl-traj-box { position: relative; width: 100%; aspect-ratio: 1; }
+.rl-traj-box img, .rl-traj-box svg { position: absolute; inset: 0; width: 100%; height: 100%; }
+.rl-traj-box img { image-rendering: pixelated; }
+.rl-traj .path { fill: none; stroke: #ebebeb; stroke-width: 2; }
+.rl-traj .edited { fill: none; stroke: #ff5050; stroke-width: 1.5; stroke-dasharray: 4 2; }
+.rl-traj .dot { fill: #ebebeb; } .rl-traj .start { fill: none; stroke: #fff; stroke-width: 1.5; }
+.rl-traj .now { fill: #ff8c00; }
+.rl-traj-legend { display: flex; flex-wrap: wrap; gap: 8px; font-size: 12px; margin: 4px 0 0; }
+.rl-traj-legend i { display: inline-block; width: 10px; height: 10px; margin-right: 3px; }
+.rl-traj-axes { font-size: 12px; opacity: .75; margin: 2px 0 0; }
+"""
+
+
 def trajectory_image(a: DigitAnalysis, lookups, t: int, size: int = 300) -> np.ndarray:
     """The 28 hidden states of this drawing on the first two principal components of the test
     digits' final states: a white path from row 1 (hollow) to row 28, row t in orange, over the
@@ -294,5 +404,5 @@ def trajectory_image(a: DigitAnalysis, lookups, t: int, size: int = 300) -> np.n
         ld.rectangle((x0, 4, x0 + 8, 12), fill=tuple(int(v) for v in render.CLASS_COLOURS[c]))
         ld.text((x0 + 11, 8), str(c), fill=(255, 255, 255), font=render._font(10), anchor="lm")
     var = lookups.pca_variance
-    caption = render.text_strip(size, f"across: PC1 ({var[0]:.0%} of the variance); up: PC2 ({var[1]:.0%}). White: this drawing, row 1 hollow", 14, 9)
+    caption = render.text_strip(size, f"across: PC1 ({var[0]:.0%} of variance), up: PC2 ({var[1]:.0%})", 14, 9)
     return np.concatenate([np.asarray(img), caption, np.asarray(legend)], axis=0)
