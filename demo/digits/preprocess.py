@@ -22,6 +22,8 @@ and shows, are JSON-able dicts::
      "height": 56,            # required int, 8..512: rows of `data`
      "data": "AAAA...",       # required str: standard base64 (with padding) of width*height
                               #   uint8 ink values, row-major, 0 = paper, 255 = full ink
+     "drawing": true,         # optional bool: the pen is still down (the pad sends it while
+                              #   drawing; the value sent as the pen lifts has none)
      "background": "data:image/png;base64,..."}  # optional (absent or None): a picture under the
                               #   strokes, stretched over the whole pad; its ink is its alpha
                               #   channel where it is transparent, else its darkness/brightness
@@ -54,7 +56,7 @@ EMPTY_MESSAGE = "The canvas is empty: draw a digit from 0 to 9 (or upload a pict
 
 INK_FORMAT = "ink-v1"        # the drawing pad's value: see the module docstring
 INK_MIN_SIDE, INK_MAX_SIDE = 8, 512
-INK_KEYS = frozenset({"format", "width", "height", "data", "background"})
+INK_KEYS = frozenset({"format", "width", "height", "data", "background", "drawing"})
 MAX_BACKGROUND_CHARS = 4_000_000   # a data URL; the pad's own are ~10-30 kB
 MAX_BACKGROUND_SIDE = 2048
 _DATA_URL = re.compile(r"data:image/(png|jpeg|webp|gif);base64,", re.IGNORECASE)
@@ -227,6 +229,8 @@ def decode_ink(value: dict) -> np.ndarray:
     extra = sorted(str(k)[:40] for k in value.keys() - INK_KEYS)
     if extra:
         raise _bad_ink(f"unexpected key(s) {', '.join(extra)}")
+    if "drawing" in value and not isinstance(value["drawing"], bool):
+        raise _bad_ink("drawing must be true or false")
     w, h = _ink_side(value, "width"), _ink_side(value, "height")
     data = value["data"]
     if not isinstance(data, str):
