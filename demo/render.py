@@ -282,40 +282,138 @@ def hover_value(img: np.ndarray, values: np.ndarray, top: int, cell: tuple[int, 
     img = np.asarray(img)
     if img.ndim != 3 or img.shape[2] not in (3, 4) or img.dtype != np.uint8:
         raise ValueError(f"img must be uint8 (H, W, 3 or 4), got {img.dtype} {img.shape}")
-    v = np.asarray(values)
-    if v.ndim != 2 or v.size == 0 or not np.issubdtype(v.dtype, np.number) or np.iscomplexobj(v):
-        raise ValueError(f"values must be a non-empty real 2-D array (rows, cols), got {v.dtype} {v.shape}")
+    v = _grid_values(values)
     rows, cols = v.shape
-    ch, cw = (int(c) for c in cell)
+    ch, cw = _cell(cell)
     top, left = int(top), int(left)
-    if ch < 1 or cw < 1 or top < 0 or left < 0:
+    if top < 0 or left < 0:
         raise ValueError(f"cell must be positive and top/left >= 0, got cell={cell}, top={top}, left={left}")
     height, width = img.shape[:2]
     if top + rows * ch > height or left + cols * cw > width:
         raise ValueError(f"a {rows}x{cols} grid of {ch}x{cw} px cells from ({left}, {top}) does not fit "
                          f"a {width}x{height} image")
-    if row_ids is None:
-        ids = list(range(rows))
-    else:
-        r = np.asarray(row_ids)
-        if r.shape != (rows,) or not np.issubdtype(r.dtype, np.integer):
-            raise ValueError(f"row_ids must be {rows} integers (one per row), got {r.dtype} {r.shape}")
-        ids = [int(k) for k in r]
-    half = np.clip(v.astype(np.float32), -HALF_MAX, HALF_MAX).astype("<f2")  # NaN passes through
     png = to_png(img, compress_level=1)
     return {
         "format": HOVER_FORMAT,
         "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
         "width": int(width), "height": int(height),
         "top": top, "left": left, "cell_h": ch, "cell_w": cw, "rows": int(rows), "cols": int(cols),
-        "values": base64.b64encode(half.tobytes()).decode("ascii"),
-        "row_ids": ids, "first_col": int(first_col),
+        "values": _half_b64(v), "row_ids": _row_ids(row_ids, rows), "first_col": int(first_col),
         "row_label": str(row_label), "col_label": str(col_label), "what": str(what),
     }
 
 
+def _grid_values(values) -> np.ndarray:
+    v = np.asarray(values)
+    if v.ndim != 2 or v.size == 0 or not np.issubdtype(v.dtype, np.number) or np.iscomplexobj(v):
+        raise ValueError(f"values must be a non-empty real 2-D array (rows, cols), got {v.dtype} {v.shape}")
+    return v
+
+
+def _cell(cell) -> tuple[int, int]:
+    try:
+        ch, cw = (int(c) for c in cell)
+    except (TypeError, ValueError):
+        raise ValueError(f"cell must be two positive ints (px per row, px per column), got {cell!r}") from None
+    if ch < 1 or cw < 1:
+        raise ValueError(f"cell must be positive, got cell={cell}")
+    return ch, cw
+
+
+def _row_ids(row_ids, rows: int) -> list[int]:
+    if row_ids is None:
+        return list(range(rows))
+    r = np.asarray(row_ids)
+    if r.shape != (rows,) or not np.issubdtype(r.dtype, np.integer):
+        raise ValueError(f"row_ids must be {rows} integers (one per row), got {r.dtype} {r.shape}")
+    return r.tolist()
+
+
+def _half_b64(v: np.ndarray) -> str:
+    """Row-major little-endian float16, base64: magnitudes past 65504 clipped, NaN stays NaN."""
+    half = np.clip(v.astype(np.float32), -HALF_MAX, HALF_MAX).astype("<f2")
+    return base64.b64encode(half.tobytes()).decode("ascii")
+
+
+HEAT_FORMAT = "heat-v2"
+LEGEND_H, LEGEND_RAMP, LEGEND_MIN_W = 26, 8, 150  # the colour legend: as colour_legend / with_legend
+
+
+def _step(x, name: str, cols: int) -> int | None:
+    if x is None:
+        return None
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, np.integer)) or not 1 <= x <= cols:
+        raise ValueError(f"{name} must be a step 1..{cols} or None, got {x!r}")
+    return int(x)
+
+
+def heat_value(values: np.ndarray, kind: str, lim: float, cell: tuple[int, int], t: int | None = None,
+               settled: int | None = None, dim_future: bool = True, row_ids: np.ndarray | None = None,
+               row_label: str = "unit", col_label: str = "step", what: str = "h",
+               row_names: list[str] | None = None, legend: bool = True, first_col: int = 1) -> dict:
+    """A heatmap as numbers, for the page to draw (the "heat-v2" value of
+    ``demo.ui_heatmap.hover_heatmap``): no PNG, so it costs the server microseconds.  The browser
+    draws the same picture as ``with_legend(heatmap(values, kind, lim, cell, t, settled,
+    dim_future), kind, lim, what)`` (``label_rows`` first when ``row_names`` is given), with the
+    colours of ``colorize`` (the page holds the same 257-entry tables), except the text.
+
+    ``values`` (rows, cols), e.g. units x steps; ``kind`` "diverging" ([-lim, lim]) or
+    "sequential" ([0, lim]); ``cell`` = (px per row, px per column); ``t`` (1-based) the step
+    marked orange in the strip on top, later steps dimmed when ``dim_future``; ``settled`` the
+    step with the green line; ``row_names`` one short label per row (the classes of a
+    confidence map) in a grey gutter on the left; ``legend`` the colour bar underneath.
+    ``row_ids``, ``first_col``, ``row_label``, ``col_label``, ``what``: as ``hover_value``.
+    Raises ValueError on bad input.
+
+    The value: the geometry and tooltip keys of "heat-v1" (``width``/``height`` the natural
+    size in px, ``top``/``left``/``cell_h``/``cell_w``/``rows``/``cols``, ``values``,
+    ``row_ids``, ``first_col``, ``row_label``, ``col_label``, ``what``) without ``src``, plus
+    ``cmap``, ``lim``, ``t``, ``settled``, ``dim_future``, ``strip`` (px), ``row_names``
+    (list or None), ``font`` (px, of the row names) and ``legend`` (None, or ``top``,
+    ``height``, ``ramp`` (px) and the texts ``lo``, ``mid``, ``hi``)."""
+    v = _grid_values(values)
+    rows, cols = v.shape
+    if kind not in ("diverging", "sequential"):
+        raise ValueError(f"unknown colour map {kind!r}")
+    try:
+        lim = float(lim)
+    except (TypeError, ValueError):
+        raise ValueError(f"lim must be a positive number, got {lim!r}") from None
+    if not np.isfinite(lim) or lim <= 0:
+        raise ValueError(f"lim must be a positive number, got {lim!r}")
+    ch, cw = _cell(cell)
+    t, settled = _step(t, "t", cols), _step(settled, "settled", cols)
+    names, font, left = None, 0, 0
+    if row_names is not None:
+        if isinstance(row_names, str) or len(row_names) != rows:
+            raise ValueError(f"row_names must be {rows} strings (one per row), got {row_names!r:.80}")
+        names = [str(n) for n in row_names]
+        font = min(11, max(6, ch - 1))
+        left = max(ch + 4, int(np.ceil(0.6 * font * max(len(n) for n in names))) + 4)
+    width = left + cols * cw
+    height = STRIP + rows * ch
+    spec = None
+    if legend:
+        width = max(width, LEGEND_MIN_W)
+        lo = -lim if kind == "diverging" else 0.0
+        minus = lambda s: s.replace("-", "\u2212")  # noqa: E731
+        spec = {"top": height, "height": LEGEND_H, "ramp": LEGEND_RAMP,
+                "lo": minus(f"{lo:+.2g}") if kind == "diverging" else "0",
+                "hi": f"{lim:+.2g}" if kind == "diverging" else f"{lim:.2g}",
+                "mid": str(what) if what else ("0" if kind == "diverging" else "")}
+        height += LEGEND_H
+    return {
+        "format": HEAT_FORMAT, "width": width, "height": height,
+        "top": STRIP, "left": left, "cell_h": ch, "cell_w": cw, "rows": rows, "cols": cols,
+        "values": _half_b64(v), "row_ids": _row_ids(row_ids, rows), "first_col": int(first_col),
+        "row_label": str(row_label), "col_label": str(col_label), "what": str(what),
+        "cmap": kind, "lim": lim, "t": t, "settled": settled, "dim_future": bool(dim_future),
+        "strip": STRIP, "row_names": names, "font": font, "legend": spec,
+    }
+
+
 def decode_hover_values(value: dict) -> np.ndarray:
-    """The (rows, cols) float32 values of a ``hover_value`` dict (tests, debugging)."""
+    """The (rows, cols) float32 values of a ``hover_value`` or ``heat_value`` dict (tests, debugging)."""
     raw = base64.b64decode(value["values"])
     return np.frombuffer(raw, "<f2").astype(np.float32).reshape(value["rows"], value["cols"])
 

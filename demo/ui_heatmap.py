@@ -5,13 +5,16 @@ its row; clicking a cell sends a ``select`` event whose ``gr.SelectData.index`` 
 cell's value (float16 precision; None for NaN).
 
     hmap = hover_heatmap("h: units × steps")
-    ...  # a handler returns render.hover_value(img, values, render.STRIP, cell, row_ids=order)
+    ...  # a handler returns render.heat_value(values, "diverging", 1.0, cell, t=t, row_ids=order)
     hmap.select(on_pick, None, unit_box)   # def on_pick(evt: gr.SelectData): unit, step = evt.index
 
-The value is the "heat-v1" dict of ``demo.render.hover_value`` (None shows nothing).  The image
-is shown pixel-exact (CSS ``image-rendering: pixelated``), as wide as its container allows, at
-most 3x its own width and never wider than the screen.  The template does not mention the
-value, so a new value (many per second while someone draws) only swaps the image and numbers.
+The value is a dict (None shows nothing), either "heat-v2" from ``demo.render.heat_value``: the
+numbers, the colour map and the marks, drawn by the page on a <canvas> (no PNG to encode on the
+server: what the live Digits tab wants, ~10 values a second), or "heat-v1" from
+``demo.render.hover_value``: a PNG made on the server plus the numbers.  The picture is shown
+pixel-exact (CSS ``image-rendering: pixelated``), as wide as its container allows, at most 3x
+its own width and never wider than the screen.  The template does not mention the value, so a
+new value only swaps the picture and the numbers.
 
 The templates live beside this module: heatmap.js (js_on_load), heatmap.css (css_template).
 """
@@ -30,6 +33,7 @@ _TEMPLATE = """\
   <p class="rl-heat-label">{label}</p>
   <div class="rl-heat-frame">
     <img class="rl-heat-img" alt="{label}" draggable="false">
+    <canvas class="rl-heat-canvas" role="img" aria-label="{label}" hidden></canvas>
     <div class="rl-heat-row" hidden></div>
     <div class="rl-heat-tip" role="status" aria-live="polite" hidden></div>
   </div>
@@ -53,7 +57,7 @@ def hover_heatmap(label: str, elem_id: str | None = None, height: int | None = N
                   **kwargs) -> gr.HTML:
     """The heatmap as a ``gr.HTML`` (events: ``.change``, ``.select``).  ``label`` is shown above
     the image; ``height``: the most CSS px it may be tall (None: no limit, only the width and
-    the 3x limit); ``value`` (in kwargs): an initial ``hover_value`` dict; other keyword
+    the 3x limit); ``value`` (in kwargs): an initial ``heat_value`` / ``hover_value`` dict; other keyword
     arguments go to ``gr.HTML``."""
     if height is not None and not 16 <= int(height) <= 5000:
         raise ValueError(f"height must be 16..5000 px or None, got {height}")
@@ -66,3 +70,39 @@ def hover_heatmap(label: str, elem_id: str | None = None, height: int | None = N
         css_template=_template_safe(_asset("heatmap.css"), "heatmap.css"), js_on_load=_asset("heatmap.js"),
         apply_default_css=False, show_label=False, container=False, padding=False,
         elem_id=elem_id, visible=visible, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# The colour tables in heatmap.js: the same bytes as demo.render._lut, so the page draws "heat-v2"
+# values in exactly the colours of render.colorize (tests/test_heatmap.py checks they agree).
+
+LUT_BEGIN = "// BEGIN LUTS: generated from demo.render._lut by python -m demo.ui_heatmap; do not edit"
+LUT_END = "// END LUTS"
+
+
+def lut_js() -> str:
+    """The block of heatmap.js between LUT_BEGIN and LUT_END (both lines included)."""
+    from demo import render
+    lines = [LUT_BEGIN, "const LUTS = {"]
+    for kind in ("diverging", "sequential"):
+        flat = [int(c) for c in render._lut(kind).reshape(-1)]
+        lines.append(f"  {kind}: new Uint8Array([")
+        per = 21  # numbers per line: 7 colours
+        lines += ["    " + ", ".join(str(c) for c in flat[k:k + per]) + "," for k in range(0, len(flat), per)]
+        lines.append("  ]),")
+    lines += ["};", LUT_END]
+    return "\n".join(lines)
+
+
+def write_luts(path: Path = HERE / "heatmap.js") -> bool:
+    """Rewrite the LUT block of heatmap.js from demo.render; True when it changed."""
+    text = path.read_text(encoding="utf-8")
+    a, b = text.index(LUT_BEGIN), text.index(LUT_END) + len(LUT_END)
+    new = text[:a] + lut_js() + text[b:]
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+if __name__ == "__main__":
+    print("heatmap.js:", "LUTs rewritten" if write_luts() else "LUTs up to date")

@@ -131,7 +131,7 @@ class DigitsTab:
 
         gr.Markdown("## Compare the three cells on this drawing")
         with gr.Row():
-            self.compare = [heat_image(title(n), height=200) for n in MODEL_NAMES]
+            self.compare = [hover_heatmap(title(n), elem_id=f"digit-compare-{n}") for n in MODEL_NAMES]
 
         gr.Markdown("## Why?")
         with gr.Accordion("Which rows mattered", open=True):
@@ -180,7 +180,8 @@ class DigitsTab:
             self.difference = gr.Markdown(elem_id="digit-difference")
             with gr.Row():
                 self.edited_final = gr.Label(label="Edited run: prediction after row 28", num_top_classes=3)
-                self.edited_confidence = heat_image("Edited run: confidence over time (row t marked)", height=200)
+                self.edited_confidence = hover_heatmap("Edited run: confidence over time (row t marked)",
+                                                       elem_id="digit-edited-confidence")
         with gr.Accordion("Where the state travels", open=True):
             gr.Markdown("The hidden state after each row, on the first two principal components of the "
                         "final states of MNIST test digits (a dot per test digit, coloured by its class).")
@@ -349,7 +350,7 @@ class DigitsTab:
         return {self.caption: v.caption, self.rows: png(v.rows), self.probs: v.probs,
                 self.hmap: v.h, **dict(zip(self.panels, panels)), self.confidence: v.confidence,
                 self.trajectory: trajectory, self.difference: difference, self.edited_final: edited_final,
-                self.edited_confidence: png(edited_img) if edited_img is not None else None}
+                self.edited_confidence: edited_img}
 
     def unit_view(self, a: DigitAnalysis | None, unit) -> dict:
         """The drill-down of one unit: looked up, plus this drawing's own values."""
@@ -410,7 +411,7 @@ class DigitsTab:
                 **self.step(None, STEPS), **self.unit_view(None, 0)}
 
     def _compare(self, compare: list) -> dict:
-        shown = [gr.update(value=png(img), label=caption, visible=True) for caption, img in compare]
+        shown = [gr.update(value=value, label=caption, visible=True) for caption, value in compare]
         shown += [gr.update(value=None, visible=not compare)] * (len(self.compare) - len(compare))
         return dict(zip(self.compare, shown))
 
