@@ -52,7 +52,7 @@ class DrawingViews:
     seen: np.ndarray                # the 28x28 model input, enlarged
     final: dict[str, float]         # probabilities after the last row
     summary: str                    # Markdown one-liner
-    compare: list[tuple[str, np.ndarray]]  # per model: caption, confidence-over-time map
+    compare: list[tuple[str, dict]]  # per model: caption, confidence-over-time map (heat-v2 value)
 
 
 def _symmetric_limit(a: np.ndarray) -> float:
@@ -84,8 +84,8 @@ def step_views(a: DigitAnalysis, t: int, order: np.ndarray | None = None) -> Ste
 
     def units_map(values: np.ndarray, kind: str, lim: float, what: str) -> dict:
         shown = values[:, order].T  # (units in the chosen order, steps)
-        img = render.with_legend(render.heatmap(shown, kind, lim, UNIT_CELL, t=t), kind, lim, what)
-        return render.hover_value(img, shown, render.STRIP, UNIT_CELL, row_ids=order, what=what)
+        # numbers only: the browser draws the map, its step strip and its legend (heat-v2)
+        return render.heat_value(shown, kind, lim, UNIT_CELL, t=t, row_ids=order, what=what)
 
     panels = []
     for key, name, kind, lim in PANELS.get(a.cell, []):
@@ -93,16 +93,21 @@ def step_views(a: DigitAnalysis, t: int, order: np.ndarray | None = None) -> Ste
         lim = lim or _symmetric_limit(values)
         label = f"{name} (range ±{lim:g})" if kind == "diverging" and lim != 1.0 else name
         panels.append((label, units_map(values, kind, lim, key)))
-    conf = render.confidence_map(tr.probs, t=t, settled=settled, cell=CONF_CELL, font=9)
     return StepViews(
         caption=step_caption(a, t),
         rows=render.digit_image(a.x, DIGIT_SCALE, t=t),
         probs=label_dict(tr.probs[t - 1]),
         h=units_map(tr.h, "diverging", 1.0, "h"),
         panels=panels,
-        confidence=render.hover_value(conf, tr.probs.T, render.STRIP, CONF_CELL, row_label="class",
-                                      what="p", left=CONF_CELL[0] + 4),
+        confidence=confidence_value(tr.probs, t, settled),
     )
+
+
+def confidence_value(probs: np.ndarray, t: int | None, settled: int, cell=CONF_CELL) -> dict:
+    """Classes × steps, sequential colours (p from 0 to 1), row t framed, the settled step green,
+    as a heat-v2 value the browser draws (hover: "class 3 · step 5 · p = 0.912")."""
+    return render.heat_value(probs.T, "sequential", 1.0, cell, t=t, settled=settled, dim_future=t is not None,
+                             row_label="class", what="p", row_names=list(CLASSES), legend=True)
 
 
 def drawing_views(a: DigitAnalysis) -> DrawingViews:
@@ -116,7 +121,7 @@ def drawing_views(a: DigitAnalysis) -> DrawingViews:
     for name, probs in a.compare.items():
         p, when = probs[-1], settle_step(probs)
         caption = f"{title(name)}: {CLASSES[int(p.argmax())]} ({p.max():.0%}), settled at row {when}"
-        compare.append((caption, render.confidence_map(probs, settled=when, cell=MINI_CELL, font=8)))
+        compare.append((caption, confidence_value(probs, None, when, MINI_CELL)))
     return DrawingViews(seen=render.digit_image(a.x, DIGIT_SCALE), final=label_dict(final),
                         summary=summary, compare=compare)
 
@@ -309,9 +314,8 @@ def edited_views(a: DigitAnalysis, t: int) -> tuple[dict | None, np.ndarray | No
     if a.edited is None:
         return None, None, "No edit: choose units to ablate, a gate to clamp or rows to blank."
     probs = a.edited.probs
-    settled = settle_step(probs)
-    img = render.confidence_map(probs, t=int(np.clip(t, 1, STEPS)), settled=settled, cell=CONF_CELL, font=9)
-    return label_dict(probs[-1]), img, difference(a.trace.probs, probs, a.intervention)
+    value = confidence_value(probs, int(np.clip(t, 1, STEPS)), settle_step(probs))
+    return label_dict(probs[-1]), value, difference(a.trace.probs, probs, a.intervention)
 
 
 _CLOUDS: dict[int, tuple] = {}
@@ -406,3 +410,46 @@ def trajectory_image(a: DigitAnalysis, lookups, t: int, size: int = 300) -> np.n
     var = lookups.pca_variance
     caption = render.text_strip(size, f"across: PC1 ({var[0]:.0%} of variance), up: PC2 ({var[1]:.0%})", 14, 9)
     return np.concatenate([np.asarray(img), caption, np.asarray(legend)], axis=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# How the picture was read (a preprocess.Reading)
+
+READING_PANEL = 64      # px per step panel in the reading strip
+READING_GAP = 4
+
+
+def _fit_panel(img: np.ndarray, side: int, smooth: bool) -> np.ndarray:
+    """uint8 grey or RGB -> (side, side, 3): scaled to fit (nearest-neighbour when enlarging
+    small steps, so their pixels show), centred on the gutter colour."""
+    import cv2
+    rgb = img if img.ndim == 3 else np.repeat(img[..., None], 3, axis=2)
+    h, w = rgb.shape[:2]
+    f = side / max(h, w, 1)
+    size = (max(1, min(side, round(w * f))), max(1, min(side, round(h * f))))
+    if size != (w, h):
+        interp = cv2.INTER_AREA if f < 1 else (cv2.INTER_LINEAR if smooth else cv2.INTER_NEAREST)
+        rgb = cv2.resize(rgb, size, interpolation=interp)
+    out = np.empty((side, side, 3), np.uint8)
+    out[:] = render.GUTTER
+    top, left = (side - size[1]) // 2, (side - size[0]) // 2
+    out[top:top + size[1], left:left + size[0]] = rgb
+    return out
+
+
+def reading_strip(reading, panel: int = READING_PANEL) -> np.ndarray:
+    """One compact strip (H, W, 3) uint8 of how a picture was read: picture -> ink found ->
+    cropped -> 20×20 -> centred 28×28, each scaled into a ``panel`` px square with its label
+    underneath.  ``reading`` is a ``preprocess.Reading`` (``to_mnist(image, steps=True)``);
+    about 0.2 ms."""
+    tiles = []
+    for k, (label, img) in enumerate(reading.steps().items()):
+        tile = _fit_panel(img, panel, smooth=k == 0)
+        tiles.append(np.concatenate([tile, render.text_strip(panel, label, height=14, size=10,
+                                                             align="centre")], axis=0))
+    gap = np.empty((tiles[0].shape[0], READING_GAP, 3), np.uint8)
+    gap[:] = render.GUTTER
+    parts = [tiles[0]]
+    for t in tiles[1:]:
+        parts += [gap, t]
+    return np.concatenate(parts, axis=1)
