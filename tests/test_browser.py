@@ -257,11 +257,11 @@ def test_why_hover_click_a_unit_and_ablate_it(page, tmp_path):
     draw(page, 7)
     expect(predicted(page)).to_have_text("7")
     # Hover a cell of the h map: the tooltip names the unit, the step and the value.
-    img = page.locator("#digit-h .rl-heat-img")
+    img = page.locator("#digit-h canvas")  # the browser draws the map from its numbers
     expect(img).to_be_visible()
     img.scroll_into_view_if_needed()
     box = img.bounding_box()
-    scale = box["width"] / float(img.evaluate("i => i.naturalWidth"))
+    scale = box["width"] / float(img.evaluate("c => c.width"))
     unit_row, step = 40, 20
     x = box["x"] + (4 * (step - 1) + 2) * scale            # UNIT_CELL: 1 px per unit, 4 px per step
     y = box["y"] + (6 + unit_row + 0.5) * scale            # below the 6 px step strip
@@ -280,8 +280,10 @@ def test_why_hover_click_a_unit_and_ablate_it(page, tmp_path):
     expect(page.locator("#digit-difference")).to_contain_text(re.compile(r"Ablating 20 units"))
     expect(block(page, "Edited run: prediction after row 28").get_by_test_id("label-output-value")
            ).not_to_be_empty()
-    expect_loaded(block(page, "Row influence of this drawing").locator("img"))
-    expect_loaded(block(page, "Hidden state after each row").locator("img"))
+    strips = page.locator("#row-influence .rl-inf-cell")
+    expect(strips).to_have_count(3)                      # all three cells, bars per row
+    expect(strips.first.locator(".rl-inf-g")).to_have_count(28)
+    expect(page.locator("#digit-trajectory circle.now")).to_have_count(1)
     page.get_by_role("heading", name="Why?").scroll_into_view_if_needed()
     readme_screenshot(page, "digits_why.png", below=page.get_by_role("heading", name="Why?"))
 
@@ -447,7 +449,53 @@ def test_short_generation_shows_each_step(page, tmp_path):
     expect(page.get_by_label("number input for Step: click a character or drag")).to_have_value("40")
     expect(page.get_by_text(re.compile(rf"^Step 40 of {SHORT}: after"))).to_be_visible()
     expect(units.nth(39)).to_have_css("outline-style", "solid")  # the chosen character is outlined
-    heatmap = block(page, "State: units × steps")
-    expect(heatmap.locator("img")).to_have_js_property("complete", True)
+    expect(page.locator("#text-hmap img.rl-heat-img")).to_have_js_property("complete", True)
     # The sections below "See each step" start out empty: the picture stops there.
     readme_screenshot(page, "text.png", cut_above=page.get_by_text("Units worth looking at: how they"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Text tab: asking why (issue #12)
+
+@screenshot_on_failure
+def test_text_click_a_character_tints_its_connectivity(page, tmp_path):
+    """Click a generated character: the earlier ones are tinted by their gradient connectivity
+    (hover titles name the distance), with a legend, and the connectivity plot is drawn."""
+    open_text_tab(page)
+    generate(page, SHORT)
+    units = page.locator("#text-units [data-t]")
+    expect(units).to_have_count(SHORT)
+    units.nth(149).click()
+    conn = page.locator("#text-conn")
+    target = conn.locator("[data-pos]")
+    expect(target).to_have_count(1)
+    expect(target).to_have_text(units.nth(149).inner_text())
+    tinted = conn.locator("#conn-text span[title*='distance']")
+    expect(tinted.first).to_be_attached()
+    assert tinted.count() >= 150  # every earlier character (the seed's too)
+    # the character just before is strongly connected: tinted, not white
+    last = tinted.last
+    expect(last).to_have_attribute("title", re.compile(r"distance 1 · "))
+    assert last.evaluate("e => getComputedStyle(e).backgroundColor") != "rgb(247, 247, 247)"
+    expect(conn.locator(".rl-legend")).to_be_visible()
+    expect(page.locator("#text-conn-plot canvas, #text-conn-plot svg").first).to_be_visible()
+    readme_screenshot(page, "text_why.png", below=page.get_by_text("How far back it looks").first,
+                      max_height=900)
+
+
+@screenshot_on_failure
+def test_text_intervention_side_by_side(page, tmp_path):
+    """One click sets up the worked example (clamp the line-position unit) and generates the
+    unedited and the edited text side by side, with the measured difference."""
+    open_text_tab(page)
+    page.locator("#text-edit-example").click()
+    clamp = page.locator("#text-clamp textarea")
+    expect(clamp).to_have_value(re.compile(r"^[hc]\d+ = -?\d"))
+    plain, edited = page.locator("#text-plain textarea"), page.locator("#text-edited textarea")
+    expect(edited).not_to_have_value("")
+    expect(plain).not_to_have_value("")
+    assert plain.input_value() != edited.input_value()
+    summary = page.locator("#text-edit-summary")
+    expect(summary).to_contain_text("mean line length")
+    expect(summary).to_contain_text("clamped to")
+    readme_screenshot(page, "text_intervention.png", below=page.locator("#text-clamp"), max_height=600)
