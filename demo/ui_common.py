@@ -74,6 +74,21 @@ def load_available(titles: dict[str, str], load, weights_dir=None) -> tuple[dict
     return models, problems
 
 
+def html_asset(path) -> str:
+    """A gr.HTML template, stylesheet or script kept beside its module (``Path(__file__)``)."""
+    from pathlib import Path
+    return Path(path).read_text(encoding="utf-8")
+
+
+def template_safe(text: str, what: str) -> str:
+    """gr.HTML evaluates html_template and css_template as Handlebars, then as a JS template
+    string: backticks, ${...}, {{...}} and backslashes would be interpreted, so they are refused."""
+    for bad in ("`", "${", "{{", "\\"):
+        if bad in text:
+            raise ValueError(f"{what} must not contain {bad!r}")
+    return text
+
+
 def heat_image(label: str, height: int | None = None, visible: bool = True, **kwargs) -> gr.Image:
     """An output image shown pixel-exact: PNG (the default webp blurs cells), scaled up by the
     browser with nearest neighbour (CSS image-rendering: pixelated, see demo.app.CSS)."""

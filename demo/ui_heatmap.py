@@ -25,6 +25,8 @@ from pathlib import Path
 
 import gradio as gr
 
+from demo.ui_common import html_asset, template_safe
+
 HERE = Path(__file__).resolve().parent
 MAX_SCALE = 3  # the image is shown at most this many times its own width
 
@@ -40,19 +42,6 @@ _TEMPLATE = """\
 </div>"""
 
 
-def _asset(name: str) -> str:
-    return (HERE / name).read_text(encoding="utf-8")
-
-
-def _template_safe(text: str, what: str) -> str:
-    """gr.HTML evaluates html_template and css_template as Handlebars, then as a JS template
-    string: backticks, ${...}, {{...}} and backslashes would be interpreted."""
-    for bad in ("`", "${", "{{", "\\"):
-        if bad in text:
-            raise ValueError(f"{what} must not contain {bad!r}")
-    return text
-
-
 def hover_heatmap(label: str, elem_id: str | None = None, height: int | None = None, visible=True,
                   **kwargs) -> gr.HTML:
     """The heatmap as a ``gr.HTML`` (events: ``.change``, ``.select``).  ``label`` is shown above
@@ -61,13 +50,14 @@ def hover_heatmap(label: str, elem_id: str | None = None, height: int | None = N
     arguments go to ``gr.HTML``."""
     if height is not None and not 16 <= int(height) <= 5000:
         raise ValueError(f"height must be 16..5000 px or None, got {height}")
-    template = _template_safe(_TEMPLATE.format(
+    template = template_safe(_TEMPLATE.format(
         scale=MAX_SCALE, height=int(height or 0),
-        label=_template_safe(html.escape(str(label), quote=True), "label")), "html_template")
+        label=template_safe(html.escape(str(label), quote=True), "label")), "html_template")
     kwargs.setdefault("value", None)
     return gr.HTML(
         label=label, html_template=template,
-        css_template=_template_safe(_asset("heatmap.css"), "heatmap.css"), js_on_load=_asset("heatmap.js"),
+        css_template=template_safe(html_asset(HERE / "heatmap.css"), "heatmap.css"),
+        js_on_load=html_asset(HERE / "heatmap.js"),
         apply_default_css=False, show_label=False, container=False, padding=False,
         elem_id=elem_id, visible=visible, **kwargs)
 

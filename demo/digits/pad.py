@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 from demo.digits.preprocess import INK_FORMAT, decode_ink, drawing_to_ink, ink_data_url, ink_value
+from demo.ui_common import html_asset, template_safe
 
 HERE = Path(__file__).resolve().parent
 INK_SIZE = 56            # side of the ink the pad sends (cells); 56 keeps a value at ~4 kB
@@ -57,19 +58,6 @@ aria-label="Brush size">
 </div>"""
 
 
-def _asset(name: str) -> str:
-    return (HERE / name).read_text(encoding="utf-8")
-
-
-def _template_safe(text: str, what: str) -> str:
-    """gr.HTML evaluates html_template and css_template as Handlebars, then as a JS template
-    string: backticks, ${...}, {{...}} and backslashes would be interpreted."""
-    for bad in ("`", "${", "{{", "\\"):
-        if bad in text:
-            raise ValueError(f"{what} must not contain {bad!r}")
-    return text
-
-
 def drawing_pad(elem_id: str = "digit-pad", label: str = "Drawing pad: draw a digit from 0 to 9",
                 size: int = 420, brush: int | None = None, hint: str = HINT,
                 throttle_ms: int = 100, value: dict | None = None, **kwargs) -> gr.HTML:
@@ -82,13 +70,13 @@ def drawing_pad(elem_id: str = "digit-pad", label: str = "Drawing pad: draw a di
         raise ValueError(f"size must be 64..2000 px, got {size}")
     brush = int(round(brush if brush is not None else size / 28))
     bmin, bmax = max(2, round(size / 70)), max(brush, round(size / 10))
-    esc = lambda s: _template_safe(html.escape(str(s), quote=True), "label and hint")  # noqa: E731
-    template = _template_safe(_TEMPLATE.format(
+    esc = lambda s: template_safe(html.escape(str(s), quote=True), "label and hint")  # noqa: E731
+    template = template_safe(_TEMPLATE.format(
         ink=INK_SIZE, size=size, throttle=max(10, int(throttle_ms)), hint=esc(hint),
         label=esc(label), brush=brush, bmin=bmin, bmax=bmax), "html_template")
     return gr.HTML(
         value=value, label=label, html_template=template,
-        css_template=_template_safe(_asset("pad.css"), "pad.css"), js_on_load=_asset("pad.js"),
+        css_template=template_safe(html_asset(HERE / "pad.css"), "pad.css"), js_on_load=html_asset(HERE / "pad.js"),
         apply_default_css=False, show_label=False, container=False, padding=False,
         elem_id=elem_id, **kwargs)
 
