@@ -8,6 +8,10 @@ plain sampling (``generate``), ``stream`` with the top-5 next characters per ste
 relative to plain sampling, the app's trace of what it wrote (``analysis.trace_text``: one
 ``states`` pass over seed + text), ``states`` over 2,000 characters and ``loss`` over the
 111,540-character validation split of Tiny Shakespeare (skipped when the data is missing).
+Asking why (issue #12): ``connectivity`` for one position over 500 previous characters (goal
+<= 100 ms), generation with a clamp and an ablation against plain sampling (goal <= 1.2x), and
+select-and-match over the validation split (goal <= 1 s; the activations' first computation and
+memory are reported beside it).  ``--why-only`` runs just those.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from demo.runtime import configure_torch  # first: it sets OMP_NUM_THREADS befor
 
 import torch
 
-from demo.text import load_char_model
+from demo.text import load_char_model, matching
 from demo.text.analysis import trace_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +86,48 @@ def bench(models=("lstm", "rnn"), length: int = 1000, repeats: int = 5, text_pat
     return rows
 
 
+def bench_why(models=("lstm", "rnn"), repeats: int = 5, text_path: Path = DEFAULT_TEXT,
+              weights_dir: Path | None = None, match: bool = True) -> list[dict]:
+    """Connectivity, edited generation and select-and-match timings (one dict per row)."""
+    rows = []
+    val = None
+    if Path(text_path).is_file():
+        full = Path(text_path).read_text(encoding="utf-8")
+        val = full[int(len(full) * 0.9):]
+    sample = (val or "ROMEO:\nWhat light through yonder window breaks?\n" * 20)[:501]
+    for name in models:
+        model = load_char_model(name, weights_dir)
+        ct = _times(lambda: model.connectivity(sample, 500), repeats)
+        rows.append(dict(model=name, measure="connectivity, 1 position over 500 previous chars", best=min(ct) * 1e3,
+                         median=statistics.median(ct) * 1e3, unit="ms", goal="<= 100"))
+        state = "c" if model.cell == "lstm" else "h"
+        edits = dict(clamp={(state, 25 % model.hidden): 2.0}, ablate=[("h", 7)])
+        # interleaved, so a busy neighbour slows both alike
+        plain_t, edit_t = [], []
+        for _ in range(repeats):
+            plain_t += _times(lambda: model.generate("T", 1000, 0.8, rng_seed=0), 1)
+            edit_t += _times(lambda: model.generate("T", 1000, 0.8, rng_seed=0, **edits), 1)
+        rows.append(dict(model=name, measure="generate 1,000 chars with 1 clamp + 1 ablation / plain",
+                         best=min(edit_t) / min(plain_t), median=statistics.median(edit_t) / statistics.median(plain_t),
+                         unit="x", goal="<= 1.2"))
+        if val is not None and match:
+            t = time.perf_counter()
+            acts = matching.validation_activations(model, val)
+            first = time.perf_counter() - t
+            mb = sum(a.nbytes for a in acts.values()) / 1e6
+            rows.append(dict(model=name, measure=f"validation activations, first use ({mb:.0f} MB float16)",
+                             best=first, median=None, unit="s", goal="once"))
+            st = model.states(val[:400])
+            a = getattr(st, state)
+            sel = matching.select_units(a, 300, 306, 0.3) or matching.select_units(a, 300, 306, 0.0)
+            units = [u.unit for u in sel] or [0]
+            mt = _times(lambda: (matching.select_units(a, 300, 306, 0.3),
+                                 matching.match(acts[state][:-1], units, 0.3, 6)), repeats)
+            rows.append(dict(model=name, measure=f"select + match {len(units)} units over the validation split",
+                             best=min(mt) * 1e3, median=statistics.median(mt) * 1e3, unit="ms", goal="<= 1,000"))
+    return rows
+
+
 def format_table(rows: list[dict]) -> str:
     fmt = lambda v: "" if v is None else (f"{v:,.0f}" if v >= 100 else f"{v:.3g}" if v < 10 else f"{v:.1f}")
     cells = [["model", "measure", "best", "median", "unit", "goal"]]
@@ -101,9 +147,12 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--text", type=Path, default=DEFAULT_TEXT, help="Tiny Shakespeare (for the loss row)")
     p.add_argument("--weights-dir", type=Path, help="folder holding char_NAME.* (default: weights/)")
+    p.add_argument("--why-only", action="store_true", help="only the asking-why rows (connectivity, edits, match)")
+    p.add_argument("--no-match", action="store_true", help="skip select-and-match (its first use reads the split)")
     args = p.parse_args(argv)
     configure_torch(args.threads)
-    rows = bench(args.models, args.length, args.repeats, args.text, args.weights_dir)
+    rows = [] if args.why_only else bench(args.models, args.length, args.repeats, args.text, args.weights_dir)
+    rows += bench_why(args.models, args.repeats, args.text, args.weights_dir, not args.no_match)
     print(f"torch {torch.__version__}, {args.threads} thread(s)")
     print(format_table(rows))
     return rows

@@ -1,18 +1,37 @@
-"""Load test: N concurrent gradio_client users against the app on localhost.
+"""Load test: N concurrent users against the app on localhost: users who draw on the Digits tab's
+pad, mixed with gradio_client users of /classify and /generate.
 
-    python benchmarks/load_test.py                          # 100 users x 10 requests, mixed
-    python benchmarks/load_test.py --users 20 --requests 5  # lighter
+    python benchmarks/load_test.py                          # 100 users x 10 actions, mixed
+    python benchmarks/load_test.py --users 10 --requests 3  # a smoke test
+    python benchmarks/load_test.py --drawers 0              # only classify/generate users, as before
+    python benchmarks/load_test.py --server-timing --profile /tmp/load.txt   # where the time goes
     python benchmarks/load_test.py --url http://127.0.0.1:7860/   # an app you started yourself
 
 Without --url it starts ``app.py`` in a subprocess on a free port (so the load generator does not
-share the server's GIL), then every user alternates /classify (a drawn digit as a sketch layer)
-and /generate (200 characters).  Bounded in count (users x requests) and in time (--deadline):
-after the deadline no new request starts.  Prints successes, "busy" answers (the queue is full:
-the user is told to try again), other errors, and p50/p95 latency per endpoint.
+share the server's GIL).  A share of the users (--drawers, default a third: users 0, 3, 6, ...)
+draw: each action is one 2-second stroke of a digit during which the user sends the pad's latest
+value (an "ink-v1" dict, the digit drawn up to that moment) whenever its previous request has
+answered, at most 10 a second (what the page's ``trigger_mode="always_last"`` does), then the
+finished drawing, and waits for its label.  They call the pad's own change event as the browser
+does: raw HTTP, POST gradio_api/queue/join with its fn_index, then the gradio_api/queue/data event
+stream (the event is private: gradio_client does not list it).  The other users alternate
+/classify (a drawn digit as a sketch layer) and /generate (200 characters) through gradio_client.
+
+Bounded in count (users x actions) and in time (--deadline): after the deadline no new action
+starts.  Prints successes, "busy" answers (the queue is full: the user is told to try again),
+other errors, wrong labels, and p50/p95 latency per kind: a drawing's final label is timed from
+the pen lifting (the end of the stroke) to the label's arrival; the updates during the stroke
+from their own request.  --server-timing starts the app with GRADIO_PROFILING=1 and prints,
+per event, gradio's own breakdown (queue wait, preprocess, our handler, postprocess) next to the
+round trip the client saw; --profile FILE samples the server with py-spy (pip install py-spy)
+and prints where its CPU time went.  --max-size and --concurrency override demo/ui_common.py's
+QUEUE and HEAVY in the started app, to size them.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import socket
 import subprocess
@@ -20,6 +39,8 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -32,10 +53,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(port: int) -> subprocess.Popen:
+def start_app(port: int, max_size: int | None = None, concurrency: int | None = None,
+              profiling: bool = False) -> subprocess.Popen:
+    """app.py in its own process; with `max_size` / `concurrency`, through this script's --serve
+    (the same app with QUEUE and HEAVY overridden); `profiling`: GRADIO_PROFILING=1."""
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if profiling:
+        env["GRADIO_PROFILING"] = "1"
+    if max_size is None and concurrency is None:
+        cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port)]
+    else:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", str(port)]
+        cmd += ["--max-size", str(max_size)] if max_size is not None else []
+        cmd += ["--concurrency", str(concurrency)] if concurrency is not None else []
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
@@ -48,6 +79,27 @@ def start_app(port: int) -> subprocess.Popen:
             time.sleep(0.5)
     proc.kill()
     raise SystemExit("the app did not start within 120 s")
+
+
+def serve(port: int, max_size: str, concurrency: str) -> None:
+    """--serve: app.py's app with the queue's size and the concurrency limits overridden
+    ("keep": demo/ui_common.py's value; "none": unbounded queue)."""
+    from demo.runtime import configure_torch
+    configure_torch()
+    from demo import ui_common
+    if max_size != "keep":
+        ui_common.QUEUE["max_size"] = None if max_size == "none" else int(max_size)
+    if concurrency != "keep":
+        ui_common.QUEUE["default_concurrency_limit"] = int(concurrency)
+        ui_common.HEAVY["concurrency_limit"] = int(concurrency)
+    from demo.app import build_app, launch
+    launch(build_app(), port=port)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a live process has used so far, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -67,14 +119,159 @@ def sketch_png(folder: Path) -> Path:
     return path
 
 
-def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length: int = 200) -> dict:
+# ---------------------------------------------------------------------------------------------
+# Drawing users: the pad's values and its change event over raw HTTP
+
+INK = 56                 # cells per side of the pad's value (demo/digits/pad.py INK_SIZE)
+STROKE_S = 2.0           # seconds of drawing per action
+MIN_GAP_S = 0.1          # at most 10 values a second
+FRAMES = 40              # progressively drawn values per digit (the latest one at each moment)
+
+
+def _partial(strokes, f: float) -> list:
+    """The first fraction `f` (by length) of a digit's pen strokes."""
+    import numpy as np
+    pts = [np.asarray(st, float) for st in strokes]
+    lens = [np.hypot(*np.diff(p, axis=0).T) for p in pts]
+    d, out = f * sum(float(n.sum()) for n in lens), []
+    for p, n in zip(pts, lens):
+        if d <= 0:
+            break
+        cum = np.concatenate([[0.0], np.cumsum(n)])
+        if d >= cum[-1]:
+            out.append(p)
+            d -= cum[-1]
+            continue
+        k = int(np.searchsorted(cum, d)) - 1
+        out.append(np.vstack([p[:k + 1], p[k] + (p[k + 1] - p[k]) * (d - cum[k]) / max(n[k], 1e-9)]))
+        d = 0
+    return out
+
+
+def stroke_values(digit: int, frames: int = FRAMES) -> list[dict]:
+    """The pad's values while `digit` is drawn (demo.digits.sketches' first way of writing it,
+    centred, 70% of the pad, a pen 1/28 of the pad wide like the pad's default brush): `frames`
+    ink-v1 dicts, the last one the finished digit."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from demo.digits.preprocess import ink_value
+    from demo.digits.sketches import templates
+    strokes, ss = templates()[digit][0], 4
+    side, w = INK * ss, INK * ss / 28
+    values = []
+    for k in range(1, frames + 1):
+        img = Image.new("L", (side, side), 0)
+        d = ImageDraw.Draw(img)
+        for p in _partial(strokes, k / frames):
+            q = [((0.15 + 0.7 * x) * side, (0.15 + 0.7 * y) * side) for x, y in p]
+            if len(q) > 1:
+                d.line(q, fill=255, width=int(round(w)), joint="curve")
+            for x, y in (q[0], q[-1]):
+                d.ellipse([x - w / 2, y - w / 2, x + w / 2, y + w / 2], fill=255)
+        values.append(ink_value(np.asarray(img.resize((INK, INK), Image.Resampling.BOX))))
+    return values
+
+
+class Busy(Exception):
+    """The queue refused the event ("Queue is full")."""
+
+
+class PadEvent:
+    """The Digits pad's change event as the page calls it: its fn_index, the trigger (the pad),
+    the other inputs at their initial values, and where the final label is in the outputs."""
+
+    def __init__(self, url: str):
+        import httpx
+        config = httpx.get(url + "config", timeout=30).json()
+        comps = {c["id"]: c for c in config["components"]}
+        by_elem = {c.get("props", {}).get("elem_id"): c["id"] for c in config["components"]}
+        self.pad, final = by_elem["digit-pad"], by_elem["digit-prediction"]
+        dep = next(d for d in config["dependencies"]
+                   if any(t[0] == self.pad and t[1] == "change" for t in d["targets"]))
+        self.url, self.fn_index = url, dep["id"]
+        self.inputs = [comps[i].get("props", {}).get("value") for i in dep["inputs"]]
+        self.pad_at = dep["inputs"].index(self.pad)
+        self.final_at = dep["outputs"].index(final)
+
+    def call(self, http, session: str, value: dict, timeout: float = 120) -> tuple[dict, dict]:
+        """Join the queue with `value` as the pad's, read the event stream until this event
+        completes: (the final label's value, timings: join/start/done in perf_counter s and the
+        event id).  Raises Busy when the queue is full, RuntimeError for an error answer."""
+        data = list(self.inputs)
+        data[self.pad_at] = value
+        t = {"sent": time.perf_counter()}
+        r = http.post(self.url + "gradio_api/queue/join", timeout=timeout,
+                      json={"data": data, "fn_index": self.fn_index, "session_hash": session,
+                            "event_data": None, "trigger_id": self.pad})
+        if r.status_code == 503:
+            raise Busy(r.text[:80])
+        r.raise_for_status()
+        event_id = r.json()["event_id"]
+        t["joined"], t["event_id"] = time.perf_counter(), event_id
+        with http.stream("GET", self.url + "gradio_api/queue/data", params={"session_hash": session},
+                         timeout=timeout) as events:
+            for line in events.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                msg = json.loads(line[5:])
+                if msg.get("event_id") not in (None, event_id):
+                    continue
+                if msg.get("msg") == "process_starts":
+                    t["started"] = time.perf_counter()
+                elif msg.get("msg") == "process_completed":
+                    t["done"] = time.perf_counter()
+                    if not msg.get("success"):
+                        err = (msg.get("output") or {}).get("error") or "error"
+                        raise RuntimeError(str(err).splitlines()[0][:80])
+                    return msg["output"]["data"][self.final_at], t
+                elif msg.get("msg") == "unexpected_error":
+                    raise RuntimeError(str(msg.get("message"))[:80])
+        raise RuntimeError("event stream ended before the answer")
+
+
+def draw_action(pad: PadEvent, http, session: str, values: list[dict], stroke_s: float = STROKE_S) -> dict:
+    """One drawing: during `stroke_s` seconds send the latest value whenever the previous one has
+    answered (at most one per MIN_GAP_S), marked ``"drawing": true`` as the pad marks values sent
+    while the pen is down, then the finished one (unmarked, as the pad sends it on pen-up).  Returns the final label, the
+    final latency from pen-up, and each request's timings."""
+    t0 = time.perf_counter()
+    up = t0 + stroke_s
+    calls, last = [], -1e9
+    while (now := time.perf_counter()) < up:
+        if now - last < MIN_GAP_S:
+            time.sleep(min(MIN_GAP_S - (now - last), up - now))
+            continue
+        last = now
+        frame = min(len(values) - 2, int((now - t0) / stroke_s * (len(values) - 1)))
+        calls.append(pad.call(http, session, {**values[frame], "drawing": True})[1])  # the pen is down
+    label, t = pad.call(http, session, values[-1])
+    t["final"] = True
+    calls.append(t)
+    return {"label": (label or {}).get("label"), "latency": t["done"] - up, "calls": calls,
+            "during": len(calls) - 1}
+
+
+def is_drawer(u: int, users: int, share: float) -> bool:
+    """Spread `share` of the users evenly among them as drawing users (a third: 0, 3, 6, ...)."""
+    eps = 1e-9
+    return math.floor((u + 1) * share - eps) > math.floor(u * share - eps)
+
+
+def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length: int = 200,
+             drawers: float = 1 / 3, stroke_s: float = STROKE_S) -> dict:
+    import httpx
     from gradio_client import Client, handle_file
     from gradio_client.utils import QueueError
 
     tmp = Path(tempfile.mkdtemp())
     png = sketch_png(tmp)
     lock = threading.Lock()
-    stats = {"classify": [], "generate": [], "ok": 0, "busy": 0, "errors": 0, "wrong": 0, "messages": {}}
+    stats = {"classify": [], "generate": [], "draw": [], "update": [], "ok": 0, "busy": 0, "errors": 0,
+             "wrong": 0, "messages": {}, "during": [], "calls": [], "drawings": 0, "started": 0}
+    roles = [is_drawer(u, users, drawers) for u in range(users)]
+    pad = PadEvent(url) if any(roles) else None
+    values = {d: stroke_values(d) for d in range(10)} if any(roles) else {}
     stop_at = time.time() + deadline_s
 
     def record(kind, latency=None, error=None):
@@ -86,9 +283,39 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
                 stats["busy"] += 1
             else:
                 stats["errors"] += 1
-                stats["messages"][error] = stats["messages"].get(error, 0) + 1
+                key = error if error.startswith("connect") else f"{kind}: {error}"
+                stats["messages"][key] = stats["messages"].get(key, 0) + 1
+
+    def drawing_user(u: int):
+        session = uuid.uuid4().hex[:11]  # one page: one session for all its events
+        with httpx.Client() as http:
+            for r in range(requests):
+                if time.time() > stop_at:
+                    return
+                digit = (u + r) % 10
+                with lock:
+                    stats["started"] += 1
+                try:
+                    d = draw_action(pad, http, session, values[digit], stroke_s)
+                except Busy:
+                    record("draw", error="busy")
+                    continue
+                except Exception as e:  # noqa: BLE001 - reported, never raised: this is a load test
+                    record("draw", error=(str(e).splitlines() or [type(e).__name__])[0][:80] or type(e).__name__)
+                    continue
+                record("draw", d["latency"])
+                with lock:
+                    stats["drawings"] += 1
+                    stats["during"].append(d["during"])
+                    stats["update"] += [c["done"] - c["sent"] for c in d["calls"] if not c.get("final")]
+                    stats["ok"] += d["during"]  # every update answered too
+                    stats["calls"] += d["calls"]
+                    if d["label"] != str(digit):
+                        stats["wrong"] += 1
 
     def user(u: int):
+        if roles[u]:
+            return drawing_user(u)
         try:
             client = Client(url, verbose=False)
         except Exception as e:  # noqa: BLE001 - any failure to connect counts as an error
@@ -99,6 +326,8 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
             if time.time() > stop_at:
                 return
             kind = "classify" if (u + r) % 2 == 0 else "generate"
+            with lock:
+                stats["started"] += 1
             t = time.perf_counter()
             try:
                 if kind == "classify":
@@ -121,6 +350,7 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
     with ThreadPoolExecutor(max_workers=users) as pool:
         list(pool.map(user, range(users)))
     stats["wall_s"] = time.time() - t0
+    stats["drawers"] = sum(roles)
     return stats
 
 
@@ -131,40 +361,174 @@ def pct(values, q):
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
+def server_traces(url: str) -> list[dict]:
+    """gradio's per-event timings (the app runs with GRADIO_PROFILING=1)."""
+    import httpx
+    r = httpx.get(url + "gradio_api/profiling/traces", timeout=60)
+    r.raise_for_status()
+    return r.json()
+
+
+def print_server_timing(traces: list[dict], calls: list[dict]) -> None:
+    """Per event name: gradio's queue wait, preprocess, our function, postprocess and total (ms);
+    for the pad's event also the round trip the drawing users saw and what is left of it outside
+    process_api (serialising and sending the answer, the event loop, the client)."""
+    by_fn = defaultdict(list)
+    for t in traces:
+        name = t.get("fn_name") or "?"
+        by_fn[name if len(name) < 40 else name[:37] + "..."].append(t)
+    phases = ("queue_wait_ms", "preprocess_ms", "fn_call_ms", "postprocess_ms", "total_ms")
+    print("\nserver time per event (GRADIO_PROFILING traces), ms: p50 / p95")
+    print(f"{'event':<28}{'n':>6}" + "".join(f"{p[:-3]:>17}" for p in phases))
+    for name, ts in sorted(by_fn.items(), key=lambda kv: -len(kv[1])):
+        cells = "".join(f"{pct([t[p] for t in ts], .5):>8.1f} /{pct([t[p] for t in ts], .95):>7.1f}" for p in phases)
+        print(f"{name:<28}{len(ts):>6}{cells}")
+    by_id = {t["event_id"]: t for t in traces}
+    rows = [(c, by_id[c["event_id"]]) for c in calls if c.get("event_id") in by_id and "done" in c]
+    if rows:
+        rt = [1000 * (c["done"] - c["sent"]) for c, _ in rows]
+        rest = [1000 * (c["done"] - c["sent"]) - t["queue_wait_ms"] - t["total_ms"] for c, t in rows]
+        busy = sum(t["total_ms"] for _, t in rows)
+        fn = sum(t["fn_call_ms"] for _, t in rows)
+        print(f"pad event, as the drawing users saw it: round trip p50 {pct(rt, .5):.0f} / p95 {pct(rt, .95):.0f} ms; "
+              f"outside queue wait + process_api (send, event loop, client) p50 {pct(rest, .5):.0f} / "
+              f"p95 {pct(rest, .95):.0f} ms; our handler is {100 * fn / max(busy, 1e-9):.0f}% of process_api")
+
+
+IDLE = ("Condition.wait", "EpollSelector.select", "Blocks.block_thread", "sleep (", "_wait_for_tstate_lock",
+        "Event.wait", "Thread.join")  # waiting, not working: py-spy's idle detection misses some
+
+
+def _part(stack: str) -> str:
+    """Which part of the server a sample (a py-spy stack, root first) belongs to."""
+    if "(demo/" in stack:
+        return "our handlers (demo/, with the torch, PIL, numpy they call)"
+    if "postprocess_data (gradio/blocks.py" in stack:
+        return "gradio postprocess (outputs -> cache files, JSON-able values)"
+    if "preprocess_data (gradio/blocks.py" in stack:
+        return "gradio preprocess (inputs)"
+    if any(m in stack for m in ("json", "orjson")):
+        return "serialising messages (json)"
+    if "gradio/" in stack:
+        return "gradio queue, routes, SSE, file serving (the rest)"
+    if any(m in stack for m in ("uvicorn/", "starlette/", "h11/", "httptools", "anyio/", "asyncio/")):
+        return "HTTP server and event loop (uvicorn, starlette, asyncio)"
+    return "other"
+
+
+def summarise_profile(path: Path, top: int = 14) -> None:
+    """py-spy's raw (collapsed) stacks -> the CPU share of each part of the server and the
+    hottest functions (samples of waiting threads left out)."""
+    stacks = Counter()
+    for line in path.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        if stack and n.isdigit() and not any(m in stack.split(";")[-1] for m in IDLE):
+            stacks[stack] += int(n)
+    total = sum(stacks.values())
+    if not total:
+        print(f"profile {path}: no samples")
+        return
+    parts, handlers, leaf = Counter(), Counter(), Counter()
+    for st, c in stacks.items():
+        parts[_part(st)] += c
+        leaf[st.split(";")[-1]] += c
+        for h in ("DigitsTab.draw ", "DigitsTab.classify ", "TextTab.generate "):
+            if h in st:
+                handlers[h.strip()] += c
+    print(f"\nserver profile (py-spy, 100 Hz, {total} samples of threads not waiting; a thread waiting for the "
+          f"GIL counts too, so these are shares of the work, not CPU seconds: see 'server CPU' above)")
+    for name, c in parts.most_common():
+        print(f"  {100 * c / total:5.1f}%  {name}")
+    print("  by handler: " + ", ".join(f"{h} {100 * c / total:.1f}%" for h, c in handlers.most_common()))
+    inside = {"torch (models, autograd for row influence)": "(torch/",
+              "PNG encoding + cache write of gr.Image outputs (gradio)": "save_pil_to_cache (",
+              "gr.update() bookkeeping: per-session component config": "gradio/state_holder.py",
+              "pandas (plot values)": "(pandas/"}
+    print("  across parts: " + "; ".join(
+        f"{name} {100 * sum(c for st, c in stacks.items() if mark in st) / total:.1f}%" for name, mark in inside.items()))
+    print("  hottest functions (self time):")
+    for fn, c in leaf.most_common(top):
+        print(f"    {100 * c / total:5.1f}%  {fn[:110]}")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--url", help="a running app (default: start one on a free port)")
     p.add_argument("--users", type=int, default=100, help="concurrent users")
-    p.add_argument("--requests", type=int, default=10, help="requests per user")
-    p.add_argument("--deadline", type=float, default=300, help="seconds after which no request starts")
+    p.add_argument("--requests", type=int, default=10, help="actions per user (a drawing counts as one)")
+    p.add_argument("--deadline", type=float, default=300, help="seconds after which no action starts")
     p.add_argument("--gen-length", type=int, default=200, help="characters per /generate request")
+    p.add_argument("--drawers", type=float, default=1 / 3, help="share of the users who draw (0..1)")
+    p.add_argument("--stroke", type=float, default=STROKE_S, help="seconds of drawing per action")
+    p.add_argument("--max-size", help="override QUEUE max_size in the started app (a number or none)")
+    p.add_argument("--concurrency", type=int, help="override the concurrency limits in the started app")
+    p.add_argument("--server-timing", action="store_true", help="GRADIO_PROFILING=1: gradio's per-event times")
+    p.add_argument("--profile", type=Path, help="sample the started app with py-spy into this file")
+    p.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # internal: the app with overrides
     args = p.parse_args(argv)
-    proc = None
+    if args.serve:
+        return serve(args.serve, args.max_size or "keep", str(args.concurrency or "keep"))
+    proc = spy = None
     url = args.url
     if not url:
         port = free_port()
-        proc = start_app(port)
+        proc = start_app(port, args.max_size, args.concurrency, args.server_timing)
         url = f"http://127.0.0.1:{port}/"
+        if args.profile:
+            spy = start_profiler(proc.pid, args.profile)
     try:
-        s = run_load(url, args.users, args.requests, args.deadline, args.gen_length)
+        cpu0 = cpu_seconds(proc.pid) if proc else float("nan")
+        s = run_load(url, args.users, args.requests, args.deadline, args.gen_length, args.drawers, args.stroke)
+        cpu = cpu_seconds(proc.pid) - cpu0 if proc else float("nan")
+        traces = server_traces(url) if args.server_timing else None
         rss = peak_rss_mb(proc.pid) if proc else float("nan")
         alive = proc is None or proc.poll() is None
     finally:
+        if spy:
+            spy.send_signal(2)  # SIGINT: py-spy writes its file and exits
+            spy.wait(timeout=120)
         if proc:
             proc.terminate()
             proc.wait(timeout=30)
     total = args.users * args.requests
-    print(f"\n{args.users} users x {args.requests} requests = {total} in {s['wall_s']:.1f} s")
-    print(f"{'':<12}{'ok':>6}{'p50 s':>9}{'p95 s':>9}")
-    for kind in ("classify", "generate"):
+    print(f"\n{args.users} users ({s['drawers']} drawing) x {args.requests} actions = {total} in {s['wall_s']:.1f} s")
+    print(f"{'':<22}{'ok':>6}{'p50 s':>9}{'p95 s':>9}{'max s':>9}")
+    for kind, name in (("draw", "draw: final label"), ("update", "draw: update (stroke)"),
+                       ("classify", "classify"), ("generate", f"generate-{args.gen_length}")):
         lat = s[kind]
-        print(f"{kind:<12}{len(lat):>6}{pct(lat, 0.5):>9.2f}{pct(lat, 0.95):>9.2f}")
-    print(f"successes {s['ok']}, busy (queue full, told to retry) {s['busy']}, other errors {s['errors']}, "
-          f"wrong labels {s['wrong']}, not started (deadline) {total - s['ok'] - s['busy'] - s['errors']}")
+        if kind in ("draw", "update") and not s["drawers"]:
+            continue
+        print(f"{name:<22}{len(lat):>6}{pct(lat, 0.5):>9.2f}{pct(lat, 0.95):>9.2f}"
+              f"{(max(lat) if lat else float('nan')):>9.2f}")
+    if s["drawers"]:
+        print(f"prediction updates during a {args.stroke:g} s stroke: median {pct(s['during'], .5):.0f}, "
+              f"min {min(s['during'], default=0)}, max {max(s['during'], default=0)}")
+    print(f"successes {s['ok']} (requests, drawings' updates included), busy (queue full, told to retry) "
+          f"{s['busy']}, other errors {s['errors']}, wrong labels {s['wrong']}, "
+          f"not started (deadline) {total - s['started']}")
     for msg, n in sorted(s["messages"].items(), key=lambda kv: -kv[1]):
         print(f"  {n} x {msg}")
-    print(f"server still serving: {alive}; peak server memory {rss:.0f} MiB")
+    print(f"server still serving: {alive}; peak server memory {rss:.0f} MiB; server CPU {cpu:.1f} s in "
+          f"{s['wall_s']:.1f} s ({cpu / s['wall_s']:.2f} of {os.cpu_count()} cores; load average now "
+          f"{os.getloadavg()[0]:.1f})")
+    if traces is not None:
+        print_server_timing(traces, s["calls"])
+    if args.profile and args.profile.exists():
+        summarise_profile(args.profile)
+    elif args.profile:
+        print(f"no profile: py-spy wrote nothing to {args.profile}")
     return s
+
+
+def start_profiler(pid: int, path: Path) -> subprocess.Popen:
+    """py-spy sampling every thread of `pid` (100 Hz, running threads only) until SIGINT."""
+    import shutil
+    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(exe).exists():
+        raise SystemExit("--profile needs py-spy: pip install py-spy")
+    return subprocess.Popen([exe, "record", "--pid", str(pid), "--rate", "100", "--format", "raw",
+                             "--output", str(path), "--nonblocking"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 if __name__ == "__main__":

@@ -152,7 +152,8 @@ def test_each_handler_fills_exactly_its_output_group(wired, lstm):
     tab, app = wired
     groups = wired_outputs(app)
     assert set(groups) == {"generate", "analyse", "new_rng_seed", "step", "click", "recolour", "pick",
-                           "switch", "score", "compare"}, sorted(groups)
+                           "switch", "score", "compare", "click_unit", "drill", "sampling", "connect",
+                           "connect_pasted", "select_match", "side_by_side", "worked_example"}, sorted(groups)
     assert groups["generate"] == {id(c) for c in tab.generate_outputs}
     assert groups["analyse"] == groups["switch"] == {id(c) for c in tab.analysis_outputs}
     text = lstm.generate("ROMEO:\n", 60, 0.8, rng_seed=0)
@@ -164,7 +165,8 @@ def test_each_handler_fills_exactly_its_output_group(wired, lstm):
                     tab.analyse(None, "", "h", 0, 1, None)],
         "new_rng_seed": [tab.new_rng_seed()],
         "step": [tab.step(trace, 7, "c", 2), tab.step(None, 7, "c", 2)],
-        "click": [tab.click(gr.SelectData(tab.coloured, {"index": 9, "value": "a"}))],
+        "click": [tab.click(gr.SelectData(tab.coloured, {"index": 9, "value": "a"})),
+                  tab.click(gr.SelectData(tab.coloured, {"index": [3, 9], "value": "abcdefg"}))],
         "recolour": [tab.recolour(trace, "h", 4, 2), tab.recolour(None, "h", 4, 2)],
         "pick": [tab.pick("c:5", trace, 3), tab.pick(None, trace, 3)],
         "switch": [tab.switch("lstm")],
@@ -227,7 +229,7 @@ def test_step_and_units_handlers(lstm, tmp_path):
     assert f"{first.state_name}[{first.unit}]" in coloured  # the first unit found is shown
     assert out[tab.unit_pick].value == first.key and out[tab.which].value == first.state_name
     out = tab.recolour(trace, "c", 5, 3)
-    assert "c[5]" in out[tab.coloured] and np.asarray(out[tab.hmap]).ndim == 3
+    assert "c[5]" in out[tab.coloured] and out[tab.hmap]["format"] == "heat-v1" and out[tab.hmap]["what"] == "c"
     with pytest.raises(ValueError, match=f"unit must be from 0 to {lstm.hidden - 1}"):
         tab.recolour(trace, "h", lstm.hidden, 1)
     out = tab.compare("T", 40, 0, 2, "lstm")

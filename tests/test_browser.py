@@ -31,6 +31,7 @@ except ImportError:  # requirements-dev.txt not installed: same rule as a missin
     sync_playwright = None
 
 from demo.digits.preprocess import EMPTY_MESSAGE
+ROOT = Path(__file__).resolve().parent.parent
 from demo.text import CharModel
 from test_pad_browser import mouse_stroke, touch_stroke  # noqa: E402  (tests/ is on sys.path)
 
@@ -286,6 +287,20 @@ def test_why_hover_click_a_unit_and_ablate_it(page, tmp_path):
     expect(page.locator("#digit-trajectory circle.now")).to_have_count(1)
     page.get_by_role("heading", name="Why?").scroll_into_view_if_needed()
     readme_screenshot(page, "digits_why.png", below=page.get_by_role("heading", name="Why?"))
+
+
+@screenshot_on_failure
+def test_examples_and_uploads_load_into_the_pad(page, tmp_path):
+    # An example: it shows in the pad (as its picture) and is read.
+    page.locator("button").filter(has=page.locator("img[src*='digit_4']")).first.click()
+    expect(predicted(page)).to_have_text("4")
+    expect(page.locator("#digit-pad .rl-pad")).not_to_have_class(re.compile(r"\bis-empty\b"))
+    # An upload through the picture box: the same.
+    seven = ROOT / "examples" / "digit_7.png"
+    page.locator("#digit-picture input[type=file]").set_input_files(str(seven))
+    expect(predicted(page)).to_have_text("7")
+    # Strokes go on top of a loaded picture, and Clear empties the pad.
+    clear_pad(page)
 
 
 @pytest.fixture

@@ -219,7 +219,7 @@ class DigitsTab:
         self.pad.change(friendly(self.draw), [self.pad, self.model, *self.edit_inputs, *view, self.analysis],
                         self.all_outputs, **live)
         # A picture (upload, paste, drop or an example) goes into the pad, whose change analyses it.
-        self.picture.change(friendly(self.to_pad), [self.picture], [self.pad], **live)
+        self.picture.change(friendly(self.to_pad), [self.picture], [self.pad], **live)  # examples too
         self.model.change(friendly(self.pick), [self.analysis, self.model, *view],
                           [*self.all_outputs, self.explain, self.gate], **live)
         self.t.change(friendly(self.step), [self.analysis, self.t, self.order], self.step_outputs, **live)

@@ -107,3 +107,23 @@ def compare_temperatures(model: CharModel, seed, length, top_k, rng_seed,
     limits.check_seed(seed)  # the seed's message first, as generate() gives it
     length = min(limits.check_length(length), max_length)
     return [model.generate(seed, length, T, top_k, rng_seed) for T in temperatures]
+
+
+def reshape(probs: np.ndarray, temperature, top_k) -> np.ndarray:
+    """What sampling draws from: the model's distribution (V,) at temperature 1 raised to
+    1/temperature and renormalised (0: all mass on the likeliest), then, with top_k (0 or None:
+    off), only the k likeliest kept (ties at the k-th kept, as CharModel's sampler does)."""
+    p = np.asarray(probs, np.float64)
+    V = len(p)
+    temperature = limits.check_temperature(temperature)
+    top_k = limits.check_top_k(top_k, V)
+    if temperature == 0:
+        q = (p == p.max()).astype(np.float64)
+        q[np.nonzero(q)[0][1:]] = 0.0  # the first likeliest, like argmax
+    else:
+        logp = np.log(np.maximum(p, 1e-300)) / temperature
+        q = np.exp(logp - logp.max())
+    if top_k is not None and top_k < V:
+        q = np.where(q < np.partition(q, V - top_k)[V - top_k], 0.0, q)
+    return q / q.sum()
+

@@ -115,3 +115,71 @@ def check_score_text(text) -> str:
     if isinstance(text, str) and len(text) > MAX_SCORE:
         raise ValueError(f"That text has {len(text):,} characters; paste at most {MAX_SCORE:,}.")
     return check_text(text, MAX_SCORE, 2, " to score (the first one is only context)")
+
+
+# -- asking why: states, units, positions, spans, thresholds and edits ------------------------
+
+MAX_CONNECTIVITY = 5_000        # characters of context for one connectivity gradient (~1 s for the LSTM)
+MAX_EDITS = 64                  # clamped plus ablated units per generation
+MATCH_MARGIN = 3                # characters each side of a span that must be "off"
+MAX_MATCH_UNITS = 20            # units a span may select for the match
+
+
+def check_state(state, cell: str) -> str:
+    """"h" (the top layer's hidden state) or, for the LSTM, "c" (its cell state)."""
+    names = ("h", "c") if cell == "lstm" else ("h",)
+    if state not in names:
+        raise ValueError(f"State must be {' or '.join(repr(n) for n in names)} for the {cell.upper()} "
+                         f"(h: hidden state{'; c: cell state' if cell == 'lstm' else '; only the LSTM has c'}), "
+                         f"got {shown(state)}")
+    return state
+
+
+def check_unit(unit, hidden: int) -> int:
+    return check_whole("Unit", unit, 0, hidden - 1, f" (the top layer has units 0 to {hidden - 1})")
+
+
+def check_position(position, n: int) -> int:
+    """A character to explain: 1..n-1 (character 0 has nothing before it)."""
+    if n < 2:
+        raise ValueError("The text needs at least 2 characters: the first one has nothing before it to look at.")
+    return check_whole("Position", position, 1, n - 1,
+                       " (0-based index of the character whose prediction is explained; it needs one before it)")
+
+
+def check_span(start, end, n: int) -> tuple[int, int]:
+    """A span [start, end) of a text of n characters, 0-based, at least one character."""
+    if n < 1:
+        raise ValueError("There is no text to select from yet: generate or paste some first.")
+    s = check_whole("Span start", start, 0, n - 1, f" (0-based; the text has {n:,} characters)")
+    e = check_whole("Span end", end, 1, n, f" (exclusive; the text has {n:,} characters)")
+    if e <= s:
+        raise ValueError(f"The span must hold at least one character: end ({e}) must be after start ({s}).")
+    return s, e
+
+
+def check_threshold(threshold) -> float:
+    t = _number(threshold)
+    if t is None or not math.isfinite(t) or abs(t) > 1e3:
+        raise ValueError(f"Threshold must be a finite number (a unit counts as on above it), got {shown(threshold)}")
+    return float(t)
+
+
+def check_edits(clamp, ablate) -> tuple[dict, list]:
+    """clamp {(state, unit): value} and ablate [(state, unit), ...] as given (None: none); the
+    names, units and values are checked by demo.cells.Edit.make against the model."""
+    clamp = {} if clamp is None else clamp
+    ablate = [] if ablate is None else ablate
+    if not isinstance(clamp, dict):
+        raise ValueError(f"clamp must be a dict {{(state, unit): value}}, e.g. {{('c', 25): 2.0}}, got {shown(clamp)}")
+    if isinstance(ablate, (str, bytes, dict)) or not hasattr(ablate, "__iter__"):
+        raise ValueError(f"ablate must be a list of (state, unit), e.g. [('h', 7)], got {shown(ablate)}")
+    ablate = list(ablate)
+    if len(clamp) + len(ablate) > MAX_EDITS:
+        raise ValueError(f"At most {MAX_EDITS} units can be edited at once, got {len(clamp) + len(ablate)}.")
+    for key in ablate:
+        if not (isinstance(key, tuple) and len(key) == 2):
+            raise ValueError(f"a unit is written (state, index), e.g. ('h', 7); got {shown(key)}")
+        if key in clamp:
+            raise ValueError(f"{key[0]}[{key[1]}] is both clamped and ablated: choose one.")
+    return clamp, ablate

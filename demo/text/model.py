@@ -29,9 +29,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from demo.cells import HandRNN, torch_module
+from demo.cells import Edit, HandRNN, torch_module
 from demo.checkpoint import WEIGHTS_DIR, build_strict, load_state_strict, load_weights
-from demo.text import limits
+from demo.text import connectivity, limits
 from demo.text.limits import MAX_LOSS, MAX_STATES
 
 __all__ = ["CharRNN", "CharModel", "Step", "TextStates", "Vocab", "load_char_model", "mean_nll"]
@@ -178,6 +178,7 @@ class CharModel:
         self.meta = meta or {}
         self.name = self.meta.get("name", net.cell)
         self.cell, self.hidden, self.layers = net.cell, net.hidden, net.num_layers
+        self._lookups = None
         with torch.no_grad():
             self.hand = HandRNN.from_torch(net.rnn)
             # Layer 0's input projection for every character: inputs(all ids) @ W_ih + b_ih, (V, k*H).
@@ -193,17 +194,27 @@ class CharModel:
         return self.vocab.decode(ids)
 
     # -- the core loop ----------------------------------------------------------------------
-    def _advance(self, idx: int, rnn_state: list):
+    def _advance(self, idx: int, rnn_state: list, edit: Edit | None = None):
         """Feed character idx: its layer-0 projection is one table row (1, k*H), then one matmul
         per layer.  Returns the new recurrent state (per layer h, or (h, c) for the LSTM, each
-        (1, H)) and the next-character logits (1, V)."""
-        h, rnn_state, _ = self.hand.step(self._table[idx:idx + 1], rnn_state, False, projected=True)
+        (1, H)) and the next-character logits (1, V).  ``edit`` acts on the top layer."""
+        h, rnn_state, _ = self.hand.step(self._table[idx:idx + 1], rnn_state, False, projected=True, edit=edit)
         return rnn_state, torch.addmm(self._b_out, h, self._w_out)
 
-    def _steps(self, seed, length, temperature, top_k, rng_seed, n_top) -> Iterator[Step]:
+    def edit(self, clamp=None, ablate=None) -> Edit | None:
+        """The top-layer edit of ``clamp`` {(state, unit): value} and ``ablate`` [(state, unit)]
+        (forced to 0) at every step, checked (ValueError); None when there is nothing to edit."""
+        clamp, ablate = limits.check_edits(clamp, ablate)
+        for key in [*clamp, *ablate]:  # the message names what this model has
+            limits.check_state(key[0], self.cell)
+        return Edit.make(self.cell, self.hidden, units={**clamp, **{k: 0.0 for k in ablate}})
+
+    def _steps(self, seed, length, temperature, top_k, rng_seed, n_top, clamp=None, ablate=None) -> Iterator[Step]:
         """The one sampling loop behind generate() and stream().  n_top > 0 adds the top-n next
         characters and the entropy to each Step; that only reads the distribution, so the same
-        arguments give the same text with or without it."""
+        arguments give the same text with or without it.  clamp/ablate edit the top layer at
+        every step (the seed's too)."""
+        edit = self.edit(clamp, ablate)
         seed_ids = self.encode(limits.check_seed(seed))
         length = limits.check_length(length)
         temperature = limits.check_temperature(temperature)
@@ -215,8 +226,8 @@ class CharModel:
         with torch.inference_mode():
             rnn_state = self.hand.init_state(1)
             for i in seed_ids[:-1]:
-                rnn_state, _ = self._advance(i, rnn_state)
-            rnn_state, logits = self._advance(seed_ids[-1], rnn_state)
+                rnn_state, _ = self._advance(i, rnn_state, edit)
+            rnn_state, logits = self._advance(seed_ids[-1], rnn_state, edit)
         prev = seed_ids[-1]
         for t in range(length):
             z = logits.numpy()[0].astype(np.float64)  # (V,)
@@ -242,20 +253,25 @@ class CharModel:
             yield step
             if t + 1 < length:
                 with torch.inference_mode():
-                    rnn_state, logits = self._advance(idx, rnn_state)
+                    rnn_state, logits = self._advance(idx, rnn_state, edit)
             prev = idx
 
     def stream(self, seed: str, length: int = 500, temperature: float = 1.0, top_k: int | None = None,
-               rng_seed: int | None = None, n_top: int = 5) -> Iterator[Step]:
+               rng_seed: int | None = None, n_top: int = 5, clamp: dict | None = None,
+               ablate=None) -> Iterator[Step]:
         """Generate ``length`` characters after priming the state with ``seed``, one Step at a time.
 
         temperature 0 (to MAX_TEMPERATURE) picks the most likely character; top_k (None or 0: off)
         keeps only the k likeliest; the same rng_seed gives the same text (None: fresh
         randomness).  Each Step lists the n_top likeliest next characters (0: none, a little
         faster).  Arguments are checked before the first record: bad ones raise ValueError when
-        stream() is called.  For the hidden states, read the text with ``states(seed + text)``.
+        stream() is called.  For the hidden states, read the text with ``states(seed + text)``
+        (with the same clamp/ablate for the edited model's states).
+
+        clamp {("c", 25): 2.0, ...} forces units of the top layer to values and ablate
+        [("h", 7), ...] forces them to 0, at every step; {} and [] are the plain model.
         """
-        steps = self._steps(seed, length, temperature, top_k, rng_seed, n_top)
+        steps = self._steps(seed, length, temperature, top_k, rng_seed, n_top, clamp, ablate)
         first = next(steps)  # runs the argument checks now rather than at the first next()
         return self._chain(first, steps)
 
@@ -265,9 +281,10 @@ class CharModel:
         yield from rest
 
     def generate(self, seed: str, length: int = 500, temperature: float = 1.0, top_k: int | None = None,
-                 rng_seed: int | None = None) -> str:
-        """The ``length`` characters that follow ``seed`` (the seed itself is not included)."""
-        return "".join(s.char for s in self._steps(seed, length, temperature, top_k, rng_seed, 0))
+                 rng_seed: int | None = None, clamp: dict | None = None, ablate=None) -> str:
+        """The ``length`` characters that follow ``seed`` (the seed itself is not included).
+        clamp/ablate: top-layer units forced to values / to 0 at every step (see ``stream``)."""
+        return "".join(s.char for s in self._steps(seed, length, temperature, top_k, rng_seed, 0, clamp, ablate))
 
     # -- scoring and reading ----------------------------------------------------------------
     def loss(self, text: str) -> float:
@@ -276,19 +293,52 @@ class CharModel:
         ids = self.encode(limits.check_text(text, MAX_LOSS, 2, " to score (the first one is only context)"))
         return mean_nll(self.net, torch.tensor(ids))
 
-    def states(self, text: str) -> TextStates:
+    def states(self, text: str, clamp: dict | None = None, ablate=None) -> TextStates:
         """Read ``text`` once through the hand-written cells and keep every step: h, c and gates of
-        every layer, the next-character distribution and the surprise of each character."""
+        every layer, the next-character distribution and the surprise of each character.
+        clamp/ablate: the edited model's states (as ``generate`` takes them)."""
+        edit = self.edit(clamp, ablate)
         ids = torch.tensor(self.encode(limits.check_text(text, MAX_STATES)))  # (T,)
         with torch.inference_mode():
             # layer-0 projections looked up: (1, T, k*H); per layer {name: (1, T, H)}
-            top_h, _, recs = self.hand.run(self._table[ids][None], record=True, projected=True)
+            top_h, _, recs = self.hand.run(self._table[ids][None], record=True, projected=True, edit=edit)
             layers = [{n: v[0].numpy() for n, v in rec.items()} for rec in recs]
             logp = torch.log_softmax(torch.addmm(self._b_out, top_h[0], self._w_out).double(), -1)  # (T, V)
         surprise = np.full(len(ids), np.nan)
         surprise[1:] = -logp[:-1].gather(1, ids[1:, None])[:, 0].numpy()
         top = layers[-1]
         return TextStates(text, top["h"], top.get("c"), layers, surprise, logp.exp().float().numpy())
+
+    # -- asking why -------------------------------------------------------------------------
+    def connectivity(self, text: str, position) -> np.ndarray:
+        """(position,) array: |d log p(text[position]) / d x_j| for every earlier character j,
+        the L2 norm over its input vector (embedding, or one-hot).  See demo.text.connectivity."""
+        return connectivity.connectivity(self, text, position)
+
+    def unit_activations(self, text: str, state: str = "h", unit: int = 0) -> np.ndarray:
+        """(len(text),) the top layer's ``state`` ("h" or, for the LSTM, "c") unit ``unit``
+        after reading each character of ``text`` (from the zero state)."""
+        state = limits.check_state(state, self.cell)
+        unit = limits.check_unit(unit, self.hidden)
+        return getattr(self.states(text), state)[:, unit].copy()
+
+    def top_contexts(self, state: str = "h", unit: int = 0, k: int = 10) -> list[tuple[int, int, np.ndarray]]:
+        """The k windows [(start, end, values (end - start,)), ...] of the validation text where
+        the unit is highest, highest first (from the precomputed lookups beside the weights:
+        ``training/find_units.py``; WeightsError when they are missing or stale).  The first
+        window holds the unit's maximum over the split; every value farther than the window
+        length (40) from all k peaks is at most the k-th peak (demo.text.lookups.top_windows)."""
+        state = limits.check_state(state, self.cell)
+        unit = limits.check_unit(unit, self.hidden)
+        return [(c.start, c.end, c.values) for c in self.lookups().contexts(state, unit, k)]
+
+    def lookups(self):
+        """The precomputed lookups (demo.text.lookups.TextLookups), loaded once."""
+        if self._lookups is None:
+            from demo.text.lookups import load_lookups
+            self._lookups = load_lookups(self.meta.get("name", self.name), self.meta.get("weights_sha256"),
+                                         self.meta.get("weights_dir"), self.vocab.chars)
+        return self._lookups
 
     @property
     def val_loss(self) -> float | None:
@@ -316,4 +366,4 @@ def load_char_model(name: str = "lstm", weights_dir: str | Path | None = None) -
     vocab = Vocab(meta["vocab"])
     net = build_strict(CharRNN, meta["config"], str(stem.with_suffix(".json")), train_command(name))
     load_state_strict(net, state_dict, str(stem.with_suffix(".safetensors")))
-    return CharModel(net, vocab, {**meta, "name": name})
+    return CharModel(net, vocab, {**meta, "name": name, "weights_dir": str(stem.parent)})

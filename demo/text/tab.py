@@ -18,6 +18,7 @@ the text so far; ``/score`` takes text, model and returns nats/char; see README.
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,23 +26,39 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from demo.checkpoint import WEIGHTS_DIR
-from demo.text import analysis, units, views
+from demo.checkpoint import WEIGHTS_DIR, WeightsError
+from demo.text import analysis, interventions, limits, matching, units, views
 from demo.text.analysis import COMPARE_LENGTH, TEMPERATURES, TextTrace
 from demo.text.limits import MAX_LENGTH, MAX_TEMPERATURE
 from demo.text.model import CharModel, load_char_model
 from demo.ui_common import HEAVY, QUIET, friendly, friendly_stream, heat_image, load_available, png
+from demo.ui_heatmap import hover_heatmap
 
 CHAR_MODELS = {"lstm": "LSTM", "rnn": "Vanilla RNN"}
+# Tiny Shakespeare, for select-and-match over the validation split (the app ships no dataset;
+# without it the units of a span are still listed).  RNN_LENS_DATA_DIR overrides.
+DATA_DIR = Path(os.environ.get("RNN_LENS_DATA_DIR") or Path(__file__).resolve().parents[3] / "shared" / "data")
 STREAM_EVERY = 0.05             # s between partial outputs: light on the connection, smooth to read
 DEFAULTS = dict(seed="ROMEO:\n", length=500, temperature=0.8, top_k=0, rng_seed=0)
 CSS = ""
 # Moving the step slider outlines that character in the browser (no re-render of the text).
 MARK_JS = ("(t) => { document.querySelectorAll('#text-units [data-t]').forEach((s) => { "
            "s.style.outline = s.dataset.t == String(t) ? '2px solid #ff8c00' : ''; }); return t; }")
-# A click on a character of the coloured text selects that step (spans carry data-t).
-CLICK_JS = ("element.addEventListener('click', (e) => { const s = e.target.closest('[data-t]'); "
+# A click on a character of the coloured text selects that step (spans carry data-t); dragging
+# over several characters selects that span: index [first step, last step].
+CLICK_JS = ("element.addEventListener('mouseup', (e) => { const sel = window.getSelection(); "
+            "const at = (n) => { const el = n && (n.nodeType === 1 ? n : n.parentElement); "
+            "return el && el.closest ? el.closest('[data-t]') : null; }; "
+            "if (sel && !sel.isCollapsed) { const a = at(sel.anchorNode), b = at(sel.focusNode); "
+            "if (a && b && element.contains(a) && element.contains(b) && a !== b) { "
+            "const i = Number(a.dataset.t), j = Number(b.dataset.t); "
+            "trigger('select', {index: [Math.min(i, j), Math.max(i, j)], value: sel.toString()}); return; } } "
+            "const s = e.target.closest('[data-t]'); "
             "if (s) trigger('select', {index: Number(s.dataset.t), value: s.textContent}); });")
+EDIT_LENGTH = 1_000             # characters per side in the side-by-side generation
+CONN_MODELS = ("lstm", "rnn")   # the connectivity plot compares these on the same text
+CONN_COLOURS = {"LSTM · this text": "#b2182b", "Vanilla RNN · this text": "#2166ac",
+                "LSTM · validation mean": "#ef8a62", "Vanilla RNN · validation mean": "#67a9cf"}
 
 
 @dataclass(frozen=True)
@@ -69,12 +86,14 @@ class TextTab:
     found are cached here, so each model's discovery runs at most once per process (and only when
     first needed)."""
 
-    def __init__(self, models: dict[str, CharModel], problems: list[str] = (), weights_dir=None):
+    def __init__(self, models: dict[str, CharModel], problems: list[str] = (), weights_dir=None, data_dir=None):
         self.models = models
         self.problems = list(problems)
         self.weights_dir = Path(weights_dir or WEIGHTS_DIR)
         self.discovery_chars = units.DISCOVERY_CHARS
         self._units: dict[str, tuple[list[units.Unit], str]] = {}
+        self.data_dir = Path(data_dir or DATA_DIR)
+        self._val: dict[str, tuple[str, dict] | None] = {}  # validation text + activations, per model
 
     def loaded(self, name) -> CharModel:
         if name not in self.models:
@@ -126,12 +145,14 @@ class TextTab:
         self.t = step_slider(0, label="Step: click a character or drag")
         with gr.Row():
             self.step_view = gr.HTML("", padding=True)
-            self.hmap = heat_image("State: units × steps around the selected step (orange)", height=420)
+            self.hmap = hover_heatmap("State: units × steps around the selected step (orange). Hover for values; "
+                                      "click a row to open that unit below", elem_id="text-hmap", height=420)
         self.trace_state = gr.State(None)  # TextTrace of the generated text: every step, as numpy
 
         with gr.Accordion("Units worth looking at: how they were found", open=False):
             self.units_table = gr.HTML(views.units_table_html(*known) if known else
                                        "<p>Generate some text first: the units are found on first use.</p>")
+        self.why_layout()
 
         gr.Markdown("## How surprising is this text?\nPaste any text: each character is coloured by the "
                     "model's surprise −ln p (hover for numbers).")
@@ -139,7 +160,8 @@ class TextTab:
                                  "yonder window breaks?\n")
         self.score_button = gr.Button("Score")
         self.summary = gr.HTML("")
-        self.surprise_view = gr.HTML("", padding=True, container=True, max_height=420)
+        self.surprise_view = gr.HTML("", padding=True, container=True, max_height=420, js_on_load=CLICK_JS,
+                                     elem_id="text-surprise")
 
         gr.Markdown(f"## Temperature\nThe same seed and random seed at temperatures "
                     f"{', '.join(map(str, TEMPERATURES))} (at most {COMPARE_LENGTH:,} characters each).")
@@ -147,6 +169,70 @@ class TextTab:
         with gr.Row():
             self.columns = [gr.Textbox(label=f"temperature {T}", lines=10, max_lines=20, interactive=False)
                             for T in TEMPERATURES]
+
+    def why_layout(self) -> None:
+        """Asking why: how far back it looks, one unit, select and match, interventions, sampling."""
+        gr.Markdown("## Ask the network why")
+        with gr.Accordion("How far back it looks", open=True):
+            gr.Markdown("**Click a character** of the generated text above (or of the scored text below): every "
+                        "earlier character is tinted by its *connectivity* to that prediction, the size of the "
+                        "gradient |∂ log p(character) / ∂ x_j| of the predicted character's log-probability with "
+                        "respect to character j's input vector (its embedding in the LSTM, its one-hot vector in the "
+                        "RNN). Red: the prediction depends on it most; white: 10,000× less or nothing.")
+            self.conn_view = gr.HTML("", padding=True, container=True, max_height=360, elem_id="text-conn")
+            with gr.Row():
+                self.conn_plot = gr.LinePlot(None, x="distance", y="log10 relative connectivity",
+                                             color="series", height=280, elem_id="text-conn-plot",
+                                             label="Connectivity against distance, log10 relative to each curve's "
+                                                   "largest (0 = most connected; −4 = 10,000× less; floor −12)",
+                                             x_title="distance back (characters)", tooltip="all",
+                                             color_map=CONN_COLOURS)
+                self.conn_words = gr.Markdown(views.connectivity_words(self.data_summaries()))
+        with gr.Accordion("One unit", open=True):
+            gr.Markdown("The unit picked above (from the list, by number, or by clicking a row of the heatmap): "
+                        "its value along this text, the validation passages where it is highest, and how it "
+                        "correlates with simple features of the text.")
+            self.unit_plot = gr.LinePlot(x="step", y="value", height=220, label="Its value along the generated text",
+                                         tooltip="all", elem_id="text-unit-plot")
+            with gr.Row():
+                self.unit_contexts = gr.HTML("", padding=True, elem_id="text-unit-contexts")
+                self.unit_features = gr.HTML("", padding=True)
+        with gr.Accordion("Select and match", open=True):
+            gr.Markdown("A hypothesis, LSTMVis-style: **drag over some characters** of the coloured text (or type "
+                        "the span) and pick a threshold. The units of the chosen state (h or c above) that are on "
+                        f"(≥ threshold) at every character of the span and off in the {limits.MATCH_MARGIN} characters "
+                        "around it are listed; then every passage of the validation split where all of them are on "
+                        "at once is counted.")
+            with gr.Row():
+                self.span_start = gr.Number(None, label="Span start (step)", precision=0, minimum=1)
+                self.span_end = gr.Number(None, label="Span end (step, included)", precision=0, minimum=1)
+                self.threshold = gr.Number(0.3, label="Threshold", step=0.05, info="a unit is on at or above it")
+                self.match_button = gr.Button("Find the units and their matches")
+            self.match_view = gr.HTML("", padding=True, elem_id="text-match")
+        with gr.Accordion("What if: interventions while generating", open=True):
+            gr.Markdown("Force units of the top layer at every step and generate again with the same seed, "
+                        "settings and random seed: the unedited text on the left, the edited on the right.")
+            with gr.Row():
+                self.clamp_box = gr.Textbox(label="Clamp units", placeholder="e.g. c25 = 2, h7 = -0.5", scale=3,
+                                            elem_id="text-clamp")
+                self.ablate_box = gr.Textbox(label="Ablate units (forced to 0)", placeholder="e.g. h7, c204", scale=3)
+            with gr.Row():
+                self.edit_button = gr.Button("Generate side by side", variant="primary", elem_id="text-edit-go")
+                self.example_button = gr.Button("Worked example: clamp the line-position unit",
+                                                elem_id="text-edit-example")
+            self.edit_summary = gr.Markdown(elem_id="text-edit-summary")
+            with gr.Row():
+                self.plain_text = gr.Textbox(label="Unedited", lines=10, max_lines=16, interactive=False,
+                                             elem_id="text-plain")
+                self.edited_text = gr.Textbox(label="Edited", lines=10, max_lines=16, interactive=False,
+                                              elem_id="text-edited")
+        with gr.Accordion("Sampling made visible", open=True):
+            gr.Markdown("The next-character distribution of the selected step, before and after the sampling "
+                        "settings reshape it. Move the sliders: nothing is recomputed but the bars.")
+            with gr.Row():
+                self.samp_temperature = gr.Slider(0, 3, value=0.8, step=0.05, label="Temperature")
+                self.samp_top_k = gr.Slider(0, 65, value=0, step=1, label="Top-k (0 = off)")
+            self.sampling_view = gr.HTML("", padding=True, elem_id="text-sampling")
 
     # The output groups: each handler fills exactly one of these (tests check the keys).
     @property
@@ -182,6 +268,34 @@ class TextTab:
     def score_outputs(self) -> list:
         return [self.summary, self.surprise_view]
 
+    @property
+    def click_outputs(self) -> list:
+        return [self.t, self.span_start, self.span_end]
+
+    @property
+    def connect_outputs(self) -> list:
+        return [self.conn_view, self.conn_plot]
+
+    @property
+    def drill_outputs(self) -> list:
+        return [self.unit_plot, self.unit_contexts, self.unit_features]
+
+    @property
+    def match_outputs(self) -> list:
+        return [self.match_view]
+
+    @property
+    def edit_outputs(self) -> list:
+        return [self.edit_summary, self.plain_text, self.edited_text]
+
+    @property
+    def example_outputs(self) -> list:
+        return [self.clamp_box, self.ablate_box]
+
+    @property
+    def sampling_outputs(self) -> list:
+        return [self.sampling_view]
+
     # -- events ---------------------------------------------------------------------------------
     def wire(self, app: gr.Blocks) -> None:
         """Events.  /generate (streaming) and /score are public; the rest serve the page."""
@@ -191,19 +305,47 @@ class TextTab:
                             [self.seed, self.length, self.temperature, self.top_k, self.rng_seed, self.model],
                             self.generate_outputs, api_name="generate", **HEAVY)
         analyse_in = [self.written, self.generated, self.which, self.unit, self.t, self.unit_pick]
-        gen.then(friendly(self.analyse), analyse_in, self.analysis_outputs, **QUIET, **HEAVY)
-        self.stop.click(None, None, None, cancels=[gen], **QUIET).then(
-            friendly(self.analyse), analyse_in, self.analysis_outputs, **QUIET, **HEAVY)
+        drill = dict(fn=friendly(self.drill), inputs=[self.trace_state, self.which, self.unit],
+                     outputs=self.drill_outputs, trigger_mode="always_last", **QUIET)
+        sampling = dict(fn=friendly(self.sampling), inputs=[self.trace_state, self.t, self.samp_temperature,
+                                                            self.samp_top_k],
+                        outputs=self.sampling_outputs, trigger_mode="always_last", **QUIET)
+        connect = dict(fn=friendly(self.connect), inputs=[self.written, self.generated, self.t],
+                       outputs=self.connect_outputs, trigger_mode="always_last", **QUIET, **HEAVY)
+        for analysed in (gen.then(friendly(self.analyse), analyse_in, self.analysis_outputs, **QUIET, **HEAVY),
+                         self.stop.click(None, None, None, cancels=[gen], **QUIET).then(
+                             friendly(self.analyse), analyse_in, self.analysis_outputs, **QUIET, **HEAVY)):
+            analysed.then(**drill).then(**sampling).then(**connect)
         self.dice.click(self.new_rng_seed, None, [self.rng_seed], queue=False, **QUIET)
         self.t.change(friendly(self.step), [self.trace_state, self.t, self.which, self.unit], self.step_outputs,
                       trigger_mode="always_last", **QUIET)
         self.t.change(None, self.t, None, js=MARK_JS, **QUIET)
-        self.coloured.select(self.click, None, [self.t], **QUIET)
+        self.coloured.select(self.click, None, self.click_outputs, **QUIET)
         for c in (self.which, self.unit):
             c.input(friendly(self.recolour), [self.trace_state, self.which, self.unit, self.t],
-                    self.colour_outputs, trigger_mode="always_last", **QUIET)
+                    self.colour_outputs, trigger_mode="always_last", **QUIET).then(**drill)
         self.unit_pick.input(friendly(self.pick), [self.unit_pick, self.trace_state, self.t], self.pick_outputs,
-                             **QUIET)
+                             **QUIET).then(**drill)
+        self.hmap.select(friendly(self.click_unit), [self.trace_state, self.which, self.t],
+                         [self.unit, *self.colour_outputs], **QUIET).then(**drill)
+        self.t.change(**connect)
+        # The plot starts empty and is first filled by a click or a generation, with every series
+        # at once: a LinePlot that has drawn some series ignores later values adding new ones
+        # (gradio 6.31, seen in chromium), so it never shows the over-data curves alone.
+        self.surprise_view.select(friendly(self.connect_pasted), [self.pasted, self.model], self.connect_outputs,
+                                  **QUIET, **HEAVY)
+        self.t.change(**sampling)
+        self.samp_temperature.change(**sampling)
+        self.samp_top_k.change(**sampling)
+        self.match_button.click(friendly(self.select_match), [self.trace_state, self.which, self.span_start,
+                                                             self.span_end, self.threshold], self.match_outputs,
+                                **QUIET, **HEAVY)
+        edit_in = [self.seed, self.length, self.temperature, self.top_k, self.rng_seed, self.model,
+                   self.clamp_box, self.ablate_box]
+        self.edit_button.click(friendly(self.side_by_side), edit_in, self.edit_outputs, **QUIET, **HEAVY)
+        self.example_button.click(friendly(self.worked_example), [self.model], self.example_outputs,
+                                  **QUIET).then(friendly(self.side_by_side), edit_in, self.edit_outputs,
+                                                **QUIET, **HEAVY)
         self.model.input(friendly(self.switch), [self.model], self.analysis_outputs, **QUIET, **HEAVY)
         self.score_button.click(friendly(self.score), [self.pasted, self.model], self.score_outputs,
                                 api_name="score_view", **QUIET, **HEAVY)  # so the public "score" keeps its name
@@ -250,7 +392,7 @@ class TextTab:
         t = min(max(int(t or 1), 1), len(text))
         return {self.trace_state: trace, self.coloured: views.unit_html(trace, which, unit),
                 self.t: step_slider(len(text), t), self.step_view: views.step_html(trace, t),
-                self.hmap: png(views.heatmap_image(trace, which, t, unit)), **shown_units}
+                self.hmap: views.heatmap_value(trace, which, t, unit), **shown_units}
 
     def cleared(self) -> dict:
         """The trace's views emptied (no text, or the trace was another model's)."""
@@ -262,7 +404,7 @@ class TextTab:
         if trace is None:
             return {self.step_view: "", self.hmap: None}
         return {self.step_view: views.step_html(trace, t),
-                self.hmap: png(views.heatmap_image(trace, which, t, int(unit)))}
+                self.hmap: views.heatmap_value(trace, which, t, int(unit))}
 
     def recolour(self, trace: TextTrace | None, which, unit, t) -> dict:
         """Another unit or state: recolour the text and move the heatmap's unit marker."""
@@ -270,7 +412,7 @@ class TextTab:
             return {self.coloured: "", self.hmap: None}
         unit = int(unit)
         return {self.coloured: views.unit_html(trace, which, unit),
-                self.hmap: png(views.heatmap_image(trace, which, t, unit))}
+                self.hmap: views.heatmap_value(trace, which, t, unit)}
 
     def pick(self, choice, trace: TextTrace | None, t) -> dict:
         """A unit from the 'worth looking at' list ("c:25"): set the h/c radio and the unit too."""
@@ -280,8 +422,184 @@ class TextTab:
         return {self.which: which, self.unit: int(unit), **self.recolour(trace, which, int(unit), t)}
 
     def click(self, evt: gr.SelectData) -> dict:
-        """A character clicked in the coloured text: move the step slider there."""
-        return {self.t: int(evt.index)}
+        """A character clicked in the coloured text: move the step slider there.  A span dragged
+        over (index [first, last]): fill the select-and-match span."""
+        if isinstance(evt.index, (list, tuple)):
+            a, b = (int(i) for i in evt.index[:2])
+            return {self.t: gr.skip(), self.span_start: a, self.span_end: b}
+        return {self.t: int(evt.index), self.span_start: gr.skip(), self.span_end: gr.skip()}
+
+    def click_unit(self, trace: TextTrace | None, which, t, evt: gr.SelectData) -> dict:
+        """A cell of the heatmap clicked (index [unit, step]): open that unit."""
+        try:
+            unit = int(evt.index[0])
+        except (TypeError, ValueError, IndexError):
+            unit = None
+        if trace is None or unit is None or not 0 <= unit < trace.acts("h").shape[1]:
+            return {self.unit: gr.skip(), self.coloured: gr.skip(), self.hmap: gr.skip()}
+        return {self.unit: unit, **self.recolour(trace, which, unit, t)}
+
+    # -- asking why -----------------------------------------------------------------------------
+    def lookups(self, name: str):
+        """The precomputed lookups of model `name`, or None (missing or stale: say so once)."""
+        try:
+            return self.loaded(name).lookups()
+        except WeightsError:
+            return None
+
+    def data_curves(self) -> dict:
+        """Over data: {"LSTM (validation mean)": mean connectivity by distance, ...}."""
+        out = {}
+        for name in CONN_MODELS:
+            lk = self.lookups(name) if name in self.models else None
+            if lk is not None:
+                out[f"{CHAR_MODELS.get(name, name)} · validation mean"] = lk.conn_mean
+        return views.connectivity_frame(out)
+
+    def data_summaries(self) -> dict:
+        out = {}
+        for name in CONN_MODELS:
+            lk = self.lookups(name) if name in self.models else None
+            if lk is not None:
+                out[CHAR_MODELS.get(name, name)] = lk.meta["connectivity"]
+        return out
+
+    def connectivity_views(self, text: str, position: int, name: str) -> dict:
+        """Tint `text` for the prediction of text[position] by `name`; the plot: each loaded model
+        on the same text (where it knows every character) and the over-data means."""
+        conn = self.loaded(name).connectivity(text, position)
+        curves = {}
+        for other in CONN_MODELS:
+            if other not in self.models:
+                continue
+            try:
+                c = conn if other == name else self.models[other].connectivity(text, position)
+            except ValueError:  # a character the other model does not know
+                continue
+            curves[f"{CHAR_MODELS.get(other, other)} · this text"] = c[::-1]
+        for other in CONN_MODELS:
+            lk = self.lookups(other) if other in self.models else None
+            if lk is not None:
+                curves[f"{CHAR_MODELS.get(other, other)} · validation mean"] = lk.conn_mean
+        return {self.conn_view: views.connectivity_html(text, position, conn, model_label(name, self.loaded(name))),
+                self.conn_plot: gr.update(value=views.connectivity_frame(curves))}
+
+    def connect(self, written: Written | None, text, t) -> dict:
+        """Step t of the generated text: the prediction of its t-th character, from seed + text."""
+        if written is None or not text:
+            return {self.conn_view: "", self.conn_plot: gr.skip()}
+        t = min(max(int(t or 1), 1), len(text))
+        full = written.seed + text
+        position = len(written.seed) + t - 1
+        start = max(0, position - limits.MAX_CONNECTIVITY)  # the last MAX_CONNECTIVITY characters at most
+        out = self.connectivity_views(full[start:position + 1], position - start, written.model)
+        return out
+
+    def connect_pasted(self, text, name, evt: gr.SelectData) -> dict:
+        """A character of the scored text clicked (data-t: 1-based)."""
+        text = limits.check_score_text(text)
+        index = evt.index[-1] if isinstance(evt.index, (list, tuple)) else evt.index  # a drag: its last character
+        position = limits.check_position(int(index) - 1, len(text))
+        return self.connectivity_views(text, position, name)
+
+    def drill(self, trace: TextTrace | None, which, unit) -> dict:
+        """One unit: its value along the text, its top contexts, its feature correlations."""
+        if trace is None:
+            return {self.unit_plot: None, self.unit_contexts: "", self.unit_features: ""}
+        m = self.loaded(trace.model)
+        which = limits.check_state(which if trace.has(which) else "h", m.cell)
+        unit = limits.check_unit(unit, m.hidden)
+        v = trace.unit_values(which, unit)
+        feats = units.text_features(trace.text)
+        names = list(units.FEATURES)
+        r_text = units.correlate(np.stack([feats[k] for k in names], 1), v[:, None])[:, 0] if len(v) > 2 else None
+        lk = self.lookups(trace.model)
+        if lk is None:
+            ctx = "<p>No precomputed contexts: run <code>python training/find_units.py</code>.</p>"
+            r_val = np.full(len(names), np.nan)
+        else:
+            lim = max(abs(float(lk.unit_max[lk.index(which), unit])), abs(float(lk.unit_min[lk.index(which), unit])),
+                      1e-3) if which == "c" else 1.0
+            ctx = views.contexts_html(lk.contexts(which, unit), which, unit, lim)
+            r_val = lk.correlations(which, unit)
+        return {self.unit_plot: gr.LinePlot(views.unit_frame(v, trace.text), label=f"{which}[{unit}] along the "
+                                            f"generated text (the state that chose each character)"),
+                self.unit_contexts: ctx,
+                self.unit_features: views.features_html(names, [units.FEATURES[k] for k in names], r_val, r_text)}
+
+    def validation_acts(self, name: str):
+        """The validation split's text and top-layer activations of model `name`, computed once per
+        process (None when the data is not here)."""
+        if name not in self._val:
+            lk = self.lookups(name)
+            text = matching.read_validation(self.data_dir, lk.meta) if lk is not None else None
+            self._val[name] = (text, matching.validation_activations(self.loaded(name), text)) if text else None
+        return self._val[name]
+
+    def select_match(self, trace: TextTrace | None, which, start, end, threshold) -> dict:
+        """Span (1-based steps, end included) + threshold -> the units on there and their matches."""
+        if trace is None:
+            raise ValueError("Generate some text first, then drag over a few characters of it.")
+        m = self.loaded(trace.model)
+        which = limits.check_state(which if trace.has(which) else "h", m.cell)
+        if start is None or end is None:
+            raise ValueError("Choose a span: drag over some characters of the coloured text, or type its first "
+                             "and last step.")
+        s, e = limits.check_span(limits.check_whole("Span start", start, 1, len(trace), " (a step)") - 1,
+                                 limits.check_whole("Span end", end, 1, len(trace), " (a step)"), len(trace))
+        threshold = limits.check_threshold(threshold)
+        selected = matching.select_units(trace.acts(which), s, e, threshold)
+        found, passages, seconds = None, [], 0.0
+        val = self.validation_acts(trace.model) if selected else None
+        if val is not None:
+            text, acts = val
+            t0 = time.perf_counter()
+            found = matching.match(acts[which][:-1], [u.unit for u in selected], threshold, e - s)
+            seconds = time.perf_counter() - t0
+            # run [a, b) of acts[:-1] = the states that chose characters a + 1 .. b of the split
+            for a, b in found.passages:
+                passages.append((text[max(a + 1 - matching.CONTEXT, 0):a + 1], text[a + 1:b + 1],
+                                 text[b + 1:b + 1 + matching.CONTEXT]))
+        return {self.match_view: views.match_html(selected, which, threshold, trace.text[s:e], found, passages,
+                                                  seconds)}
+
+    def side_by_side(self, seed, length, temperature, top_k, rng_seed, name, clamp_text, ablate_text) -> dict:
+        """The unedited and the edited model, same seed and settings (at most EDIT_LENGTH each)."""
+        m = self.loaded(name)
+        clamp, ablate = interventions.parse_clamp(clamp_text), interventions.parse_units(ablate_text)
+        length = min(limits.check_length(length), EDIT_LENGTH)
+        lk = self.lookups(name)
+        ll = lk.line_lengths if lk is not None else {}
+        usual = (ll.get("p25", 20.0), ll.get("p75", 45.0))
+        cmp = interventions.side_by_side(m, seed, length, temperature, top_k, rng_seed, clamp, ablate, usual)
+        return {self.edit_summary: views.side_by_side_md(cmp), self.plain_text: cmp.plain,
+                self.edited_text: cmp.edited}
+
+    def worked_example(self, name) -> dict:
+        """Clamp the unit the units file says tracks the position in the line ("column") to its
+        value far along a line (its lowest over the validation split when r < 0, else its highest)."""
+        found = self.units(name)[0]
+        col = next((u for u in found if u.feature == "column"), None)
+        if col is None:
+            raise ValueError("No unit of this model tracks the position in the line strongly enough to try.")
+        lk = self.lookups(name)
+        if lk is None:
+            value = -2.0 if col.r < 0 else 2.0
+        else:
+            k = lk.index(col.state_name)
+            value = float(lk.unit_min[k, col.unit] if col.r < 0 else lk.unit_max[k, col.unit])
+        return {self.clamp_box: f"{col.state_name}{col.unit} = {value:.2f}", self.ablate_box: ""}
+
+    def sampling(self, trace: TextTrace | None, t, temperature, top_k) -> dict:
+        """Step t's next-character bars before and after temperature and top-k."""
+        if trace is None:
+            return {self.sampling_view: ""}
+        t = min(max(int(t or 1), 1), len(trace))
+        p = trace.probs[t - 1].astype(np.float64)
+        p = p / p.sum()
+        q = analysis.reshape(p, temperature, int(top_k or 0))
+        return {self.sampling_view: views.sampling_html(p, q, trace.vocab, trace.text[t - 1], float(temperature),
+                                                        int(top_k or 0))}
 
     # -- units worth looking at -----------------------------------------------------------------
     def saved_units(self, name: str) -> tuple[list[units.Unit], str] | None:

@@ -98,7 +98,9 @@ def surprise_html(text: str, surprise: np.ndarray) -> str:
                       f"{name!r}: −ln p = {s:.2f} nats = {s / math.log(2):.2f} bits (p = {math.exp(-s):.3g})")
     colours = render.colorize(np.clip(vals, 0, SURPRISE_LIM) / SURPRISE_LIM, "diverging", 1.0)
     colours[0] = render.GUTTER
-    return f'<div style="{TEXT_STYLE}">{char_spans(text, colours, titles)}</div>'
+    return (f'<div style="{TEXT_STYLE}">{char_spans(text, colours, titles, True)}</div>'
+            + html_legend("diverging", 0, 1, "surprise −ln p (nats)", "0", f"≥ {SURPRISE_LIM:g}")
+            + '<div style="font-size:12px;opacity:.7">Click a character to see how far back its prediction looks.</div>')
 
 
 def surprise_summary(text: str, surprise: np.ndarray) -> str:
@@ -164,6 +166,27 @@ def _char_strip(chars: str, cell_w: int, height: int = 14) -> np.ndarray:
     return np.asarray(strip)
 
 
+def _window(n: int, t: int, window: int = WINDOW) -> tuple[int, int]:
+    t = min(max(int(t), 1), n)
+    a = min(max(t - 1 - window // 2, 0), max(n - window, 0))
+    return a, min(n, a + window)
+
+
+def heatmap_value(trace: TextTrace, state_name: str, t: int, unit: int | None = None,
+                  window: int = WINDOW) -> dict:
+    """The heatmap of ``heatmap_image`` with its colour legend, as a hoverable value for
+    ``demo.ui_heatmap.hover_heatmap`` ("unit 37 · step 12 · c = +0.523"; a click picks the unit)."""
+    state_name = state_name if trace.has(state_name) else "h"
+    acts = trace.acts(state_name)
+    n, H = acts.shape
+    a, b = _window(n, t, window)
+    row_h = max(1, min(4, 384 // H))
+    lim = colour_limit(acts[a:b], state_name)
+    img = render.with_legend(heatmap_image(trace, state_name, t, unit, window), "diverging", lim, state_name)
+    return render.hover_value(img, acts[a:b].T, render.STRIP, (row_h, CELL_W), what=state_name, left=6,
+                              first_col=a + 1)
+
+
 def heatmap_image(trace: TextTrace, state_name: str, t: int, unit: int | None = None,
                   window: int = WINDOW) -> np.ndarray:
     """RGB image (rows, 6 + columns * CELL_W, 3) of `state_name` (h or c; h when the model has no
@@ -174,8 +197,7 @@ def heatmap_image(trace: TextTrace, state_name: str, t: int, unit: int | None = 
     acts = trace.acts(state_name)  # (n, H)
     n, H = acts.shape
     t = min(max(int(t), 1), n)
-    a = min(max(t - 1 - window // 2, 0), max(n - window, 0))
-    b = min(n, a + window)
+    a, b = _window(n, t, window)
     row_h = max(1, min(4, 384 // H))
     lim = colour_limit(acts[a:b], state_name)
     img = render.heatmap(acts[a:b].T, "diverging", lim, (row_h, CELL_W), t=t - a, dim_future=False)
@@ -188,3 +210,193 @@ def heatmap_image(trace: TextTrace, state_name: str, t: int, unit: int | None = 
     strip = _char_strip(trace.text[a:b], CELL_W)
     strip = np.concatenate([np.full((strip.shape[0], 6, 3), render.GUTTER, np.uint8), strip], axis=1)
     return np.concatenate([img, strip], axis=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Asking why: connectivity, one unit, select and match, interventions, sampling
+
+DECADES = 4                     # connectivity colours span 10^-DECADES .. 1 of the largest value
+CONN_SHOWN = 600                # characters before the explained one shown tinted
+
+
+def html_legend(kind: str, lo: float, hi: float, what: str, lo_label: str | None = None,
+                hi_label: str | None = None) -> str:
+    """A colour bar with its scale, as HTML: the ramp of ``render.colorize`` from lo to hi (for
+    kind "diverging", lo..hi within -1..1 of the map) with labels at both ends."""
+    stops = ", ".join("#%02x%02x%02x" % tuple(int(c) for c in render.colorize(v, "diverging", 1.0))
+                      for v in np.linspace(lo, hi, 9)) if kind == "diverging" else \
+        ", ".join("#%02x%02x%02x" % tuple(int(c) for c in render.colorize(v, "sequential", 1.0))
+                  for v in np.linspace(0, 1, 9))
+    return (f'<div class="rl-legend" style="font-size:12px;display:flex;align-items:center;gap:6px;margin-top:4px">'
+            f'<span>{esc(lo_label if lo_label is not None else f"{lo:+.2g}")}</span>'
+            f'<span style="display:inline-block;width:160px;height:10px;background:linear-gradient(to right, {stops});'
+            f'border:1px solid #888"></span><span>{esc(hi_label if hi_label is not None else f"{hi:+.2g}")}</span>'
+            f'<span style="opacity:.75">{esc(what)}</span></div>')
+
+
+def unit_legend(lim: float, name: str) -> str:
+    return html_legend("diverging", -1, 1, f"{name}: blue negative, white 0, red positive",
+                       f"−{lim:.2g}", f"+{lim:.2g}")
+
+
+def connectivity_html(text: str, position: int, conn: np.ndarray, model: str, shown: int = CONN_SHOWN) -> str:
+    """text[:position] tinted by connectivity (white: none, red: the largest), on a log scale
+    over DECADES decades; text[position], the character predicted, outlined.  Hover: distance
+    and value."""
+    conn = np.asarray(conn, np.float64)
+    peak = float(conn.max()) if conn.size else 0.0
+    a = max(0, position - shown)
+    rel = np.log10(np.maximum(conn[a:], 1e-300) / max(peak, 1e-300))  # 0 .. -inf
+    u = np.clip((rel + DECADES) / DECADES, 0, 1)
+    colours = render.colorize(u, "diverging", 1.0)
+    titles = [f"{show_char(ch)!r} · distance {position - j} · |∂ log p/∂x| = {c:.3g} (10^{r:.1f} of the largest)"
+                        for j, ch, c, r in zip(range(a, position), text[a:position], conn[a:].tolist(), rel.tolist())]
+    target = text[position]
+    p_note = (f'<span data-pos="{position}" style="outline:2px solid #ff8c00;background:#fff3e0;color:#000" '
+              f'title="the character predicted">{"↵" if target == chr(10) else esc(target)}</span>')
+    lead = f'<span style="opacity:.55">… {a:,} characters before</span> ' if a else ""
+    d1 = int(np.argmax(conn[::-1]) + 1) if conn.size else 0
+    return (f'<div id="conn-text" style="{TEXT_STYLE}">{lead}{char_spans(text[a:position], colours, titles)}{p_note}</div>'
+            + html_legend("diverging", 0, 1, "|∂ log p(next) / ∂ x_j|, log scale, relative to the largest",
+                          f"10^−{DECADES}", "largest")
+            + f'<div style="font-size:12px;opacity:.75">{esc(model)}: how much the prediction of the outlined '
+              f'character (log p = its log-probability) changes with each earlier character\'s input vector. '
+              f'Largest at distance {d1}: {peak:.3g}. Hover a character for its value.</div>')
+
+
+def connectivity_frame(curves: dict[str, np.ndarray], max_distance: int = 200):
+    """{series: connectivity by distance (D,), index 0 = distance 1} -> the LinePlot's table:
+    log10 of each value relative to the series' largest (0 = most connected; -4 = 10,000x less)."""
+    import pandas as pd
+    rows = []
+    for name, v in curves.items():
+        v = np.asarray(v, np.float64)[:max_distance]
+        if not v.size:
+            continue
+        rel = np.log10(np.maximum(v, 1e-300) / max(float(v.max()), 1e-300))
+        rows += [(d + 1, name, float(max(r, -12.0))) for d, r in enumerate(rel)]
+    return pd.DataFrame(rows, columns=["distance", "series", "log10 relative connectivity"])
+
+
+def connectivity_words(summaries: dict[str, dict]) -> str:
+    """Over-data curves in words: {model title: the lookups' meta["connectivity"]}."""
+    if not summaries:
+        return "No precomputed curves (run `python training/find_units.py`)."
+    parts = []
+    for name, c in summaries.items():
+        parts.append(f"**{esc(name)}**: half of its gradient lies within the last **{c['half']}** characters and "
+                     f"90% within **{c['ninety']}**; the mean falls below 1/100 of its peak at distance "
+                     f"{c['below_1e-2']} and below 1/10,000 at {c['below_1e-4']}")
+    c0 = next(iter(summaries.values()))
+    return ("Over data (the light lines in the plot): mean of |∂ log p(text[p]) / ∂ x_j| against distance p − j, over "
+            f"{c0['positions']} predictions sampled from the validation split (each measured up to "
+            f"{c0['max_distance']} characters back). " + "; ".join(parts) + ".")
+
+
+def unit_frame(values: np.ndarray, text: str):
+    """One unit along the text -> the LinePlot's table (step 1..n, value, the character)."""
+    import pandas as pd
+    return pd.DataFrame({"step": np.arange(1, len(values) + 1), "value": np.asarray(values, float),
+                         "character": [show_char(c) for c in text[:len(values)]]})
+
+
+def contexts_html(contexts, state_name: str, unit: int, lim: float) -> str:
+    """The unit's top-activating windows of the validation text, each character coloured by the
+    unit (blue negative, red positive, same scale for all), the peak outlined, hover values."""
+    rows = []
+    for k, c in enumerate(contexts):
+        colours = render.colorize(c.values, "diverging", lim)
+        titles = [f"{state_name}[{unit}] = {v:+.3f}" for v in c.values.tolist()]
+        spans = char_spans(c.text, colours, titles).replace("<br>", "")
+        peak = c.peak - c.start
+        spans_list = spans.split("</span>")
+        if 0 <= peak < len(spans_list) - 1:
+            spans_list[peak] = spans_list[peak].replace("<span ", '<span data-peak="1" ', 1).replace(
+                'style="', 'style="outline:2px solid #ff8c00;', 1)
+        rows.append(f'<tr><td style="opacity:.6;padding-right:8px;text-align:right">{k + 1}</td>'
+                    f'<td style="{TEXT_STYLE};white-space:pre">{"</span>".join(spans_list)}</td>'
+                    f'<td style="padding-left:8px;text-align:right">{float(c.values.max()):+.2f}</td>'
+                    f'<td style="opacity:.6;padding-left:8px">@{c.start:,}</td></tr>')
+    return (f'<table id="unit-contexts" style="border-collapse:collapse">{"".join(rows)}</table>'
+            + unit_legend(lim, f"{state_name}[{unit}]")
+            + '<div style="font-size:12px;opacity:.75">The 10 windows of the validation split (last 10% of '
+              'Tiny Shakespeare, 40 characters each) where this unit is highest; outlined: the peak; ↵ a '
+              'newline. @: offset in the split.</div>')
+
+
+def features_html(names: list[str], descriptions: list[str], r_val: np.ndarray, r_text: np.ndarray | None) -> str:
+    """A unit's Pearson r with each text feature: over the validation split and on this text."""
+    def bar(r):
+        if r is None or not np.isfinite(r):
+            return "<td></td><td>–</td>"
+        rgb = render.colorize(np.array([r]), "diverging", 1.0)[0]
+        return (f'<td style="width:90px"><div style="background:#{int(rgb[0]):02x}{int(rgb[1]):02x}{int(rgb[2]):02x};'
+                f'height:10px;width:{abs(r) * 100:.0f}%;margin-{"left" if r < 0 else "right"}:auto"></div></td>'
+                f'<td style="text-align:right">{r:+.2f}</td>')
+    rows = "".join(f"<tr><td>{esc(d)}</td>{bar(float(rv))}{bar(None if r_text is None else float(r_text[k]))}</tr>"
+                   for k, (n, d, rv) in enumerate(zip(names, descriptions, r_val)))
+    return (f'<table id="unit-features" style="width:100%;font-size:13px"><tr><th>feature</th>'
+            f'<th colspan=2>r over validation</th><th colspan=2>r on this text</th></tr>{rows}</table>'
+            + html_legend("diverging", -1, 1, "Pearson r", "−1", "+1"))
+
+
+def match_html(selected, state_name: str, threshold: float, span_text: str, m, passages: list[tuple[str, str, str]],
+               seconds: float) -> str:
+    """The units on over the span and off around it, then the matches in the validation split."""
+    if not selected:
+        return (f"<p>No unit of {state_name} is ≥ {threshold:g} at every character of "
+                f"<code>{esc(span_text)}</code> and below it just around. Lower the threshold or pick another span.</p>")
+    units = ", ".join(f"<code>{state_name}[{s.unit}]</code> ({s.inside:+.2f} inside, "
+                      f"{'–' if not np.isfinite(s.around) else f'{s.around:+.2f}'} around)" for s in selected)
+    head = (f"<p><b>{len(selected)} unit{'s' if len(selected) > 1 else ''}</b> on (≥ {threshold:g}) over "
+            f"<code>{esc(span_text)}</code> and off around it: {units}.</p>")
+    if m is None:
+        return head + "<p>The validation text is not available here, so there is nothing to match against.</p>"
+    rows = "".join(f'<tr><td style="{TEXT_STYLE};white-space:pre">{esc(a).replace("<br>", "↵")}'
+                   f'<mark style="background:#ef8a62;color:#000">{esc(b).replace("<br>", "↵")}</mark>'
+                   f'{esc(c).replace("<br>", "↵")}</td></tr>' for a, b, c in passages)
+    return (head + f'<p id="match-count"><b>{m.count:,} passages</b> of the validation split ({m.characters:,} of '
+            f'its {m.total:,} characters) have all {len(m.units)} units on at once (searched in {seconds * 1000:.0f} ms). '
+            f'Closest in length to your span:</p><table>{rows}</table>'
+            f'<p style="font-size:12px;opacity:.75">Highlighted: the characters chosen while every selected unit '
+            f'was ≥ {threshold:g} (the state that chose each character, as in the coloured text).</p>')
+
+
+def side_by_side_md(cmp) -> str:
+    """The measured difference of an intervention, as Markdown."""
+    a, b = cmp.stats_plain, cmp.stats_edited
+    f = lambda x, spec: "–" if not np.isfinite(x) else format(x, spec)
+    lo, hi = cmp.usual
+    first = ("the texts are identical" if cmp.first_difference is None
+             else f"they part at character {cmp.first_difference + 1}")
+    return (f"**Edit: {esc(cmp.edit)}**, at every step; same seed, settings and random seed; {first}.\n\n"
+            f"| | unedited | edited |\n|---|---:|---:|\n"
+            f"| complete lines | {a.lines} | {b.lines} |\n"
+            f"| mean line length (characters) | {f(a.mean_line, '.1f')} | {f(b.mean_line, '.1f')} |\n"
+            f"| lines ending at the usual place ({lo:g}–{hi:g} characters, the middle half of the validation "
+            f"split's lines) | {f(100 * a.usual, '.0f')}% | {f(100 * b.usual, '.0f')}% |\n")
+
+
+def sampling_html(probs: np.ndarray, reshaped: np.ndarray, vocab, chosen: str, temperature: float, top_k,
+                  k: int = TOP_K_SHOWN) -> str:
+    """The next-character bars of one step before (the model, temperature 1) and after the
+    sampling settings reshape them, for the k likeliest characters."""
+    top = np.argsort(-probs, kind="stable")[:k]
+    ent = lambda p: float(-(p[p > 0] * np.log(p[p > 0])).sum())
+    rows = []
+    for j in top:
+        c, p, q = vocab[j], float(probs[j]), float(reshaped[j])
+        bold = "font-weight:700;" if c == chosen else ""
+        rows.append(f'<tr style="{bold}"><td style="font-family:var(--font-mono,monospace);white-space:nowrap;'
+                    f'padding-right:6px">{esc(show_char(c))}</td>'
+                    f'<td style="width:45%"><div style="background:#67a9cf;height:12px;width:{100 * p:.1f}%"></div></td>'
+                    f'<td style="text-align:right;padding:0 6px">{p:.3f}</td>'
+                    f'<td style="width:45%"><div style="background:#ef8a62;height:12px;width:{100 * q:.1f}%"></div></td>'
+                    f'<td style="text-align:right;padding-left:6px">{q:.3f}</td></tr>')
+    kept = int((reshaped > 0).sum())
+    return (f'<table id="sampling-bars" style="width:100%;border-collapse:collapse"><tr><th></th>'
+            f'<th colspan=2>the model (temperature 1)</th><th colspan=2>sampled from (T = {temperature:g}'
+            f'{f", top-k {top_k}" if top_k else ""})</th></tr>{"".join(rows)}</table>'
+            f'<p style="font-size:12px;opacity:.75">Entropy {ent(probs):.2f} → {ent(reshaped):.2f} nats; '
+            f'{kept} of {len(probs)} characters can be drawn. Bold: the one written. Lower temperature sharpens '
+            f'the bars, higher flattens them; top-k zeroes all but the k likeliest.</p>')

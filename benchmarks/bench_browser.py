@@ -1,0 +1,304 @@
+"""Benchmark the live pen in a real browser: headless chromium (Playwright) draws digits on the
+Digits tab's pad with the mouse, against the app served in this process on localhost.
+
+    python benchmarks/bench_browser.py                   # 1, 4 and 7, 3 times each
+    python benchmarks/bench_browser.py --repeats 1       # quicker
+    python benchmarks/bench_browser.py --speed 0.4       # a slower hand (pad sides per second)
+
+Everything is timed in the page (performance.now()), so Python's and Playwright's own latency do
+not count: a capture-phase listener records when the pen lifts, and MutationObservers record
+every change of the final label (``#digit-prediction``: its answer and exact confidences), of
+the "Input: row t highlighted" image and of the ``#digit-h`` hover heatmap (each value it shows
+counts, whether a picture or drawn on its canvas), with a load listener for when each new
+picture has decoded.  Strokes take a set time (--speed), however slowly Playwright moves the
+mouse on a busy machine.  Once the pad's event is idle and nothing has changed for 1.2 s, what
+is on screen is the finished drawing's answer; the time it got there is the first change into
+that final state (0 when it was already on screen at pen-up, e.g. the last value sent during the
+stroke gave the same picture).
+
+Reported: median (and worst) ms from pen-up to (a) the final label and (b) the row-by-row views
+(both, loaded) showing the finished drawing; and, for one long 3 s stroke, how many prediction
+updates (new confidences) arrived while the pen was still down.  The old Sketchpad
+took 1.9 s from pen-up to the label; the goal is <= 150 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+import socket
+import statistics
+import time
+
+from demo.runtime import configure_torch  # first: it sets OMP_NUM_THREADS before torch loads
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+VIEWPORT = {"width": 1400, "height": 2200}  # tall: the row-by-row views are on screen (lazy images load)
+TIMEOUT_MS = 60_000
+QUIET_MS = 1200          # no change for this long after pen-up: the page shows the final answer
+GOAL_MS = 150
+OLD_SKETCHPAD_MS = 1900  # issue #9: the old Sketchpad, pen-up to label
+SPEED = 0.8              # pad sides per second: a "1" takes 0.8 s, a "7" 1.5 s
+LONG_STROKE_S = 3.0      # the long stroke whose prediction updates are counted
+
+# Strokes in units of the pad's side from its centre (x right, y down); one inner list per
+# press-drag-release (the same shapes as tests/test_browser.py draws).
+DIGIT_STROKES = {
+    1: [[(0.02, -0.33), (-0.02, 0.33)]],
+    4: [[(-0.06, -0.33), (-0.24, 0.08), (0.22, 0.08)], [(0.1, -0.3), (0.1, 0.35)]],
+    7: [[(-0.24, -0.3), (0.24, -0.3), (-0.04, 0.35)]],
+}
+
+# Installed once per page: window.__lens records the pen and every change of the watched views.
+# Each watcher keeps [t, state] pairs (state: the label's text, or an image's src); `loads` keeps
+# [t, src] for every image of a watched view that finished loading.
+INSTRUMENT = r"""
+() => {
+  if (window.__lens) return true;
+  const L = window.__lens = {down: [], up: [], views: {}, loads: {}};
+  const canvas = document.querySelector('#digit-pad canvas');
+  canvas.addEventListener('pointerdown', () => L.down.push(performance.now()), true);
+  canvas.addEventListener('pointerup', () => L.up.push(performance.now()), true);
+  // Gradio may replace a component's DOM (e.g. a label going from empty to a value): every
+  // state is looked up afresh, from one observer on the whole document.
+  const byLabel = (text) => [...document.querySelectorAll('.block')].find(b =>
+      [...b.querySelectorAll('[data-testid="block-label"]')].some(l => l.textContent.includes(text)));
+  const src = (el) => { const i = el && el.querySelector('img'); return i ? i.getAttribute('src') || '' : ''; };
+  const states = {
+    // the answer and its confidences (the exact meter values), not the hidden status text
+    label: () => [...document.querySelectorAll('#digit-prediction [data-testid="label-output-value"], '
+                                               + '#digit-prediction meter')]
+      .map(e => e.tagName === 'METER' ? e.getAttribute('aria-label') + '=' + e.getAttribute('value') : e.textContent)
+      .join(' '),
+    rows: () => src(byLabel('Input: row t highlighted')),
+    // the hover heatmap counts the values it has shown (data-updates); a "heat-v1" value is a
+    // picture (its src), a "heat-v2" one is drawn on its canvas at once
+    h: () => { const r = document.querySelector('#digit-h .rl-heat');
+               return r ? (r.dataset.updates || '0') + ' ' + src(r) : ''; },
+  };
+  const pictures = {rows: () => src(byLabel('Input: row t highlighted')), h: () => src(document.querySelector('#digit-h'))};
+  for (const k in states) { L.views[k] = [[performance.now(), states[k]()]]; L.loads[k] = []; }
+  const check = () => {
+    const now = performance.now();
+    for (const k in states) {
+      const s = states[k](), log = L.views[k];
+      if (s !== log[log.length - 1][1]) log.push([now, s]);
+    }
+  };
+  new MutationObserver(check).observe(document.body,
+      {subtree: true, childList: true, attributes: true, characterData: true});
+  // a picture of a watched view finished decoding
+  document.addEventListener('load', (e) => {
+    if (e.target.tagName !== 'IMG') return;
+    const now = performance.now(), s = e.target.getAttribute('src');
+    for (const k in pictures) if (pictures[k]() === s) L.loads[k].push([now, s]);
+  }, true);
+  return true;
+}
+"""
+
+# Resolves once nothing watched has changed and the pad's event has been idle for `quiet` ms (and
+# at least `quiet` ms after the last pen-up); returns the whole record.
+SETTLED = r"""
+(quiet) => new Promise((resolve) => {
+  const L = window.__lens;
+  // the pad's event is queued or running: its (hidden) status tracker says so
+  const busy = () => /processing|queue/.test(
+      (document.querySelector('#digit-prediction [data-testid="status-tracker"]') || {}).textContent || '');
+  let idleSince = performance.now();
+  const last = () => Math.max(L.up.at(-1) || 0, idleSince, ...Object.values(L.views).map(v => v.at(-1)[0]),
+                              ...Object.values(L.loads).map(v => (v.at(-1) || [0])[0]));
+  const poll = () => {
+    if (busy()) idleSince = performance.now();
+    if (performance.now() - last() >= quiet) resolve(L); else setTimeout(poll, 20);
+  };
+  poll();
+})
+"""
+
+
+def find_chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _to_screen(box: dict, pts):
+    cx, cy, side = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"]
+    return [(cx + x * side, cy + y * side) for x, y in pts]
+
+
+def timed_stroke(page, pts, seconds: float) -> None:
+    """Press, drag along `pts` (pad units) so that the pen is down for `seconds` whatever the
+    machine's pace (each move goes where the clock says the pen should be), release."""
+    box = page.locator("#digit-pad canvas").bounding_box()
+    screen = _to_screen(box, pts)
+    legs = [math.dist(a, b) for a, b in zip(screen, screen[1:])]
+    total = sum(legs)
+
+    def at(f):  # the point a fraction f of the way along the polyline
+        d = f * total
+        for (a, b), n in zip(zip(screen, screen[1:]), legs):
+            if d <= n:
+                return a[0] + (b[0] - a[0]) * d / n, a[1] + (b[1] - a[1]) * d / n
+            d -= n
+        return screen[-1]
+    page.mouse.move(*screen[0])
+    page.mouse.down()
+    t0 = time.perf_counter()
+    while (f := (time.perf_counter() - t0) / seconds) < 1:
+        page.mouse.move(*at(f))
+        time.sleep(0.02)
+    page.mouse.move(*screen[-1])
+    page.mouse.up()
+
+
+def final_since(log: list, t_up: float) -> float:
+    """ms from pen-up to the first entry of the final state's last run in `log` ([t, state]
+    pairs); 0 when that state was already on screen at pen-up."""
+    k = len(log) - 1
+    while k > 0 and log[k - 1][1] == log[-1][1]:
+        k -= 1
+    return max(0.0, log[k][0] - t_up)
+
+
+def loaded_since(log: list, loads: list, t_up: float) -> float:
+    """For an image view: ms from pen-up until its final picture had loaded (the later of the
+    state change and its src's load event; the change alone when no load was seen, e.g. a cached
+    picture or one drawn on a canvas).  A state is the src, or for the heatmap "count src"."""
+    t_src = final_since(log, t_up)
+    src = log[-1][1].split(" ", 1)[-1]
+    t_src_abs = t_up + t_src
+    done = [t for t, s in loads if s == src]
+    after = [t for t in done if t >= t_src_abs - 1e-6]
+    return max(t_src, (after[0] - t_up) if after else t_src)
+
+
+def clear_pad(page) -> None:
+    page.locator('#digit-pad button[data-act="clear"]').click()
+    page.locator("#hint").wait_for(state="visible")
+    page.wait_for_function("() => !document.querySelector('#digit-prediction [data-testid=\"label-output-value\"]')")
+
+
+def predicted(page) -> str:
+    return page.evaluate("() => { const e = document.querySelector("
+                         "'#digit-prediction [data-testid=\"label-output-value\"]'); return e && e.innerText.trim(); }")
+
+
+def reset_record(page) -> None:
+    page.evaluate("() => { const L = window.__lens; L.down = []; L.up = [];"
+                  " for (const k in L.views) L.views[k] = [L.views[k].at(-1)];"
+                  " for (const k in L.loads) L.loads[k] = []; }")
+
+
+def draw_once(page, digit: int, speed: float = SPEED) -> dict:
+    """Clear, draw `digit`, wait until the page is quiet; the timings of this drawing."""
+    clear_pad(page)
+    page.wait_for_timeout(300)
+    reset_record(page)
+    for stroke in DIGIT_STROKES[digit]:
+        length = sum(math.dist(p, q) for p, q in zip(stroke, stroke[1:]))  # in pad sides
+        timed_stroke(page, stroke, length / speed)
+    rec = page.evaluate(SETTLED, QUIET_MS)
+    t_up, t_down = rec["up"][-1], rec["down"][-1]
+    v = rec["views"]
+    label_ms = final_since(v["label"], t_up)
+    rows_ms = loaded_since(v["rows"], rec["loads"]["rows"], t_up)
+    h_ms = loaded_since(v["h"], rec["loads"]["h"], t_up)
+    during = [t for t, _ in v["label"][1:] if t_down < t < t_up]  # in the last stroke
+    return {"digit": digit, "answer": predicted(page), "label_ms": label_ms, "rows_ms": rows_ms, "h_ms": h_ms,
+            "views_ms": max(rows_ms, h_ms), "updates_last_stroke": len(during),
+            "stroke_s": (t_up - t_down) / 1000, "label_changes": len(v["label"]) - 1}
+
+
+def long_stroke(page, seconds: float = LONG_STROKE_S) -> dict:
+    """One long stroke (a 7 drawn in `seconds`): prediction updates (new confidences) that
+    arrive while the pen is down."""
+    clear_pad(page)
+    page.wait_for_timeout(300)
+    reset_record(page)
+    timed_stroke(page, DIGIT_STROKES[7][0], seconds)
+    rec = page.evaluate(SETTLED, QUIET_MS)
+    t_up, t_down = rec["up"][-1], rec["down"][-1]
+    during = [t for t, _ in rec["views"]["label"][1:] if t_down < t < t_up]
+    return {"stroke_s": (t_up - t_down) / 1000, "updates": len(during), "answer": predicted(page)}
+
+
+def serve(weights_dir=None):
+    from demo.app import build_app, launch
+    app = build_app(weights_dir)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    _, url, _ = launch(app, port=port, prevent_thread_lock=True, quiet=True)
+    return app, url
+
+
+def measure(url: str, digits=(1, 4, 7), repeats: int = 3, speed: float = SPEED, chromium: str | None = None,
+            log=print) -> dict:
+    """Draw every digit `repeats` times (after one warm-up drawing) and one long stroke in
+    headless chromium against the app at `url`; the per-drawing records and their medians."""
+    from playwright.sync_api import sync_playwright
+    chromium = chromium or find_chromium()
+    if not chromium:
+        raise SystemExit("no chromium on PATH: apt-get install chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport=VIEWPORT).new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(url)
+            page.locator("#digit-pad .rl-pad[data-ready=true]").wait_for(state="attached")
+            page.evaluate(INSTRUMENT)
+            draw_once(page, 7, speed)  # warm-up: first-request costs, image decoders, caches
+            runs = []
+            for r in range(repeats):
+                for d in digits:
+                    runs.append(draw_once(page, d, speed))
+                    x = runs[-1]
+                    log(f"  {d} -> {x['answer']}: label {x['label_ms']:6.1f} ms, row-by-row views "
+                        f"{x['views_ms']:6.1f} ms (rows {x['rows_ms']:.1f}, h {x['h_ms']:.1f}); "
+                        f"{x['updates_last_stroke']} updates during the last {x['stroke_s']:.2f} s stroke")
+            long = long_stroke(page)
+            log(f"  long stroke: {long['updates']} prediction updates during {long['stroke_s']:.2f} s "
+                f"-> {long['answer']}")
+        finally:
+            browser.close()
+    med = lambda k: statistics.median(x[k] for x in runs)  # noqa: E731
+    return {"runs": runs, "label_ms": med("label_ms"), "views_ms": med("views_ms"),
+            "label_max_ms": max(x["label_ms"] for x in runs), "views_max_ms": max(x["views_ms"] for x in runs),
+            "wrong": sum(x["answer"] != str(x["digit"]) for x in runs), "long": long}
+
+
+def rows(result: dict) -> list[tuple]:
+    """benchmark.py's table rows (section, measure, value, unit, ratio, goal)."""
+    n, long = len(result["runs"]), result["long"]
+    return [("browser", f"pen-up -> final label (median of {n} drawings)", result["label_ms"], "ms",
+             None, f"<= {GOAL_MS} ms (Sketchpad: {OLD_SKETCHPAD_MS:,})"),
+            ("browser", "pen-up -> row-by-row views show it (median)", result["views_ms"], "ms", None, f"<= {GOAL_MS} ms"),
+            ("browser", "pen-up -> final label / views (worst)", max(result["label_max_ms"], result["views_max_ms"]),
+             "ms", None, ""),
+            ("browser", f"prediction updates during one {long['stroke_s']:.1f} s stroke", long["updates"], "",
+             None, ">= 2"),
+            ("browser", "drawings read wrong (1, 4, 7)", result["wrong"], f"of {n}", None, "0")]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--url", help="an app already running (default: serve one in this process)")
+    p.add_argument("--repeats", type=int, default=3, help="drawings of each digit")
+    p.add_argument("--speed", type=float, default=SPEED, help="pen speed in pad sides per second")
+    p.add_argument("--weights-dir", help="weights folder (default: weights/)")
+    args = p.parse_args()
+    configure_torch(1)
+    app, url = (None, args.url) if args.url else serve(args.weights_dir)
+    try:
+        result = measure(url, repeats=args.repeats, speed=args.speed)
+    finally:
+        if app is not None:
+            app.close()
+    print()
+    for sec, measure_, value, unit, _, goal in rows(result):
+        print(f"| {measure_:<48} | {value:>8.1f} {unit:<5} | {goal} |")
+
+
+if __name__ == "__main__":
+    main()

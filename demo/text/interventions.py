@@ -1,0 +1,102 @@
+"""Interventions while generating: clamp or ablate units of the top layer at every step, generate
+side by side with the unedited model (same seed, settings and random seed), and measure what
+changed.  Pure: parses what a learner types, runs the two generations, counts.
+
+    clamp = parse_clamp("c25 = 2, h7=-0.5")          # {("c", 25): 2.0, ("h", 7): -0.5}
+    ablate = parse_units("h7, c204")                  # [("h", 7), ("c", 204)]
+    cmp = side_by_side(model, "ROMEO:\\n", 500, 0.8, 0, 0, clamp, ablate, usual=(20, 50))
+    cmp.plain, cmp.edited, cmp.stats_plain.mean_line    # the two texts and their line statistics
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from demo.text import limits
+
+UNIT_RE = re.compile(r"^\s*([hc])\s*\[?\s*:?\s*(\d+)\s*\]?\s*$")
+CLAMP_RE = re.compile(r"^\s*([hc])\s*\[?\s*:?\s*(\d+)\s*\]?\s*=\s*(\S+)\s*$")
+UNIT_HINT = "write units as h7 or c25 (h: hidden state, c: LSTM cell state), separated by commas"
+
+
+def parse_units(text) -> list[tuple[str, int]]:
+    """"h7, c[204]" -> [("h", 7), ("c", 204)]; empty -> []."""
+    out = []
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        m = UNIT_RE.match(part)
+        if not m:
+            raise ValueError(f"Cannot read the unit {part.strip()!r}: {UNIT_HINT}.")
+        out.append((m.group(1), int(m.group(2))))
+    return out
+
+
+def parse_clamp(text) -> dict[tuple[str, int], float]:
+    """"c25 = 2, h7=-0.5" -> {("c", 25): 2.0, ("h", 7): -0.5}; empty -> {}."""
+    out = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        m = CLAMP_RE.match(part)
+        if not m:
+            raise ValueError(f"Cannot read the clamp {part.strip()!r}: {UNIT_HINT}, each with a value, "
+                             f"e.g. c25 = 2.")
+        try:
+            value = float(m.group(3))
+        except ValueError:
+            raise ValueError(f"The clamp {part.strip()!r} needs a number after '=', got {m.group(3)!r}.") from None
+        out[(m.group(1), int(m.group(2)))] = value
+    return out
+
+
+def describe(clamp: dict, ablate: list) -> str:
+    parts = [f"{s}[{u}] clamped to {v:g}" for (s, u), v in clamp.items()]
+    parts += [f"{s}[{u}] ablated (0)" for s, u in ablate]
+    return ", ".join(parts) or "no edit"
+
+
+@dataclass(frozen=True)
+class LineStats:
+    lines: int              # complete lines (ended by a newline), blank ones excluded
+    mean_line: float        # their mean length in characters (nan when none)
+    usual: float            # fraction whose length lies in the usual range (nan when none)
+
+
+def line_stats(text: str, usual: tuple[float, float]) -> LineStats:
+    """Complete non-empty lines of ``text`` (the part after the last newline is unfinished):
+    how many, their mean length, and the fraction with a length in [usual[0], usual[1]]."""
+    lengths = np.array([len(line) for line in text.split("\n")[:-1] if line], float)
+    if not len(lengths):
+        return LineStats(0, float("nan"), float("nan"))
+    lo, hi = usual
+    return LineStats(len(lengths), float(lengths.mean()), float(((lengths >= lo) & (lengths <= hi)).mean()))
+
+
+@dataclass(frozen=True)
+class SideBySide:
+    edit: str               # in words
+    plain: str
+    edited: str
+    first_difference: int | None   # 0-based index of the first character that differs (None: same)
+    stats_plain: LineStats
+    stats_edited: LineStats
+    usual: tuple[float, float]
+
+
+def side_by_side(model, seed, length, temperature, top_k, rng_seed, clamp: dict, ablate: list,
+                 usual: tuple[float, float]) -> SideBySide:
+    """The unedited and the edited model from the same seed, settings and random seed."""
+    limits.check_seed(seed)
+    edit = model.edit(clamp, ablate)  # checked before anything runs
+    if edit is None:
+        raise ValueError("Nothing to edit: clamp a unit (e.g. c25 = 2) or ablate one (e.g. h7) first.")
+    if rng_seed in (None, ""):
+        raise ValueError("Set a random seed: the two texts are compared with the same one.")
+    plain = model.generate(seed, length, temperature, top_k, rng_seed)
+    edited = model.generate(seed, length, temperature, top_k, rng_seed, clamp=clamp, ablate=ablate)
+    diff = next((i for i, (a, b) in enumerate(zip(plain, edited)) if a != b), None)
+    return SideBySide(describe(clamp, ablate), plain, edited, diff, line_stats(plain, usual),
+                      line_stats(edited, usual), usual)
