@@ -7,8 +7,8 @@ at once is a match.
     sel = select_units(trace_acts, start, end, threshold)  # [Selected(unit, inside, around)]
     m = match(acts["c"], [u.unit for u in sel], threshold)  # Match: count, passages
 
-The validation activations are the model reading the whole split once from the zero state (the
-hand cells, in chunks that carry the state on), kept as float16: for the shipped LSTM 111,540 x
+The validation activations are the model reading the whole split (the hand cells, in pieces read
+side by side, each warmed up on the 256 characters before it), kept as float16: for the shipped LSTM 111,540 x
 384 x 2 states x 2 bytes = 171 MB, for the RNN 22 MB.  Pure: numpy and torch, no gradio.
 """
 from __future__ import annotations
@@ -22,23 +22,54 @@ import torch
 
 from demo.text import limits
 
-CHUNK = 4_096                   # characters per hand-cell pass (every gate of a chunk is recorded)
+CHUNK = 2_048                   # characters per piece read side by side
+BURN_IN = 256                   # characters each piece reads first (discarded) to warm its state
 SHOWN = 12                      # passages listed
 CONTEXT = 20                    # characters shown each side of a passage
 
 
-def validation_activations(model, text: str, chunk: int = CHUNK) -> dict[str, np.ndarray]:
-    """The top layer's h (and c) after each character of ``text``, read in one continuous pass
-    from the zero state: {"h": (N, H) float16, "c": (N, H) float16 for the LSTM}."""
+def validation_activations(model, text: str, chunk: int = CHUNK, burn_in: int = BURN_IN) -> dict[str, np.ndarray]:
+    """The top layer's h (and c) after each character of ``text``: {"h": (N, H) float16, "c":
+    (N, H) float16 for the LSTM}.  Read as ``N / chunk`` pieces side by side (one batched pass of
+    ``chunk + burn_in`` steps instead of N sequential ones: ~50x faster), each piece starting
+    ``burn_in`` characters early from the zero state so that its state has forgotten the
+    missing start by the time its own characters come (the first piece is exact)."""
     ids = torch.tensor(model.encode(text))
-    out = {n: np.empty((len(ids), model.hidden), np.float16) for n in (("h", "c") if model.cell == "lstm" else ("h",))}
-    state = None
+    n = len(ids)
+    names = ("h", "c") if model.cell == "lstm" else ("h",)
+    out = {k: np.empty((n, model.hidden), np.float16) for k in names}
+    starts = list(range(0, n, chunk))
+    width = min(chunk, n) + burn_in
+    rows = torch.zeros(len(starts), width, dtype=torch.long)  # (B, W) ids, left-padded for piece 0
+    first = []
+    for j, a in enumerate(starts):
+        s0 = max(0, a - burn_in)
+        piece = ids[s0:min(a + chunk, n)]
+        pad = width - len(piece) if j == 0 else 0  # piece 0 has no burn-in: pad it at the end
+        rows[j, :len(piece)] = piece
+        first.append(a - s0)
+    # Step the pieces together, keeping only the top layer's h and c of the characters each
+    # piece owns (recording every gate of every layer would take gigabytes).
+    B = len(starts)
+    pos0 = torch.tensor([max(0, a - burn_in) for a in starts])     # (B,) where each piece begins
+    lo = torch.tensor(first)                                       # (B,) first owned offset
+    hi = torch.tensor([f + min(chunk, n - a) for f, a in zip(first, starts)])
+    hand = model.hand
     with torch.inference_mode():
-        for a in range(0, len(ids), chunk):
-            xs = model._table[ids[a:a + chunk]][None]
-            _, state, recs = model.hand.run(xs, state=state, record=True, projected=True)
-            for n in out:
-                out[n][a:a + xs.shape[1]] = recs[-1][n][0].numpy()
+        state = hand.init_state(B)
+        xs = model._table[rows]                                    # (B, W, k*H) layer-0 projections
+        for t in range(width):
+            inp = xs[:, t]
+            for k in range(len(hand.layers)):
+                xw = inp if k == 0 else hand.project(k, inp)
+                inp, state[k], _ = hand.step_layer(k, xw, state[k])
+            own = (lo <= t) & (t < hi)                             # (B,) pieces that own step t
+            if not own.any():
+                continue
+            where = (pos0 + t)[own].numpy()
+            out["h"][where] = inp[own].numpy()
+            if "c" in out:
+                out["c"][where] = state[-1][1][own].numpy()
     return out
 
 
