@@ -88,7 +88,10 @@ class DigitsTab:
                 self.final = gr.Label(label="Prediction after all 28 rows", num_top_classes=3,
                                       elem_id="digit-prediction")
                 self.hint = gr.Markdown(f"✏️ {EMPTY_MESSAGE}", elem_id="hint")
+                # image_mode=None: the file as it is (the default "RGB" would flatten a transparent
+                # drawing onto black before we read it)
                 self.picture = gr.Image(label="Or upload, paste or drop a picture of a digit", type="filepath",
+                                        image_mode=None,
                                         sources=["upload", "clipboard"], height=150, elem_id="digit-picture")
                 paths = sorted(EXAMPLES_DIR.glob("digit_*.png"))
                 self.examples = gr.Examples(
