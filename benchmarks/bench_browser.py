@@ -70,13 +70,13 @@ INSTRUMENT = r"""
                                                + '#digit-prediction meter')]
       .map(e => e.tagName === 'METER' ? e.getAttribute('aria-label') + '=' + e.getAttribute('value') : e.textContent)
       .join(' '),
-    rows: () => src(byLabel('Input: row t highlighted')),
+    rows: () => src(document.querySelector('#digit-rows')),
     // the hover heatmap counts the values it has shown (data-updates); a "heat-v1" value is a
     // picture (its src), a "heat-v2" one is drawn on its canvas at once
     h: () => { const r = document.querySelector('#digit-h .rl-heat');
                return r ? (r.dataset.updates || '0') + ' ' + src(r) : ''; },
   };
-  const pictures = {rows: () => src(byLabel('Input: row t highlighted')), h: () => src(document.querySelector('#digit-h'))};
+  const pictures = {rows: () => src(document.querySelector('#digit-rows')), h: () => src(document.querySelector('#digit-h'))};
   for (const k in states) { L.views[k] = [[performance.now(), states[k]()]]; L.loads[k] = []; }
   const check = () => {
     const now = performance.now();

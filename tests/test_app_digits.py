@@ -36,6 +36,14 @@ def sketch(layer: np.ndarray) -> dict:
     return ink_value(np.asarray(ink))
 
 
+def png_size(html: str) -> tuple[int, int]:
+    """The size of the inline PNG in an <img src="data:image/png;base64,..."> string."""
+    import base64
+    import io
+    data = html.split("base64,", 1)[1].split('"', 1)[0]
+    return Image.open(io.BytesIO(base64.b64decode(data))).size
+
+
 def built(models, problems=(), lookups=None) -> DigitsTab:
     """A tab whose components exist (inside a throwaway Blocks), so handlers can be called."""
     tab = DigitsTab(models, problems, lookups)
@@ -87,12 +95,12 @@ def test_each_handler_fills_exactly_its_output_group(tab):
 def test_draw_then_step_outputs_all_views(tab):
     out = tab.draw(sketch(example_digit(7)), "lstm")
     side = 28 * views.DIGIT_SCALE
-    assert np.asarray(out[tab.seen]).shape == (side, side, 3)   # PIL images, encoded to PNG by gradio
+    assert png_size(out[tab.seen]) == (side, side)   # inline PNGs: no file, no second request
     assert not out[tab.hint]["visible"] and "reads **7**" in out[tab.summary]
     assert [out[c]["label"].split(":")[0] for c in tab.compare] == ["LSTM", "GRU", "RNN"]
     step = tab.step(out[tab.analysis], 12)
     assert step[tab.caption].startswith("**Row 12 of 28.**")
-    assert step[tab.rows].size == (side, side) and set(step[tab.probs]) == {str(d) for d in DIGITS}
+    assert png_size(step[tab.rows]) == (side, side) and set(step[tab.probs]) == {str(d) for d in DIGITS}
     # units x steps, the step strip on top and the colour legend underneath
     hmap = step[tab.hmap]  # a hover value: the picture and the numbers behind it
     assert hmap["height"] == 128 * views.UNIT_CELL[0] + render.STRIP + 26 and hmap["rows"] == 128

@@ -233,7 +233,7 @@ def test_step_slider_moves_the_views(page, tmp_path):
     expect(predicted(page)).to_have_text("7")
     caption = step_caption(page)
     expect(caption).to_have_text("Row 28 of 28.")
-    rows = block(page, "Input: row t highlighted").locator("img")
+    rows = page.locator("#digit-rows img")
     expect(rows).to_have_attribute("src", re.compile("."))
     before = rows.get_attribute("src")
 

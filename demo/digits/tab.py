@@ -31,7 +31,7 @@ from demo.digits.lookups import load_lookups
 from demo.digits.model import DigitModel, load_digit_model
 from demo.digits.pad import drawing_pad, pad_value_from_image
 from demo.digits.preprocess import EMPTY_MESSAGE
-from demo.ui_common import LATEX, QUIET, friendly, heat_image, load_available, png
+from demo.ui_common import LATEX, QUIET, friendly, heat_image, inline_image, load_available, png
 from demo.ui_heatmap import hover_heatmap
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,8 @@ class DigitsTab:
                 self.model = gr.Radio(choices, value=choices[0][1], label="Model",
                                       interactive=bool(self.models))
                 self.summary = gr.Markdown()
-                self.seen = heat_image("What the model sees: 28×28, one row per step", height=300)
+                self.seen = gr.HTML("", label="What the model sees: 28×28, one row per step", show_label=True,
+                                    container=True, padding=True, elem_id="digit-seen")
 
         gr.Markdown("## Row by row")
         with gr.Row():
@@ -112,7 +113,8 @@ class DigitsTab:
                 self.stop = gr.Button("■ Stop", size="sm")
         self.caption = gr.Markdown()
         with gr.Row():
-            self.rows = heat_image("Input: row t highlighted, later rows not read yet", height=280)
+            self.rows = gr.HTML("", label="Input: row t highlighted, later rows not read yet", show_label=True,
+                                container=True, padding=True, elem_id="digit-rows")
             self.probs = gr.Label(label="Class probabilities after row t", num_top_classes=5)
             self.confidence = hover_heatmap("Confidence over time: classes × steps (green: settled)",
                                             elem_id="digit-confidence", height=280)
@@ -339,7 +341,7 @@ class DigitsTab:
         """Slider move, unit order, or after any of the above: render step t from the analysis."""
         if a is None:
             hidden = gr.update(value=None, visible=False)
-            return {self.caption: "", self.rows: None, self.probs: None, self.hmap: None,
+            return {self.caption: "", self.rows: "", self.probs: None, self.hmap: None,
                     **{p: hidden for p in self.panels}, self.confidence: None, self.trajectory: "",
                     self.difference: "", self.edited_final: None, self.edited_confidence: None}
         t = int(t)
@@ -350,7 +352,8 @@ class DigitsTab:
         edited_final, edited_img, difference = views.edited_views(a, t)
         lookups = self.lookups.get(a.name)
         trajectory = views.trajectory_html(a, lookups, t) if lookups is not None else ""
-        return {self.caption: v.caption, self.rows: png(v.rows), self.probs: v.probs,
+        return {self.caption: v.caption, self.rows: inline_image(v.rows, f"the input, row {t} highlighted", 280),
+                self.probs: v.probs,
                 self.hmap: v.h, **dict(zip(self.panels, panels)), self.confidence: v.confidence,
                 self.trajectory: trajectory, self.difference: difference, self.edited_final: edited_final,
                 self.edited_confidence: edited_img}
@@ -405,12 +408,13 @@ class DigitsTab:
     def show(self, a: DigitAnalysis) -> dict:
         d = views.drawing_views(a)
         return {self.analysis: a, self.hint: gr.update(visible=False), self.final: d.final,
-                self.summary: d.summary, self.seen: png(d.seen), **self._compare(d.compare),
+                self.summary: d.summary, self.seen: inline_image(d.seen, "what the model sees", 280),
+                **self._compare(d.compare),
                 self.influence: views.influence_html(a)}
 
     def blank(self, hint: str) -> dict:
         return {self.analysis: None, self.hint: gr.update(value=f"✏️ {hint}", visible=True), self.final: None,
-                self.summary: "", self.seen: None, **self._compare([]), self.influence: "",
+                self.summary: "", self.seen: "", **self._compare([]), self.influence: "",
                 **self.step(None, STEPS), **self.unit_view(None, 0)}
 
     def _compare(self, compare: list) -> dict:
