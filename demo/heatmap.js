@@ -358,6 +358,9 @@ function load(x) {
   }
   v = x;
   vals = typeof x.values === "string" ? decode(x.values, x.rows * x.cols) : null;
+  // A caption inside the value (it changes with the data, e.g. "GRU: 7 (99%), settled at row
+  // 13") replaces the label, so Python can send plain values instead of gr.update(label=...).
+  if (typeof x.caption === "string") { caption.textContent = x.caption; img.alt = x.caption; }
   fit();
   if (x.format === "heat-v2") {
     paint(x);

@@ -105,7 +105,10 @@ def test_draw_then_step_outputs_all_views(tab):
     hmap = step[tab.hmap]  # a hover value: the picture and the numbers behind it
     assert hmap["height"] == 128 * views.UNIT_CELL[0] + render.STRIP + 26 and hmap["rows"] == 128
     np.testing.assert_allclose(render.decode_hover_values(hmap), out[tab.analysis].trace.h.T, atol=1e-3)
-    assert [step[p]["label"].split(":")[0] for p in tab.panels] == ["i", "f", "g", "o", "c"]
+    assert [step[p]["caption"].split(":")[0] for p in tab.panels] == ["i", "f", "g", "o", "c"]
+    refreshed = tab.step(out[tab.analysis], 12, refresh=True)  # the model changed: labels and visibility
+    assert [refreshed[p]["label"].split(":")[0] for p in tab.panels] == ["i", "f", "g", "o", "c"]
+    assert all(refreshed[p]["visible"] for p in tab.panels)
     assert step[tab.confidence]["rows"] == 10
     assert out[tab.influence].count("rl-inf-cell") == 3 and out[tab.unit_thumbs].mode == "RGB"
     assert 'class="now"' in step[tab.trajectory]
@@ -132,8 +135,8 @@ def test_slider_rerenders_without_running_a_model(tab, monkeypatch):
     for t in (1, 14, 28):
         out = tab.step(a, t)
         assert f"Row {t} of 28" in out[tab.caption]
-        assert [out[p]["label"].split(":")[0] for p in tab.panels[:3]] == ["r", "z", "n"]
-        assert not any(out[p]["visible"] for p in tab.panels[3:])
+        assert [out[p]["caption"].split(":")[0] for p in tab.panels[:3]] == ["r", "z", "n"]
+        assert all(out[p] == gr.skip() for p in tab.panels[3:])      # hidden since the GRU was drawn
 
 
 def test_model_picker_retraces_and_explains(tab):
@@ -142,8 +145,8 @@ def test_model_picker_retraces_and_explains(tab):
     explain = out[tab.explain]
     assert out[tab.analysis].cell == "rnn" and "RNN" in explain and "(B, 28, 28)" in explain
     np.testing.assert_array_equal(out[tab.analysis].x, a.x)  # the same drawing, not re-read
-    step = tab.step(out[tab.analysis], 20)
-    assert all(not step[p]["visible"] for p in tab.panels)  # a plain RNN has no gates
+    step = out  # the picker refreshes the panels: a plain RNN has no gates
+    assert all(not step[p]["visible"] for p in tab.panels)
     assert [c[1] for c in out[tab.gate]["choices"]] == ["none"]  # ... to clamp
 
 

@@ -301,7 +301,8 @@ class DigitsTab:
         unit_views = self.unit_view(a, unit)
         if before is not None and before.name == name:  # the looked-up part did not change
             unit_views.update({self.unit_profile: gr.skip(), self.unit_thumbs: gr.skip()})
-        return {**self.show(a), **self.step(a, t, order), **unit_views}
+        refresh = before is None or before.name != name
+        return {**self.show(a, refresh), **self.step(a, t, order, refresh), **unit_views}
 
     def to_pad(self, path) -> dict:
         """A picture from the upload box (or an example) -> shown in the pad."""
@@ -323,7 +324,7 @@ class DigitsTab:
         if a is None:
             return {**self.blank(EMPTY_MESSAGE), **extra}
         a = analysis.with_influence(self.models, analysis.retrace(self.models, a, name))
-        return {**self.show(a), **self.step(a, t, order), **self.unit_view(a, unit), **extra}
+        return {**self.show(a, True), **self.step(a, t, order, True), **self.unit_view(a, unit), **extra}
 
     def edit(self, a: DigitAnalysis | None, ablate, gate, gate_value, from_row, blank_rows, t=STEPS,
              order="index", unit=0) -> dict:
@@ -337,8 +338,9 @@ class DigitsTab:
     def unit_order(self, a: DigitAnalysis, order: str):
         return units.unit_order(order or "index", self.models[a.name], a.trace, self.lookups.get(a.name))
 
-    def step(self, a: DigitAnalysis | None, t, order="index") -> dict:
-        """Slider move, unit order, or after any of the above: render step t from the analysis."""
+    def step(self, a: DigitAnalysis | None, t, order="index", refresh: bool = False) -> dict:
+        """Slider move, unit order, or after any of the above: render step t from the analysis.
+        ``refresh``: also set which gate panels show (the model changed, or the pad was blank)."""
         if a is None:
             hidden = gr.update(value=None, visible=False)
             return {self.caption: "", self.rows: "", self.probs: None, self.hmap: None,
@@ -346,9 +348,14 @@ class DigitsTab:
                     self.difference: "", self.edited_final: None, self.edited_confidence: None}
         t = int(t)
         v = views.step_views(a, t, self.unit_order(a, order))
-        # gr.update, not a component: one built here would process its value itself
-        panels = [gr.update(value=hover, label=label, visible=True) for label, hover in v.panels]
-        panels += [gr.update(value=None, visible=False)] * (len(self.panels) - len(panels))
+        # The caption travels in the value; a gr.update (dearer for gradio to apply) only when
+        # the panels' visibility may change: a new model, or after a blank pad.
+        panels = [{**hover, "caption": label} for label, hover in v.panels]
+        if refresh:
+            panels = [gr.update(value=p, label=p["caption"], visible=True) for p in panels]
+            panels += [gr.update(value=None, visible=False)] * (len(self.panels) - len(panels))
+        else:
+            panels += [gr.skip()] * (len(self.panels) - len(panels))
         edited_final, edited_img, difference = views.edited_views(a, t)
         lookups = self.lookups.get(a.name)
         trajectory = views.trajectory_html(a, lookups, t) if lookups is not None else ""
@@ -405,11 +412,11 @@ class DigitsTab:
             raise ValueError("k must be a whole number.") from None
         return ", ".join(map(str, units.top_units(self.models[a.name], a.trace, k)))
 
-    def show(self, a: DigitAnalysis) -> dict:
+    def show(self, a: DigitAnalysis, refresh: bool = True) -> dict:
         d = views.drawing_views(a)
         return {self.analysis: a, self.hint: gr.update(visible=False), self.final: d.final,
                 self.summary: d.summary, self.seen: inline_image(d.seen, "what the model sees", 280),
-                **self._compare(d.compare),
+                **self._compare(d.compare, refresh),
                 self.influence: views.influence_html(a)}
 
     def blank(self, hint: str) -> dict:
@@ -417,8 +424,11 @@ class DigitsTab:
                 self.summary: "", self.seen: "", **self._compare([]), self.influence: "",
                 **self.step(None, STEPS), **self.unit_view(None, 0)}
 
-    def _compare(self, compare: list) -> dict:
-        shown = [gr.update(value=value, label=caption, visible=True) for caption, value in compare]
+    def _compare(self, compare: list, refresh: bool = True) -> dict:
+        if not refresh:  # the same models as before: plain values, the caption inside
+            return dict(zip(self.compare, [{**value, "caption": caption} for caption, value in compare]))
+        shown = [gr.update(value={**value, "caption": caption}, label=caption, visible=True)
+                 for caption, value in compare]
         shown += [gr.update(value=None, visible=not compare)] * (len(self.compare) - len(compare))
         return dict(zip(self.compare, shown))
 
