@@ -117,6 +117,33 @@ def make_tab(weights_dir=None):
     return tab, problems + missing
 
 
+PHOTO_BUDGET_MS = 30.0
+
+
+def bench_photos(repeats: int) -> dict[str, tuple[float, float]]:
+    """to_mnist on a 1 MP and a 12 MP phone photo (JPEG file with EXIF orientation 6), and the
+    reading steps + strip of the pad's 56x56 ink."""
+    import tempfile
+    from pathlib import Path
+
+    from demo.digits import views
+    from demo.digits.photos import render_photo
+    rng = np.random.default_rng(3)
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, size in (("photo 1 MP", (1152, 864)), ("photo 12 MP", (4032, 3024))):
+            img = render_photo(4, rng, "pen", size, orientation=6)
+            img.fp.seek(0)
+            path = Path(tmp) / f"{size[0]}.jpg"
+            path.write_bytes(img.fp.read())
+            out[name] = median_ms(lambda: to_mnist(path), repeats)
+    layer = example_digit(7, size=CANVAS)[..., 3]
+    ink = ink_value(np.asarray(Image.fromarray(layer).resize((56, 56), Image.Resampling.BOX)))
+    out["pad ink"] = median_ms(lambda: to_mnist(ink), repeats)
+    out["pad ink + steps + strip"] = median_ms(lambda: views.reading_strip(to_mnist(ink, steps=True)), repeats)
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description="Time the Digits tab's work per stroke and per slider move.")
     p.add_argument("--weights-dir", help="folder with digits_*.safetensors (default: weights/)")
@@ -142,6 +169,14 @@ def main() -> None:
         verdict = "within" if worst <= BUDGET_MS else "OVER"
         print(f"per stroke, worst model, {clock} time: {worst:.1f} ms "
               f"({verdict} the {BUDGET_MS:.0f} ms budget)")
+    photos = bench_photos(max(10, args.repeats // 5))
+    print("to_mnist, median ms (wall / CPU):")
+    for step, (wall, cpu) in photos.items():
+        print(f"{step:26}{wall:8.2f} /{cpu:6.2f}")
+    one, twelve = photos["photo 1 MP"][1], photos["photo 12 MP"][1]
+    print(f"photos, CPU time: 1 MP {one:.1f} ms ({'within' if one <= PHOTO_BUDGET_MS else 'OVER'} the "
+          f"{PHOTO_BUDGET_MS:.0f} ms budget), 12 MP {twelve:.1f} ms "
+          f"({'within' if twelve <= 2 * PHOTO_BUDGET_MS else 'OVER'} {2 * PHOTO_BUDGET_MS:.0f} ms)")
 
 
 if __name__ == "__main__":

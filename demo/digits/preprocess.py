@@ -5,14 +5,22 @@ arrays (H, W), (H, W, 1|2|3|4), Gradio Sketchpad / ImageEditor values
 ``{"background", "layers", "composite"}`` and image file paths.  Steps:
 
 1. ink map in [0, 1]: the alpha channel of sketch layers (strokes on a transparent layer, which
-   works in light and dark themes alike), else brightness, with the polarity and background level
-   read from the image border (dark-on-light, light-on-dark, grey backgrounds);
+   works in light and dark themes alike); any opaque picture is read as a photo of paper
+   (``_picture_ink``): EXIF orientation applied first, large photos decoded and downscaled to
+   PHOTO_WORK px, the paper removed by a large-scale closing/opening (uneven light, shadows,
+   any background level), polarity from where the marks lie relative to the background, colour
+   counted (darkest/brightest channel), ruled lines removed, and the digit's connected
+   components kept (``layout``: specks, edges and lines dropped; several digits, text or a
+   scene raise ``NotOneDigit``).  Pictures with no sensor noise (canvases, MNIST) keep every
+   mark, as drawings do.  The ink comes back cropped around the digit;
 2. crop to the ink's bounding box and bring the stroke width into MNIST's range (a hairline pen
    or a marker on a huge canvas both end up like a pen stroke in MNIST);
 3. scale to fit 20x20 keeping the aspect ratio, anti-aliased;
 4. paste into 28x28 so the centre of mass sits at the centre, as MNIST did.
 
-Blank drawings raise ``ValueError`` with a message meant for the user.
+Blank drawings raise ``ValueError`` with a message meant for the user.  ``to_mnist(image,
+steps=True)`` (``reading_steps``) returns a ``Reading``: the input and every step that made it,
+for ``views.reading_strip``.
 
 Ink values (``format: "ink-v1"``), what the app's own drawing pad (``demo/digits/pad.py``) sends
 and shows, are JSON-able dicts::
@@ -43,16 +51,22 @@ import binascii
 import io
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
-from PIL import Image, ImageFilter, ImageSequence
+from PIL import Image, ImageFilter, ImageOps, ImageSequence
+
+cv2.setNumThreads(1)  # like torch: one thread; the work per picture is too small to split
 
 MAX_PIXELS = 40_000_000      # refuse decompression bombs; a 6000x6000 canvas still fits
 MAX_FILE_BYTES = 20_000_000
 WORK_BOX = 80                # working resolution for stroke-width measurement (px, longest side)
 MNIST_WIDTH = 12.0           # median stroke width of MNIST digits at WORK_BOX (measured: 8.6-16.7 p10-p90)
 EMPTY_MESSAGE = "The canvas is empty: draw a digit from 0 to 9 (or upload a picture of one)."
+PHOTO_WORK = 512             # pictures are read at most this many px on their longest side
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 INK_FORMAT = "ink-v1"        # the drawing pad's value: see the module docstring
 INK_MIN_SIDE, INK_MAX_SIDE = 8, 512
@@ -67,8 +81,10 @@ def _too_large(what: str) -> ValueError:
                       f"{MAX_PIXELS // 1_000_000} megapixels.")
 
 
-def _pil_to_array(img: Image.Image) -> np.ndarray:
-    """Any PIL mode -> float32 (H, W) grey or (H, W, 2) grey+alpha, values in [0, 1]."""
+def _pil_to_array(img: Image.Image, reduce: bool = True) -> np.ndarray:
+    """Any PIL mode -> float32 in [0, 1]: (H, W) grey, (H, W, 2) grey+alpha, (H, W, 3) RGB or
+    (H, W, 4) RGBA.  EXIF orientation first (phones store photos rotated); pictures without
+    alpha over 2 * PHOTO_WORK px are box-reduced (fast, in 8 bits) before anything else."""
     if getattr(img, "is_animated", False):
         img = next(iter(ImageSequence.Iterator(img)))
     w, h = img.size
@@ -76,14 +92,34 @@ def _pil_to_array(img: Image.Image) -> np.ndarray:
         raise _too_large(f"{w}x{h} pixels")
     if w < 1 or h < 1:
         raise ValueError(EMPTY_MESSAGE)
+    img = _upright(img)
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         a = np.asarray(img, dtype=np.float32)
         lo, hi = float(a.min()), float(a.max())
         return (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
     has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in img.info)
-    img = img.convert("LA" if has_alpha else "L")
+    grey = mode in ("1", "L", "LA", "La") or (mode in ("P", "PA") and _grey_palette(img))
+    target = ("LA" if has_alpha else "L") if grey else ("RGBA" if has_alpha else "RGB")
+    img = img.convert(target) if img.mode != target else img
+    if reduce and not has_alpha and max(img.size) > 2 * PHOTO_WORK:
+        img = img.reduce(max(img.size) // PHOTO_WORK)
     return np.asarray(img, dtype=np.float32) / 255.0
+
+
+def _grey_palette(img: Image.Image) -> bool:
+    pal = img.getpalette() or []
+    rgb = np.asarray(pal[:len(pal) // 3 * 3], dtype=np.int16).reshape(-1, 3)
+    return bool(rgb.size == 0 or (np.ptp(rgb, axis=1) <= 2).all())
+
+
+def _upright(img: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation tag (a no-op without one)."""
+    try:
+        orientation = img.getexif().get(0x0112, 1)
+    except Exception:  # a broken EXIF block: read the pixels as stored
+        return img
+    return ImageOps.exif_transpose(img) if orientation in (2, 3, 4, 5, 6, 7, 8) else img
 
 
 def _read(image) -> np.ndarray:
@@ -103,6 +139,9 @@ def _read(image) -> np.ndarray:
             with Image.open(path) as img:  # reads the header only
                 if img.width * img.height > MAX_PIXELS:  # refuse before decoding a single pixel
                     raise _too_large(f"{img.width}x{img.height} pixels")
+                if img.format == "JPEG" and max(img.size) > PHOTO_WORK:  # decode at 1/2..1/8 scale
+                    f = 0.9 * PHOTO_WORK / max(img.size)
+                    img.draft(img.mode, (int(img.width * f) + 1, int(img.height * f) + 1))
                 img.load()
                 return _pil_to_array(img)
         except Image.DecompressionBombError:  # PIL's own limit, hit while reading the header
@@ -129,9 +168,6 @@ def _read(image) -> np.ndarray:
     if image_is_8bit(a):
         a = a / 255.0
     a = np.clip(a, 0.0, 1.0)
-    if a.ndim == 3 and a.shape[2] >= 3:
-        grey = a[:, :, :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-        return np.dstack([grey, a[:, :, 3]]) if a.shape[2] == 4 else grey
     return a
 
 
@@ -153,12 +189,36 @@ def _editor_ink(value: dict) -> np.ndarray:
 
 
 def drawing_to_ink(image) -> np.ndarray:
-    """Any accepted input -> ink (H, W) in [0, 1]."""
+    """Any accepted input -> ink (H, W) in [0, 1].  A picture without transparency is read as a
+    photo of paper (``_picture_ink``): its ink comes back cropped around the digit, and a
+    picture that is not one digit raises ``NotOneDigit`` (a ``ValueError``)."""
+    return _find_ink(image)[0]
+
+
+def _find_ink(image, preview: bool = False) -> tuple[np.ndarray, np.ndarray | None, bool, str | None]:
+    """(ink, a small uint8 copy of the picture as handed over when ``preview``, whether it was
+    read as a picture without transparency, a warning: why a clean picture may not be one digit)."""
     if isinstance(image, dict):
         # A "format" key marks the pad's ink value (Sketchpad values never have one): decoded
         # strictly, so an unknown format says so instead of reading as an empty canvas.
-        return decode_ink(image) if "format" in image else _editor_ink(image)
-    return _ink(_read(image))
+        ink = decode_ink(image) if "format" in image else _editor_ink(image)
+        return ink, None, False, (check_single_digit(ink) if preview else None)
+    a = _read(image)
+    shown = _thumbnail(a) if preview else None
+    if _opaque(a):
+        ink, lay = _picture_ink(_flatten(a))
+        return ink, shown, True, lay.problem if lay is not None else None
+    ink = a[:, :, -1]
+    return ink, shown, False, (check_single_digit(ink) if preview else None)
+
+
+def _thumbnail(a: np.ndarray, side: int = 112) -> np.ndarray:
+    """A picture from ``_read`` -> uint8 grey or RGB, at most ``side`` px, flattened onto white."""
+    a = _flatten(a)
+    f = side / max(a.shape[:2])
+    if f < 1:
+        a = _resize(a, f)
+    return np.clip(a * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,25 +339,334 @@ def ink_data_url(ink) -> str:
 
 
 def _ink(a: np.ndarray) -> np.ndarray:
-    """(H, W) grey or (H, W, 2) grey+alpha in [0, 1] -> ink (H, W): 1 on strokes, 0 on paper."""
-    if a.ndim == 3:
-        grey, alpha = a[:, :, 0], a[:, :, 1]
-        if alpha.min() < 0.98:
-            # Partly transparent: strokes are the opaque part (sketch layer on a clear background).
-            # Where the opaque part is itself a picture on an opaque sheet, fall back to brightness.
-            if alpha.mean() < 0.9:
-                return alpha
-        a = grey * alpha + (1 - alpha)  # flatten onto white
-    border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
-    bg = float(np.median(border))
-    if bg > 0.5:   # dark strokes on light paper
-        ink = bg - a
-    else:          # light strokes on a dark (or dark grey, in dark theme) background
-        ink = a - bg
-    top = float(ink.max())
+    """A picture (``_read``'s arrays) -> ink (H, W): 1 on strokes, 0 on paper.  Strokes on a
+    transparent layer are its alpha; anything opaque is read as a photo of paper
+    (``_picture_ink``), which may raise ``NotOneDigit``."""
+    return _picture_ink(_flatten(a))[0] if _opaque(a) else a[:, :, -1]
+
+
+def _opaque(a: np.ndarray) -> bool:
+    """False for a partly transparent picture whose opaque part is the strokes (a sketch layer on
+    a clear background); a picture on an opaque sheet with a few see-through pixels is opaque."""
+    if a.ndim == 3 and a.shape[2] in (2, 4):
+        alpha = a[:, :, -1]
+        return not (alpha.min() < 0.98 and alpha.mean() < 0.9)
+    return True
+
+
+def _flatten(a: np.ndarray) -> np.ndarray:
+    """Grey+alpha or RGBA -> grey or RGB flattened onto white; grey and RGB as they are."""
+    if a.ndim == 3 and a.shape[2] in (2, 4):
+        alpha = a[:, :, -1:]
+        a = a[:, :, :-1] * alpha + (1 - alpha)
+        return a[:, :, 0] if a.shape[2] == 1 else a
+    return a
+
+
+# ---------------------------------------------------------------------------------------------
+# Photos: background, polarity, lines, the digit's components
+
+class NotOneDigit(ValueError):
+    """The picture does not show one digit (several marks, a line of text, a photo of a scene):
+    the message says what was found, for the user."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the components of a picture's marks say (``layout``).  ``problem`` is None for one
+    digit, else a message for the user."""
+    box: tuple[int, int, int, int] | None   # (r0, r1, c0, c1) of the digit's components
+    labels: tuple[int, ...]                  # the components that make the digit
+    marks: int                               # separate marks found (digit groups and others)
+    problem: str | None
+
+
+MANY_MARKS = ("I found {n} separate marks of similar size in the picture: it looks like more than one "
+              "digit{text}. Crop the picture to a single digit and try again.")
+SIDE_BY_SIDE = ("I see {n} marks side by side: it looks like more than one digit. Crop the picture "
+                "to a single digit and try again.")
+BUSY = ("This doesn't look like a digit written on plain paper: the whole picture is busy with "
+        "detail (a photo of a scene, a face or a texture?). Upload a photo of one hand-written digit.")
+CLEAN = 0.0015              # a picture whose paper varies less than this has no sensor noise: made on a computer
+BUSY_LEVEL = 0.055           # paper: the background's level and spread stay under this (measured <= 0.04)
+NOT_ON_PAPER = ("This doesn't look like a digit written on plain paper (marks cover {p:.0%} of the "
+                "picture{what}). Upload a photo of one hand-written digit.")
+
+
+def _odd(n: float) -> int:
+    n = max(1, int(round(n)))
+    return n if n % 2 else n + 1
+
+
+def _resize(a: np.ndarray, f: float) -> np.ndarray:
+    h, w = a.shape[:2]
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    return cv2.resize(a, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+
+
+def _marks_are_dark(grey: np.ndarray) -> bool | None:
+    """Polarity from where the marks lie relative to the background, whatever its level: the
+    background is the border's level when the border is even, else a median at a large scale
+    (the marks are few), and the marks are the side of it with the heavier tail beyond the noise.  None for a flat picture (no marks at all);
+    ``NotOneDigit`` for one with detail everywhere and no marks (a texture)."""
+    h, w = grey.shape
+    f = min(1.0, 160 / max(h, w))
+    small = _resize(grey, f) if f < 1 else grey
+    border = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
+    lo_b, mid_b, hi_b = np.percentile(border, [5, 50, 95])
+    if hi_b - lo_b <= 0.02:  # an even border (a canvas, a scan): it is the background
+        dev = small - mid_b
+        neg, pos = float(np.maximum(-dev - 0.03, 0).sum()), float(np.maximum(dev - 0.03, 0).sum())
+        if neg != pos:
+            return neg > pos
+    short = min(small.shape)
+    k = _odd(max(3, short / 3))
+    bg = cv2.medianBlur(np.clip(small * 255 + 0.5, 0, 255).astype(np.uint8), min(k, 255)) / np.float32(255)
+    dev = small - bg
+    sub = dev[::2, ::2] if dev.size > 20_000 else dev
+    sigma = 1.4826 * float(np.median(np.abs(sub - np.median(sub))))
+    t = max(4 * sigma, 0.03)
+    neg = float(np.maximum(-dev - t, 0).sum())
+    pos = float(np.maximum(dev - t, 0).sum())
+    if neg == pos == 0:
+        if sigma > BUSY_LEVEL:  # no tail beyond a wide spread: texture everywhere, not paper
+            raise NotOneDigit(BUSY)
+        return None
+    return neg >= pos
+
+
+def _mark_signal(c: np.ndarray, dark: bool) -> np.ndarray:
+    """How much each pixel stands out from the paper (>= 0).  Colour counts: for dark marks the
+    picture's darkest channel (pencil is faint in grey, coloured ink dark in some channel), for
+    light ones its brightest.  The background is a closing (an opening for light marks) over a
+    fifth of the picture, which removes strokes narrower than that however dense they are and
+    keeps shadows, gradients and the desk."""
+    if c.ndim == 3:  # per channel: a strided min/max over axis 2 is many times slower
+        pick = np.minimum if dark else np.maximum
+        v = pick(pick(c[:, :, 0], c[:, :, 1]), c[:, :, 2])
+    else:
+        v = c
+    h, w = v.shape
+    f = min(1.0, 160 / max(h, w))  # the background is smooth: estimate it small, fast
+    vs = _resize(v, f) if f < 1 else v
+    short = min(vs.shape)
+    k = _odd(max(3, short / 5, min(short / 2.5, 15)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    # Replicated borders: light falling off towards the edges is then followed, not filled in.
+    padded = cv2.copyMakeBorder(vs, k, k, k, k, cv2.BORDER_REPLICATE)
+    bg = cv2.morphologyEx(padded, cv2.MORPH_CLOSE if dark else cv2.MORPH_OPEN, kernel)[k:-k, k:-k]
+    kb = _odd(k / 3)
+    bg = cv2.blur(bg, (kb, kb))
+    if f < 1:
+        bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
+    sig = bg - v if dark else v - bg
+    return np.maximum(sig, 0, out=sig)
+
+
+def _remove_lines(sig: np.ndarray, level: float) -> np.ndarray:
+    """Ruled and squared notebook lines (and straight paper edges): marks a few px thin that run
+    along 80% of the picture, two or more of them, or one across all of it.  Their level (a
+    grey opening along the line, over a band that allows a slight tilt) is subtracted, so a
+    stroke crossing a line keeps what stands out above it.  Found at half resolution (max-pooled,
+    so thin lines keep their level), subtracted at full."""
+    h, w = sig.shape
+    half = sig.shape[0] >= 64 and sig.shape[1] >= 64
+    s2 = cv2.dilate(sig, np.ones((2, 2), np.uint8))[::2, ::2] if half else sig
+    hh, ww = s2.shape
+    lines = None
+    for horizontal in (True, False):
+        span = ww if horizontal else hh
+        length = max(9, span // 6)
+        band = cv2.dilate(s2, np.ones((3, 1) if horizontal else (1, 3), np.uint8))
+        line = cv2.morphologyEx(band, cv2.MORPH_OPEN, np.ones((1, length) if horizontal else (length, 1), np.uint8))
+        m = (line > level).astype(np.uint8)
+        if not m.any():
+            continue
+        n, lab, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+        start = stats[:, cv2.CC_STAT_LEFT if horizontal else cv2.CC_STAT_TOP]
+        extent = stats[:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
+        thick = stats[:, cv2.CC_STAT_AREA] / np.maximum(extent, 1)  # mean thickness, band included
+        long = (extent >= 0.8 * span) & (thick <= max(5, 0.02 * span))
+        long[0] = False
+        if long.sum() == 1:  # a lone one must cross the whole picture (a stroke of a tall 1 does not)
+            long &= (start <= 0.02 * span) & (start + extent >= 0.98 * span)
+        if long.any():
+            found = np.where(long[lab], line, 0).astype(np.float32)
+            lines = found if lines is None else np.maximum(lines, found)
+    if lines is None:
+        return sig
+    if half:
+        lines = cv2.resize(lines, (w, h), interpolation=cv2.INTER_NEAREST)
+    return np.maximum(sig - lines, 0)
+
+
+def layout(mask: np.ndarray, stats: np.ndarray | None = None, labels: np.ndarray | None = None) -> Layout:
+    """The digit in a binary mark map, and whether the marks look like one digit.
+
+    The rule (also in the README): marks are 8-connected components.  Specks (under 1% of the
+    largest mark's area) and strips along the picture's border (a paper edge) are ignored.  The
+    digit is the largest mark, weighted towards the centre, plus every mark within 15% of its
+    size (a 5's flag, a pencil stroke broken in pieces), repeatedly.  It is *not one digit* when
+      - another mark at least 20% of the digit's area and 35% of its size lies apart from it
+        (two digits, a page of text: "separate marks");
+      - the digit's marks split into side-by-side parts by a (nearly) empty column, each at
+        least 20% of the ink and half the height, in a box wider than tall; or the box is over twice as
+        wide as tall (a word);
+      - the marks cover over 35% of the picture, or fill over 80% of the digit's box when that
+        box is not narrow (a photo of a scene or a face, a blot, not strokes on paper)."""
+    H, W = mask.shape
+    if stats is None or labels is None:
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    x, y, w, h, area = (stats[:, i].astype(np.int64) for i in range(5))
+    idx = np.arange(1, len(stats))
+    if idx.size == 0:
+        return Layout(None, (), 0, None)
+    touches = (x[idx] == 0) | (y[idx] == 0) | (x[idx] + w[idx] == W) | (y[idx] + h[idx] == H)
+    strip = touches & (((w[idx] >= 0.5 * W) & (h[idx] < 0.15 * H)) | ((h[idx] >= 0.5 * H) & (w[idx] < 0.15 * W)))
+    idx = idx[~strip]
+    if idx.size == 0:
+        return Layout(None, (), 0, None)
+    idx = idx[area[idx] >= max(2, 0.01 * area[idx].max())]
+    idx = idx[np.argsort(-area[idx])][:400]
+    cx, cy = x[idx] + w[idx] / 2, y[idx] + h[idx] / 2
+    off = np.hypot((cx - W / 2) / W, (cy - H / 2) / H) / 0.7071
+    main = int(np.argmax(area[idx] * (1 - 0.5 * off)))
+    inside = np.zeros(idx.size, bool)
+    inside[main] = True
+    r0, r1, c0, c1 = y[idx[main]], y[idx[main]] + h[idx[main]], x[idx[main]], x[idx[main]] + w[idx[main]]
+    x0, x1, y0, y1 = x[idx], x[idx] + w[idx], y[idx], y[idx] + h[idx]
+    g = 0.15 * max(r1 - r0, c1 - c0) + 2  # from the main mark alone: a page does not snowball
+    while True:
+        gap = np.maximum.reduce([x0 - c1, c0 - x1, y0 - r1, r0 - y1, np.zeros_like(x0)])
+        new = (gap <= g) & ~inside
+        if not new.any():
+            break
+        inside |= new
+        r0, r1 = min(r0, y0[new].min()), max(r1, y1[new].max())
+        c0, c1 = min(c0, x0[new].min()), max(c1, x1[new].max())
+    digit_area = float(area[idx[inside]].sum())
+    side = max(r1 - r0, c1 - c0)
+    others = ~inside & (area[idx] >= 0.2 * digit_area) & (np.maximum(w[idx], h[idx]) >= 0.35 * side)
+    box = (int(r0), int(r1), int(c0), int(c1))
+    group = tuple(int(i) for i in idx[inside])
+    marks = 1 + int(others.sum())
+    problem = None
+    if others.any():
+        problem = MANY_MARKS.format(n=marks, text=" or a page of text" if marks >= 4 else "")
+    else:
+        bw, bh = c1 - c0, r1 - r0
+        if bw > 2 * bh and bh > 0:
+            problem = SIDE_BY_SIDE.format(n="several")
+        elif bw > bh:
+            cols = np.isin(labels[r0:r1, c0:c1], group).sum(axis=0)
+            parts = _column_parts(cols)
+            rows_of = [np.isin(labels[r0:r1, c0 + a:c0 + b], group).any(axis=1) for a, b in parts]
+            big = [p for p, rows in zip(parts, rows_of)
+                   if cols[p[0]:p[1]].sum() >= 0.2 * cols.sum() and rows.sum() >= 0.5 * bh]
+            if len(big) >= 2:
+                problem = SIDE_BY_SIDE.format(n=len(big))
+    if problem is None:
+        cover = float(mask.mean())
+        fill = digit_area / max(1, (r1 - r0) * (c1 - c0))
+        squat = min(r1 - r0, c1 - c0) >= 0.4 * side  # a 1 fills its narrow box, a blot a wide one
+        if cover > 0.35 or (fill > 0.8 and squat and side > 0.2 * min(H, W)):
+            problem = NOT_ON_PAPER.format(p=max(cover, fill * (r1 - r0) * (c1 - c0) / (H * W)),
+                                          what="" if cover > 0.35 else ", in one solid blot")
+    return Layout(box, group, marks, problem)
+
+
+def _column_parts(cols: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of inked columns: [(start, stop), ...].  A column with under 12% of the fullest
+    column's ink counts as empty: a ruled line or a joining stroke does not join two digits."""
+    filled = np.concatenate([[0], (cols > 0.12 * cols.max()).astype(np.int8), [0]])
+    d = np.diff(filled)
+    return list(zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]))
+
+
+def _components(sig: np.ndarray, lo: float, seed: float):
+    """Hysteresis: 8-connected components of sig > lo that reach sig > seed somewhere.  Returns
+    (count kept, labels, stats with the area of unseeded components set to 0)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((sig > lo).astype(np.uint8), connectivity=8)
+    seeded = np.bincount(labels[sig > seed], minlength=n) > 0
+    seeded[0] = False
+    stats = stats.copy()
+    stats[~seeded, cv2.CC_STAT_AREA] = 0
+    return int(seeded.sum()), labels, stats
+
+
+def _clean_ink(sig: np.ndarray) -> tuple[np.ndarray, Layout | None]:
+    """A picture without noise (a canvas or an image made on a computer, MNIST itself): every
+    mark is kept as it is, like a drawing, cropped around all of them; the layout is returned
+    for a warning, not raised."""
+    top = float(sig.max())
     if top < 0.1:
-        return np.zeros_like(a)
-    return np.clip(ink / top, 0.0, 1.0)
+        return np.zeros_like(sig), None
+    ink = np.clip(sig / top, 0, 1)
+    lay = layout(ink > 0.5)
+    box = _bbox(ink)
+    r0, r1, c0, c1 = box
+    h, w = ink.shape
+    m = int(0.1 * max(r1 - r0, c1 - c0)) + 2
+    return ink[max(0, r0 - m):min(h, r1 + m), max(0, c0 - m):min(w, c1 + m)], lay
+
+
+def _picture_ink(c: np.ndarray) -> tuple[np.ndarray, Layout | None]:
+    """An opaque picture, grey (H, W) or RGB (H, W, 3) in [0, 1], read as a photo of one digit:
+    downscaled to PHOTO_WORK px, the paper's level removed (``_mark_signal``, polarity from
+    ``_marks_are_dark``), the noise floor measured, ruled lines removed, marks thresholded
+    with hysteresis (4 and 8 noise widths, at least 0.03 and 0.06) and the digit's components
+    kept (``layout``).  Returns the ink cropped around the digit with a margin, and the layout;
+    raises ``NotOneDigit`` when it is not one digit."""
+    h, w = c.shape[:2]
+    if max(h, w) > 1.2 * PHOTO_WORK:  # (a JPEG decoded at a reduced scale may stay a bit larger)
+        c = _resize(c, PHOTO_WORK / max(h, w))
+        h, w = c.shape[:2]
+    grey = c if c.ndim == 2 else c @ LUMA
+    dark = _marks_are_dark(grey)
+    if dark is None:
+        return np.zeros((h, w), np.float32), None
+    sig = _mark_signal(c, dark)
+    sub = sig[::2, ::2] if sig.size > 20_000 else sig
+    med = float(np.median(sub))
+    sigma = 1.4826 * float(np.median(np.abs(sub - med)))
+    if med > BUSY_LEVEL or sigma > BUSY_LEVEL:  # the "paper" itself stands out: not paper
+        raise NotOneDigit(BUSY)
+    if med <= CLEAN and sigma <= CLEAN:
+        return _clean_ink(sig)
+    lo = med + max(4 * sigma, 0.03)
+    hi_seed = med + max(8 * sigma, 0.06)
+    sig = _remove_lines(sig, lo)
+    # Pass 1: the strongest mark (by the ink it holds above the floor) sets the ink's level.
+    n, labels, stats = _components(sig, lo, hi_seed)
+    if n == 0:
+        return np.zeros((h, w), np.float32), None
+    mass = np.bincount(labels.ravel(), weights=np.maximum(sig - lo, 0).ravel(), minlength=stats.shape[0])
+    mass[stats[:, cv2.CC_STAT_AREA] == 0] = 0
+    mass[0] = 0
+    main = labels == int(np.argmax(mass))
+    level = float(np.percentile(sig[main], 90)) - med
+    if level < 0.06:  # nothing stands out enough to be ink
+        return np.zeros((h, w), np.float32), None
+    # Pass 2: marks are what reaches a quarter of that level (half of it somewhere): faint
+    # lighting bumps, paper texture and light specks drop out; pencil keeps its grain.
+    lo2, seed2 = max(lo, med + 0.25 * level), max(hi_seed, med + 0.5 * level)
+    n, labels, stats = _components(sig, lo2, seed2)
+    lay = layout(stats[labels, cv2.CC_STAT_AREA] > 0, stats, labels)
+    if lay.box is None:
+        return np.zeros((h, w), np.float32), None
+    if lay.problem:
+        raise NotOneDigit(lay.problem)
+    member = np.zeros(stats.shape[0], bool)
+    member[list(lay.labels)] = True
+    r0, r1, c0, c1 = lay.box
+    m = int(0.1 * max(r1 - r0, c1 - c0)) + 2
+    r0, r1, c0, c1 = max(0, r0 - m), min(h, r1 + m), max(0, c0 - m), min(w, c1 + m)
+    crop = sig[r0:r1, c0:c1]
+    region = member[labels[r0:r1, c0:c1]]
+    top = float(np.percentile(crop[region], 90))
+    region = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # soft edges
+    ink = np.clip((crop - lo) / max(top - lo, 1e-3), 0, 1) * region
+    return ink.astype(np.float32), lay
 
 
 def _morph(img: Image.Image, width: float) -> Image.Image:
@@ -331,9 +700,54 @@ def _bbox(ink: np.ndarray, thresh: float = 0.2):
     return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
 
 
-def to_mnist(image) -> np.ndarray:
-    """User drawing -> float32 (28, 28) in [0, 1], white digit on black, MNIST-normalised."""
-    ink = drawing_to_ink(image)
+@dataclass(frozen=True)
+class Reading:
+    """How ``to_mnist`` read a picture, step by step (``to_mnist(image, steps=True)``), each
+    step as a uint8 array: 0 = paper, 255 = ink, except ``original``."""
+    x: np.ndarray                 # (28, 28) float32 in [0, 1]: the model input, what to_mnist returns
+    original: np.ndarray          # the picture as handed over, small (<= 112 px): grey or RGB,
+                                  #   or for a drawing its ink as dark strokes on white
+    ink: np.ndarray               # the ink found (photos: cropped around the digit, lines, specks
+                                  #   and background removed)
+    cropped: np.ndarray           # the ink's bounding box at the working scale (80 px), stroke
+                                  #   width brought to MNIST's
+    box20: np.ndarray             # scaled to fit 20x20, aspect kept
+    centred: np.ndarray           # (28, 28): the 20x20 pasted with its centre of mass at (14, 14)
+    photo: bool = False           # a picture without transparency (background removed; with sensor
+                                  #   noise also lines and stray components)
+    warning: str | None = None    # for drawings and clean pictures: why the ink may not be one digit
+                                  #   (photos that are not one digit raise NotOneDigit instead)
+
+    STEPS = (("original", "picture"), ("ink", "ink found"), ("cropped", "cropped"),
+             ("box20", "20x20"), ("centred", "28x28"))
+
+    def steps(self) -> dict[str, np.ndarray]:
+        """{label: uint8 array} in reading order: what ``views.reading_strip`` shows."""
+        return {label: getattr(self, name) for name, label in self.STEPS}
+
+
+def reading_steps(image) -> Reading:
+    """``to_mnist(image, steps=True)``: the model input and every step that made it."""
+    return to_mnist(image, steps=True)
+
+
+def _u8(a: np.ndarray) -> np.ndarray:
+    return np.clip(a * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def check_single_digit(ink: np.ndarray) -> str | None:
+    """None when an ink map (H, W) in [0, 1] looks like one digit, else why not (``layout``'s
+    rule on the marks over half ink).  Photos are checked while they are read; this is for
+    drawings, whose users get a warning rather than an error."""
+    m = ink > 0.5
+    return layout(m).problem if m.any() else None
+
+
+def to_mnist(image, steps: bool = False):
+    """User drawing -> float32 (28, 28) in [0, 1], white digit on black, MNIST-normalised.
+    With ``steps``, a ``Reading`` of every step instead (costs well under a millisecond more
+    for the pad's 56x56 ink)."""
+    ink, shown, photo, warning = _find_ink(image, preview=steps)
     ink[ink < 0.1] = 0.0  # paper texture, JPEG noise
     box = _bbox(ink)
     if box is None:
@@ -374,4 +788,10 @@ def to_mnist(image) -> np.ndarray:
     ox = int(np.clip(round(14 - cx), 0, 28 - patch.shape[1]))
     out = np.zeros((28, 28), dtype=np.float32)
     out[oy:oy + patch.shape[0], ox:ox + patch.shape[1]] = patch
-    return np.clip(out, 0.0, 1.0)
+    out = np.clip(out, 0.0, 1.0)
+    if not steps:
+        return out
+    if shown is None:  # a drawing: its ink as dark strokes on white
+        shown = 255 - _u8(ink if max(ink.shape) <= 112 else _resize(ink, 112 / max(ink.shape)))
+    return Reading(x=out, original=shown, ink=_u8(ink), cropped=np.asarray(canvas)[r0:r1, c0:c1],
+                   box20=np.asarray(small), centred=_u8(out), photo=photo, warning=warning)
