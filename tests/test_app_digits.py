@@ -81,7 +81,7 @@ def test_each_handler_fills_exactly_its_output_group(tab):
         "blank": (tab.draw(None, "gru"), tab.all_outputs),
         "pick": (tab.pick(a, "lstm"), [*tab.all_outputs, tab.explain, tab.gate]),
         "pick, nothing drawn": (tab.pick(None, "lstm"), [*tab.all_outputs, tab.explain, tab.gate]),
-        "picture": (tab.to_pad(None), [tab.pad]),
+        "picture": (tab.to_pad(None), [tab.pad, tab.picture_reading]),
         "step": (tab.step(a, 5), tab.step_outputs),
         "step, nothing drawn": (tab.step(None, 5), tab.step_outputs),
         "edit": (tab.edit(a, "1, 2", "r", 0.0, 3, "", 5), [tab.analysis, *tab.step_outputs]),
@@ -227,6 +227,27 @@ def test_clicking_a_map_row_opens_that_unit_in_the_shown_order(tab):
     assert set(out[tab.unit_rows]["state"]) == {"h", "r", "z", "n"}
     with pytest.raises(gr.Error, match="from 0 to 127"):
         friendly(tab.unit_view)(a, 128)
+
+
+def test_an_uploaded_photo_shows_how_it_was_read(tab, tmp_path):
+    from demo.digits.photos import not_one_digit, render_photo
+    rng = np.random.default_rng(5)
+    path = tmp_path / "three.jpg"
+    photo = render_photo(3, rng, "pencil", size=(800, 600))  # a phone JPEG: EXIF orientation kept
+    photo.save(path, quality=88, exif=photo.getexif())
+    loaded = tab.to_pad(str(path))
+    value, (data, strip) = loaded[tab.pad], loaded[tab.picture_reading]
+    assert value["format"] == "ink-v1" and data == value["data"] and "how the picture was read" in strip
+    out = tab.draw(value, "lstm", picture=loaded[tab.picture_reading])
+    assert max(out[tab.final], key=out[tab.final].get) == "3"
+    assert out[tab.reading] == strip            # the photo's own steps, not the pad's ink
+    stroked = tab.draw({**value, "data": ink_value(np.full((56, 56), 9, np.uint8))["data"]}, "lstm",
+                       picture=loaded[tab.picture_reading])
+    assert stroked[tab.reading] != strip        # strokes added on top: the pad's reading
+    faces = tmp_path / "two.jpg"
+    not_one_digit("two_digits", np.random.default_rng(1)).save(faces, quality=90)
+    with pytest.raises(gr.Error, match="digit"):
+        friendly(tab.to_pad)(str(faces))
 
 
 def test_settle_step():

@@ -16,7 +16,7 @@ import numpy as np
 from demo.digits import interventions, units
 from demo.digits.interventions import Intervention
 from demo.digits.model import CLASSES, DigitModel, DigitTrace
-from demo.digits.preprocess import to_mnist
+from demo.digits.preprocess import Reading, to_mnist
 
 STEPS = 28
 TITLES = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}  # also the comparison's order
@@ -39,6 +39,7 @@ class DigitAnalysis:
     intervention: Intervention = Intervention()
     edited: DigitTrace | None = None  # the traced model under the intervention (None: no edit)
     contributions: np.ndarray | None = None  # (H,) each unit's part of the answer's logit (units.py)
+    reading: Reading | None = None  # how the picture was read, step by step (preprocess.Reading)
 
     @property
     def cell(self) -> str:
@@ -73,11 +74,12 @@ def analyse(models: dict[str, DigitModel], name: str, image, intervention: Inter
     _model(models, name)
     if influence not in ("none", "current", "all"):
         raise ValueError(f"influence is 'none', 'current' or 'all', got {influence!r}")
-    x = to_mnist(image)
+    reading = to_mnist(image, steps=True)
+    x = reading.x
     compare = {n: m.step_probs(x) for n, m in models.items() if n != name}
     which = {"none": [], "current": [name], "all": list(models)}[influence]
     inf = {n: models[n].row_influence_mnist(x) for n in which}
-    return _traced(models, x, name, compare, inf, intervention or Intervention())
+    return replace(_traced(models, x, name, compare, inf, intervention or Intervention()), reading=reading)
 
 
 def retrace(models: dict[str, DigitModel], analysis: DigitAnalysis, name: str) -> DigitAnalysis:
@@ -87,7 +89,8 @@ def retrace(models: dict[str, DigitModel], analysis: DigitAnalysis, name: str) -
     iv = analysis.intervention
     iv = replace(iv, clamp=tuple((g, v) for g, v in iv.clamp if g in model.gate_names),
                  ablate=tuple(u for u in iv.ablate if u < model.hidden))
-    return _traced(models, analysis.x, name, analysis.compare, analysis.influence, iv)
+    return replace(_traced(models, analysis.x, name, analysis.compare, analysis.influence, iv),
+                   reading=analysis.reading)
 
 
 def with_intervention(models: dict[str, DigitModel], analysis: DigitAnalysis,

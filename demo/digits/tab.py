@@ -17,6 +17,7 @@ API: ``/classify`` takes the pad's ink value, a Sketchpad value or one image fil
 """
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from demo.digits.interventions import GATE_NAMES, Intervention, parse_numbers
 from demo.digits.lookups import load_lookups
 from demo.digits.model import DigitModel, load_digit_model
 from demo.digits.pad import drawing_pad, pad_value_from_image
-from demo.digits.preprocess import EMPTY_MESSAGE
+from demo.digits.preprocess import EMPTY_MESSAGE, reading_steps
 from demo.ui_common import LATEX, QUIET, friendly, heat_image, inline_image, load_available, png
 from demo.ui_heatmap import hover_heatmap
 
@@ -47,6 +48,7 @@ STATE_COLOURS = {"h": "#111111", "c": "#888888", "i": "#1f77b4", "f": "#ff7f0e",
                  "r": "#1f77b4", "z": "#ff7f0e", "n": "#2ca02c"}
 CSS = """
 #hint { color: var(--body-text-color-subdued); }
+.rl-warning { color: #b45309; font-weight: 600; margin: 6px 0 0; }
 @media (max-width: 640px) { #intro { display: none; } }
 """ + views.INFLUENCE_CSS + views.TRAJECTORY_CSS
 
@@ -82,12 +84,18 @@ class DigitsTab:
             gr.Markdown("\n\n".join(self.problems))
         # The analysed drawing (DigitAnalysis): the slider re-renders from it without a model run.
         self.analysis = gr.State(None)
+        # (pad data, reading strip) of the last picture put into the pad: while the pad still
+        # shows just that picture, the strip shows how the picture itself was read.
+        self.picture_reading = gr.State(None)
         with gr.Row(equal_height=False):
             with gr.Column(scale=5, min_width=300):
                 self.pad = drawing_pad(elem_id="digit-pad", size=CANVAS)
                 self.final = gr.Label(label="Prediction after all 28 rows", num_top_classes=3,
                                       elem_id="digit-prediction")
                 self.hint = gr.Markdown(f"✏️ {EMPTY_MESSAGE}", elem_id="hint")
+                self.reading = gr.HTML("", label="How the picture was read: picture → ink found → cropped → "
+                                       "20×20 → centred 28×28", show_label=True, container=True, padding=True,
+                                       elem_id="digit-reading")
                 # image_mode=None: the file as it is (the default "RGB" would flatten a transparent
                 # drawing onto black before we read it)
                 self.picture = gr.Image(label="Or upload, paste or drop a picture of a digit", type="filepath",
@@ -198,7 +206,8 @@ class DigitsTab:
     # The output groups: each handler fills exactly the union of the groups it names.
     @property
     def drawing_outputs(self) -> list:
-        return [self.analysis, self.hint, self.final, self.summary, self.seen, *self.compare, self.influence]
+        return [self.analysis, self.hint, self.final, self.summary, self.seen, *self.compare, self.influence,
+                self.reading]
 
     @property
     def step_outputs(self) -> list:
@@ -221,10 +230,11 @@ class DigitsTab:
     def wire(self, app: gr.Blocks) -> None:
         live = dict(trigger_mode="always_last", **QUIET)
         view = [self.t, self.order, self.unit]
-        self.pad.change(friendly(self.draw), [self.pad, self.model, *self.edit_inputs, *view, self.analysis],
-                        self.all_outputs, **live)
+        self.pad.change(friendly(self.draw), [self.pad, self.model, *self.edit_inputs, *view, self.analysis,
+                                              self.picture_reading], self.all_outputs, **live)
         # A picture (upload, paste, drop or an example) goes into the pad, whose change analyses it.
-        self.picture.change(friendly(self.to_pad), [self.picture], [self.pad], **live)  # examples too
+        self.picture.change(friendly(self.to_pad), [self.picture], [self.pad, self.picture_reading],
+                            **live)  # examples too
         self.model.change(friendly(self.pick), [self.analysis, self.model, *view],
                           [*self.all_outputs, self.explain, self.gate], **live)
         self.t.change(friendly(self.step), [self.analysis, self.t, self.order], self.step_outputs, **live)
@@ -281,7 +291,7 @@ class DigitsTab:
                             from_step=from_row, blank_rows=parse_numbers(blank_rows, 1, STEPS, "Blank rows"))
 
     def draw(self, value, name, ablate=None, gate=NO_GATE, gate_value=1.0, from_row=1, blank_rows=None,
-             t=STEPS, order="index", unit=0, before: DigitAnalysis | None = None) -> dict:
+             t=STEPS, order="index", unit=0, before: DigitAnalysis | None = None, picture=None) -> dict:
         """A stroke (every ~100 ms while the pen moves), an upload or an example: analyse the
         drawing with every model and render every view.  While the pen is down (the pad's value
         says "drawing"), the row influence is the chosen cell's only and the unit's looked-up
@@ -302,13 +312,20 @@ class DigitsTab:
         if before is not None and before.name == name:  # the looked-up part did not change
             unit_views.update({self.unit_profile: gr.skip(), self.unit_thumbs: gr.skip()})
         refresh = before is None or before.name != name
-        return {**self.show(a, refresh), **self.step(a, t, order, refresh), **unit_views}
+        out = {**self.show(a, refresh), **self.step(a, t, order, refresh), **unit_views}
+        if picture and isinstance(value, dict) and value.get("data") == picture[0]:
+            out[self.reading] = picture[1]  # the pad shows just the uploaded picture: its own reading
+        return out
 
     def to_pad(self, path) -> dict:
-        """A picture from the upload box (or an example) -> shown in the pad."""
+        """A picture from the upload box (or an example) -> shown in the pad; how the picture
+        itself was read is kept for the strip.  A photo that is not one digit is refused here
+        with its message (NotOneDigit is a ValueError)."""
         if not path:
-            return {self.pad: gr.skip()}
-        return {self.pad: pad_value_from_image(path)}
+            return {self.pad: gr.skip(), self.picture_reading: gr.skip()}
+        value = pad_value_from_image(path)
+        reading = reading_steps(path)
+        return {self.pad: value, self.picture_reading: (value["data"], self.reading_html(reading))}
 
     def pick(self, a: DigitAnalysis | None, name, t=STEPS, order="index", unit=0) -> dict:
         """Model picker: retrace the current drawing (no preprocessing) and explain the cell."""
@@ -416,13 +433,25 @@ class DigitsTab:
         d = views.drawing_views(a)
         return {self.analysis: a, self.hint: gr.update(visible=False), self.final: d.final,
                 self.summary: d.summary, self.seen: inline_image(d.seen, "what the model sees", 280),
+                self.reading: self.reading_html(a.reading),
                 **self._compare(d.compare, refresh),
                 self.influence: views.influence_html(a)}
 
     def blank(self, hint: str) -> dict:
         return {self.analysis: None, self.hint: gr.update(value=f"✏️ {hint}", visible=True), self.final: None,
-                self.summary: "", self.seen: "", **self._compare([]), self.influence: "",
+                self.summary: "", self.seen: "", **self._compare([]), self.influence: "", self.reading: "",
                 **self.step(None, STEPS), **self.unit_view(None, 0)}
+
+    @staticmethod
+    def reading_html(reading) -> str:
+        """The reading strip (a preprocess.Reading), and a visible warning when the ink may not
+        be one digit."""
+        if reading is None:
+            return ""
+        strip = inline_image(views.reading_strip(reading), "how the picture was read")
+        if reading.warning:
+            strip += f'<p class="rl-warning">⚠️ Low confidence: {html.escape(reading.warning)}</p>'
+        return strip
 
     def _compare(self, compare: list, refresh: bool = True) -> dict:
         if not refresh:  # the same models as before: plain values, the caption inside
