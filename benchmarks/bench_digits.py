@@ -79,12 +79,18 @@ def bench_model(tab, name: str, value: dict, repeats: int) -> dict[str, float]:
     a = analysis.analyse(models, name, value, iv, influence="all")
     edit = dict(ablate="0-38", gate="none", gate_value=1.0, from_row=1, blank_rows="")
     moving = {**value, "drawing": True}
+    # the previous update was of another drawing (a stroke ago), with the same model
+    other = analysis.analyse(models, name, pad_value(1), iv, influence="all")
+    last_move = analysis.analyse(models, name, moving, iv, influence="current")
 
     def per_stroke():  # exactly what the pad's change handler does on pen-up, plus PNG encoding
-        encode_all(images_in(tab.draw(value, name, **edit, t=14, order="influence", unit=5, before=a)))
+        encode_all(images_in(tab.draw(value, name, **edit, t=14, order="influence", unit=5, before=other)))
 
     def per_move():  # ... and while the pen moves (every ~100 ms)
-        encode_all(images_in(tab.draw(moving, name, **edit, t=14, order="influence", unit=5, before=a)))
+        encode_all(images_in(tab.draw(moving, name, **edit, t=14, order="influence", unit=5, before=other)))
+
+    def pen_up_same_ink():  # pen-up with the ink of the last move: the runs are reused
+        encode_all(images_in(tab.draw(value, name, **edit, t=14, order="influence", unit=5, before=last_move)))
 
     def slider_move():
         encode_all(images_in(tab.step(a, 14, "influence")))
@@ -102,6 +108,7 @@ def bench_model(tab, name: str, value: dict, repeats: int) -> dict[str, float]:
                                                               **tab.unit_view(a, 5)})), repeats),
         "per pen move": median_ms(per_move, repeats),
         "per stroke (all)": median_ms(per_stroke, repeats),
+        "pen-up, same ink": median_ms(pen_up_same_ink, repeats),
         "slider move": median_ms(slider_move, repeats),
     }
 

@@ -66,19 +66,28 @@ def _model(models: dict[str, DigitModel], name) -> DigitModel:
 
 
 def analyse(models: dict[str, DigitModel], name: str, image, intervention: Intervention | None = None,
-            influence: str = "none") -> DigitAnalysis:
+            influence: str = "none", before: DigitAnalysis | None = None) -> DigitAnalysis:
     """Preprocess one drawing and run every model on it; the row influence of "all" models, of
     the "current" one only (cheaper, while the pen moves) or "none"; and with an
-    ``intervention``, the traced model's edited run.  Raises ValueError (a message for the user)
-    for blank or unreadable input or a bad edit."""
+    ``intervention``, the traced model's edited run.  ``before``: the previous analysis; when
+    the drawing reads the same (the value the pad sends as the pen lifts usually has the ink of
+    the last one sent while drawing), its runs are reused and only what it lacks is computed.
+    Raises ValueError (a message for the user) for blank or unreadable input or a bad edit."""
     _model(models, name)
     if influence not in ("none", "current", "all"):
         raise ValueError(f"influence is 'none', 'current' or 'all', got {influence!r}")
     reading = to_mnist(image, steps=True)
     x = reading.x
-    compare = {n: m.step_probs(x) for n, m in models.items() if n != name}
+    iv = intervention or Intervention()
+    if before is not None and before.name == name and np.array_equal(before.x, x):
+        a = replace(before, reading=reading)
+        if iv != before.intervention:
+            a = with_intervention(models, a, iv)
+        return with_influence(models, a) if influence == "all" else a
     which = {"none": [], "current": [name], "all": list(models)}[influence]
-    inf = {n: models[n].row_influence_mnist(x) for n in which}
+    both = {n: models[n].influence_and_step_probs(x) for n in which}  # one pass gives both
+    inf = {n: both[n][0] for n in which}
+    compare = {n: both[n][1] if n in both else m.step_probs(x) for n, m in models.items() if n != name}
     return replace(_traced(models, x, name, compare, inf, intervention or Intervention()), reading=reading)
 
 

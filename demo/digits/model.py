@@ -197,11 +197,19 @@ class DigitModel:
 
     def row_influence_mnist(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """``row_influence`` of an input already made by ``to_mnist``: x (28, 28) in [0, 1]."""
+        return self.influence_and_step_probs(x)[0]
+
+    def influence_and_step_probs(self, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """``row_influence_mnist(x)`` and ``step_probs(x)`` from the same forward pass (the
+        gradient's pass yields every step's h anyway): what a stroke needs of each model."""
         xt = torch.from_numpy(np.asarray(x, np.float32)).clone().requires_grad_(True)  # (28, 28)
         with torch.enable_grad():
-            logits = self.net(xt[None])[0]          # (10,), the fast module (cuDNN-style kernels)
+            out, _ = self.net.rnn(self.net.normalise(xt)[None])  # (1, 28, H), the fast module
+            all_logits = self.net.head(out[0])                  # (28, 10): the head on every h_t
+            logits = all_logits[-1]
             k = int(logits.argmax())
             (grad,) = torch.autograd.grad(logits[k], xt)  # (28, 28)
+        step_probs = torch.softmax(all_logits.detach(), dim=-1).numpy()
         gradient = grad.norm(dim=1).numpy()             # (28,): L2 over each row's pixels
         # Blanking a row that is already blank changes nothing (exactly 0): run only rows with ink.
         inked = torch.nonzero(xt.detach().amax(dim=1) > 0)[:, 0]  # (R,)
@@ -213,7 +221,8 @@ class DigitModel:
                 p = torch.softmax(self.net(blanked), dim=-1)[:, k]  # (R,)
                 p0 = torch.softmax(logits.detach(), dim=-1)[k]
             occlusion[inked.numpy()] = (p0 - p).numpy()
-        return {"gradient": gradient.astype(np.float32), "occlusion": occlusion.astype(np.float32)}
+        return ({"gradient": gradient.astype(np.float32), "occlusion": occlusion.astype(np.float32)},
+                step_probs)
 
     @torch.no_grad()
     def step_probs(self, x: np.ndarray) -> np.ndarray:
