@@ -159,17 +159,19 @@ def test_comparison_matches_each_models_own_trace(tab):
 
 def test_while_the_pen_moves_the_slow_views_wait_for_pen_up(tab):
     value = sketch(example_digit(7))
-    first = tab.draw(value, "gru")
+    first = tab.draw(sketch(example_digit(1)), "gru")  # the drawing a stroke ago
     a = first[tab.analysis]
     assert list(a.influence) == ["lstm", "gru", "rnn"] and first[tab.unit_thumbs] is not None
     moving = tab.draw({**value, "drawing": True}, "gru", before=a)
     assert list(moving[tab.analysis].influence) == ["gru"]          # the chosen cell's only
     assert moving[tab.influence].count("rl-inf-wait") == 2           # the others shown faded
     np.testing.assert_array_equal(moving[tab.analysis].influence["gru"]["gradient"],
-                                  a.influence["gru"]["gradient"])
+                                  tab.models["gru"].row_influence_mnist(moving[tab.analysis].x)["gradient"])
     assert moving[tab.unit_thumbs] == gr.skip()                      # unchanged: not sent again
     lifted = tab.draw(value, "gru", before=moving[tab.analysis])
     assert list(lifted[tab.analysis].influence) == ["lstm", "gru", "rnn"]
+    # the pen lifted where the last value left it: the same ink, so the runs are reused
+    assert lifted[tab.analysis].trace is moving[tab.analysis].trace
 
 
 def test_interventions_rerun_and_name_the_difference(tab):
