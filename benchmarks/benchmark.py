@@ -28,7 +28,6 @@ from types import SimpleNamespace
 
 from demo.runtime import configure_torch  # first: it sets OMP_NUM_THREADS before torch loads
 
-import numpy as np
 import torch
 from gradio_client import Client, handle_file
 from PIL import Image
@@ -39,7 +38,7 @@ import bench_digits
 import bench_text
 import load_test
 from demo.digits.sketches import example_digit
-from demo.digits.tab import CANVAS, load_models
+from demo.digits.tab import CANVAS
 
 ROOT = Path(__file__).resolve().parent.parent
 

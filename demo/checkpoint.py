@@ -102,6 +102,31 @@ def load_weights(stem: Path, make_command: str, kind: str) -> tuple[dict[str, to
     return state, meta
 
 
+def load_lookup_pair(stem: Path, weights_sha256: str | None, fields, make_command: str, what: str):
+    """A derived lookup beside the weights: ``stem.npz`` (arrays) + ``stem.json`` (what made it,
+    and the SHA-256 of the weights it was made for).  Returns (arrays, meta); WeightsError naming
+    the file and ``make_command`` when a file is missing or damaged, when it was made for other
+    weights (``what``: whose), or when it lacks one of ``fields``."""
+    import numpy as np
+    npz, js = Path(stem).with_suffix(".npz"), Path(stem).with_suffix(".json")
+    for p in (npz, js):
+        if not p.is_file():
+            raise WeightsError(f"missing {p}. Create it with:\n    {make_command}")
+    try:
+        meta = json.loads(js.read_text(encoding="utf-8"))
+        with np.load(npz) as f:
+            arrays = {k: f[k] for k in f.files}
+    except (OSError, ValueError) as e:
+        raise WeightsError(f"cannot read {npz} / {js.name}: {e}. Recreate them with:\n    {make_command}") from e
+    if weights_sha256 and meta.get("weights_sha256") != weights_sha256:
+        raise WeightsError(f"{js} was made for other weights of {what} (checksum differs). "
+                           f"Recreate it with:\n    {make_command}")
+    missing = [f for f in fields if f not in arrays]
+    if missing:
+        raise WeightsError(f"{npz} lacks {missing}. Recreate it with:\n    {make_command}")
+    return arrays, meta
+
+
 def build_strict(cls, args: dict, source: str, make_command: str, **extra):
     """``cls(**args, **extra)`` where ``args`` must name every constructor argument exactly: a
     missing or unknown one is a WeightsError (a default silently filled in could mis-normalise)

@@ -6,12 +6,14 @@ image output, and the queue settings.
 """
 from __future__ import annotations
 
+import collections
 import functools
+import inspect
 import logging
 
 import gradio as gr
 
-from demo import render
+from demo import i18n, render
 from demo.checkpoint import WeightsError
 from demo.runtime import pin_threads
 
@@ -23,43 +25,99 @@ QUEUE = dict(default_concurrency_limit=2, max_size=256)
 HEAVY = dict(concurrency_id="model", concurrency_limit=QUEUE["default_concurrency_limit"])
 QUIET = dict(show_progress="hidden", api_visibility="private")
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
-FALLBACK = "Something went wrong; please try again (the details are in the server log)."
+FALLBACK = i18n.t("app.error.fallback")
 
 png = render.fast_png_image  # PNG encoding is most of the time per view: the fast zlib level
 
 
-def friendly(fn):
+def _with_lang(fn, wrapper, lang: bool):
+    """``lang=True``: the wrapper takes one more input, last: the page's language (a gr.State).
+    It goes to ``fn`` as ``lang=`` when ``fn`` has that parameter, else it only translates the
+    messages.  The wrapper's signature says so, for gradio (which reads it to place event data)."""
+    functools.update_wrapper(wrapper, fn)
+    if lang:
+        sig = inspect.signature(fn)
+        params = [p for p in sig.parameters.values() if p.name != "lang"]
+        params.append(inspect.Parameter("lang", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="en"))
+        wrapper.__signature__ = sig.replace(parameters=params)
+    return wrapper
+
+
+def _split_lang(fn, lang: bool, args, kwargs):
+    if not lang:
+        return None, args, kwargs
+    if "lang" in kwargs:
+        code = kwargs.pop("lang")
+    else:
+        code, args = (args[-1], args[:-1]) if args else ("en", args)
+    if "lang" in inspect.signature(fn).parameters:
+        kwargs = {**kwargs, "lang": code}
+    return code, args, kwargs
+
+
+# The language each browser session chose (set by the app's load handler and its switch), so
+# that handlers not given the language still speak it in their messages.
+_SESSION_LANGS: "collections.OrderedDict[str, str]" = collections.OrderedDict()
+MAX_SESSIONS = 20_000
+
+
+def remember_lang(request, lang: str) -> None:
+    """The page of ``request`` (a gr.Request) speaks ``lang`` from now on."""
+    key = getattr(request, "session_hash", None)
+    if key:
+        _SESSION_LANGS[key] = lang
+        _SESSION_LANGS.move_to_end(key)
+        while len(_SESSION_LANGS) > MAX_SESSIONS:
+            _SESSION_LANGS.popitem(last=False)
+
+
+def session_lang() -> str:
+    """The language of the session whose event is being handled ("en" outside an event)."""
+    from gradio.context import LocalContext
+    request = LocalContext.request.get(None)
+    return _SESSION_LANGS.get(getattr(request, "session_hash", None) or "", "en")
+
+
+def message(e: Exception, lang) -> str:
+    """A ValueError's message in the page's language (demo.i18n.translate_message)."""
+    return i18n.translate_message(str(e), lang)
+
+
+def friendly(fn, lang: bool = False):
     """Handler wrapper: ValueError -> gr.Error(message); anything unexpected is logged here and the
     user sees a short apology, never a traceback.  Pins torch's thread count in the worker thread
-    gradio runs the handler in."""
-    @functools.wraps(fn)
+    gradio runs the handler in.  ``lang=True``: the last input is the page's language; messages
+    are shown in it (and ``fn`` gets it as ``lang=`` if it takes one)."""
     def wrapper(*args, **kwargs):
         pin_threads()
+        code, args, kwargs = _split_lang(fn, lang, args, kwargs)
+        code = code if lang else session_lang()
         try:
             return fn(*args, **kwargs)
         except gr.Error:
             raise
         except (ValueError, WeightsError) as e:
-            raise gr.Error(str(e), print_exception=False) from None
+            raise gr.Error(message(e, code), print_exception=False) from None
         except Exception:
             log.exception("handler %s failed", fn.__name__)
-            raise gr.Error(FALLBACK, print_exception=False) from None
-    return wrapper
+            raise gr.Error(i18n.t("app.error.fallback", code), print_exception=False) from None
+    return _with_lang(fn, wrapper, lang)
 
 
-def friendly_stream(gen_fn):
+def friendly_stream(gen_fn, lang: bool = False):
     """``friendly`` for generator handlers: every next() goes through it, so a ValueError raised
     before or during streaming becomes a gr.Error message (and each next(), which may run in
     another worker thread, pins the thread count)."""
     done = object()
 
-    @functools.wraps(gen_fn)
     def wrapper(*args, **kwargs):
+        code, args, kwargs = _split_lang(gen_fn, lang, args, kwargs)
         it = gen_fn(*args, **kwargs)
-        advance = friendly(functools.wraps(gen_fn)(lambda: next(it, done)))  # logs under gen_fn's name
-        while (item := advance()) is not done:
+        step = functools.wraps(gen_fn)(lambda: next(it, done))  # logs under gen_fn's name
+        advance = friendly(step, lang=True)
+        while (item := advance(code)) is not done:
             yield item
-    return wrapper
+    return _with_lang(gen_fn, wrapper, lang)
 
 
 def load_available(titles: dict[str, str], load, weights_dir=None) -> tuple[dict, list[str]]:
@@ -107,3 +165,50 @@ def heat_image(label: str, height: int | None = None, visible: bool = True, **kw
     browser with nearest neighbour (CSS image-rendering: pixelated, see demo.app.CSS)."""
     return gr.Image(label=label, format="png", interactive=False, buttons=[], height=height,
                     elem_classes=["heat"], visible=visible, **kwargs)
+
+
+def gradio_i18n() -> gr.I18n:
+    """``gr.I18n`` holding every static text of demo/i18n in both languages (launch(i18n=...))."""
+    return gr.I18n(**i18n.gradio_translations())
+
+
+def K(key: str):
+    """A static text of demo/i18n as a gr.I18n key: gradio shows it in the browser's language."""
+    from gradio.i18n import I18nData
+    if not i18n.is_static(i18n.strings(i18n.DEFAULT)[key]):
+        raise ValueError(f"{key!r} has placeholders or braces: format it in Python with t() instead")
+    return I18nData(key)
+
+
+class Words:
+    """The components whose words are static texts of demo/i18n, for the language switch: the
+    page starts with gr.I18n keys (``K``), which follow the browser's language; a chosen
+    language (the switch, or ?lang= in a link) sends every text again as ``updates(lang)``.
+
+        words = Words()
+        t = words.add(gr.Slider(..., label=K("digits.t.label")), label="digits.t.label")
+        words.add(radio, label="digits.order.label", choices=[("digits.order.index", "index"), ...])
+    """
+
+    def __init__(self):
+        self.items: list[tuple[gr.components.Component, dict]] = []
+
+    def add(self, component, **keys):
+        self.items.append((component, keys))
+        return component
+
+    def update(self, keys: dict, lang: str) -> dict:
+        out = {}
+        for attr, key in keys.items():
+            if attr == "choices":
+                out["choices"] = [(i18n.t(k, lang), v) for k, v in key]
+            else:
+                out[attr] = i18n.t(key, lang)
+        return out
+
+    def updates(self, lang: str) -> dict:
+        return {c: gr.update(**self.update(keys, lang)) for c, keys in self.items}
+
+    @property
+    def components(self) -> list:
+        return [c for c, _ in self.items]

@@ -1,5 +1,7 @@
 """Shared test setup: one torch thread, data paths, and the app served on a free localhost port.
 The project is pip-installed in editable mode (scripts/setup.sh), so nothing edits sys.path."""
+import os
+import shutil
 import socket
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,3 +46,54 @@ def app_url():
     """One app, shared by the modules that only need a running server."""
     with serving() as url:
         yield url
+
+
+# ---------------------------------------------------------------------------------------------
+# The real browser (Playwright + Debian's chromium), shared by every browser test module
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # requirements-dev.txt not installed: same rule as a missing browser
+    sync_playwright = None
+
+IN_CI = bool(os.environ.get("CI"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+
+
+def find_chromium() -> str | None:
+    """RNN_LENS_CHROMIUM if set (a missing file there means no browser: no silent fallback to
+    another one), else chromium or chromium-browser on PATH."""
+    override = os.environ.get("RNN_LENS_CHROMIUM")
+    if override:
+        return shutil.which(override)
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+CHROMIUM = find_chromium() if sync_playwright else None
+if sync_playwright is None:
+    MISSING = "playwright is not installed: .venv/bin/pip install -r requirements-dev.txt"
+elif CHROMIUM is None:
+    _override = os.environ.get("RNN_LENS_CHROMIUM")
+    _where = f"RNN_LENS_CHROMIUM={_override} not found" if _override else "no chromium or chromium-browser on PATH"
+    MISSING = f"{'chromium is required in CI' if IN_CI else 'no chromium'}: apt-get install chromium ({_where})"
+else:
+    MISSING = ""
+NO_BROWSER = CHROMIUM is None and not IN_CI  # skip the browser tests (in CI they fail instead)
+
+
+def skip_without_browser(what: str) -> None:
+    """Call at the top of a browser test module: skips it, with the reason, when there is no
+    browser, except in CI, where its tests then fail (the browser fixture says why)."""
+    if NO_BROWSER:
+        pytest.skip(f"{what} skipped: {MISSING}", allow_module_level=True)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless chromium for the whole session."""
+    if CHROMIUM is None:  # only reached with CI set: fail every test loudly, never skip
+        pytest.fail(MISSING, pytrace=False)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -248,3 +248,87 @@ def test_bad_score(client, files, args, words):
     out = client.predict("ROMEO: What light through yonder window breaks?", "lstm", api_name="/score")
     assert 0.5 < out["nats_per_char"] < 4 and len(out["surprise"]) == out["chars"] - 1
     still_serving(client, files)
+
+
+# ---------------------------------------------------------------------------------------------
+# Links: a malformed query opens the default view with a message (demo/app.py's load handler,
+# called with a request as gradio makes it).  The browser side: tests/test_tour_browser.py.
+
+LINK_CASES = {  # query -> words of the message
+    "t=99": "Step t must be from 1 to 28",
+    "t=abc": "Step t must be a whole number",
+    "t=%EF%BC%91%EF%BC%90": "Step t must be a whole number",     # full-width digits
+    "model=transformer": "must be one of lstm, gru, rnn",
+    "tab=music": "must be one of digits, text",
+    "lang=fr": "must be one of en, zh-CN",
+    "lesson=nope": "lesson",
+    "unit=-1": "Unit must be",
+    "unit=500": "Unit must be from 0 to 127",                   # beyond this model's units
+    "ablate=1-99999": "out of range",
+    "blank=0": "out of range",
+    "gate=q": "must be one of",
+    "model=gru&gate=f": "has no gate 'f'",
+    "gv=2": "from 0 to 1",
+    "digit=12": "must be one of",
+    "ink=%%%": "not valid",
+    "ink=AAAA": "ink",
+    "ink=AQgI": "too short",
+    "digit=7&ink=AQgIeJwDAAAAAAE": "ink",
+    "len=0": "Length must be",
+    "temp=99": "Temperature must be",
+    "rng=-5": "Random seed must be",
+    "tmodel=rnn&state=c": "only the LSTM has c",
+    "clamp=x25%3D2": "Cannot read the clamp",
+    "tunit=5000": "Unit",
+    "seed=%00": "invisible or control character",
+    "t=3&t=4": "given twice",
+    "nonsense=1": "unknown parameter",
+    "t=" + "9" * 5000: "too long",
+    "%FF=1": "unknown parameter",
+}
+
+
+@pytest.fixture(scope="module")
+def built_app():
+    from demo.app import build_app
+    return build_app().rnn_lens
+
+
+def fake_request(query: str, lang: str = "en-US"):
+    """What gradio hands the load handler: the query as starlette parses it, and the headers."""
+    from types import SimpleNamespace
+
+    from starlette.datastructures import QueryParams
+    return SimpleNamespace(query_params=QueryParams(query), headers={"accept-language": lang},
+                           session_hash="bad-links")
+
+
+def test_the_link_table_is_big_enough():
+    assert len(LINK_CASES) >= 25
+
+
+@pytest.mark.parametrize("query", LINK_CASES)
+def test_bad_link_gets_a_message_and_the_default_view(built_app, query):
+    out = built_app.on_load(fake_request(query))
+    notice = out[built_app.notice]
+    assert "could not be opened" in notice and LINK_CASES[query] in notice, (query, notice)
+    assert "Traceback" not in notice and "Something went wrong" not in notice
+    d = built_app.digits
+    assert out[d.t] == 28 and out[d.model] == "lstm" and out[d.unit] == 0 and out.get(d.pad) is None
+    assert out[built_app.tabs]["selected"] == "digits"
+
+
+def test_bad_link_message_in_chinese(built_app):
+    out = built_app.on_load(fake_request("t=99", "zh-CN,zh;q=0.9"))
+    assert "链接参数 t：第 t 步必须在 1 到 28 之间" in out[built_app.notice], out[built_app.notice]
+
+
+def test_good_link_restores_the_view(built_app):
+    out = built_app.on_load(fake_request("model=gru&t=10&unit=5&ablate=3&digit=7&tab=text&seed=KING%3A%0A&len=80"))
+    d, x = built_app.digits, built_app.text
+    assert out[built_app.notice] == ""
+    assert out[d.model] == "gru" and out[d.t] == 10 and out[d.unit] == 5 and out[d.ablate] == "3"
+    assert out[d.caption].startswith("**Row 10 of 28.** The GRU")
+    assert "Ablating unit (3)" in out[d.difference]
+    assert out[built_app.tabs]["selected"] == "text"
+    assert out[x.seed] == "KING:\n" and out[x.length] == 80

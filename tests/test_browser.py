@@ -15,25 +15,24 @@ screenshot goes to RNN_LENS_ARTIFACTS (default: the test's tmp_path) and the mes
 import functools
 import inspect
 import json
-import math
 import os
 import re
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # requirements-dev.txt not installed: same rule as a missing browser
-    sync_playwright = None
+from conftest import skip_without_browser
 
 from demo.digits.preprocess import EMPTY_MESSAGE
-ROOT = Path(__file__).resolve().parent.parent
 from demo.text import CharModel
+
+skip_without_browser("browser tests")
+from playwright.sync_api import expect  # noqa: E402  (after the skip: it may not be installed)
 from test_pad_browser import mouse_stroke, touch_stroke  # noqa: E402  (tests/ is on sys.path)
+
+ROOT = Path(__file__).resolve().parent.parent
 
 TIMEOUT_MS = 30_000           # this machine is slow and busy: every wait is generous
 VIEWPORT = {"width": 1400, "height": 1000}
@@ -41,44 +40,12 @@ PHONE = {"width": 390, "height": 844}
 LONG, SHORT = 5_000, 200      # characters: the longest the app allows (time to press Stop), a quick one
 PACE = 0.001                  # s per sampled character in the Stop test: LONG takes 5 s or more
 MAX_PNG = 600_000             # bytes per README screenshot
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-IN_CI = bool(os.environ.get("CI"))
 # gradio's own queue code warns about pandas deprecations on every event
 pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")
 
 
-def find_chromium() -> str | None:
-    """RNN_LENS_CHROMIUM if set (a missing file there means no browser: no silent fallback to
-    another one), else chromium or chromium-browser on PATH."""
-    override = os.environ.get("RNN_LENS_CHROMIUM")
-    if override:
-        return shutil.which(override)
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-CHROMIUM = find_chromium() if sync_playwright else None
-if sync_playwright is None:
-    MISSING = "playwright is not installed: .venv/bin/pip install -r requirements-dev.txt"
-elif CHROMIUM is None:
-    override = os.environ.get("RNN_LENS_CHROMIUM")
-    where = f"RNN_LENS_CHROMIUM={override} not found" if override else "no chromium or chromium-browser on PATH"
-    MISSING = f"{'chromium is required in CI' if IN_CI else 'no chromium'}: apt-get install chromium ({where})"
-if CHROMIUM is None and not IN_CI:
-    pytest.skip(f"browser tests skipped: {MISSING}", allow_module_level=True)
-
-
 # ---------------------------------------------------------------------------------------------
 # Fixtures: one app and one browser for the module, a fresh page per test
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:  # only reached with CI set: fail every test loudly, never skip
-        pytest.fail(MISSING, pytrace=False)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
 
 @pytest.fixture
 def page(browser, app_url):

@@ -17,7 +17,6 @@ import base64
 import io
 import os
 import re
-import shutil
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -249,28 +248,15 @@ def test_js_colour_tables_are_render_luts():
 # The component in a browser
 
 try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:
-    sync_playwright = None
+    from playwright.sync_api import expect
+except ImportError:  # the browser tests below are skipped then (needs_browser)
+    expect = None
+from conftest import MISSING, NO_BROWSER
 
-IN_CI = bool(os.environ.get("CI"))
 TIMEOUT_MS = 30_000
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1000, "height": 900}
-
-
-def find_chromium():
-    override = os.environ.get("RNN_LENS_CHROMIUM")
-    if override:
-        return shutil.which(override)
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-CHROMIUM = find_chromium() if sync_playwright else None
-MISSING = ("playwright is not installed: .venv/bin/pip install -r requirements-dev.txt" if sync_playwright is None
-           else "no chromium: apt-get install chromium")
-needs_browser = pytest.mark.skipif(CHROMIUM is None and not IN_CI, reason=f"browser tests skipped: {MISSING}")
+needs_browser = pytest.mark.skipif(NO_BROWSER, reason=f"browser tests skipped: {MISSING}")
 
 ORDER = np.roll(np.arange(128), 5)
 STREAMED = 10  # rows shown in a custom order: row k is unit (k - 5) % 128
@@ -363,16 +349,6 @@ def app(request):
         yield SimpleNamespace(url=url, picks=picks, values=v, first=first, fmt=fmt, pic=PIC[fmt])
     finally:
         demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.fail(MISSING, pytrace=False)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, app, **context):

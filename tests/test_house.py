@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo"
 SHARED = {"demo.cells", "demo.checkpoint", "demo.render", "demo.runtime"}
-UI = {"demo.app", "demo.ui_common", "demo.ui_heatmap"}  # plus every tab package's tab.py and pad.py
+UI = {"demo.app", "demo.ui_common", "demo.ui_heatmap", "demo.ui_tour"}  # plus every tab package's tab.py and pad.py
 
 
 def module_name(path: Path) -> str:
@@ -39,7 +39,7 @@ def layer(m: str) -> int:
     """0 shared parts, 1 a tab's pure modules, 2 a tab's UI, 3 the app (and package docs)."""
     if m in SHARED:
         return 0
-    if m in ("demo.ui_common", "demo.ui_heatmap"):
+    if m in ("demo.ui_common", "demo.ui_heatmap", "demo.ui_tour"):
         return 1
     if m in ("demo.app", "demo"):
         return 3

@@ -18,7 +18,6 @@ import json
 import math
 import os
 import re
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -27,36 +26,19 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # requirements-dev.txt not installed: same rule as a missing browser
-    sync_playwright = None
+from conftest import skip_without_browser
 
 from demo.digits.preprocess import EMPTY_MESSAGE, decode_ink, to_mnist
 
 TIMEOUT_MS = 30_000           # a slow, busy machine: generous waits
 DESKTOP = {"width": 1000, "height": 900}
 PHONE = {"width": 390, "height": 844}
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-IN_CI = bool(os.environ.get("CI"))
 CELLS = 56                    # the pad's value is 56x56 ink cells
 pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")
 
 
-def find_chromium() -> str | None:
-    override = os.environ.get("RNN_LENS_CHROMIUM")
-    if override:
-        return shutil.which(override)
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-CHROMIUM = find_chromium() if sync_playwright else None
-if sync_playwright is None:
-    MISSING = "playwright is not installed: .venv/bin/pip install -r requirements-dev.txt"
-elif CHROMIUM is None:
-    MISSING = f"{'chromium is required in CI' if IN_CI else 'no chromium'}: apt-get install chromium"
-if CHROMIUM is None and not IN_CI:
-    pytest.skip(f"pad browser tests skipped: {MISSING}", allow_module_level=True)
+skip_without_browser("pad browser tests")
+from playwright.sync_api import expect  # noqa: E402  (after the skip: it may not be installed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -93,16 +75,6 @@ def app():
         yield SimpleNamespace(url=url, calls=calls)
     finally:
         demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:  # only reached with CI set: fail loudly, never skip
-        pytest.fail(MISSING, pytrace=False)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def open_pad(browser, app, **context):

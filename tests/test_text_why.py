@@ -7,7 +7,6 @@ handlers filling exactly their output groups, and bad inputs getting clear messa
 """
 import json
 import shutil
-from pathlib import Path
 
 import gradio as gr
 import numpy as np

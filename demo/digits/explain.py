@@ -6,6 +6,8 @@ loaded model, as Markdown with $$...$$ LaTeX (which gr.Markdown renders).
 """
 from __future__ import annotations
 
+from demo.i18n import t
+
 EQUATIONS = {
     "lstm": r"""
 $$
@@ -36,10 +38,28 @@ One matrix mixes the new row with the old state at every step; gradients through
 it shrink or grow, which is why the plain RNN tends to settle later and less surely.""",
 }
 GATE_COUNT = {"lstm": 4, "gru": 3, "rnn": 1}
+# The words of the equations, for another language: (cell, symbol) -> key in demo/i18n
+TERMS = {("lstm", s): f"digits.explain.lstm.{s}" for s in "ifgoch"} | \
+        {("gru", s): f"digits.explain.gru.{s}" for s in "rznh"}
 NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "plain RNN (Elman)"}
 
 
-def shapes_markdown(cell: str, hidden: int, layers: int, head_hidden: int = 0) -> str:
+def equations(cell: str, lang: str = "en") -> str:
+    """The cell's equations, their words (\\text{...}) in ``lang``."""
+    text = EQUATIONS[cell]
+    if lang == "en":
+        return text
+    for (c, sym), key in TERMS.items():
+        if c == cell:
+            text = text.replace(r"\text{" + t(key, "en") + "}", r"\text{" + t(key, lang) + "}")
+    if cell == "rnn":
+        text = text[:text.rindex("$$") + 2] + "\n\n" + t("digits.explain.rnn.note", lang)
+    return text
+
+
+def shapes_markdown(cell: str, hidden: int, layers: int, head_hidden: int = 0, lang: str = "en") -> str:
+    if lang != "en":
+        return _shapes(cell, hidden, layers, head_hidden, lang)
     k = GATE_COUNT[cell]
     state = "$h_t$ and $c_t$: (B, {H}) each" if cell == "lstm" else "$h_t$: (B, {H})"
     rows = [
@@ -64,8 +84,27 @@ def shapes_markdown(cell: str, hidden: int, layers: int, head_hidden: int = 0) -
     return "\n".join(rows)
 
 
-def explain_markdown(model) -> str:
-    """Equations + shapes for a loaded DigitModel, with its test accuracy from the weights JSON."""
+def _shapes(cell: str, hidden: int, layers: int, head_hidden: int, lang: str) -> str:
+    k = GATE_COUNT[cell]
+    state = t("digits.explain.shape.state_lstm" if cell == "lstm" else "digits.explain.shape.state", lang,
+              hidden=hidden)
+    rows = [t("digits.explain.shape.input", lang),
+            t("digits.explain.shape.layer1", lang, rows=k * hidden, hidden=hidden, state=state)]
+    if layers > 1:
+        which = t("digits.explain.shape.layer2", lang) if layers == 2 else \
+            t("digits.explain.shape.layers", lang, layers=layers)
+        rows.append(t("digits.explain.shape.upper", lang, which=which, rows=k * hidden, hidden=hidden))
+    head = (f"Linear({hidden}, {head_hidden}) → ReLU → Linear({head_hidden}, 10)" if head_hidden
+            else f"Linear({hidden}, 10)")
+    rows += [t("digits.explain.shape.output", lang, hidden=hidden, head=head), t("digits.explain.shape.after_row", lang)]
+    return "\n".join(rows)
+
+
+def explain_markdown(model, lang: str = "en") -> str:
+    """Equations + shapes for a loaded DigitModel, with its test accuracy from the weights JSON,
+    in ``lang`` ("en" or "zh-CN")."""
+    if lang != "en":
+        return _explain(model, lang)
     config = model.meta.get("config", {})
     cell = model.cell
     hidden, layers = int(config.get("hidden", 0)), int(config.get("layers", 1))
@@ -81,3 +120,22 @@ def explain_markdown(model) -> str:
             f"($\\sigma$ is the logistic sigmoid, $\\odot$ elementwise product).\n"
             f"{EQUATIONS[cell]}\n\n#### Shapes (B = batch size; B = 1 here)\n\n"
             + shapes_markdown(cell, hidden, layers, int(config.get("head_hidden", 0) or 0)))
+
+
+def _explain(model, lang: str) -> str:
+    config = model.meta.get("config", {})
+    cell = model.cell
+    hidden, layers = int(config.get("hidden", 0)), int(config.get("layers", 1))
+    acc = model.meta.get("metrics", {}).get("test_acc")
+    params = model.meta.get("num_parameters")
+    facts = "，".join(x for x in [
+        t("digits.explain.layers_many" if layers > 1 else "digits.explain.layers_one", lang, layers=layers,
+          hidden=hidden),
+        t("digits.explain.params", lang, params=params) if params else "",
+        t("digits.explain.accuracy", lang, acc=acc) if acc is not None else "",
+    ] if x)
+    name = t(f"digits.explain.name.{cell}", lang) if cell in NAMES else cell
+    return (t("digits.explain.heading", lang, cell=name, facts=facts) + "\n\n"
+            + t("digits.explain.intro", lang) + "\n" + equations(cell, lang) + "\n\n"
+            + t("digits.explain.shapes_title", lang) + "\n\n"
+            + shapes_markdown(cell, hidden, layers, int(config.get("head_hidden", 0) or 0), lang))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from demo.digits.model import CLASSES, DigitModel, DigitTrace
+from demo.i18n import t
 
 GATE_NAMES = {"i": "input gate i", "f": "forget gate f", "g": "candidate g", "o": "output gate o",
               "r": "reset gate r", "z": "update gate z", "n": "candidate n"}
@@ -33,8 +34,10 @@ class Intervention:
     def empty(self) -> bool:
         return not (self.ablate or self.clamp or self.blank_rows)
 
-    def describe(self) -> str:
+    def describe(self, lang: str = "en") -> str:
         """Plain words, e.g. "ablating 5 units and clamping the forget gate f to 1 from row 10"."""
+        if lang != "en":
+            return self._describe(lang)
         parts = []
         if self.ablate:
             shown = ", ".join(map(str, self.ablate[:6])) + ("…" if len(self.ablate) > 6 else "")
@@ -48,6 +51,29 @@ class Intervention:
             rows = _ranges(self.blank_rows)
             text = (text + " and " if text else "") + f"blanking row{'s' if len(self.blank_rows) > 1 else ''} {rows}"
         return text or "no edit"
+
+
+    def _describe(self, lang: str) -> str:
+        """``describe`` from demo/i18n's texts (any language)."""
+        parts = []
+        if self.ablate:
+            shown = ", ".join(map(str, self.ablate[:6])) + ("…" if len(self.ablate) > 6 else "")
+            parts.append(t("digits.edit.ablating_one", lang, units=shown) if len(self.ablate) == 1 else
+                         t("digits.edit.ablating_many", lang, n=len(self.ablate), units=shown))
+        for gate, value in self.clamp:
+            name = t(f"digits.gate_name.{gate}", lang) if gate in GATE_NAMES else gate
+            parts.append(t("digits.edit.clamping", lang, gate=name, value=value))
+        text = ""
+        for part in parts:
+            text = part if not text else t("digits.edit.and", lang, first=text, second=part)
+        if text and self.from_step > 1:
+            text = t("digits.edit.from_row", lang, edit=text, row=self.from_step)
+        if self.blank_rows:
+            rows = _ranges(self.blank_rows)
+            blank = t("digits.edit.blanking_many" if len(self.blank_rows) > 1 else "digits.edit.blanking_one",
+                      lang, rows=rows)
+            text = t("digits.edit.and", lang, first=text, second=blank) if text else blank
+        return text or t("digits.edit.no_edit", lang)
 
 
 def _ranges(nums) -> str:
@@ -101,12 +127,17 @@ def run(model: DigitModel, x: np.ndarray, iv: Intervention) -> DigitTrace:
                              from_step=iv.from_step)
 
 
-def difference(plain: np.ndarray, edited: np.ndarray, iv: Intervention) -> str:
+def difference(plain: np.ndarray, edited: np.ndarray, iv: Intervention, lang: str = "en") -> str:
     """Name what the edit did to the answer after row 28.  plain, edited: (28, 10) probs."""
     a, b = int(plain[-1].argmax()), int(edited[-1].argmax())
     pa, pb = float(plain[-1, a]), float(edited[-1, a])
-    what = iv.describe()
+    what = iv.describe(lang)
     what = what[0].upper() + what[1:]
+    if lang != "en":
+        if a != b:
+            return t("digits.edit.turns", lang, what=what, before=CLASSES[a], after=CLASSES[b],
+                     p_after=float(edited[-1, b]), p_before=pa, p_before_edited=pb)
+        return t("digits.edit.keeps", lang, what=what, before=CLASSES[a], p_before=pa, p_before_edited=pb)
     if a != b:
         return (f"{what} turns this **{CLASSES[a]}** into a **{CLASSES[b]}** "
                 f"({CLASSES[b]}: {float(edited[-1, b]):.0%}; {CLASSES[a]}: {pa:.0%} → {pb:.0%}).")

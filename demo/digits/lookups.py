@@ -12,13 +12,12 @@ refused with the command that remakes it (``load_lookups`` raises ``WeightsError
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from demo.checkpoint import WEIGHTS_DIR, WeightsError
+from demo.checkpoint import WEIGHTS_DIR, load_lookup_pair
 
 MAKE_COMMAND = "python training/digit_lookups.py --data-dir ../shared/data"
 TOP = 9  # thumbnails per unit and direction
@@ -61,21 +60,7 @@ def lookup_paths(name: str, weights_dir=None) -> tuple[Path, Path]:
 def load_lookups(name: str, weights_sha256: str | None, weights_dir=None) -> DigitLookups:
     """The lookups of model ``name``; WeightsError (naming the file and the command) when they
     are missing, damaged or were made for other weights."""
-    npz, js = lookup_paths(name, weights_dir)
-    for p in (npz, js):
-        if not p.is_file():
-            raise WeightsError(f"missing {p}. Create it with:\n    {MAKE_COMMAND}")
-    try:
-        meta = json.loads(js.read_text(encoding="utf-8"))
-        with np.load(npz) as f:
-            arrays = {k: f[k] for k in f.files}
-    except (OSError, ValueError) as e:
-        raise WeightsError(f"cannot read {npz} / {js.name}: {e}. Recreate them with:\n    {MAKE_COMMAND}") from e
-    if weights_sha256 and meta.get("weights_sha256") != weights_sha256:
-        raise WeightsError(f"{js} was made for other weights of digits_{name} (checksum differs). "
-                           f"Recreate it with:\n    {MAKE_COMMAND}")
     fields = [f for f in DigitLookups.__dataclass_fields__ if f != "meta"]
-    missing = [f for f in fields if f not in arrays]
-    if missing:
-        raise WeightsError(f"{npz} lacks {missing}. Recreate it with:\n    {MAKE_COMMAND}")
+    stem = lookup_paths(name, weights_dir)[0].with_suffix("")
+    arrays, meta = load_lookup_pair(stem, weights_sha256, fields, MAKE_COMMAND, f"digits_{name}")
     return DigitLookups(**{f: arrays[f] for f in fields}, meta=meta)

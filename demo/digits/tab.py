@@ -27,12 +27,14 @@ from demo.checkpoint import WeightsError
 from demo.digits import analysis, units, views
 from demo.digits.analysis import STEPS, DigitAnalysis, title
 from demo.digits.explain import explain_markdown
-from demo.digits.interventions import GATE_NAMES, Intervention, parse_numbers
+from demo.digits.interventions import Intervention, parse_numbers
 from demo.digits.lookups import load_lookups
 from demo.digits.model import DigitModel, load_digit_model
 from demo.digits.pad import drawing_pad, pad_value_from_image
 from demo.digits.preprocess import EMPTY_MESSAGE, reading_steps
-from demo.ui_common import LATEX, QUIET, friendly, heat_image, inline_image, load_available, png
+from demo import i18n
+from demo.ui_common import (LATEX, QUIET, K, Words, friendly, heat_image, inline_image, load_available,
+                            png)
 from demo.ui_heatmap import hover_heatmap
 
 log = logging.getLogger(__name__)
@@ -87,121 +89,160 @@ class DigitsTab:
         # (pad data, reading strip) of the last picture put into the pad: while the pad still
         # shows just that picture, the strip shows how the picture itself was read.
         self.picture_reading = gr.State(None)
+        if getattr(self, "lang", None) is None:  # the app passes the page's; alone, English
+            self.lang = gr.State("en")
+        w = self.words = Words()
         with gr.Row(equal_height=False):
-            with gr.Column(scale=5, min_width=300):
+            with gr.Column(scale=5, min_width=300, elem_id="sec-pad") as self.sec_pad:
                 self.pad = drawing_pad(elem_id="digit-pad", size=CANVAS)
-                self.final = gr.Label(label="Prediction after all 28 rows", num_top_classes=3,
-                                      elem_id="digit-prediction")
-                self.hint = gr.Markdown(f"✏️ {EMPTY_MESSAGE}", elem_id="hint")
+                self.final = w.add(gr.Label(label=K("digits.final.label"), num_top_classes=3,
+                                            elem_id="digit-prediction"), label="digits.final.label")
+                self.hint = w.add(gr.Markdown(K("digits.hint.start"), elem_id="hint"), value="digits.hint.start")
                 self.reading = gr.HTML("", label="How the picture was read: picture → ink found → cropped → "
                                        "20×20 → centred 28×28", show_label=True, container=True, padding=True,
                                        elem_id="digit-reading")
                 # image_mode=None: the file as it is (the default "RGB" would flatten a transparent
                 # drawing onto black before we read it)
-                self.picture = gr.Image(label="Or upload, paste or drop a picture of a digit", type="filepath",
+                self.picture = gr.Image(label=K("digits.picture.label"), type="filepath",
                                         image_mode=None,
                                         sources=["upload", "clipboard"], height=150, elem_id="digit-picture")
+                w.add(self.picture, label="digits.picture.label")
                 paths = sorted(EXAMPLES_DIR.glob("digit_*.png"))
                 self.examples = gr.Examples(
-                    [[str(p)] for p in paths], inputs=[self.picture], label="Or pick a drawn example",
-                    examples_per_page=10, api_visibility="private") if paths else None
-            with gr.Column(scale=4, min_width=300):
-                choices = [(title(n), n) for n in self.models] or [("none loaded", "")]
-                self.model = gr.Radio(choices, value=choices[0][1], label="Model",
-                                      interactive=bool(self.models))
+                    [[str(p)] for p in paths], inputs=[self.picture], label=K("digits.examples.label"),
+                    examples_per_page=10, api_visibility="private", elem_id="digit-examples") if paths else None
+            with gr.Column(scale=4, min_width=300, elem_id="sec-prediction") as self.sec_prediction:
+                choices = [(title(n), n) for n in self.models] or [(K("digits.model.none"), "")]
+                self.model = w.add(gr.Radio(choices, value=choices[0][1], label=K("digits.model.label"),
+                                            interactive=bool(self.models), elem_id="digit-model"),
+                                   label="digits.model.label")
                 self.summary = gr.Markdown()
-                self.seen = gr.HTML("", label="What the model sees: 28×28, one row per step", show_label=True,
-                                    container=True, padding=True, elem_id="digit-seen")
+                self.seen = w.add(gr.HTML("", label=K("digits.seen.label"), show_label=True, container=True,
+                                          padding=True, elem_id="digit-seen"), label="digits.seen.label")
 
-        gr.Markdown("## Row by row")
-        with gr.Row():
-            self.t = gr.Slider(1, STEPS, value=STEPS, step=1, scale=8, label="Step t: rows read so far")
-            with gr.Column(scale=1, min_width=120):
-                self.play = gr.Button("▶ Play", size="sm", variant="primary")
-                self.stop = gr.Button("■ Stop", size="sm")
-        self.caption = gr.Markdown()
-        with gr.Row():
-            self.rows = gr.HTML("", label="Input: row t highlighted, later rows not read yet", show_label=True,
-                                container=True, padding=True, elem_id="digit-rows")
-            self.probs = gr.Label(label="Class probabilities after row t", num_top_classes=5)
-            self.confidence = hover_heatmap("Confidence over time: classes × steps (green: settled)",
-                                            elem_id="digit-confidence", height=280)
-        self.order = gr.Radio([(v, k) for k, v in units.ORDERS.items()], value="index",
-                              label="Order the units (rows of every map below) by")
-        gr.Markdown("Blue negative, white 0, red positive (gates: dark 0 to yellow 1); the scale is under "
-                    "each map. **Click a row** of a map to open that unit below.")
-        # Three maps a row, so each is shown ~2.5x its size: one screen pixel per unit is too thin to
-        # hover or click.  The first row: h and the first two gates; then the rest.
-        first = views.PANELS.get(self.models[self.default].cell, []) if self.models else []
-        labels = [p[1] for p in first] + [f"panel {k}" for k in range(len(first), views.MAX_PANELS)]
-        with gr.Row():
-            self.hmap = hover_heatmap("h: hidden state, units × steps", elem_id="digit-h")
-            self.panels = [hover_heatmap(labels[k], elem_id=f"digit-panel-{k}", visible=k < len(first))
-                           for k in range(2)]
-        with gr.Row():
-            self.panels += [hover_heatmap(labels[k], elem_id=f"digit-panel-{k}", visible=k < len(first))
-                            for k in range(2, views.MAX_PANELS)]
+        with gr.Column(elem_id="sec-row-by-row") as self.sec_row_by_row:
+            w.add(gr.Markdown(K("digits.section.row_by_row")), value="digits.section.row_by_row")
+            with gr.Row():
+                self.t = w.add(gr.Slider(1, STEPS, value=STEPS, step=1, scale=8, label=K("digits.t.label"),
+                                         elem_id="digit-t"), label="digits.t.label")
+                with gr.Column(scale=1, min_width=120):
+                    self.play = w.add(gr.Button(K("digits.play"), size="sm", variant="primary", elem_id="digit-play"),
+                                      value="digits.play")
+                    self.stop = w.add(gr.Button(K("digits.stop"), size="sm", elem_id="digit-stop"), value="digits.stop")
+            self.caption = gr.Markdown(elem_id="digit-caption")
+            with gr.Row():
+                self.rows = w.add(gr.HTML("", label=K("digits.rows.label"), show_label=True, container=True,
+                                          padding=True, elem_id="digit-rows"), label="digits.rows.label")
+                self.probs = w.add(gr.Label(label=K("digits.probs.label"), num_top_classes=5),
+                                   label="digits.probs.label")
+                self.confidence = w.add(hover_heatmap(i18n.t("digits.confidence.label"), elem_id="digit-confidence",
+                                                      height=280), label="digits.confidence.label")
+            self.order = w.add(gr.Radio([(K(f"digits.order.{k}"), k) for k in units.ORDERS], value="index",
+                                        label=K("digits.order.label")),
+                               label="digits.order.label", choices=[(f"digits.order.{k}", k) for k in units.ORDERS])
+            w.add(gr.Markdown(K("digits.maps.help")), value="digits.maps.help")
+            # Three maps a row, so each is shown ~2.5x its size: one screen pixel per unit is too thin to
+            # hover or click.  The first row: h and the first two gates; then the rest.
+            first = views.PANELS.get(self.models[self.default].cell, []) if self.models else []
+            labels = [p[1] for p in first] + [f"panel {k}" for k in range(len(first), views.MAX_PANELS)]
+            with gr.Row():
+                self.hmap = w.add(hover_heatmap(i18n.t("digits.hmap.label"), elem_id="digit-h"),
+                                  label="digits.hmap.label")
+                self.panels = [hover_heatmap(labels[k], elem_id=f"digit-panel-{k}", visible=k < len(first))
+                               for k in range(2)]
+            with gr.Row():
+                self.panels += [hover_heatmap(labels[k], elem_id=f"digit-panel-{k}", visible=k < len(first))
+                                for k in range(2, views.MAX_PANELS)]
 
-        gr.Markdown("## Compare the three cells on this drawing")
-        with gr.Row():
-            self.compare = [hover_heatmap(title(n), elem_id=f"digit-compare-{n}") for n in MODEL_NAMES]
+        with gr.Column(elem_id="sec-compare") as self.sec_compare:
+            w.add(gr.Markdown(K("digits.section.compare")), value="digits.section.compare")
+            with gr.Row(elem_id="digit-compare"):
+                self.compare = [hover_heatmap(title(n), elem_id=f"digit-compare-{n}") for n in MODEL_NAMES]
 
-        gr.Markdown("## Why?")
-        with gr.Accordion("Which rows mattered", open=True):
-            gr.Markdown("For the class each cell predicts: green, how strongly the answer's logit responds "
-                        "to the row's pixels (gradient |∂z/∂row|); orange, how much its probability drops when "
-                        "the row is blanked (blue: blanking raised it). Bars are scaled to each cell's largest.")
-            self.influence = gr.HTML("", label="Row influence of this drawing, in each cell",
-                                     elem_id="row-influence", show_label=True, container=True, padding=True)
+        self.why_heading = w.add(gr.Markdown(K("digits.section.why")), value="digits.section.why")
+        with gr.Accordion(K("digits.why_rows.title"), open=True, elem_id="sec-why-rows") as self.sec_why_rows:
+            w.add(gr.Markdown(K("digits.why_rows.help")), value="digits.why_rows.help")
+            self.influence = w.add(gr.HTML("", label=K("digits.influence.label"), elem_id="row-influence",
+                                           show_label=True, container=True, padding=True),
+                                   label="digits.influence.label")
             with gr.Row():
                 curves = (views.influence_curves(self.lookups) if self.lookups else None)
-                self.curves = gr.LinePlot(curves, x="row", y="mean |dz/d row|", color="cell", height=260,
-                                          color_map=CELL_COLOURS,
-                                          label="Over data: mean gradient per row, 1,000 MNIST test digits "
-                                                "(blue LSTM, orange GRU, red RNN)",
-                                          x_title="input row (1 = top, read first)", y_title="mean |∂z/∂row|")
+                self.curves = w.add(gr.LinePlot(curves, x="row", y="mean |dz/d row|", color="cell", height=260,
+                                                color_map=CELL_COLOURS, label=K("digits.curves.label"),
+                                                x_title=K("digits.curves.x"), y_title=K("digits.curves.y"),
+                                                elem_id="digit-curves"),
+                                    label="digits.curves.label", x_title="digits.curves.x", y_title="digits.curves.y")
                 self.curves_text = gr.Markdown(views.influence_summary(self.lookups) if self.lookups else "")
-        with gr.Accordion("One unit", open=True):
+        with gr.Accordion(K("digits.why_unit.title"), open=True, elem_id="sec-why-unit") as self.sec_why_unit:
             with gr.Row():
-                self.unit = gr.Number(0, label="Unit (or click a row of a map above)", precision=0, minimum=0,
-                                      maximum=max((m.hidden for m in self.models.values()), default=1) - 1,
-                                      scale=1, elem_id="digit-unit")
+                self.unit = w.add(gr.Number(0, label=K("digits.unit.label"), precision=0, minimum=0,
+                                            maximum=max((m.hidden for m in self.models.values()), default=1) - 1,
+                                            scale=1, elem_id="digit-unit"), label="digits.unit.label")
                 self.unit_caption = gr.Markdown(scale=4)
             with gr.Row():
-                self.unit_rows = gr.LinePlot(x="row", y="value", color="state", height=240, color_map=STATE_COLOURS,
-                                             label="This unit over the 28 rows of your drawing (black h, "
-                                                   "grey c; gates: i blue, f orange, g green, o red, "
-                                                   "r blue, z orange, n green)")
-                self.unit_profile = gr.BarPlot(x="class", y="mean final h", height=240,
-                                               label="Its mean final h per class (MNIST test set)")
-            self.unit_thumbs = heat_image("Test digits that drive it highest and lowest (class, h)", height=170)
-        with gr.Accordion("What if: interventions", open=True):
+                self.unit_rows = w.add(gr.LinePlot(x="row", y="value", color="state", height=240,
+                                                   color_map=STATE_COLOURS, label=K("digits.unit_rows.label")),
+                                       label="digits.unit_rows.label")
+                self.unit_profile = w.add(gr.BarPlot(x="class", y="mean final h", height=240,
+                                                     label=K("digits.unit_profile.label")),
+                                          label="digits.unit_profile.label")
+            self.unit_thumbs = w.add(heat_image(K("digits.unit_thumbs.label"), height=170),
+                                     label="digits.unit_thumbs.label")
+        with gr.Accordion(K("digits.why_whatif.title"), open=True, elem_id="sec-why-whatif") as self.sec_why_whatif:
             with gr.Row():
-                self.ablate = gr.Textbox(label="Ablate units (h forced to 0)", placeholder="e.g. 3, 17, 40-42",
-                                         scale=3, elem_id="digit-ablate")
-                self.ablate_unit = gr.Button("+ this unit", size="sm", scale=1)
+                self.ablate = w.add(gr.Textbox(label=K("digits.ablate.label"), placeholder=K("digits.ablate.placeholder"),
+                                               scale=3, elem_id="digit-ablate"),
+                                    label="digits.ablate.label", placeholder="digits.ablate.placeholder")
+                self.ablate_unit = w.add(gr.Button(K("digits.ablate_unit"), size="sm", scale=1,
+                                                   elem_id="digit-ablate-unit"), value="digits.ablate_unit")
                 self.top_k = gr.Number(5, label="k", precision=0, minimum=1, scale=1)
-                self.ablate_top = gr.Button("Ablate the top k for this digit", size="sm", scale=2)
+                self.ablate_top = w.add(gr.Button(K("digits.ablate_top"), size="sm", scale=2), value="digits.ablate_top")
             with gr.Row():
                 gates = self.models[self.default].gate_names if self.models else ()
-                self.gate = gr.Dropdown([("none", NO_GATE), *[(GATE_NAMES[g], g) for g in gates]], value=NO_GATE,
-                                        label="Clamp a gate (every unit)", scale=2)
-                self.gate_value = gr.Slider(0, 1, value=1.0, step=0.05, label="to the value", scale=2)
-                self.from_row = gr.Slider(1, STEPS, value=1, step=1, label="from row", scale=2)
-                self.blank_rows = gr.Textbox(label="Blank input rows", placeholder="e.g. 1-6", scale=2)
-                self.reset = gr.Button("Reset", size="sm", scale=1)
+                self.gate = w.add(gr.Dropdown(self.gate_choices(gates), value=NO_GATE, label=K("digits.gate.label"),
+                                              scale=2, elem_id="digit-gate"), label="digits.gate.label")
+                self.gate_value = w.add(gr.Slider(0, 1, value=1.0, step=0.05, label=K("digits.gate_value.label"),
+                                                  scale=2), label="digits.gate_value.label")
+                self.from_row = w.add(gr.Slider(1, STEPS, value=1, step=1, label=K("digits.from_row.label"), scale=2),
+                                      label="digits.from_row.label")
+                self.blank_rows = w.add(gr.Textbox(label=K("digits.blank_rows.label"),
+                                                   placeholder=K("digits.blank_rows.placeholder"), scale=2),
+                                        label="digits.blank_rows.label", placeholder="digits.blank_rows.placeholder")
+                self.reset = w.add(gr.Button(K("digits.reset"), size="sm", scale=1), value="digits.reset")
             self.difference = gr.Markdown(elem_id="digit-difference")
             with gr.Row():
-                self.edited_final = gr.Label(label="Edited run: prediction after row 28", num_top_classes=3)
-                self.edited_confidence = hover_heatmap("Edited run: confidence over time (row t marked)",
-                                                       elem_id="digit-edited-confidence")
-        with gr.Accordion("Where the state travels", open=True):
-            gr.Markdown("The hidden state after each row, on the first two principal components of the "
-                        "final states of MNIST test digits (a dot per test digit, coloured by its class).")
+                self.edited_final = w.add(gr.Label(label=K("digits.edited_final.label"), num_top_classes=3),
+                                          label="digits.edited_final.label")
+                self.edited_confidence = w.add(hover_heatmap(i18n.t("digits.edited_confidence.label"),
+                                                             elem_id="digit-edited-confidence"),
+                                               label="digits.edited_confidence.label")
+        with gr.Accordion(K("digits.why_trajectory.title"), open=True,
+                          elem_id="sec-why-trajectory") as self.sec_why_trajectory:
+            w.add(gr.Markdown(K("digits.trajectory.help")), value="digits.trajectory.help")
+            # the class clouds, sent once as CSS: the path's HTML then only names its model's
+            gr.HTML(f"<style>{views.cloud_css(self.lookups)}</style>", padding=False)
             self.trajectory = gr.HTML("", elem_id="digit-trajectory")
-        with gr.Accordion("Explain: the equations and the tensor shapes", open=False):
+        with gr.Accordion(K("digits.explain.title"), open=False, elem_id="sec-explain") as self.sec_explain:
             self.explain = gr.Markdown(explain_markdown(self.models[self.default]) if self.models else "",
-                                       latex_delimiters=LATEX)
+                                       latex_delimiters=LATEX, elem_id="digit-explain")
+        for acc, key in ((self.sec_why_rows, "digits.why_rows.title"), (self.sec_why_unit, "digits.why_unit.title"),
+                         (self.sec_why_whatif, "digits.why_whatif.title"),
+                         (self.sec_why_trajectory, "digits.why_trajectory.title"),
+                         (self.sec_explain, "digits.explain.title")):
+            w.add(acc, label=key)
+
+    @staticmethod
+    def gate_choices(gates, lang: str | None = None) -> list:
+        """The clamp dropdown's choices: none, then the cell's gates (gr.I18n keys, or in ``lang``)."""
+        word = (lambda k: i18n.t(k, lang)) if lang else K
+        return [(word("digits.gate.none"), NO_GATE), *[(word(f"digits.gate_name.{g}"), g) for g in gates]]
+
+    def sections(self) -> dict:
+        """demo.lessons.GROUPS name -> its container (the lesson presets hide them)."""
+        return {"pad": self.sec_pad, "prediction": self.sec_prediction, "row_by_row": self.sec_row_by_row,
+                "compare": self.sec_compare, "why_rows": self.sec_why_rows, "why_unit": self.sec_why_unit,
+                "why_whatif": self.sec_why_whatif, "why_trajectory": self.sec_why_trajectory,
+                "explain": self.sec_explain}
 
     # The output groups: each handler fills exactly the union of the groups it names.
     @property
@@ -230,19 +271,25 @@ class DigitsTab:
     def wire(self, app: gr.Blocks) -> None:
         live = dict(trigger_mode="always_last", **QUIET)
         view = [self.t, self.order, self.unit]
-        self.pad.change(friendly(self.draw), [self.pad, self.model, *self.edit_inputs, *view, self.analysis,
-                                              self.picture_reading], self.all_outputs, **live)
+        L = [self.lang]  # the page's language, last input of every handler that shows words
+        self.pad.change(friendly(self.draw, lang=True), [self.pad, self.model, *self.edit_inputs, *view, self.analysis,
+                                                         self.picture_reading, *L], self.all_outputs, **live).then(
+            friendly(self.after_draw, lang=True), [self.pad, self.analysis, self.unit, self.picture_reading, *L],
+            self.after_outputs, **live)
         # A picture (upload, paste, drop or an example) goes into the pad, whose change analyses it.
-        self.picture.change(friendly(self.to_pad), [self.picture], [self.pad, self.picture_reading],
+        self.picture.change(friendly(self.to_pad, lang=True), [self.picture, *L], [self.pad, self.picture_reading],
                             **live)  # examples too
-        self.model.change(friendly(self.pick), [self.analysis, self.model, *view],
+        self.model.change(friendly(self.pick, lang=True), [self.analysis, self.model, *view, *L],
                           [*self.all_outputs, self.explain, self.gate], **live)
-        self.t.change(friendly(self.step), [self.analysis, self.t, self.order], self.step_outputs, **live)
-        self.order.change(friendly(self.step), [self.analysis, self.t, self.order], self.step_outputs, **live)
-        self.unit.change(friendly(self.unit_view), [self.analysis, self.unit], self.unit_outputs, **live)
+        self.t.change(friendly(self.step, lang=True), [self.analysis, self.t, self.order, *L], self.step_outputs,
+                      **live)
+        self.order.change(friendly(self.step, lang=True), [self.analysis, self.t, self.order, *L], self.step_outputs,
+                          **live)
+        self.unit.change(friendly(self.unit_view, lang=True), [self.analysis, self.unit, *L], self.unit_outputs,
+                         **live)
         for img in (self.hmap, *self.panels):
             img.select(friendly(self.click_unit), [self.analysis], [self.unit], **QUIET)
-        edit = dict(fn=friendly(self.edit), inputs=[self.analysis, *self.edit_inputs, *view],
+        edit = dict(fn=friendly(self.edit, lang=True), inputs=[self.analysis, *self.edit_inputs, *view, *L],
                     outputs=[self.analysis, *self.step_outputs], **live)
         for c in (self.ablate, self.blank_rows):
             c.submit(**edit)
@@ -250,7 +297,7 @@ class DigitsTab:
         for c in (self.gate, self.gate_value, self.from_row):
             c.input(**edit)
         self.ablate_unit.click(self.add_unit, [self.ablate, self.unit], [self.ablate], **QUIET).then(**edit)
-        self.ablate_top.click(friendly(self.top_units), [self.analysis, self.top_k], [self.ablate],
+        self.ablate_top.click(friendly(self.top_units, lang=True), [self.analysis, self.top_k, *L], [self.ablate],
                               **QUIET).then(**edit)
         self.reset.click(lambda: {self.ablate: "", self.gate: NO_GATE, self.from_row: 1, self.blank_rows: ""},
                          None, [self.ablate, self.gate, self.from_row, self.blank_rows], **QUIET).then(**edit)
@@ -291,7 +338,8 @@ class DigitsTab:
                             from_step=from_row, blank_rows=parse_numbers(blank_rows, 1, STEPS, "Blank rows"))
 
     def draw(self, value, name, ablate=None, gate=NO_GATE, gate_value=1.0, from_row=1, blank_rows=None,
-             t=STEPS, order="index", unit=0, before: DigitAnalysis | None = None, picture=None) -> dict:
+             t=STEPS, order="index", unit=0, before: DigitAnalysis | None = None, picture=None,
+             lang: str = "en") -> dict:
         """A stroke (every ~100 ms while the pen moves), an upload or an example: analyse the
         drawing with every model and render every view.  While the pen is down (the pad's value
         says "drawing"), the row influence is the chosen cell's only and the unit's looked-up
@@ -299,23 +347,47 @@ class DigitsTab:
         pen lifts brings everything.  ``before`` is the previous analysis (None: first drawing)."""
         name = self._name(name)
         if name is None:
-            return self.blank("No digit model is loaded (see the message at the top).")
+            return self.blank(i18n.t("digits.error.no_model", lang), lang)
         iv = self.intervention(name, ablate, gate, gate_value, from_row, blank_rows)
         drawing = isinstance(value, dict) and value.get("drawing") is True
         try:
-            a = analysis.analyse(self.models, name, value, iv, influence="current" if drawing else "all")
+            a = analysis.analyse(self.models, name, value, iv, influence="current" if drawing else "all",
+                                 before=before)
         except ValueError as e:
             if str(e) == EMPTY_MESSAGE:  # cleared pad: a hint, not an error popup
-                return self.blank(str(e))
+                return self.blank(i18n.translate_message(str(e), lang), lang)
             raise
-        unit_views = self.unit_view(a, unit)
-        if before is not None and before.name == name:  # the looked-up part did not change
-            unit_views.update({self.unit_profile: gr.skip(), self.unit_thumbs: gr.skip()})
         refresh = before is None or before.name != name
-        out = {**self.show(a, refresh), **self.step(a, t, order, refresh), **unit_views}
-        if picture and isinstance(value, dict) and value.get("data") == picture[0]:
-            out[self.reading] = picture[1]  # the pad shows just the uploaded picture: its own reading
+        out = {**self.show(a, refresh, lang), **self.step(a, t, order, refresh, lang)}
+        if refresh:  # a first drawing or another model: everything at once
+            out.update({**self.unit_view(a, unit, lang), self.reading: self.reading_for(a, value, picture)})
+        else:
+            # The page must keep up with the pen (~10 updates a second, each laid out again by the
+            # browser), and the prediction must show the moment the pen lifts: the unit's
+            # drill-down (its plots are the browser's slowest views) and the reading strip
+            # follow in the chained event (after_draw), once the pen is up.
+            out.update({c: gr.skip() for c in [*self.unit_outputs, self.reading]})
         return out
+
+    def after_draw(self, value, a: DigitAnalysis | None, unit, picture=None, lang: str = "en") -> dict:
+        """After a stroke's update (chained, so the prediction shows first): the unit's views
+        and the reading strip, once the pen is up.  Nothing while it is down or before a drawing."""
+        drawing = isinstance(value, dict) and value.get("drawing") is True
+        if a is None or drawing:
+            return {c: gr.skip() for c in self.after_outputs}
+        views_ = self.unit_view(a, unit, lang)
+        views_.update({self.unit_profile: gr.skip(), self.unit_thumbs: gr.skip()})  # looked up: unchanged
+        return {**views_, self.reading: self.reading_for(a, value, picture)}
+
+    @property
+    def after_outputs(self) -> list:
+        return [*self.unit_outputs, self.reading]
+
+    def reading_for(self, a: DigitAnalysis, value, picture) -> str:
+        """The reading strip: the uploaded picture's own while the pad shows just it."""
+        if picture and isinstance(value, dict) and value.get("data") == picture[0]:
+            return picture[1]
+        return self.reading_html(a.reading)
 
     def to_pad(self, path) -> dict:
         """A picture from the upload box (or an example) -> shown in the pad; how the picture
@@ -327,35 +399,37 @@ class DigitsTab:
         reading = reading_steps(path)
         return {self.pad: value, self.picture_reading: (value["data"], self.reading_html(reading))}
 
-    def pick(self, a: DigitAnalysis | None, name, t=STEPS, order="index", unit=0) -> dict:
+    def pick(self, a: DigitAnalysis | None, name, t=STEPS, order="index", unit=0, lang: str = "en") -> dict:
         """Model picker: retrace the current drawing (no preprocessing) and explain the cell."""
         name = self._name(name)
         if name is None:
-            return {**self.blank("No digit model is loaded."), self.explain: "", self.gate: gr.skip()}
+            return {**self.blank(i18n.t("digits.error.no_model_short", lang), lang), self.explain: "",
+                    self.gate: gr.skip()}
         model = self.models[name]
-        extra = {self.explain: explain_markdown(model),
-                 self.gate: gr.update(choices=[("none", NO_GATE), *[(GATE_NAMES[g], g) for g in model.gate_names]],
+        extra = {self.explain: explain_markdown(model, lang),
+                 self.gate: gr.update(choices=self.gate_choices(model.gate_names, lang),
                                         value=NO_GATE if a is None or not a.intervention.clamp
                                         or a.intervention.clamp[0][0] not in model.gate_names
                                         else a.intervention.clamp[0][0])}
         if a is None:
-            return {**self.blank(EMPTY_MESSAGE), **extra}
+            return {**self.blank(i18n.translate_message(EMPTY_MESSAGE, lang), lang), **extra}
         a = analysis.with_influence(self.models, analysis.retrace(self.models, a, name))
-        return {**self.show(a, True), **self.step(a, t, order, True), **self.unit_view(a, unit), **extra}
+        return {**self.show(a, True, lang), **self.step(a, t, order, True, lang), **self.unit_view(a, unit, lang),
+                self.reading: self.reading_html(a.reading), **extra}
 
     def edit(self, a: DigitAnalysis | None, ablate, gate, gate_value, from_row, blank_rows, t=STEPS,
-             order="index", unit=0) -> dict:
+             order="index", unit=0, lang: str = "en") -> dict:
         """Any intervention control: redo only the edited run, then the views that show it."""
         if a is None:
             return {self.analysis: None, **self.step(None, t, order)}
         iv = self.intervention(a.name, ablate, gate, gate_value, from_row, blank_rows)
         a = analysis.with_intervention(self.models, a, iv)
-        return {self.analysis: a, **self.step(a, t, order)}
+        return {self.analysis: a, **self.step(a, t, order, lang=lang)}
 
     def unit_order(self, a: DigitAnalysis, order: str):
         return units.unit_order(order or "index", self.models[a.name], a.trace, self.lookups.get(a.name))
 
-    def step(self, a: DigitAnalysis | None, t, order="index", refresh: bool = False) -> dict:
+    def step(self, a: DigitAnalysis | None, t, order="index", refresh: bool = False, lang: str = "en") -> dict:
         """Slider move, unit order, or after any of the above: render step t from the analysis.
         ``refresh``: also set which gate panels show (the model changed, or the pad was blank)."""
         if a is None:
@@ -364,7 +438,7 @@ class DigitsTab:
                     **{p: hidden for p in self.panels}, self.confidence: None, self.trajectory: "",
                     self.difference: "", self.edited_final: None, self.edited_confidence: None}
         t = int(t)
-        v = views.step_views(a, t, self.unit_order(a, order))
+        v = views.step_views(a, t, self.unit_order(a, order), lang)
         # The caption travels in the value; a gr.update (dearer for gradio to apply) only when
         # the panels' visibility may change: a new model, or after a blank pad.
         panels = [{**hover, "caption": label} for label, hover in v.panels]
@@ -373,16 +447,17 @@ class DigitsTab:
             panels += [gr.update(value=None, visible=False)] * (len(self.panels) - len(panels))
         else:
             panels += [gr.skip()] * (len(self.panels) - len(panels))
-        edited_final, edited_img, difference = views.edited_views(a, t)
+        edited_final, edited_img, difference = views.edited_views(a, t, lang)
         lookups = self.lookups.get(a.name)
-        trajectory = views.trajectory_html(a, lookups, t) if lookups is not None else ""
+        trajectory = (views.trajectory_html(a, lookups, t, lang=lang, cloud_class=f"rl-cloud-{a.name}")
+                      if lookups is not None else "")
         return {self.caption: v.caption, self.rows: inline_image(v.rows, f"the input, row {t} highlighted", 280),
                 self.probs: v.probs,
                 self.hmap: v.h, **dict(zip(self.panels, panels)), self.confidence: v.confidence,
                 self.trajectory: trajectory, self.difference: difference, self.edited_final: edited_final,
                 self.edited_confidence: edited_img}
 
-    def unit_view(self, a: DigitAnalysis | None, unit) -> dict:
+    def unit_view(self, a: DigitAnalysis | None, unit, lang: str = "en") -> dict:
         """The drill-down of one unit: looked up, plus this drawing's own values."""
         if a is None:
             return {self.unit_caption: "", self.unit_rows: None, self.unit_profile: None, self.unit_thumbs: None}
@@ -393,7 +468,7 @@ class DigitsTab:
             raise ValueError(f"Unit must be a whole number from 0 to {H - 1}.") from None
         if not 0 <= unit < H:
             raise ValueError(f"Unit must be from 0 to {H - 1}; the {title(a.name)} has {H} units.")
-        u = views.unit_views(a, unit, self.lookups.get(a.name))
+        u = views.unit_views(a, unit, self.lookups.get(a.name), lang)
         return {self.unit_caption: u.caption, self.unit_rows: u.over_rows, self.unit_profile: u.profile,
                 self.unit_thumbs: png(u.thumbs) if u.thumbs is not None else None}
 
@@ -429,15 +504,15 @@ class DigitsTab:
             raise ValueError("k must be a whole number.") from None
         return ", ".join(map(str, units.top_units(self.models[a.name], a.trace, k)))
 
-    def show(self, a: DigitAnalysis, refresh: bool = True) -> dict:
-        d = views.drawing_views(a)
+    def show(self, a: DigitAnalysis, refresh: bool = True, lang: str = "en") -> dict:
+        d = views.drawing_views(a, lang)
         return {self.analysis: a, self.hint: gr.update(visible=False), self.final: d.final,
                 self.summary: d.summary, self.seen: inline_image(d.seen, "what the model sees", 280),
-                self.reading: self.reading_html(a.reading),
-                **self._compare(d.compare, refresh),
-                self.influence: views.influence_html(a)}
 
-    def blank(self, hint: str) -> dict:
+                **self._compare(d.compare, refresh),
+                self.influence: views.influence_html(a, lang)}
+
+    def blank(self, hint: str, lang: str = "en") -> dict:
         return {self.analysis: None, self.hint: gr.update(value=f"✏️ {hint}", visible=True), self.final: None,
                 self.summary: "", self.seen: "", **self._compare([]), self.influence: "", self.reading: "",
                 **self.step(None, STEPS), **self.unit_view(None, 0)}
@@ -469,11 +544,13 @@ class DigitsTab:
         return analysis.classify(self.models, model or self.default, analysis.api_image(image))
 
 
-def build(app: gr.Blocks, weights_dir=None) -> DigitsTab:
-    """Add the Digits tab's components and events to the current Blocks/Tab context."""
+def build(app: gr.Blocks, weights_dir=None, lang: gr.State | None = None) -> DigitsTab:
+    """Add the Digits tab's components and events to the current Blocks/Tab context.  ``lang``:
+    the page's language (a gr.State of "en" / "zh-CN"; None: English)."""
     models, problems = load_models(weights_dir)
     lookups, missing = load_all_lookups(models, weights_dir)
     tab = DigitsTab(models, problems + missing, lookups)
+    tab.lang = lang
     tab.layout()
     tab.wire(app)
     return tab

@@ -58,11 +58,13 @@ def _classes(ks) -> str:
     return ks[0] if len(ks) == 1 else ", ".join(ks[:-1]) + " and " + ks[-1]
 
 
-def describe_profile(means: np.ndarray) -> str:
+def describe_profile(means: np.ndarray, lang: str = "en") -> str:
     """A plain-words line for a unit's mean final activation per class (10,), where the profile
     is clear: the classes more than 1.2 standard deviations (over the classes) above or below
     the average, at most three each; else it says the unit does not separate the classes."""
     means = np.asarray(means, np.float64)
+    if lang != "en":
+        return _describe_profile(means, lang)
     spread = means.std()
     if spread < 0.05 or means.max() - means.min() < 0.15:
         return (f"About the same for every class (from {means.min():+.2f} to {means.max():+.2f}): "
@@ -80,3 +82,27 @@ def describe_profile(means: np.ndarray) -> str:
         return (f"A graded profile: highest for {CLASSES[top]} ({means[top]:+.2f}), lowest for "
                 f"{CLASSES[bottom]} ({means[bottom]:+.2f}), no class stands out.")
     return (", ".join(parts)).capitalize() + f" (class means from {means.min():+.2f} to {means.max():+.2f})."
+
+
+def _describe_profile(means: np.ndarray, lang: str) -> str:
+    """``describe_profile`` from demo/i18n's texts."""
+    from demo.i18n import t
+
+    def listed(ks) -> str:
+        ks = [CLASSES[int(k)] for k in ks]
+        return ks[0] if len(ks) == 1 else t("digits.profile.list_and", lang, first="、".join(ks[:-1]), last=ks[-1])
+
+    spread = means.std()
+    lo, hi = means.min(), means.max()
+    if spread < 0.05 or hi - lo < 0.15:
+        return t("digits.profile.flat", lang, lo=lo, hi=hi)
+    z = (means - means.mean()) / spread
+    high = [k for k in np.argsort(-z) if z[k] > 1.2][:3]
+    low = [k for k in np.argsort(z) if z[k] < -1.2][:3]
+    parts = ([t("digits.profile.high", lang, classes=listed(high))] if high else []) + \
+            ([t("digits.profile.low", lang, classes=listed(low))] if low else [])
+    if not parts:
+        top, bottom = int(np.argmax(means)), int(np.argmin(means))
+        return t("digits.profile.graded", lang, top=CLASSES[top], top_value=means[top], bottom=CLASSES[bottom],
+                 bottom_value=means[bottom])
+    return t("digits.profile.means", lang, parts="，".join(parts), lo=lo, hi=hi)

@@ -15,6 +15,7 @@ import numpy as np
 from demo import render
 from demo.digits.analysis import STEPS, DigitAnalysis, label_dict, settle_step, title
 from demo.digits.model import CLASSES
+from demo.i18n import t as tr_
 
 # Per cell, the extra panels beside h: (trace key, title, colour map, range; None = fit to data).
 PANELS = {
@@ -60,20 +61,24 @@ def _symmetric_limit(a: np.ndarray) -> float:
     return max(1.0, float(np.ceil(np.abs(a).max() * 10) / 10))
 
 
-def step_caption(a: DigitAnalysis, t: int) -> str:
+def step_caption(a: DigitAnalysis, t: int, lang: str = "en") -> str:
     probs = a.probs
     now, final = probs[t - 1], probs[-1]
     settled = settle_step(probs)
     guess = CLASSES[int(now.argmax())]
-    text = (f"**Row {t} of {STEPS}.** The {title(a.name)} has read the top {t} rows and "
-            f"would answer **{guess}** ({now.max():.0%}) if the image ended here. ")
+    text = tr_("digits.caption.step", lang, t=t, steps=STEPS, model=title(a.name), guess=guess, p=now.max())
     answer = CLASSES[int(final.argmax())]
     if t >= settled:
-        return text + f"Its answer has been **{answer}** since row {settled}."
-    return text + f"It settles on **{answer}** at row {settled}."
+        return text + tr_("digits.caption.since", lang, answer=answer, settled=settled)
+    return text + tr_("digits.caption.settles", lang, answer=answer, settled=settled)
 
 
-def step_views(a: DigitAnalysis, t: int, order: np.ndarray | None = None) -> StepViews:
+def panel_title(key: str, lang: str = "en") -> str:
+    """A gate or state map's title ("f: forget gate") in ``lang``."""
+    return tr_(f"digits.panel.{key}", lang)
+
+
+def step_views(a: DigitAnalysis, t: int, order: np.ndarray | None = None, lang: str = "en") -> StepViews:
     """Everything that depends on the step control, for the traced model of ``a``.  ``order``
     (a permutation of the units) sorts the rows of every units × steps map the same way.  The
     maps are hover values (``render.hover_value``): image, numbers and the real unit of each row."""
@@ -91,10 +96,11 @@ def step_views(a: DigitAnalysis, t: int, order: np.ndarray | None = None) -> Ste
     for key, name, kind, lim in PANELS.get(a.cell, []):
         values = tr[key]
         lim = lim or _symmetric_limit(values)
-        label = f"{name} (range ±{lim:g})" if kind == "diverging" and lim != 1.0 else name
+        name = panel_title(key, lang)
+        label = tr_("digits.panel.range", lang, name=name, lim=lim) if kind == "diverging" and lim != 1.0 else name
         panels.append((label, units_map(values, kind, lim, key)))
     return StepViews(
-        caption=step_caption(a, t),
+        caption=step_caption(a, t, lang),
         rows=render.digit_image(a.x, DIGIT_SCALE, t=t),
         probs=label_dict(tr.probs[t - 1]),
         h=units_map(tr.h, "diverging", 1.0, "h"),
@@ -110,17 +116,18 @@ def confidence_value(probs: np.ndarray, t: int | None, settled: int, cell=CONF_C
                              row_label="class", what="p", row_names=list(CLASSES), legend=True)
 
 
-def drawing_views(a: DigitAnalysis) -> DrawingViews:
+def drawing_views(a: DigitAnalysis, lang: str = "en") -> DrawingViews:
     """Views that depend on the drawing only: model input, final answer, all models compared."""
     final = a.probs[-1]
     settled = settle_step(a.probs)
     answer = CLASSES[int(final.argmax())]
-    summary = (f"The {title(a.name)} reads **{answer}** ({final.max():.0%}); "
-               f"it made up its mind at row {settled} of {STEPS}.")
+    summary = tr_("digits.summary", lang, model=title(a.name), answer=answer, p=final.max(), settled=settled,
+                  steps=STEPS)
     compare = []
     for name, probs in a.compare.items():
         p, when = probs[-1], settle_step(probs)
-        caption = f"{title(name)}: {CLASSES[int(p.argmax())]} ({p.max():.0%}), settled at row {when}"
+        caption = tr_("digits.compare.caption", lang, model=title(name), answer=CLASSES[int(p.argmax())], p=p.max(),
+                      settled=when)
         compare.append((caption, confidence_value(probs, None, when, MINI_CELL)))
     return DrawingViews(seen=render.digit_image(a.x, DIGIT_SCALE), final=label_dict(final),
                         summary=summary, compare=compare)
@@ -190,7 +197,7 @@ INFLUENCE_CSS = """
 """
 
 
-def influence_html(a: DigitAnalysis) -> str:
+def influence_html(a: DigitAnalysis, lang: str = "en") -> str:
     """The row-influence strips as HTML (the browser draws the bars: nothing to encode): for
     every model in ``a.compare``, the input beside one bar per row for each measure, each scaled
     to its own largest value (printed underneath); hovering a bar gives its row and value.
@@ -207,19 +214,21 @@ def influence_html(a: DigitAnalysis) -> str:
             gl, ol = max(float(g.max()), 1e-9), max(float(np.abs(o).max()), 1e-9)
             for t in range(STEPS):
                 bars.append(f'<div class="rl-inf-bar rl-inf-g" style="grid-row:{t + 1};width:{100 * g[t] / gl:.0f}%" '
-                            f'title="row {t + 1}: |dz/drow| = {g[t]:.3g}"></div>')
+                            f'title="{tr_("digits.influence.bar_gradient", lang, row=t + 1, value=g[t])}"></div>')
                 bars.append(f'<div class="rl-inf-bar rl-inf-o{" neg" if o[t] < 0 else ""}" style="grid-row:{t + 1};'
-                            f'width:{100 * abs(o[t]) / ol:.0f}%" title="row {t + 1}: occlusion {o[t]:+.3g}"></div>')
-            scale = f"bar = 100%: gradient {gl:.3g}, occlusion {ol:.3g}"
+                            f'width:{100 * abs(o[t]) / ol:.0f}%" '
+                            f'title="{tr_("digits.influence.bar_occlusion", lang, row=t + 1, value=o[t])}"></div>')
+            scale = tr_("digits.influence.scale", lang, g=gl, o=ol)
         else:
-            scale = "bars: when the pen lifts"
+            scale = tr_("digits.influence.wait", lang)
         cells.append(f'<div class="rl-inf-cell{"" if inf is not None else " rl-inf-wait"}">'
-                     f'<p class="rl-inf-title">{title(name)} reads {k}</p>'
-                     f'<p class="rl-inf-head">input · gradient · occlusion</p>'
-                     f'<div class="rl-inf-body"><img src="{digit}" alt="the input">{"".join(bars)}</div>'
+                     f'<p class="rl-inf-title">{tr_("digits.influence.reads", lang, model=title(name), answer=k)}</p>'
+                     f'<p class="rl-inf-head">{tr_("digits.influence.head", lang)}</p>'
+                     f'<div class="rl-inf-body"><img src="{digit}" alt="{tr_("digits.influence.input_alt", lang)}">'
+                     f'{"".join(bars)}</div>'
                      f'<p class="rl-inf-scale">{scale}</p></div>')
     if not cells:
-        return "<p>Row influence appears once a digit is drawn.</p>"
+        return f"<p>{tr_('digits.influence.empty', lang)}</p>"
     return f'<div class="rl-inf">{"".join(cells)}</div>'
 
 
@@ -239,18 +248,17 @@ def influence_curves(lookups: dict) -> "object":
     return pd.DataFrame(recs, columns=["row", "cell", "mean |dz/d row|"])
 
 
-def influence_summary(lookups: dict) -> str:
+def influence_summary(lookups: dict, lang: str = "en") -> str:
     """A measured sentence per model: how the gradient reaching the first rows compares with the
     last rows (the vanishing-gradient lesson, from the shipped models, not assumed)."""
     lines = []
     for n, lk in lookups.items():
         g = lk.influence_gradient
         early, late = float(g[:7].mean()), float(g[-7:].mean())
-        lines.append(f"- **{title(n)}**: rows 1-7 get {early:.2f}, rows 22-28 get {late:.2f} "
-                     f"(×{early / late:.2f} of the last rows' gradient)")
+        lines.append(tr_("digits.curves.summary_line", lang, model=title(n), early=early, late=late,
+                         ratio=early / late))
     n_digits = next(iter(lookups.values())).meta.get("data", {}).get("influence_digits", "?") if lookups else 0
-    return (f"Mean gradient of the answer's logit per input row over {n_digits} MNIST test digits:\n"
-            + "\n".join(lines))
+    return tr_("digits.curves.summary", lang, n=n_digits) + "\n" + "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -261,7 +269,7 @@ class UnitViews:
     thumbs: np.ndarray | None       # the 9 test digits that drive it highest (top) and lowest (bottom)
 
 
-def unit_views(a: DigitAnalysis, unit: int, lookups=None) -> UnitViews:
+def unit_views(a: DigitAnalysis, unit: int, lookups=None, lang: str = "en") -> UnitViews:
     """The drill-down of one top-layer unit (looked up, nothing computed but this drawing's)."""
     import pandas as pd
     from demo.digits.units import describe_profile
@@ -274,22 +282,37 @@ def unit_views(a: DigitAnalysis, unit: int, lookups=None) -> UnitViews:
                         columns=["row", "state", "value"])
     k = int(tr.probs[-1].argmax())
     rank = int((a.contributions > a.contributions[unit]).sum()) + 1 if a.contributions is not None else None
-    lines = [f"**Unit {unit}** of the {title(a.name)}'s top layer: h = {tr.h[-1, unit]:+.3f} after row 28."]
+    lines = [tr_("digits.unit.caption", lang, unit=unit, model=title(a.name), h=tr.h[-1, unit])]
     if a.contributions is not None:
-        lines.append(f"Its part in the logit of **{CLASSES[k]}**: {a.contributions[unit]:+.3f} "
-                     f"(rank {rank} of {H} in support of this answer).")
+        lines.append(tr_("digits.unit.part", lang, answer=CLASSES[k], part=a.contributions[unit], rank=rank,
+                         hidden=H))
     profile = thumbs = None
     if lookups is not None:
         means = lookups.class_means[unit]
         profile = pd.DataFrame({"class": CLASSES, "mean final h": means.astype(float)})
-        lines.append(f"Over the 10,000 MNIST test digits: {describe_profile(means)}")
+        lines.append(tr_("digits.unit.over_data", lang, profile=describe_profile(means, lang)))
         thumbs = unit_thumbnails(lookups, unit)
     else:
-        lines.append("(No precomputed profile for these weights: run `python training/digit_lookups.py`.)")
-    return UnitViews(" ".join(lines), over, profile, thumbs)
+        lines.append(tr_("digits.unit.no_profile", lang))
+    return UnitViews((" " if lang == "en" else "").join(lines), over, profile, thumbs)
+
+
+_THUMBS: dict[tuple, np.ndarray] = {}
 
 
 def unit_thumbnails(lookups, unit: int, scale: int = 2) -> np.ndarray:
+    """``_unit_thumbnails``, drawn once per (lookups, unit): they never change with the drawing,
+    and every stroke asks for them."""
+    key = (id(lookups), int(unit), scale)
+    if key not in _THUMBS:
+        if len(_THUMBS) > 2048:
+            _THUMBS.clear()
+        _THUMBS[key] = _unit_thumbnails(lookups, unit, scale)
+        _THUMBS[key].setflags(write=False)
+    return _THUMBS[key]
+
+
+def _unit_thumbnails(lookups, unit: int, scale: int = 2) -> np.ndarray:
     """Two rows of 9 test digits: those with the highest final h of ``unit`` (top row), and the
     lowest (bottom row), each with its class and activation underneath."""
     def row(ids, values, label):
@@ -307,15 +330,15 @@ def unit_thumbnails(lookups, unit: int, scale: int = 2) -> np.ndarray:
     return np.concatenate([top, np.full((4, top.shape[1], 3), 255, np.uint8), bottom], 0)
 
 
-def edited_views(a: DigitAnalysis, t: int) -> tuple[dict | None, np.ndarray | None, str]:
+def edited_views(a: DigitAnalysis, t: int, lang: str = "en") -> tuple[dict | None, np.ndarray | None, str]:
     """The edited run beside the original: its final probabilities, its confidence over time
     (row t marked), and the difference in words."""
     from demo.digits.interventions import difference
     if a.edited is None:
-        return None, None, "No edit: choose units to ablate, a gate to clamp or rows to blank."
+        return None, None, tr_("digits.edit.none", lang)
     probs = a.edited.probs
     value = confidence_value(probs, int(np.clip(t, 1, STEPS)), settle_step(probs))
-    return label_dict(probs[-1]), value, difference(a.trace.probs, probs, a.intervention)
+    return label_dict(probs[-1]), value, difference(a.trace.probs, probs, a.intervention, lang)
 
 
 _CLOUDS: dict[int, tuple] = {}
@@ -337,19 +360,37 @@ def _cloud(lookups, size: int):
 _CLOUD_URLS: dict[int, str] = {}
 
 
-def trajectory_html(a: DigitAnalysis, lookups, t: int, size: int = 300) -> str:
-    """The state's path as HTML: the class cloud (encoded once per model and cached) under an SVG
-    path the browser draws, row t in orange, the edited run in red, and a legend of the class
-    colours.  Hovering a point names its row."""
+def cloud_css(lookups: dict, size: int = 300) -> str:
+    """One CSS class per model whose background is its class cloud: the page loads and decodes
+    each cloud once, and the path's HTML (new ~10 times a second while drawing) only names it."""
+    rules = []
+    for name, lk in lookups.items():
+        key = id(lk)
+        if key not in _CLOUD_URLS:
+            _CLOUD_URLS[key] = _data_url(_cloud(lk, size)[0])
+        rules.append(f".rl-cloud-{name} {{ background-image: url({_CLOUD_URLS[key]}); }}")
+    return "\n".join(rules)
+
+
+def trajectory_html(a: DigitAnalysis, lookups, t: int, size: int = 300, lang: str = "en",
+                    cloud_class: str | None = None) -> str:
+    """The state's path as HTML: the class cloud (encoded once per model and cached; or, with
+    ``cloud_class``, a CSS class from ``cloud_css`` that already holds it) under an SVG path the
+    browser draws, row t in orange, the edited run in red, and a legend of the class colours.
+    Hovering a point names its row."""
     t = int(np.clip(t, 1, STEPS))
     base, bounds = _cloud(lookups, size)
     key = id(lookups)
     if key not in _CLOUD_URLS:
         _CLOUD_URLS[key] = _data_url(base)
+    cloud = f'<img src="{_CLOUD_URLS[key]}"' if not cloud_class else f'<div class="rl-cloud {cloud_class}"'
+    cloud += f' aria-label="{tr_("digits.trajectory.cloud_alt", lang)}" width="{size}" height="{size}"'
+    cloud += '>' if not cloud_class else '></div>'
     path = render.to_pixels(lookups.project(a.trace.h), size, bounds)  # (28, 2)
     pts = " ".join(f"{x},{y}" for x, y in path.tolist())
     dots = "".join(f'<circle cx="{x}" cy="{y}" r="{4 if k == 0 else 2.5}" class="{"start" if k == 0 else "dot"}">'
-                   f'<title>after row {k + 1}</title></circle>' for k, (x, y) in enumerate(path.tolist()))
+                   f'<title>{tr_("digits.trajectory.row", lang, t=k + 1) if lang != "en" else f"after row {k + 1}"}'
+                   f'</title></circle>' for k, (x, y) in enumerate(path.tolist()))
     edited = ""
     if a.edited is not None:
         e = render.to_pixels(lookups.project(a.edited.h), size, bounds)
@@ -359,19 +400,22 @@ def trajectory_html(a: DigitAnalysis, lookups, t: int, size: int = 300) -> str:
                      for d in range(10))
     var = lookups.pca_variance
     return (f'<div class="rl-traj" style="max-width:{size}px"><div class="rl-traj-box">'
-            f'<img src="{_CLOUD_URLS[key]}" alt="test digits by class" width="{size}" height="{size}">'
+            f'{cloud}'
             f'<svg viewBox="0 0 {size} {size}">{edited}<polyline class="path" points="{pts}"/>{dots}'
-            f'<circle cx="{x}" cy="{y}" r="6" class="now"><title>row {t}</title></circle></svg></div>'
-            f'<p class="rl-traj-legend">{legend}</p><p class="rl-traj-axes">across: PC1 ({var[0]:.0%} of the '
-            f'variance), up: PC2 ({var[1]:.0%}). White: this drawing (hollow: row 1); orange: row {t}'
-            f'{"; red: the edited run" if a.edited is not None else ""}.</p></div>')
+            f'<circle cx="{x}" cy="{y}" r="6" class="now"><title>{tr_("digits.trajectory.row", lang, t=t)}</title>'
+            f'</circle></svg></div>'
+            f'<p class="rl-traj-legend">{legend}</p><p class="rl-traj-axes">'
+            f'{tr_("digits.trajectory.axes", lang, v1=var[0], v2=var[1], t=t)}'
+            f'{tr_("digits.trajectory.edited", lang) if a.edited is not None else ""}'
+            f'{"." if lang == "en" else "。"}</p></div>')
 
 
 TRAJECTORY_CSS = """
 .rl-traj { width: 100%; }
 .rl-traj-box { position: relative; width: 100%; aspect-ratio: 1; }
-.rl-traj-box img, .rl-traj-box svg { position: absolute; inset: 0; width: 100%; height: 100%; }
-.rl-traj-box img { image-rendering: pixelated; }
+.rl-traj-box img, .rl-traj-box svg, .rl-traj-box .rl-cloud { position: absolute; inset: 0; width: 100%;
+  height: 100%; }
+.rl-traj-box img, .rl-traj-box .rl-cloud { image-rendering: pixelated; background-size: 100% 100%; }
 .rl-traj .path { fill: none; stroke: #ebebeb; stroke-width: 2; }
 .rl-traj .edited { fill: none; stroke: #ff5050; stroke-width: 1.5; stroke-dasharray: 4 2; }
 .rl-traj .dot { fill: #ebebeb; } .rl-traj .start { fill: none; stroke: #fff; stroke-width: 1.5; }

@@ -16,13 +16,12 @@ made for other weights are refused with the command that remakes them (``Weights
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from demo.checkpoint import WEIGHTS_DIR, WeightsError
+from demo.checkpoint import WEIGHTS_DIR, load_lookup_pair
 
 MAKE_COMMAND = "python training/find_units.py"
 TOP_K = 10           # windows kept per unit
@@ -100,22 +99,8 @@ def lookup_paths(name: str, weights_dir=None) -> tuple[Path, Path]:
 def load_lookups(name: str, weights_sha256: str | None, weights_dir=None, vocab=None) -> TextLookups:
     """The lookups of char model ``name``; WeightsError (naming the file and the command) when
     they are missing, damaged or were made for other weights."""
-    npz, js = lookup_paths(name, weights_dir)
-    for p in (npz, js):
-        if not p.is_file():
-            raise WeightsError(f"missing {p}. Create it with:\n    {MAKE_COMMAND}")
-    try:
-        meta = json.loads(js.read_text(encoding="utf-8"))
-        with np.load(npz) as f:
-            arrays = {k: f[k] for k in f.files}
-    except (OSError, ValueError) as e:
-        raise WeightsError(f"cannot read {npz} / {js.name}: {e}. Recreate them with:\n    {MAKE_COMMAND}") from e
-    if weights_sha256 and meta.get("weights_sha256") != weights_sha256:
-        raise WeightsError(f"{js} was made for other weights of char_{name} (checksum differs). "
-                           f"Recreate it with:\n    {MAKE_COMMAND}")
-    missing = [a for a in ARRAYS if a not in arrays]
-    if missing:
-        raise WeightsError(f"{npz} lacks {missing}. Recreate it with:\n    {MAKE_COMMAND}")
+    stem = lookup_paths(name, weights_dir)[0].with_suffix("")
+    arrays, meta = load_lookup_pair(stem, weights_sha256, ARRAYS, MAKE_COMMAND, f"char_{name}")
     vocab = tuple(vocab if vocab is not None else meta.get("vocab", ()))
     return TextLookups(tuple(meta["states"]), **{a: arrays[a] for a in ARRAYS}, vocab=vocab, meta=meta)
 

@@ -40,12 +40,11 @@ def validation_activations(model, text: str, chunk: int = CHUNK, burn_in: int = 
     out = {k: np.empty((n, model.hidden), np.float16) for k in names}
     starts = list(range(0, n, chunk))
     width = min(chunk, n) + burn_in
-    rows = torch.zeros(len(starts), width, dtype=torch.long)  # (B, W) ids, left-padded for piece 0
+    rows = torch.zeros(len(starts), width, dtype=torch.long)  # (B, W) ids; short pieces end in zeros
     first = []
     for j, a in enumerate(starts):
         s0 = max(0, a - burn_in)
         piece = ids[s0:min(a + chunk, n)]
-        pad = width - len(piece) if j == 0 else 0  # piece 0 has no burn-in: pad it at the end
         rows[j, :len(piece)] = piece
         first.append(a - s0)
     # Step the pieces together, keeping only the top layer's h and c of the characters each

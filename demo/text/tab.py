@@ -31,7 +31,7 @@ from demo.text import analysis, interventions, limits, matching, units, views
 from demo.text.analysis import COMPARE_LENGTH, TEMPERATURES, TextTrace
 from demo.text.limits import MAX_LENGTH, MAX_TEMPERATURE
 from demo.text.model import CharModel, load_char_model
-from demo.ui_common import HEAVY, QUIET, friendly, friendly_stream, heat_image, load_available, png
+from demo.ui_common import HEAVY, QUIET, K, friendly, friendly_stream, load_available
 from demo.ui_heatmap import hover_heatmap
 
 CHAR_MODELS = {"lstm": "LSTM", "rnn": "Vanilla RNN"}
@@ -109,71 +109,73 @@ class TextTab:
         first = next(iter(self.models))
         known = self.saved_units(first)  # from weights/char_NAME_units.json; else found after a generation
 
-        gr.Markdown("A character-level RNN trained on Tiny Shakespeare writes one character at a time. "
-                    "Generate text, then look inside every step.")
-        with gr.Row():
-            self.seed = gr.Textbox(DEFAULTS["seed"], label="Seed: the text it starts from", lines=2, scale=3)
-            self.model = gr.Dropdown([(model_label(n, m), n) for n, m in self.models.items()], value=first,
-                                     label="Model", scale=1)
-        with gr.Row():
-            self.length = gr.Number(DEFAULTS["length"], label="Length", step=1,
-                                    info=f"1 to {MAX_LENGTH:,} characters")
-            self.temperature = gr.Number(DEFAULTS["temperature"], label="Temperature", step=0.1,
-                                         info=f"0 = most likely; 1 = the model's odds; up to {MAX_TEMPERATURE:g}")
-            self.top_k = gr.Number(DEFAULTS["top_k"], label="Top-k", step=1, info="0 = off; else the k likeliest")
-            self.rng_seed = gr.Number(DEFAULTS["rng_seed"], label="Random seed", step=1,
-                                      info="same seed + settings = same text; empty = random")
-        with gr.Row():
-            self.go = gr.Button("Generate", variant="primary")
-            self.stop = gr.Button("■ Stop")
-            self.dice = gr.Button("🎲 New random seed")
-        self.generated = gr.Textbox(label="Generated text", lines=10, max_lines=20, interactive=False,
-                                    buttons=["copy"])
-        self.written = gr.State(None)  # Written: the model and seed of the generated text
+        with gr.Column(elem_id="sec-generate") as self.sec_generate:
+            gr.Markdown(K("text.intro"))
+            with gr.Row():
+                self.seed = gr.Textbox(DEFAULTS["seed"], label=K("text.seed.label"), lines=2, scale=3)
+                self.model = gr.Dropdown([(model_label(n, m), n) for n, m in self.models.items()], value=first,
+                                         label=K("text.model.label"), scale=1)
+            with gr.Row():
+                self.length = gr.Number(DEFAULTS["length"], label=K("text.length.label"), step=1,
+                                        info=f"1 to {MAX_LENGTH:,} characters")
+                self.temperature = gr.Number(DEFAULTS["temperature"], label=K("text.temperature.label"), step=0.1,
+                                             info=f"0 = most likely; 1 = the model's odds; up to {MAX_TEMPERATURE:g}")
+                self.top_k = gr.Number(DEFAULTS["top_k"], label=K("text.top_k.label"), step=1, info=K("text.top_k.info"))
+                self.rng_seed = gr.Number(DEFAULTS["rng_seed"], label=K("text.rng_seed.label"), step=1,
+                                          info=K("text.rng_seed.info"))
+            with gr.Row():
+                self.go = gr.Button(K("text.go"), variant="primary", elem_id="text-generate")
+                self.stop = gr.Button(K("text.stop"))
+                self.dice = gr.Button(K("text.dice"))
+            self.generated = gr.Textbox(label=K("text.generated.label"), lines=10, max_lines=20, interactive=False,
+                                        elem_id="text-generated",
+                                        buttons=["copy"])
+            self.written = gr.State(None)  # Written: the model and seed of the generated text
 
-        gr.Markdown("## See each step\nEach character is coloured by one hidden unit in the state that "
-                    "chose it (blue negative, red positive). Pick a unit; click a character or move the "
-                    "slider to see that step.")
-        with gr.Row():
-            self.unit_pick = gr.Dropdown([(u.label, u.key) for u in known[0]] if known else [],
-                                         value=None, label="Units worth looking at", scale=3)
-            self.which = gr.Radio(["h", "c"], value="h", label="State", scale=1,
-                                  info="h: hidden state; c: LSTM cell state")
-            self.unit = gr.Number(0, label="Unit", precision=0, minimum=0, scale=1)
-        self.coloured = gr.HTML("", js_on_load=CLICK_JS, max_height=420, padding=True, container=True,
-                                elem_id="text-units")
-        self.t = step_slider(0, label="Step: click a character or drag")
-        with gr.Row():
-            self.step_view = gr.HTML("", padding=True)
-            self.hmap = hover_heatmap("State: units × steps around the selected step (orange). Hover for values; "
-                                      "click a row to open that unit below", elem_id="text-hmap", height=420)
-        self.trace_state = gr.State(None)  # TextTrace of the generated text: every step, as numpy
+        with gr.Column(elem_id="sec-steps") as self.sec_steps:
+            gr.Markdown(K("text.section.steps"))
+            with gr.Row():
+                self.unit_pick = gr.Dropdown([(u.label, u.key) for u in known[0]] if known else [],
+                                             value=None, label=K("text.unit_pick.label"), scale=3, elem_id="text-unit-pick")
+                self.which = gr.Radio(["h", "c"], value="h", label=K("text.which.label"), scale=1,
+                                      info=K("text.which.info"))
+                self.unit = gr.Number(0, label=K("text.unit.label"), precision=0, minimum=0, scale=1)
+            self.coloured = gr.HTML("", js_on_load=CLICK_JS, max_height=420, padding=True, container=True,
+                                    elem_id="text-units")
+            self.t = step_slider(0, label=K("text.t.label"))
+            with gr.Row():
+                self.step_view = gr.HTML("", padding=True)
+                self.hmap = hover_heatmap("State: units × steps around the selected step (orange). Hover for values; "
+                                          "click a row to open that unit below", elem_id="text-hmap", height=420)
+            self.trace_state = gr.State(None)  # TextTrace of the generated text: every step, as numpy
 
-        with gr.Accordion("Units worth looking at: how they were found", open=False):
+        with gr.Accordion(K("text.units.title"), open=False, elem_id="sec-units") as self.sec_units:
             self.units_table = gr.HTML(views.units_table_html(*known) if known else
                                        "<p>Generate some text first: the units are found on first use.</p>")
         self.why_layout()
 
-        gr.Markdown("## How surprising is this text?\nPaste any text: each character is coloured by the "
-                    "model's surprise −ln p (hover for numbers).")
-        self.pasted = gr.Textbox(label="Text to score", lines=4, value="ROMEO:\nBut soft, what light through "
-                                 "yonder window breaks?\n")
-        self.score_button = gr.Button("Score")
-        self.summary = gr.HTML("")
-        self.surprise_view = gr.HTML("", padding=True, container=True, max_height=420, js_on_load=CLICK_JS,
-                                     elem_id="text-surprise")
+        with gr.Column(elem_id="sec-surprise") as self.sec_surprise:
+            gr.Markdown(K("text.section.surprise"))
+            self.pasted = gr.Textbox(label=K("text.pasted.label"), lines=4, value="ROMEO:\nBut soft, what light through "
+                                     "yonder window breaks?\n")
+            self.score_button = gr.Button(K("text.score_button"))
+            self.summary = gr.HTML("")
+            self.surprise_view = gr.HTML("", padding=True, container=True, max_height=420, js_on_load=CLICK_JS,
+                                         elem_id="text-surprise")
 
-        gr.Markdown(f"## Temperature\nThe same seed and random seed at temperatures "
-                    f"{', '.join(map(str, TEMPERATURES))} (at most {COMPARE_LENGTH:,} characters each).")
-        self.compare_button = gr.Button("Compare temperatures")
-        with gr.Row():
-            self.columns = [gr.Textbox(label=f"temperature {T}", lines=10, max_lines=20, interactive=False)
-                            for T in TEMPERATURES]
+
+        with gr.Column(elem_id="sec-temperature") as self.sec_temperature:
+            gr.Markdown(f"## Temperature\nThe same seed and random seed at temperatures "
+                        f"{', '.join(map(str, TEMPERATURES))} (at most {COMPARE_LENGTH:,} characters each).")
+            self.compare_button = gr.Button(K("text.compare_button"))
+            with gr.Row():
+                self.columns = [gr.Textbox(label=f"temperature {T}", lines=10, max_lines=20, interactive=False)
+                                for T in TEMPERATURES]
 
     def why_layout(self) -> None:
         """Asking why: how far back it looks, one unit, select and match, interventions, sampling."""
-        gr.Markdown("## Ask the network why")
-        with gr.Accordion("How far back it looks", open=True):
+        self.why_heading = gr.Markdown(K("text.section.why"))
+        with gr.Accordion(K("text.why_conn.title"), open=True, elem_id="sec-why-conn") as self.sec_why_conn:
             gr.Markdown("**Click a character** of the generated text above (or of the scored text below): every "
                         "earlier character is tinted by its *connectivity* to that prediction, the size of the "
                         "gradient |∂ log p(character) / ∂ x_j| of the predicted character's log-probability with "
@@ -188,50 +190,50 @@ class TextTab:
                                              x_title="distance back (characters)", tooltip="all",
                                              color_map=CONN_COLOURS)
                 self.conn_words = gr.Markdown(views.connectivity_words(self.data_summaries()))
-        with gr.Accordion("One unit", open=True):
+        with gr.Accordion(K("text.why_unit.title"), open=True, elem_id="sec-why-text-unit") as self.sec_why_text_unit:
             gr.Markdown("The unit picked above (from the list, by number, or by clicking a row of the heatmap): "
                         "its value along this text, the validation passages where it is highest, and how it "
                         "correlates with simple features of the text.")
-            self.unit_plot = gr.LinePlot(x="step", y="value", height=220, label="Its value along the generated text",
+            self.unit_plot = gr.LinePlot(x="step", y="value", height=220, label=K("text.unit_plot.label"),
                                          tooltip="all", elem_id="text-unit-plot")
             with gr.Row():
                 self.unit_contexts = gr.HTML("", padding=True, elem_id="text-unit-contexts")
                 self.unit_features = gr.HTML("", padding=True)
-        with gr.Accordion("Select and match", open=True):
+        with gr.Accordion(K("text.why_match.title"), open=True, elem_id="sec-why-match") as self.sec_why_match:
             gr.Markdown("A hypothesis, LSTMVis-style: **drag over some characters** of the coloured text (or type "
                         "the span) and pick a threshold. The units of the chosen state (h or c above) that are on "
                         f"(≥ threshold) at every character of the span and off in the {limits.MATCH_MARGIN} characters "
                         "around it are listed; then every passage of the validation split where all of them are on "
                         "at once is counted.")
             with gr.Row():
-                self.span_start = gr.Number(None, label="Span start (step)", precision=0, minimum=1)
-                self.span_end = gr.Number(None, label="Span end (step, included)", precision=0, minimum=1)
-                self.threshold = gr.Number(0.3, label="Threshold", step=0.05, info="a unit is on at or above it")
-                self.match_button = gr.Button("Find the units and their matches")
+                self.span_start = gr.Number(None, label=K("text.span_start.label"), precision=0, minimum=1)
+                self.span_end = gr.Number(None, label=K("text.span_end.label"), precision=0, minimum=1)
+                self.threshold = gr.Number(0.3, label=K("text.threshold.label"), step=0.05, info=K("text.threshold.info"))
+                self.match_button = gr.Button(K("text.match_button"))
             self.match_view = gr.HTML("", padding=True, elem_id="text-match")
-        with gr.Accordion("What if: interventions while generating", open=True):
+        with gr.Accordion(K("text.why_whatif.title"), open=True, elem_id="sec-why-text-whatif") as self.sec_why_text_whatif:
             gr.Markdown("Force units of the top layer at every step and generate again with the same seed, "
                         "settings and random seed: the unedited text on the left, the edited on the right.")
             with gr.Row():
-                self.clamp_box = gr.Textbox(label="Clamp units", placeholder="e.g. c25 = 2, h7 = -0.5", scale=3,
+                self.clamp_box = gr.Textbox(label=K("text.clamp_box.label"), placeholder=K("text.clamp_box.placeholder"), scale=3,
                                             elem_id="text-clamp")
-                self.ablate_box = gr.Textbox(label="Ablate units (forced to 0)", placeholder="e.g. h7, c204", scale=3)
+                self.ablate_box = gr.Textbox(label=K("text.ablate_box.label"), placeholder=K("text.ablate_box.placeholder"), scale=3)
             with gr.Row():
-                self.edit_button = gr.Button("Generate side by side", variant="primary", elem_id="text-edit-go")
-                self.example_button = gr.Button("Worked example: clamp the line-position unit",
+                self.edit_button = gr.Button(K("text.edit_button"), variant="primary", elem_id="text-edit-go")
+                self.example_button = gr.Button(K("text.example_button"),
                                                 elem_id="text-edit-example")
             self.edit_summary = gr.Markdown(elem_id="text-edit-summary")
             with gr.Row():
-                self.plain_text = gr.Textbox(label="Unedited", lines=10, max_lines=16, interactive=False,
+                self.plain_text = gr.Textbox(label=K("text.plain_text.label"), lines=10, max_lines=16, interactive=False,
                                              elem_id="text-plain")
-                self.edited_text = gr.Textbox(label="Edited", lines=10, max_lines=16, interactive=False,
+                self.edited_text = gr.Textbox(label=K("text.edited_text.label"), lines=10, max_lines=16, interactive=False,
                                               elem_id="text-edited")
-        with gr.Accordion("Sampling made visible", open=True):
+        with gr.Accordion(K("text.why_sampling.title"), open=True, elem_id="sec-why-sampling") as self.sec_why_sampling:
             gr.Markdown("The next-character distribution of the selected step, before and after the sampling "
                         "settings reshape it. Move the sliders: nothing is recomputed but the bars.")
             with gr.Row():
-                self.samp_temperature = gr.Slider(0, 3, value=0.8, step=0.05, label="Temperature")
-                self.samp_top_k = gr.Slider(0, 65, value=0, step=1, label="Top-k (0 = off)")
+                self.samp_temperature = gr.Slider(0, 3, value=0.8, step=0.05, label=K("text.temperature.label"))
+                self.samp_top_k = gr.Slider(0, 65, value=0, step=1, label=K("text.samp_top_k.label"))
             self.sampling_view = gr.HTML("", padding=True, elem_id="text-sampling")
 
     # The output groups: each handler fills exactly one of these (tests check the keys).

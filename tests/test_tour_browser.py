@@ -1,0 +1,372 @@
+"""The guided tour, the links, the lessons and the two languages in a real browser, on the real
+app (both tabs, the shipped models), served by tests/conftest.py's ``app_url``.
+
+It walks the whole tour by doing what each step asks (draw on the pad, move the slider to 10,
+hover a gate map, Play, pick the RNN, hover the row influence, type a unit, ablate it, generate
+text, pick the line-position unit, clamp it, click a character), checking that the highlight
+sits on each step's target and that the tour moves on by itself; Next, Back and Leave; a link
+with state reopens its view; a malformed link gets a message and the default view; a lesson
+hides its panels; a zh-CN browser (and the switch) gets Chinese; Copy link writes the view into
+the address bar and the link reopens it.
+
+    CI=true .venv/bin/python -m pytest -q tests/test_tour_browser.py
+    RNN_LENS_SCREENSHOTS=docs .venv/bin/python -m pytest -q tests/test_tour_browser.py   # README images
+
+Needs chromium (apt-get install chromium; RNN_LENS_CHROMIUM=/path overrides the search; Chinese
+screenshots need a CJK font: apt-get install fonts-noto-cjk): without it the module is skipped,
+except when CI is set, where it fails.
+"""
+import functools
+import inspect
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import skip_without_browser
+
+from demo import i18n, lessons
+
+TIMEOUT_MS = 60_000
+DESKTOP = {"width": 1280, "height": 900}
+pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")
+STEPS = [s["id"] for s in lessons.load_tour()["steps"]]
+ONE = [(0.0, -0.32), (0.0, 0.32)]            # a vertical bar: the networks read a 1
+PREDICTION = "#digit-prediction [data-testid='label-output-value']"
+ZH = i18n.strings("zh-CN")
+
+
+skip_without_browser("tour browser tests")
+from playwright.sync_api import expect  # noqa: E402  (after the skip: it may not be installed)
+
+from test_pad_browser import mouse_stroke  # noqa: E402  (after the skip: it needs the same browser)
+
+
+def open_page(browser, url, locale="en-US", query=""):
+    ctx = browser.new_context(viewport=DESKTOP, locale=locale)
+    page = ctx.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.goto(url + query)
+    expect(page.locator(".rl-tour[data-ready=true]")).to_be_attached()
+    expect(page.locator("#digit-pad .rl-pad[data-ready=true]")).to_be_attached()
+    # the load handler has run once the switch shows the page's language
+    expect(page.locator("#lang-switch input:checked")).to_have_count(1)
+    return page
+
+
+@pytest.fixture
+def page(browser, app_url):
+    page = open_page(browser, app_url)
+    yield page
+    page.context.close()
+
+
+@pytest.fixture
+def page_zh(browser, app_url):
+    page = open_page(browser, app_url, locale="zh-CN")
+    yield page
+    page.context.close()
+
+
+def screenshot_on_failure(test):
+    """On any failure save a screenshot (RNN_LENS_ARTIFACTS or tmp_path) and name it."""
+    names = set(inspect.signature(test).parameters)
+    assert "tmp_path" in names, test.__name__
+
+    @functools.wraps(test)
+    def wrapper(**fixtures):
+        try:
+            test(**fixtures)
+        except Exception as e:
+            folder = Path(os.environ.get("RNN_LENS_ARTIFACTS") or fixtures["tmp_path"])
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{test.__name__}.png"
+            shot = fixtures.get("page") or fixtures.get("page_zh")
+            try:
+                shot.screenshot(path=path)
+                where = f"screenshot: {path}"
+            except Exception as shot_error:
+                where = f"no screenshot ({shot_error})"
+            raise AssertionError(f"{where}\n{e}") from e
+    return wrapper
+
+
+def screenshot(page, name: str, full_page: bool = False) -> None:
+    folder = os.environ.get("RNN_LENS_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=Path(folder) / name, full_page=full_page)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+def tour_state(page) -> dict:
+    return page.evaluate("""() => {
+        const t = document.querySelector('.rl-tour').rlTour;
+        const layer = document.querySelector('.rl-tour-layer');
+        return {step: t.step(), id: t.id(), lang: t.lang(), count: t.count(), hidden: layer.hidden,
+                title: document.querySelector('.rl-tour-title').textContent,
+                count_text: document.querySelector('.rl-tour-count').textContent};
+    }""")
+
+
+def wait_step(page, step_id: str | None) -> None:
+    """Until the tour is on step `step_id` (None: not running)."""
+    page.wait_for_function("(id) => document.querySelector('.rl-tour').rlTour.id() === id", arg=step_id)
+
+
+def assert_highlighted(page, selector: str) -> None:
+    """The highlight box sits over the target (6 px around it), and the target is on screen."""
+    page.wait_for_function("""(sel) => {
+        const t = document.querySelector(sel), s = document.querySelector('.rl-tour-spot');
+        if (!t || s.hidden) return false;
+        const a = t.getBoundingClientRect(), b = s.getBoundingClientRect();
+        const near = (x, y) => Math.abs(x - y) <= 8;
+        return near(a.left - 6, b.left) && near(a.top - 6, b.top) && near(a.width + 12, b.width)
+            && near(a.height + 12, b.height) && a.bottom > 0 && a.top < window.innerHeight;
+    }""", arg=selector)
+
+
+def slider_number(page):
+    return page.locator("#digit-t input[type='number']")
+
+
+# ---------------------------------------------------------------------------------------------
+# The tour
+
+def test_tour_targets_are_on_the_real_page():
+    """Every selector the tour highlights or watches names an elem_id the app sets."""
+    import json
+    import re
+    root = Path(__file__).resolve().parent.parent
+    sources = "".join((root / f).read_text(encoding="utf-8")
+                      for f in ("demo/app.py", "demo/digits/tab.py", "demo/text/tab.py"))
+    for s in lessons.load_tour()["steps"]:
+        for i in set(re.findall(r"#([a-z][a-z0-9-]*)", s["target"] + json.dumps(s["done"]))):
+            known = f'elem_id="{i}"' in sources or re.sub(r"-\d+$", "", i) + '-{k}"' in sources
+            assert known, (s["id"], i)
+    assert STEPS == ["draw", "row10", "gates", "settle", "compare", "rows", "unit", "edit", "generate", "column",
+                     "clamp", "lookback"]
+
+
+@screenshot_on_failure
+def test_walk_the_whole_tour_by_doing_each_step(page, tmp_path):
+    steps = {s["id"]: s for s in lessons.load_tour()["steps"]}
+    page.click(".rl-tour-start")
+    s = tour_state(page)
+    assert (s["id"], s["lang"], s["count"], s["hidden"]) == ("draw", "en", 12, False)
+    assert s["count_text"] == "Step 1 of 12" and s["title"] == steps["draw"]["en"]["title"]
+    assert_highlighted(page, "#digit-pad")
+    screenshot(page, "tour_en.png")
+
+    mouse_stroke(page, ONE)                                      # 1: draw -> a prediction
+    expect(page.locator(PREDICTION)).not_to_be_empty()
+    wait_step(page, "row10")
+    assert_highlighted(page, "#digit-t")
+
+    slider_number(page).fill("10")                               # 2: the slider to 10
+    slider_number(page).press("Enter")
+    expect(page.locator("#digit-caption")).to_contain_text("Row 10 of 28")
+    wait_step(page, "gates")
+    assert_highlighted(page, "#digit-panel-1")
+
+    page.hover("#digit-panel-1")                                 # 3: hover the forget gate's map
+    wait_step(page, "settle")
+    assert_highlighted(page, "#digit-confidence")
+
+    page.click("#digit-play")                                    # 4: Play
+    wait_step(page, "compare")
+    assert_highlighted(page, "#digit-compare")
+    expect(slider_number(page)).to_have_value("28", timeout=TIMEOUT_MS)   # played to the end
+
+    page.locator("#digit-model label", has_text="RNN").click()   # 5: the RNN
+    wait_step(page, "rows")
+    assert_highlighted(page, "#row-influence")
+    expect(page.locator("#digit-caption")).to_contain_text("The RNN")
+
+    page.hover("#row-influence")                                 # 6: the influence per row
+    wait_step(page, "unit")
+    assert_highlighted(page, "#digit-h")
+
+    unit = page.locator("#digit-unit input")                     # 7: open a unit by its number
+    unit.fill("5")
+    unit.press("Enter")
+    wait_step(page, "edit")
+    assert_highlighted(page, "#digit-ablate")
+
+    page.click("#digit-ablate-unit")                             # 8: ablate it
+    expect(page.locator("#digit-ablate textarea, #digit-ablate input").first).to_have_value("5")
+    expect(page.locator("#digit-difference")).to_contain_text("Ablating unit (5)")
+    wait_step(page, "generate")                                  # the tour opens the Text tab
+    expect(page.locator("#tab-text-button")).to_have_attribute("aria-selected", "true")
+    assert_highlighted(page, "#text-generate")
+
+    page.click("#text-generate")                                 # 9: generate
+    wait_step(page, "column")
+    assert_highlighted(page, "#text-unit-pick")
+
+    page.locator("#text-unit-pick input").click()                # 10: the line-position unit
+    page.get_by_role("option", name="position in the line", exact=False).first.click()
+    wait_step(page, "clamp")
+    assert_highlighted(page, "#text-edit-example")
+
+    page.click("#text-edit-example")                             # 11: clamp it
+    expect(page.locator("#text-clamp textarea, #text-clamp input").first).not_to_have_value("")
+    wait_step(page, "lookback")
+    assert_highlighted(page, "#text-conn")
+    assert tour_state(page)["count_text"] == "Step 12 of 12"
+    assert page.locator(".rl-tour-card button[data-act='next']").text_content() == "Finish"
+
+    page.locator("#text-units [data-t='3']").click()            # 12: how far back -> the end
+    wait_step(page, None)
+    expect(page.locator("#text-conn")).to_contain_text("distance")
+    expect(page.locator(".rl-tour-layer")).to_be_hidden()
+    expect(page.locator(".rl-tour")).to_have_attribute("data-finished", "true")
+    expect(page.locator(".rl-tour-status")).to_contain_text("Tour finished")
+    expect(page.locator(".toast-body")).to_have_count(0)        # no error on the way
+
+
+@screenshot_on_failure
+def test_next_back_and_leave(page, tmp_path):
+    page.click(".rl-tour-start")
+    wait_step(page, "draw")
+    back = page.locator(".rl-tour-card button[data-act='back']")
+    assert back.is_disabled()
+    page.click(".rl-tour-card button[data-act='next']")
+    wait_step(page, "row10")
+    assert_highlighted(page, "#digit-t")
+    back.click()
+    wait_step(page, "draw")
+    for _ in range(8):                                           # Next to the first Text step
+        page.click(".rl-tour-card button[data-act='next']")
+    wait_step(page, "generate")
+    expect(page.locator("#tab-text-button")).to_have_attribute("aria-selected", "true")
+    page.click(".rl-tour-card button[data-act='leave']")
+    wait_step(page, None)
+    expect(page.locator(".rl-tour-layer")).to_be_hidden()
+    assert page.locator("[data-rl-tour-target]").count() == 0
+    page.click(".rl-tour-start")                                 # again; Escape leaves
+    wait_step(page, "draw")
+    expect(page.locator("#tab-digits-button")).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("Escape")
+    wait_step(page, None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Links and lessons
+
+@screenshot_on_failure
+def test_a_link_reopens_its_view(browser, app_url, tmp_path):
+    page = open_page(browser, app_url, query="?model=gru&t=10&unit=5&ablate=3&digit=7")
+    try:
+        expect(page.locator("#digit-model input[value='gru']")).to_be_checked()
+        expect(slider_number(page)).to_have_value("10")
+        expect(page.locator("#digit-unit input")).to_have_value("5")
+        expect(page.locator("#digit-caption")).to_contain_text("Row 10 of 28.** The GRU".replace("**", ""))
+        expect(page.locator(PREDICTION)).to_have_text("7")       # the example 7, read by the GRU
+        expect(page.locator("#digit-difference")).to_contain_text("Ablating unit (3)")
+        expect(page.locator("#link-notice")).to_be_empty()
+    finally:
+        page.context.close()
+
+
+@screenshot_on_failure
+def test_copy_link_writes_the_view_into_the_address_bar(page, browser, tmp_path):
+    mouse_stroke(page, ONE)
+    expect(page.locator(PREDICTION)).not_to_be_empty()
+    answer = page.locator(PREDICTION).text_content()
+    slider_number(page).fill("12")
+    slider_number(page).press("Enter")
+    expect(page.locator("#digit-caption")).to_contain_text("Row 12 of 28")
+    page.click("#copy-link")
+    page.wait_for_function("() => location.search.includes('t=12')")
+    url = page.evaluate("() => location.href")
+    assert "ink=" in url, url                                    # the drawing itself
+    other = open_page(browser, url.split("?")[0], query="?" + url.split("?", 1)[1])
+    try:
+        expect(other.locator("#digit-caption")).to_contain_text("Row 12 of 28")
+        expect(other.locator(PREDICTION)).to_have_text(answer)
+    finally:
+        other.context.close()
+
+
+BAD_LINKS = [  # query -> words of the message (each gets the default view, never an error page)
+    ("?t=99", "Step t must be from 1 to 28"),
+    ("?model=transformer", "must be one of lstm, gru, rnn"),
+    ("?ink=%%%", "not valid"),
+    ("?digit=7&ink=AAAA", "ink"),
+    ("?lesson=nope", "lesson"),
+    ("?unit=500", "Unit must be from 0 to 127"),
+]
+
+
+@pytest.mark.parametrize("query,words", BAD_LINKS)
+def test_a_malformed_link_gets_a_message_and_the_default_view(browser, app_url, query, words):
+    page = open_page(browser, app_url, query=query)
+    try:
+        expect(page.locator("#link-notice")).to_contain_text("could not be opened")
+        expect(page.locator("#link-notice")).to_contain_text(words)
+        expect(slider_number(page)).to_have_value("28")
+        expect(page.locator("#digit-model input[value='lstm']")).to_be_checked()
+        expect(page.locator(".toast-body")).to_have_count(0)
+    finally:
+        page.context.close()
+
+
+@screenshot_on_failure
+def test_the_first_lesson_hides_the_later_panels(browser, app_url, tmp_path):
+    page = open_page(browser, app_url, query="?lesson=first&digit=3&t=14")
+    try:
+        for shown in ("#sec-pad", "#sec-prediction", "#sec-row-by-row"):
+            expect(page.locator(shown)).to_be_visible()
+        for hidden in ("#sec-compare", "#sec-why-rows", "#sec-why-unit", "#sec-why-whatif", "#sec-explain"):
+            expect(page.locator(hidden)).to_be_hidden()
+        expect(page.locator("#tab-text-button")).to_be_hidden()
+        expect(page.locator("#link-notice")).to_contain_text("First lesson")
+        expect(page.locator(PREDICTION)).to_have_text("3")
+        page.click(".rl-tour-start")                             # the lesson's tour: its four steps
+        assert tour_state(page)["count"] == 4
+        page.keyboard.press("Escape")
+        screenshot(page, "lesson_first.png")
+    finally:
+        page.context.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Languages
+
+@screenshot_on_failure
+def test_zh_cn_browser_gets_chinese(page_zh, tmp_path):
+    page = page_zh
+    expect(page.locator(".rl-tour-start")).to_have_text(lessons.load_tour()["ui"]["zh-CN"]["start"])
+    expect(page.locator("#tab-digits-button")).to_have_text(ZH["app.tab.digits"])
+    expect(page.locator("#digit-prediction")).to_contain_text(ZH["digits.final.label"])
+    expect(page.locator("#digit-t")).to_contain_text(ZH["digits.t.label"])
+    expect(page.locator("#digit-h")).to_contain_text(ZH["digits.hmap.label"])   # relabelled by Python
+    expect(page.locator("#lang-switch input[value='zh-CN']")).to_be_checked()
+    mouse_stroke(page, ONE)
+    expect(page.locator("#digit-caption")).to_contain_text("第 28 行，共 28 行")  # a caption written in Python
+    page.click(".rl-tour-start")
+    s = tour_state(page)
+    assert s["lang"] == "zh-CN" and s["count_text"] == "第 1 步，共 12 步"
+    expect(page.locator(".rl-tour-card button[data-act='next']")).to_have_text("下一步")
+    screenshot(page, "tour_zh.png")
+
+
+@screenshot_on_failure
+def test_the_switch_changes_the_language(page, tmp_path):
+    mouse_stroke(page, ONE)
+    expect(page.locator("#digit-caption")).to_contain_text("Row 28 of 28")
+    page.locator("#lang-switch label", has_text="简体中文").click()
+    expect(page.locator("#digit-t")).to_contain_text(ZH["digits.t.label"])
+    expect(page.locator("#digit-caption")).to_contain_text("第 28 行，共 28 行")
+    expect(page.locator(".rl-tour-start")).to_have_text("开始导览")
+    expect(page.locator("#tab-text-button")).to_have_text(ZH["app.tab.text"])
+    box = page.locator("#digit-ablate textarea, #digit-ablate input").first   # an error message, in Chinese
+    box.fill("abc")
+    box.press("Enter")
+    expect(page.locator(".toast-body").first).to_contain_text("消融单元")
+    page.locator("#lang-switch label", has_text="English").click()
+    expect(page.locator("#digit-t")).to_contain_text("Step t: rows read so far")
