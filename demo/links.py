@@ -45,6 +45,7 @@ from urllib.parse import quote, unquote_plus
 
 import numpy as np
 
+from demo.digits.interventions import format_ranges
 from demo.text import limits
 
 # -- fields ------------------------------------------------------------------------------------
@@ -219,15 +220,7 @@ def parse_numbers(key: str, text: str, lo: int, hi: int) -> tuple[int, ...]:
 
 def format_numbers(numbers) -> str:
     """(3, 17, 40, 41, 42) -> "3,17,40-42" (what parse_numbers reads)."""
-    ns = sorted(set(int(n) for n in numbers))
-    parts, k = [], 0
-    while k < len(ns):
-        j = k
-        while j + 1 < len(ns) and ns[j + 1] == ns[j] + 1:
-            j += 1
-        parts.append(str(ns[k]) if j == k else f"{ns[k]}-{ns[j]}")
-        k = j + 1
-    return ",".join(parts)
+    return format_ranges(numbers, sep=",")
 
 
 # -- checks, one per field ---------------------------------------------------------------------

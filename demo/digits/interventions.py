@@ -48,7 +48,7 @@ class Intervention:
         if text and self.from_step > 1:
             text += f" from row {self.from_step}"
         if self.blank_rows:
-            rows = _ranges(self.blank_rows)
+            rows = format_ranges(self.blank_rows)
             text = (text + " and " if text else "") + f"blanking row{'s' if len(self.blank_rows) > 1 else ''} {rows}"
         return text or "no edit"
 
@@ -69,23 +69,23 @@ class Intervention:
         if text and self.from_step > 1:
             text = t("digits.edit.from_row", lang, edit=text, row=self.from_step)
         if self.blank_rows:
-            rows = _ranges(self.blank_rows)
+            rows = format_ranges(self.blank_rows)
             blank = t("digits.edit.blanking_many" if len(self.blank_rows) > 1 else "digits.edit.blanking_one",
                       lang, rows=rows)
             text = t("digits.edit.and", lang, first=text, second=blank) if text else blank
         return text or t("digits.edit.no_edit", lang)
 
 
-def _ranges(nums) -> str:
-    """(3, 4, 5, 9) -> "3-5, 9"."""
-    nums, out, k = sorted(nums), [], 0
+def format_ranges(nums, sep: str = ", ") -> str:
+    """(3, 4, 5, 9) -> "3-5, 9" (what parse_numbers reads back; links use sep=",")."""
+    nums, out, k = sorted(set(int(n) for n in nums)), [], 0
     while k < len(nums):
         j = k
         while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
             j += 1
         out.append(str(nums[k]) if j == k else f"{nums[k]}-{nums[j]}")
         k = j + 1
-    return ", ".join(out)
+    return sep.join(out)
 
 
 def parse_numbers(text, lo: int, hi: int, what: str) -> tuple[int, ...]:
