@@ -169,7 +169,8 @@ class DigitsTab:
                 curves = (views.influence_curves(self.lookups) if self.lookups else None)
                 self.curves = w.add(gr.LinePlot(curves, x="row", y="mean |dz/d row|", color="cell", height=260,
                                                 color_map=CELL_COLOURS, label=K("digits.curves.label"),
-                                                x_title=K("digits.curves.x"), y_title=K("digits.curves.y"),
+                                                x_title=i18n.t("digits.curves.x", i18n.DEFAULT),
+                                                y_title=i18n.t("digits.curves.y", i18n.DEFAULT),
                                                 elem_id="digit-curves"),
                                     label="digits.curves.label", x_title="digits.curves.x", y_title="digits.curves.y")
                 self.curves_text = gr.Markdown(views.influence_summary(self.lookups) if self.lookups else "")
