@@ -201,18 +201,6 @@ def with_legend(img: np.ndarray, kind: str, lim: float, what: str = "") -> np.nd
     return np.concatenate([img, colour_legend(kind, lim, width, what)], axis=0)
 
 
-def row_bars(values: np.ndarray, row_h: int, width: int, lim: float, colour, negative=(103, 169, 207)) -> np.ndarray:
-    """One horizontal bar per value (rows), length |v| / lim of ``width``: positive values in
-    ``colour``, negative in ``negative``, on a dark background with a faint baseline."""
-    img = np.full((len(values) * row_h, width, 3), 24, np.uint8)
-    img[:, 0] = 90
-    for k, v in enumerate(np.nan_to_num(np.asarray(values, np.float64))):
-        n = int(round(min(abs(v) / lim, 1.0) * (width - 1))) if lim > 0 else 0
-        if n:
-            img[k * row_h + 1:(k + 1) * row_h - 1 or None, 1:1 + n] = colour if v >= 0 else negative
-    return img
-
-
 def scatter(points: np.ndarray, colours: np.ndarray, size: int, bounds: tuple[float, float, float, float],
             radius: int = 1, background=(24, 24, 24)) -> np.ndarray:
     """points (N, 2) drawn as small squares of colours (N, 3) on a size x size image;
@@ -245,6 +233,11 @@ def fast_png_image(rgb: np.ndarray) -> Image.Image:
     img = Image.fromarray(rgb)
     img.encoderinfo = {"compress_level": 1}
     return img
+
+
+def png_data_url(rgb: np.ndarray) -> str:
+    """RGB array -> "data:image/png;base64,..." (zlib level 1): a picture inline in HTML."""
+    return "data:image/png;base64," + base64.b64encode(to_png(rgb, compress_level=1)).decode("ascii")
 
 
 def to_png(rgb: np.ndarray, compress_level: int = 6) -> bytes:
@@ -292,10 +285,9 @@ def hover_value(img: np.ndarray, values: np.ndarray, top: int, cell: tuple[int, 
     if top + rows * ch > height or left + cols * cw > width:
         raise ValueError(f"a {rows}x{cols} grid of {ch}x{cw} px cells from ({left}, {top}) does not fit "
                          f"a {width}x{height} image")
-    png = to_png(img, compress_level=1)
     return {
         "format": HOVER_FORMAT,
-        "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+        "src": png_data_url(img),
         "width": int(width), "height": int(height),
         "top": top, "left": left, "cell_h": ch, "cell_w": cw, "rows": int(rows), "cols": int(cols),
         "values": _half_b64(v), "row_ids": _row_ids(row_ids, rows), "first_col": int(first_col),

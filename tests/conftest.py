@@ -1,5 +1,6 @@
 """Shared test setup: one torch thread, data paths, and the app served on a free localhost port.
 The project is pip-installed in editable mode (scripts/setup.sh), so nothing edits sys.path."""
+import functools
 import os
 import shutil
 import socket
@@ -97,3 +98,25 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def screenshot_on_failure(test):
+    """Decorator for browser tests taking a page fixture (any fixture with a ``screenshot``
+    method) and ``tmp_path``: on any failure, save a full-page screenshot (to RNN_LENS_ARTIFACTS
+    or tmp_path) and put its path first in the message, so pytest's one-line summary shows it."""
+    @functools.wraps(test)
+    def wrapper(**fixtures):
+        try:
+            test(**fixtures)
+        except Exception as e:  # AssertionError and playwright's TimeoutError alike
+            folder = Path(os.environ.get("RNN_LENS_ARTIFACTS") or fixtures["tmp_path"])
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{test.__name__}.png"
+            page = next((v for v in fixtures.values() if hasattr(v, "screenshot")), None)
+            try:
+                page.screenshot(path=path, full_page=True, timeout=30_000)
+                where = f"screenshot: {path}"
+            except Exception as shot_error:  # a crashed page (or none): keep the original failure
+                where = f"no screenshot ({shot_error})"
+            raise AssertionError(f"{where}\n{e}") from e
+    return wrapper

@@ -12,8 +12,6 @@ Needs chromium (apt-get install chromium; RNN_LENS_CHROMIUM=/path overrides the 
 it the module is skipped, except when CI is set, where it fails.  On a failure a full-page
 screenshot goes to RNN_LENS_ARTIFACTS (default: the test's tmp_path) and the message names it.
 """
-import functools
-import inspect
 import json
 import os
 import re
@@ -23,7 +21,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import skip_without_browser
+from conftest import screenshot_on_failure, skip_without_browser
 
 from demo.digits.preprocess import EMPTY_MESSAGE
 from demo.text import CharModel
@@ -58,31 +56,6 @@ def page(browser, app_url):
     expect(page.locator("#digit-pad .rl-pad[data-ready=true]")).to_be_attached()  # and its JS runs
     yield page
     context.close()
-
-
-def screenshot_on_failure(test):
-    """Decorator for tests taking `page` (or `phone`) and `tmp_path`: on any failure, save a full-page
-    screenshot (to RNN_LENS_ARTIFACTS or tmp_path) and put its path in the message."""
-    params = set(inspect.signature(test).parameters)
-    assert "tmp_path" in params and params & {"page", "phone"}, test.__name__
-    page_name = "page" if "page" in params else "phone"
-
-    @functools.wraps(test)
-    def wrapper(**fixtures):
-        try:
-            test(**fixtures)
-        except Exception as e:  # AssertionError and playwright's TimeoutError alike
-            folder = Path(os.environ.get("RNN_LENS_ARTIFACTS") or fixtures["tmp_path"])
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{test.__name__}.png"
-            try:
-                fixtures[page_name].screenshot(path=path, full_page=True, timeout=TIMEOUT_MS)
-                where = f"screenshot: {path}"
-            except Exception as shot_error:  # a crashed page: keep the original failure
-                where = f"no screenshot ({shot_error})"
-            # The path first: it then shows in pytest's one-line summary too.
-            raise AssertionError(f"{where}\n{e}") from e
-    return wrapper
 
 
 def readme_screenshot(page, name: str, cut_above=None, below=None, width=VIEWPORT["width"],

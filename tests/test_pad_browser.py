@@ -12,8 +12,6 @@ Needs chromium (apt-get install chromium; RNN_LENS_CHROMIUM=/path overrides the 
 it the module is skipped, except when CI is set, where it fails.  On a failure a screenshot goes
 to RNN_LENS_ARTIFACTS (default: the test's tmp_path) and the message names it.
 """
-import functools
-import inspect
 import json
 import math
 import os
@@ -26,7 +24,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from conftest import skip_without_browser
+from conftest import screenshot_on_failure, skip_without_browser
 
 from demo.digits.preprocess import EMPTY_MESSAGE, decode_ink, to_mnist
 
@@ -99,28 +97,6 @@ def phone(browser, app):
     page = open_pad(browser, app, viewport=PHONE, device_scale_factor=3, has_touch=True, is_mobile=True)
     yield page
     page.context.close()
-
-
-def screenshot_on_failure(test):
-    """On any failure save a screenshot (RNN_LENS_ARTIFACTS or tmp_path) and name it."""
-    names = set(inspect.signature(test).parameters)
-    assert "tmp_path" in names and names & {"page", "phone"}, test.__name__
-
-    @functools.wraps(test)
-    def wrapper(**fixtures):
-        try:
-            test(**fixtures)
-        except Exception as e:
-            folder = Path(os.environ.get("RNN_LENS_ARTIFACTS") or fixtures["tmp_path"])
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{test.__name__}.png"
-            try:
-                (fixtures.get("page") or fixtures["phone"]).screenshot(path=path, full_page=True)
-                where = f"screenshot: {path}"
-            except Exception as shot_error:
-                where = f"no screenshot ({shot_error})"
-            raise AssertionError(f"{where}\n{e}") from e
-    return wrapper
 
 
 def pad_screenshot(page, name: str) -> None:

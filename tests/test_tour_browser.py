@@ -16,14 +16,12 @@ Needs chromium (apt-get install chromium; RNN_LENS_CHROMIUM=/path overrides the 
 screenshots need a CJK font: apt-get install fonts-noto-cjk): without it the module is skipped,
 except when CI is set, where it fails.
 """
-import functools
-import inspect
 import os
 from pathlib import Path
 
 import pytest
 
-from conftest import skip_without_browser
+from conftest import screenshot_on_failure, skip_without_browser
 
 from demo import i18n, lessons
 
@@ -67,29 +65,6 @@ def page_zh(browser, app_url):
     page = open_page(browser, app_url, locale="zh-CN")
     yield page
     page.context.close()
-
-
-def screenshot_on_failure(test):
-    """On any failure save a screenshot (RNN_LENS_ARTIFACTS or tmp_path) and name it."""
-    names = set(inspect.signature(test).parameters)
-    assert "tmp_path" in names, test.__name__
-
-    @functools.wraps(test)
-    def wrapper(**fixtures):
-        try:
-            test(**fixtures)
-        except Exception as e:
-            folder = Path(os.environ.get("RNN_LENS_ARTIFACTS") or fixtures["tmp_path"])
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{test.__name__}.png"
-            shot = fixtures.get("page") or fixtures.get("page_zh")
-            try:
-                shot.screenshot(path=path)
-                where = f"screenshot: {path}"
-            except Exception as shot_error:
-                where = f"no screenshot ({shot_error})"
-            raise AssertionError(f"{where}\n{e}") from e
-    return wrapper
 
 
 def screenshot(page, name: str, full_page: bool = False) -> None:

@@ -58,30 +58,8 @@ def equations(cell: str, lang: str = "en") -> str:
 
 
 def shapes_markdown(cell: str, hidden: int, layers: int, head_hidden: int = 0, lang: str = "en") -> str:
-    if lang != "en":
-        return _shapes(cell, hidden, layers, head_hidden, lang)
-    k = GATE_COUNT[cell]
-    state = "$h_t$ and $c_t$: (B, {H}) each" if cell == "lstm" else "$h_t$: (B, {H})"
-    rows = [
-        "- **Input**: a batch of images (B, 28, 28), read as a sequence: **28 steps of 28 features**; "
-        "step $t$ feeds row $t$, $x_t$: (B, 28), pixels normalised with MNIST's mean and std.",
-        f"- **Layer 1**: $W_{{ih}}$ ({k * hidden}, 28), $W_{{hh}}$ ({k * hidden}, {hidden}); "
-        + state.format(H=hidden) + ".",
-    ]
-    if layers > 1:
-        which = "Layer 2" if layers == 2 else f"Layers 2-{layers}"
-        rows.append(f"- **{which}**: the same, but the input is the hidden state of the layer below: "
-                    f"$W_{{ih}}$ ({k * hidden}, {hidden}).  The views show the top layer.")
-    head = (f"Linear({hidden}, {head_hidden}) → ReLU → Linear({head_hidden}, 10)" if head_hidden
-            else f"Linear({hidden}, 10)")
-    rows += [
-        f"- **Output**: all hidden states (B, 28, {hidden}); the head {head} reads only $h_{{28}}$ "
-        f"→ logits (B, 10) → softmax.",
-        "- **Probabilities after row t** apply the same head to $h_t$: what the model would say if "
-        "the image ended there.  It was only trained on the answer after row 28, so early rows "
-        "are guesses it was never graded on.",
-    ]
-    return "\n".join(rows)
+    """The tensor shapes of the loaded model, as a Markdown list, in ``lang``."""
+    return _shapes(cell, hidden, layers, head_hidden, lang)
 
 
 def _shapes(cell: str, hidden: int, layers: int, head_hidden: int, lang: str) -> str:
@@ -103,23 +81,7 @@ def _shapes(cell: str, hidden: int, layers: int, head_hidden: int, lang: str) ->
 def explain_markdown(model, lang: str = "en") -> str:
     """Equations + shapes for a loaded DigitModel, with its test accuracy from the weights JSON,
     in ``lang`` ("en" or "zh-CN")."""
-    if lang != "en":
-        return _explain(model, lang)
-    config = model.meta.get("config", {})
-    cell = model.cell
-    hidden, layers = int(config.get("hidden", 0)), int(config.get("layers", 1))
-    acc = model.meta.get("metrics", {}).get("test_acc")
-    params = model.meta.get("num_parameters")
-    facts = ", ".join(x for x in [
-        f"{layers} layer{'s' if layers > 1 else ''} of {hidden} units",
-        f"{params:,} parameters" if params else "",
-        f"{acc:.2%} on the 10,000 MNIST test images" if acc is not None else "",
-    ] if x)
-    return (f"### {NAMES.get(cell, cell)}: {facts}\n\n"
-            f"The image is a sequence: at step $t$ the cell reads row $t$ and updates its state "
-            f"($\\sigma$ is the logistic sigmoid, $\\odot$ elementwise product).\n"
-            f"{EQUATIONS[cell]}\n\n#### Shapes (B = batch size; B = 1 here)\n\n"
-            + shapes_markdown(cell, hidden, layers, int(config.get("head_hidden", 0) or 0)))
+    return _explain(model, lang)
 
 
 def _explain(model, lang: str) -> str:
@@ -128,7 +90,7 @@ def _explain(model, lang: str) -> str:
     hidden, layers = int(config.get("hidden", 0)), int(config.get("layers", 1))
     acc = model.meta.get("metrics", {}).get("test_acc")
     params = model.meta.get("num_parameters")
-    facts = "，".join(x for x in [
+    facts = (", " if lang == "en" else "，").join(x for x in [
         t("digits.explain.layers_many" if layers > 1 else "digits.explain.layers_one", lang, layers=layers,
           hidden=hidden),
         t("digits.explain.params", lang, params=params) if params else "",

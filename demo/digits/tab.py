@@ -450,7 +450,7 @@ class DigitsTab:
             panels += [gr.skip()] * (len(self.panels) - len(panels))
         edited_final, edited_img, difference = views.edited_views(a, t, lang)
         lookups = self.lookups.get(a.name)
-        trajectory = (views.trajectory_html(a, lookups, t, lang=lang, cloud_class=f"rl-cloud-{a.name}")
+        trajectory = (views.trajectory_html(a, lookups, t, lang=lang)
                       if lookups is not None else "")
         return {self.caption: v.caption, self.rows: inline_image(v.rows, f"the input, row {t} highlighted", 280),
                 self.probs: v.probs,

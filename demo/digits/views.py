@@ -136,51 +136,6 @@ def drawing_views(a: DigitAnalysis, lang: str = "en") -> DrawingViews:
 # ---------------------------------------------------------------------------------------------
 # Why: row influence, one unit, interventions, the state's path
 
-INFLUENCE_SCALE = 5             # px per input row in the influence strips
-BAR_W = 44                      # px per bar column
-GRADIENT_COLOUR = (122, 209, 81)
-
-
-def influence_image(a: DigitAnalysis) -> np.ndarray:
-    """For every model in ``a.compare``: the input beside a bar per row for each measure
-    (green: |dz_k/drow_t|; orange: occlusion drop p_k - p_k(row blanked); blue: blanking the row
-    raised p_k), each scaled to its own largest value, printed underneath.  A model whose
-    influence is not in ``a`` yet (the pen is still down) gets a placeholder of the same size."""
-    digit = render.digit_image(a.x, INFLUENCE_SCALE)
-    gap = np.full((digit.shape[0], 2, 3), render.GUTTER, np.uint8)
-    panels = []
-    for name in a.compare:
-        k = CLASSES[int(a.compare[name][-1].argmax())]
-        inf = a.influence.get(name)
-        if inf is None:
-            g = o = np.zeros(28)
-            gl = ol = 1.0
-        else:
-            g, o = inf["gradient"], inf["occlusion"]
-            gl, ol = max(float(g.max()), 1e-9), max(float(np.abs(o).max()), 1e-9)
-        body = np.concatenate([digit, gap, render.row_bars(g, INFLUENCE_SCALE, BAR_W, gl, GRADIENT_COLOUR), gap,
-                               render.row_bars(o, INFLUENCE_SCALE, BAR_W, ol, render.ACCENT)], axis=1)
-        w = body.shape[1]
-        scale = (f"bar scale: gradient {gl:.3g}, occlusion {ol:.3g}" if inf is not None
-                 else "bars: when the pen lifts")
-        panels.append(np.concatenate([
-            render.text_strip(w, f"{title(name)} reads {k}"),
-            render.text_strip(w, f"{'input':^20}{'gradient':^11}{'occlusion':^11}", size=9), body,
-            render.text_strip(w, scale, size=9)], axis=0))
-    if not panels:
-        return render.text_strip(300, "Row influence appears once a digit is drawn.")
-    sep = np.full((panels[0].shape[0], 8, 3), 255, np.uint8)
-    out = [panels[0]]
-    for p in panels[1:]:
-        out += [sep, p]
-    return np.concatenate(out, axis=1)
-
-
-def _data_url(rgb: np.ndarray) -> str:
-    import base64
-    return "data:image/png;base64," + base64.b64encode(render.to_png(rgb, compress_level=1)).decode("ascii")
-
-
 INFLUENCE_CSS = """
 .rl-inf { display: flex; flex-wrap: wrap; gap: 14px; }
 .rl-inf-cell { flex: 0 1 auto; min-width: 0; max-width: 100%; }
@@ -203,7 +158,7 @@ def influence_html(a: DigitAnalysis, lang: str = "en") -> str:
     to its own largest value (printed underneath); hovering a bar gives its row and value.
     Green: |dz_k/drow_t|; orange: occlusion p_k - p_k(row blanked); blue: blanking raised p_k.
     A model whose influence is not in ``a`` yet (the pen is still down) is shown faded."""
-    digit = _data_url(render.digit_image(a.x, 1))
+    digit = render.png_data_url(render.digit_image(a.x, 1))
     cells = []
     for name in a.compare:
         k = CLASSES[int(a.compare[name][-1].argmax())]
@@ -367,25 +322,19 @@ def cloud_css(lookups: dict, size: int = 300) -> str:
     for name, lk in lookups.items():
         key = id(lk)
         if key not in _CLOUD_URLS:
-            _CLOUD_URLS[key] = _data_url(_cloud(lk, size)[0])
+            _CLOUD_URLS[key] = render.png_data_url(_cloud(lk, size)[0])
         rules.append(f".rl-cloud-{name} {{ background-image: url({_CLOUD_URLS[key]}); }}")
     return "\n".join(rules)
 
 
-def trajectory_html(a: DigitAnalysis, lookups, t: int, size: int = 300, lang: str = "en",
-                    cloud_class: str | None = None) -> str:
-    """The state's path as HTML: the class cloud (encoded once per model and cached; or, with
-    ``cloud_class``, a CSS class from ``cloud_css`` that already holds it) under an SVG path the
-    browser draws, row t in orange, the edited run in red, and a legend of the class colours.
-    Hovering a point names its row."""
+def trajectory_html(a: DigitAnalysis, lookups, t: int, size: int = 300, lang: str = "en") -> str:
+    """The state's path as HTML: the class cloud (the CSS class ``cloud_css`` made for this
+    model, so the page decodes it once) under an SVG path the browser draws, row t in orange, the
+    edited run in red, and a legend of the class colours.  Hovering a point names its row."""
     t = int(np.clip(t, 1, STEPS))
-    base, bounds = _cloud(lookups, size)
-    key = id(lookups)
-    if key not in _CLOUD_URLS:
-        _CLOUD_URLS[key] = _data_url(base)
-    cloud = f'<img src="{_CLOUD_URLS[key]}"' if not cloud_class else f'<div class="rl-cloud {cloud_class}"'
-    cloud += f' aria-label="{tr_("digits.trajectory.cloud_alt", lang)}" width="{size}" height="{size}"'
-    cloud += '>' if not cloud_class else '></div>'
+    bounds = _cloud(lookups, size)[1]
+    cloud = (f'<div class="rl-cloud rl-cloud-{a.name}" aria-label="{tr_("digits.trajectory.cloud_alt", lang)}">'
+             f'</div>')
     path = render.to_pixels(lookups.project(a.trace.h), size, bounds)  # (28, 2)
     pts = " ".join(f"{x},{y}" for x, y in path.tolist())
     dots = "".join(f'<circle cx="{x}" cy="{y}" r="{4 if k == 0 else 2.5}" class="{"start" if k == 0 else "dot"}">'
@@ -413,9 +362,8 @@ def trajectory_html(a: DigitAnalysis, lookups, t: int, size: int = 300, lang: st
 TRAJECTORY_CSS = """
 .rl-traj { width: 100%; }
 .rl-traj-box { position: relative; width: 100%; aspect-ratio: 1; }
-.rl-traj-box img, .rl-traj-box svg, .rl-traj-box .rl-cloud { position: absolute; inset: 0; width: 100%;
-  height: 100%; }
-.rl-traj-box img, .rl-traj-box .rl-cloud { image-rendering: pixelated; background-size: 100% 100%; }
+.rl-traj-box svg, .rl-traj-box .rl-cloud { position: absolute; inset: 0; width: 100%; height: 100%; }
+.rl-traj-box .rl-cloud { image-rendering: pixelated; background-size: 100% 100%; }
 .rl-traj .path { fill: none; stroke: #ebebeb; stroke-width: 2; }
 .rl-traj .edited { fill: none; stroke: #ff5050; stroke-width: 1.5; stroke-dasharray: 4 2; }
 .rl-traj .dot { fill: #ebebeb; } .rl-traj .start { fill: none; stroke: #fff; stroke-width: 1.5; }
