@@ -12,6 +12,9 @@ import os
 # spin-wait, and inside gradio's worker threads that made each tiny per-character matmul many
 # times slower on a 2-vCPU machine.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# numpy's OpenBLAS too: the LSTM connectivity loop is ~2,000 small dependent matrix-vector
+# products, which a thread team only slows down.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import torch  # noqa: E402
 

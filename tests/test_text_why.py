@@ -70,6 +70,38 @@ def test_connectivity_matches_finite_differences(cell, embed):
             assert np.linalg.norm(g) == pytest.approx(conn[j], rel=2e-3, abs=1e-9), (cell, j)
 
 
+@pytest.mark.parametrize("layers,embed", [(1, 8), (2, 0), (3, 5)])
+def test_lstm_hand_connectivity_equals_autograd(layers, embed):
+    """The LSTM's hand-written forward and backward give autograd's gradient, any depth, with
+    an embedding or one-hot inputs."""
+    from demo.text.connectivity import connectivity_autograd
+    m = make_model("lstm", hidden=12, layers=layers, embed=embed, seed=layers)
+    text = CORPUS[:60]
+    for position in (1, 2, 31, 59):
+        got = m.connectivity(text, position)
+        want = connectivity_autograd(m, text, position)
+        assert got.shape == want.shape == (position,)
+        assert np.allclose(got, want, rtol=1e-4, atol=1e-7 * want.max()), position
+
+
+def test_connectivity_reuses_the_read_it_just_made():
+    """states() leaves its LSTM read for connectivity on the same text or a prefix; an edited
+    read or another text is never reused, and reusing changes nothing."""
+    from demo.text.connectivity import connectivity_autograd
+    m = make_model("lstm", embed=8)
+    text = CORPUS[:50]
+    m.states(text, clamp={("c", 3): 2.0})
+    assert m.forward_cache(text) is None                     # an edited read is not the model's
+    m.states(text)
+    assert m.forward_cache(text[:30]) is not None and m.forward_cache("Second" + text) is None
+    for position in (10, 30, 49):
+        assert np.allclose(m.connectivity(text, position), connectivity_autograd(m, text, position),
+                           rtol=1e-4, atol=1e-9)
+    other = "Speak, speak.\nAll:\nBefore we proceed any further, hear"
+    assert np.allclose(m.connectivity(other, 40), connectivity_autograd(m, other, 40), rtol=1e-4, atol=1e-9)
+    assert m.forward_cache(text) is None                     # the last read is now the other text
+
+
 def test_mean_connectivity_is_the_mean_of_single_ones():
     """The batched curve over data equals single connectivity calls on the same windows."""
     m = make_model("lstm", embed=8)

@@ -37,6 +37,10 @@ from demo.text.limits import MAX_LOSS, MAX_STATES
 __all__ = ["CharRNN", "CharModel", "Step", "TextStates", "Vocab", "load_char_model", "mean_nll"]
 
 MODEL_KEYS = ("cell", "hidden", "layers", "dropout", "embed")
+# Texts up to this long keep their last plain LSTM read for connectivity(): per layer 5 x (T, H)
+# float32, 15 MB for 2 layers at 1,001 characters of the shipped 384-unit model; longer ones are
+# read again.
+FORWARD_CACHE = 1_001
 
 
 class Vocab:
@@ -179,6 +183,8 @@ class CharModel:
         self.name = self.meta.get("name", net.cell)
         self.cell, self.hidden, self.layers = net.cell, net.hidden, net.num_layers
         self._lookups = None
+        self._lstm_weights = None
+        self._forward = None   # (text, per layer (S (T, 4H) gates i f g o, C (T, H))): the last plain LSTM read
         with torch.no_grad():
             self.hand = HandRNN.from_torch(net.rnn)
             # Layer 0's input projection for every character: inputs(all ids) @ W_ih + b_ih, (V, k*H).
@@ -307,6 +313,8 @@ class CharModel:
         surprise = np.full(len(ids), np.nan)
         surprise[1:] = -logp[:-1].gather(1, ids[1:, None])[:, 0].numpy()
         top = layers[-1]
+        if edit is None and self.cell == "lstm" and len(text) <= FORWARD_CACHE:
+            self._forward = (text, layers)  # connectivity() on this text (or a prefix) skips its forward
         return TextStates(text, top["h"], top.get("c"), layers, surprise, logp.exp().float().numpy())
 
     # -- asking why -------------------------------------------------------------------------
@@ -314,6 +322,32 @@ class CharModel:
         """(position,) array: |d log p(text[position]) / d x_j| for every earlier character j,
         the L2 norm over its input vector (embedding, or one-hot).  See demo.text.connectivity."""
         return connectivity.connectivity(self, text, position)
+
+    def lstm_weights(self):
+        """The LSTM's weights laid out for connectivity's hand loops (built once)."""
+        if self._lstm_weights is None:
+            self._lstm_weights = connectivity.LSTMWeights(self.hand, self._table)
+        return self._lstm_weights
+
+    def head_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """The output layer as numpy: W (H, V) and b (V,)."""
+        return self._w_out.numpy(), self._b_out.numpy()
+
+    def forward_cache(self, text: str):
+        """The last plain LSTM read (states() or connectivity()) if it began with ``text``: per
+        layer (S (>= len(text), 4H), C (>= len(text), H)); else None."""
+        cached = self._forward
+        if cached is None or len(cached[0]) < len(text) or not cached[0].startswith(text):
+            return None
+        seen, layers = cached
+        if isinstance(layers[0], dict):   # from states(): gates by name, joined once
+            layers = [(np.concatenate([d["i"], d["f"], d["g"], d["o"]], 1), d["c"]) for d in layers]
+            self._forward = (seen, layers)
+        return layers
+
+    def remember_forward(self, text: str, layers) -> None:
+        if len(text) <= FORWARD_CACHE:
+            self._forward = (text, layers)
 
     def unit_activations(self, text: str, state: str = "h", unit: int = 0) -> np.ndarray:
         """(len(text),) the top layer's ``state`` ("h" or, for the LSTM, "c") unit ``unit``
