@@ -23,9 +23,10 @@ import gradio as gr
 
 from demo import i18n, lessons, links
 from demo.digits import tab as digits_tab
-from demo.digits.pad import pad_value_from_image
+from demo.digits.pad import pad_value_from_image, pad_words
 from demo.text import tab as text_tab
-from demo.ui_common import QUEUE, QUIET, K, Words, gradio_i18n, remember_lang
+from demo.text import views as text_views
+from demo.ui_common import QUEUE, QUIET, K, Words, friendly, gradio_i18n, remember_lang
 from demo.ui_tour import tour, tour_value
 
 log = logging.getLogger(__name__)
@@ -147,8 +148,8 @@ class App:
             with gr.Tab(K("app.tab.digits"), id="digits", elem_id="tab-digits") as self.tab_digits:
                 self.digits = digits_tab.build(demo, weights_dir, self.lang)
             with gr.Tab(K("app.tab.text"), id="text", elem_id="tab-text") as self.tab_text:
-                self.text = text_tab.build(demo, weights_dir)
-        self.words = translated_words(demo, self.digits.words)
+                self.text = text_tab.build(demo, weights_dir, self.lang)
+        self.words = translated_words(demo, self.digits.words, self.text.words)
         self.examples = {}          # example digit -> its pad value's ink, to name it in a link
         for d in range(10):
             path = digits_tab.EXAMPLES_DIR / f"digit_{d}.png"
@@ -198,6 +199,7 @@ class App:
                         self.notice,
                         self.tabs, self.tab_digits, self.tab_text, *self.digit_controls.values(), d.pad,
                         *d.all_outputs, d.explain, *self.text_controls.values(), *text_extra,
+                        *self.text.static_words(), *([self.text.units_table] if self.text_controls else []),
                         *self.sections().values(), *self.headings(), *self.words.components])
 
     def wire(self) -> None:
@@ -214,8 +216,12 @@ class App:
         self.tab_digits.select(lambda: "digits", None, self.tab, **QUIET)
         self.tab_text.select(lambda: "text", None, self.tab, **QUIET)
         d = self.digits
-        self.switch.input(self.on_switch, [self.switch, self.lesson, d.analysis, d.model, d.t, d.order, d.unit],
-                          self.switch_outputs(), **QUIET)
+        switched = self.switch.input(self.on_switch, [self.switch, self.lesson, d.analysis, d.model, d.t, d.order,
+                                                     d.unit], self.switch_outputs(), **QUIET)
+        if self.text_controls:  # then what the Text tab wrote, from what it kept
+            x = self.text
+            switched.then(friendly(x.relanguage, lang=True), [*x.relanguage_inputs, self.lang],
+                          x.relanguage_outputs, **QUIET)
         x = self.text_controls
         self.copy_inputs = [self.tab, self.lang, self.chosen, self.lesson, d.pad, *self.digit_controls.values(),
                             *x.values()]
@@ -224,7 +230,7 @@ class App:
 
     def switch_outputs(self) -> list:
         d = self.digits
-        return _unique([self.lang, self.chosen, self.guide, self.notice, *d.all_outputs, d.explain, d.gate,
+        return _unique([self.lang, self.chosen, self.guide, self.notice, *d.all_outputs, d.explain, d.gate, d.pad,
                         *self.words.components])
 
     def lesson_banner(self, lesson, lang) -> str:
@@ -269,6 +275,8 @@ class App:
                     self.notice: "\n\n".join(notes)})
         if chosen or lang != i18n.DEFAULT:
             out.putall(self.words.updates(lang))
+            out.putall(self.text.static_words(lang))
+            out.put(self.digits.pad, gr.update(words=pad_words(lang)))
             out.put(self.digits.explain, self.explain(state["model"], lang))
         return out.result()
 
@@ -346,8 +354,12 @@ class App:
         known = x.saved_units(tc["model"])
         keys = {u.key for u in known[0]} if known else set()
         key = f"{tc['which']}:{tc['unit']}"
+        choices = [(text_views.unit_label(u, lang), u.key) for u in known[0]] if known else []
         if key in keys:
-            out.put(x.unit_pick, gr.update(choices=[(u.label, u.key) for u in known[0]], value=key))
+            out.put(x.unit_pick, gr.update(choices=choices, value=key))
+        elif known and lang != i18n.DEFAULT:
+            out.put(x.unit_pick, gr.update(choices=choices))
+        out.put(x.units_table, x.units_table_html(tc["model"], lang))
 
     def on_switch(self, choice, lesson, a, model, t, order, unit, request: gr.Request) -> dict:
         """The language switch: every word on the page again, and the views Python writes."""
@@ -356,6 +368,7 @@ class App:
         d = self.digits
         out = Merged()
         out.putall(self.words.updates(lang))
+        out.put(d.pad, gr.update(words=pad_words(lang)))
         if a is not None:
             out.putall({**d.show(a, True, lang), **d.step(a, t, order, True, lang), **d.unit_view(a, unit, lang)})
         else:

@@ -274,7 +274,8 @@ function valid(x) {
 }
 
 function fmt(x) {
-  if (!Number.isFinite(x)) return Number.isNaN(x) ? "n/a" : (x > 0 ? "+inf" : "\u2212inf");
+  // NaN: the value's own word for it (render.hover_value's ``missing``, in the page's language)
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? (v && v.missing ? String(v.missing) : "n/a") : (x > 0 ? "+inf" : "\u2212inf");
   const a = Math.abs(x);
   const digits = a >= 100 ? 1 : 3;
   return (x < 0 ? "\u2212" : "+") + a.toFixed(digits);

@@ -257,7 +257,7 @@ HALF_MAX = float(np.finfo(np.float16).max)  # 65504: larger magnitudes are clipp
 
 def hover_value(img: np.ndarray, values: np.ndarray, top: int, cell: tuple[int, int],
                 row_label: str = "unit", col_label: str = "step", row_ids: np.ndarray | None = None,
-                what: str = "h", left: int = 0, first_col: int = 1) -> dict:
+                what: str = "h", left: int = 0, first_col: int = 1, missing: str = "n/a") -> dict:
     """A heatmap image and its grid -> the JSON-able value of ``demo.ui_heatmap.hover_heatmap``.
 
     ``img`` (H, W, 3|4) uint8 is what is shown (e.g. ``with_legend(heatmap(values, ...))``);
@@ -271,7 +271,8 @@ def hover_value(img: np.ndarray, values: np.ndarray, top: int, cell: tuple[int, 
     the image size in px, ``top``/``left``/``cell_h``/``cell_w``/``rows``/``cols`` the grid,
     ``values`` base64 of float16 little-endian, row-major (rows x cols; NaN stays NaN),
     ``row_ids`` a list of ints, ``first_col``, and the labels ``row_label``, ``col_label``,
-    ``what`` (the tooltip reads "unit 37 · step 12 · h = +0.523")."""
+    ``what`` (the tooltip reads "unit 37 · step 12 · h = +0.523") and ``missing`` (shown for a
+    NaN value): the caller passes them in the page's language (this module has no words)."""
     img = np.asarray(img)
     if img.ndim != 3 or img.shape[2] not in (3, 4) or img.dtype != np.uint8:
         raise ValueError(f"img must be uint8 (H, W, 3 or 4), got {img.dtype} {img.shape}")
@@ -291,7 +292,7 @@ def hover_value(img: np.ndarray, values: np.ndarray, top: int, cell: tuple[int, 
         "width": int(width), "height": int(height),
         "top": top, "left": left, "cell_h": ch, "cell_w": cw, "rows": int(rows), "cols": int(cols),
         "values": _half_b64(v), "row_ids": _row_ids(row_ids, rows), "first_col": int(first_col),
-        "row_label": str(row_label), "col_label": str(col_label), "what": str(what),
+        "row_label": str(row_label), "col_label": str(col_label), "what": str(what), "missing": str(missing),
     }
 
 
@@ -342,7 +343,8 @@ def _step(x, name: str, cols: int) -> int | None:
 def heat_value(values: np.ndarray, kind: str, lim: float, cell: tuple[int, int], t: int | None = None,
                settled: int | None = None, dim_future: bool = True, row_ids: np.ndarray | None = None,
                row_label: str = "unit", col_label: str = "step", what: str = "h",
-               row_names: list[str] | None = None, legend: bool = True, first_col: int = 1) -> dict:
+               row_names: list[str] | None = None, legend: bool = True, first_col: int = 1,
+               missing: str = "n/a") -> dict:
     """A heatmap as numbers, for the page to draw (the "heat-v2" value of
     ``demo.ui_heatmap.hover_heatmap``): no PNG, so it costs the server microseconds.  The browser
     draws the same picture as ``with_legend(heatmap(values, kind, lim, cell, t, settled,
@@ -354,7 +356,7 @@ def heat_value(values: np.ndarray, kind: str, lim: float, cell: tuple[int, int],
     marked orange in the strip on top, later steps dimmed when ``dim_future``; ``settled`` the
     step with the green line; ``row_names`` one short label per row (the classes of a
     confidence map) in a grey gutter on the left; ``legend`` the colour bar underneath.
-    ``row_ids``, ``first_col``, ``row_label``, ``col_label``, ``what``: as ``hover_value``.
+    ``row_ids``, ``first_col``, ``row_label``, ``col_label``, ``what``, ``missing``: as ``hover_value``.
     Raises ValueError on bad input.
 
     The value: the geometry and tooltip keys of "heat-v1" (``width``/``height`` the natural
@@ -398,7 +400,7 @@ def heat_value(values: np.ndarray, kind: str, lim: float, cell: tuple[int, int],
         "format": HEAT_FORMAT, "width": width, "height": height,
         "top": STRIP, "left": left, "cell_h": ch, "cell_w": cw, "rows": rows, "cols": cols,
         "values": _half_b64(v), "row_ids": _row_ids(row_ids, rows), "first_col": int(first_col),
-        "row_label": str(row_label), "col_label": str(col_label), "what": str(what),
+        "row_label": str(row_label), "col_label": str(col_label), "what": str(what), "missing": str(missing),
         "cmap": kind, "lim": lim, "t": t, "settled": settled, "dim_future": bool(dim_future),
         "strip": STRIP, "row_names": names, "font": font, "legend": spec,
     }

@@ -261,6 +261,35 @@ window.addEventListener("resize", fit);
 fit();
 load(props.value);
 range.dispatchEvent(new Event("input"));
+
+// The pad's words (props.words, from demo.digits.pad.pad_words: the page's language), written
+// into the DOM here: the template never mentions them, so a new language changes no template
+// and gradio never re-renders it over the drawing.  (The prop's name is never quoted in this
+// file: gradio reads a quoted name in js_on_load as a custom event, which breaks its updates.)
+const WORD_PROPS = Object.keys({ words: 0 });
+function applyWords() {
+  const w = props[WORD_PROPS[0]];
+  if (!w || typeof w !== "object") return;
+  const set = (sel, attr, key) => {
+    const el = sel ? root.querySelector(sel) : root;
+    if (!el || typeof w[key] !== "string") return;
+    if (attr) el.setAttribute(attr, w[key]); else el.textContent = w[key];
+  };
+  set(".rl-pad-legend", null, "hint");
+  set(".rl-pad-empty", null, "empty");
+  set("canvas.rl-pad-canvas", "aria-label", "label");
+  set(".rl-pad-tools", "aria-label", "tools");
+  set('[data-act="undo"]', null, "undo");
+  set('[data-act="undo"]', "aria-label", "undo_aria");
+  set('[data-act="clear"]', null, "clear");
+  set('[data-act="clear"]', "aria-label", "clear_aria");
+  set('[data-act="eraser"]', null, "eraser");
+  set('[data-act="eraser"]', "aria-label", "eraser");
+  set(".rl-pad-brush-label", null, "brush");
+  set("input.rl-pad-brush", "aria-label", "brush_aria");
+}
+watch(WORD_PROPS, applyWords);
+applyWords();
 // Read-only view for tests and debugging (document.querySelector(".rl-pad").rlPad).
 root.rlPad = { value: () => props.value, strokes: () => strokes.length, sends: () => sends,
   sentAt: () => sentAt };

@@ -16,6 +16,11 @@ the pad's new value: the pad draws it and further strokes go on top.  Gradio dis
 ``change`` once for a value set from Python (the pad itself sends nothing back), so an event that
 sets the pad does not loop, as long as ``pad.change`` does not output to the pad itself.
 
+The pad's words (the hint, the buttons, their aria-labels) are its ``words`` prop, a dict from
+``pad_words(lang)``: the template starts with English, pad.js writes the prop's words in, and
+``gr.update(words=pad_words("zh-CN"))`` from Python changes the language without touching the
+drawing (the template itself never changes, so gradio never re-renders it over the canvas).
+
 The templates live beside this module: pad.js (js_on_load), pad.css (css_template).
 """
 from __future__ import annotations
@@ -27,14 +32,22 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
+from demo import i18n
 from demo.digits.preprocess import INK_FORMAT, decode_ink, drawing_to_ink, ink_data_url, ink_value
 from demo.ui_common import html_asset, template_safe
 
 HERE = Path(__file__).resolve().parent
 INK_SIZE = 56            # side of the ink the pad sends (cells); 56 keeps a value at ~4 kB
 SHOW_SIZE = 280          # side of the background picture pad_value_from_image makes (px)
-HINT = "Draw a digit 0-9 with the mouse, a finger or a pen. Undo takes back the last stroke, " \
-       "Clear starts again, Brush sets the pen size."
+HINT = i18n.t("digits.pad.hint")
+# The pad's words: pad_words() key -> demo/i18n key
+WORDS = {k: f"digits.pad.{k}" for k in ("label", "hint", "empty", "tools", "undo", "undo_aria", "clear",
+                                        "clear_aria", "eraser", "brush", "brush_aria")}
+
+
+def pad_words(lang: str = "en") -> dict[str, str]:
+    """The pad's words in ``lang`` (its ``words`` prop: ``gr.update(words=pad_words(lang))``)."""
+    return {k: i18n.t(key, lang) for k, key in WORDS.items()}
 
 _TEMPLATE = """\
 <div class="rl-pad is-empty" data-ink="{ink}" data-size="{size}" data-throttle="{throttle}" \
@@ -42,40 +55,44 @@ style="--rl-pad-size: {size}px">
   <p class="rl-pad-legend">{hint}</p>
   <div class="rl-pad-box">
     <canvas class="rl-pad-canvas" role="img" aria-label="{label}"></canvas>
-    <div class="rl-pad-empty" aria-hidden="true">Draw a digit 0-9 here</div>
+    <div class="rl-pad-empty" aria-hidden="true">{empty}</div>
   </div>
-  <div class="rl-pad-tools" role="toolbar" aria-label="Drawing tools">
-    <button type="button" class="rl-pad-btn" data-act="undo" aria-label="Undo last stroke">Undo</button>
-    <button type="button" class="rl-pad-btn" data-act="clear" aria-label="Clear the pad">Clear</button>
+  <div class="rl-pad-tools" role="toolbar" aria-label="{tools}">
+    <button type="button" class="rl-pad-btn" data-act="undo" aria-label="{undo_aria}">{undo}</button>
+    <button type="button" class="rl-pad-btn" data-act="clear" aria-label="{clear_aria}">{clear}</button>
     <button type="button" class="rl-pad-btn" data-act="eraser" aria-pressed="false" \
-aria-label="Eraser">Eraser</button>
-    <label class="rl-pad-size">Brush
+aria-label="{eraser}">{eraser}</button>
+    <label class="rl-pad-size"><span class="rl-pad-brush-label">{brush_word}</span>
       <input class="rl-pad-brush" type="range" min="{bmin}" max="{bmax}" step="1" value="{brush}" \
-aria-label="Brush size">
+aria-label="{brush_aria}">
       <span class="rl-pad-brush-value">{brush}</span>
     </label>
   </div>
 </div>"""
 
 
-def drawing_pad(elem_id: str = "digit-pad", label: str = "Drawing pad: draw a digit from 0 to 9",
-                size: int = 420, brush: int | None = None, hint: str = HINT,
-                throttle_ms: int = 100, value: dict | None = None, **kwargs) -> gr.HTML:
+def drawing_pad(elem_id: str = "digit-pad", label: str | None = None,
+                size: int = 420, brush: int | None = None, hint: str | None = None,
+                throttle_ms: int = 100, value: dict | None = None, lang: str = "en", **kwargs) -> gr.HTML:
     """The pad as a ``gr.HTML`` (its events: ``.change``).  ``size``: the box's largest side in
     CSS px (it shrinks to fit narrow screens); ``brush``: the default pen diameter in px at that
     size, size/28 like the old Sketchpad's (15 px at 420); ``value``: an initial value
-    (``pad_value_from_image``); other keyword arguments go to ``gr.HTML``."""
+    (``pad_value_from_image``); ``lang``: the language of its words (``label`` and ``hint``, when
+    given, replace two of them); other keyword arguments go to ``gr.HTML``."""
     size = int(size)
     if not 64 <= size <= 2000:
         raise ValueError(f"size must be 64..2000 px, got {size}")
     brush = int(round(brush if brush is not None else size / 28))
     bmin, bmax = max(2, round(size / 70)), max(brush, round(size / 10))
+    words = pad_words(lang)
+    words.update({k: v for k, v in (("label", label), ("hint", hint)) if v is not None})
     esc = lambda s: template_safe(html.escape(str(s), quote=True), "label and hint")  # noqa: E731
+    shown = {("brush_word" if k == "brush" else k): esc(v) for k, v in words.items()}
     template = template_safe(_TEMPLATE.format(
-        ink=INK_SIZE, size=size, throttle=max(10, int(throttle_ms)), hint=esc(hint),
-        label=esc(label), brush=brush, bmin=bmin, bmax=bmax), "html_template")
+        ink=INK_SIZE, size=size, throttle=max(10, int(throttle_ms)), brush=brush, bmin=bmin, bmax=bmax,
+        **shown), "html_template")
     return gr.HTML(
-        value=value, label=label, html_template=template,
+        value=value, label=words["label"], html_template=template, words=words,
         css_template=template_safe(html_asset(HERE / "pad.css"), "pad.css"), js_on_load=html_asset(HERE / "pad.js"),
         apply_default_css=False, show_label=False, container=False, padding=False,
         elem_id=elem_id, **kwargs)

@@ -90,7 +90,7 @@ def step_views(a: DigitAnalysis, t: int, order: np.ndarray | None = None, lang: 
     def units_map(values: np.ndarray, kind: str, lim: float, what: str) -> dict:
         shown = values[:, order].T  # (units in the chosen order, steps)
         # numbers only: the browser draws the map, its step strip and its legend (heat-v2)
-        return render.heat_value(shown, kind, lim, UNIT_CELL, t=t, row_ids=order, what=what)
+        return render.heat_value(shown, kind, lim, UNIT_CELL, t=t, row_ids=order, what=what, **heat_words(lang))
 
     panels = []
     for key, name, kind, lim in PANELS.get(a.cell, []):
@@ -105,15 +105,21 @@ def step_views(a: DigitAnalysis, t: int, order: np.ndarray | None = None, lang: 
         probs=label_dict(tr.probs[t - 1]),
         h=units_map(tr.h, "diverging", 1.0, "h"),
         panels=panels,
-        confidence=confidence_value(tr.probs, t, settled),
+        confidence=confidence_value(tr.probs, t, settled, lang=lang),
     )
 
 
-def confidence_value(probs: np.ndarray, t: int | None, settled: int, cell=CONF_CELL) -> dict:
+def heat_words(lang: str = "en", row: str = "unit") -> dict:
+    """A heatmap's hover words in ``lang`` ("unit 37 · step 12 · h = +0.523"): render.heat_value's labels."""
+    return {"row_label": tr_(f"app.heat.{row}", lang), "col_label": tr_("app.heat.step", lang),
+            "missing": tr_("app.heat.missing", lang)}
+
+
+def confidence_value(probs: np.ndarray, t: int | None, settled: int, cell=CONF_CELL, lang: str = "en") -> dict:
     """Classes × steps, sequential colours (p from 0 to 1), row t framed, the settled step green,
     as a heat-v2 value the browser draws (hover: "class 3 · step 5 · p = 0.912")."""
     return render.heat_value(probs.T, "sequential", 1.0, cell, t=t, settled=settled, dim_future=t is not None,
-                             row_label="class", what="p", row_names=list(CLASSES), legend=True)
+                             what="p", row_names=list(CLASSES), legend=True, **heat_words(lang, "class"))
 
 
 def drawing_views(a: DigitAnalysis, lang: str = "en") -> DrawingViews:
@@ -128,7 +134,7 @@ def drawing_views(a: DigitAnalysis, lang: str = "en") -> DrawingViews:
         p, when = probs[-1], settle_step(probs)
         caption = tr_("digits.compare.caption", lang, model=title(name), answer=CLASSES[int(p.argmax())], p=p.max(),
                       settled=when)
-        compare.append((caption, confidence_value(probs, None, when, MINI_CELL)))
+        compare.append((caption, confidence_value(probs, None, when, MINI_CELL, lang)))
     return DrawingViews(seen=render.digit_image(a.x, DIGIT_SCALE), final=label_dict(final),
                         summary=summary, compare=compare)
 
@@ -292,7 +298,7 @@ def edited_views(a: DigitAnalysis, t: int, lang: str = "en") -> tuple[dict | Non
     if a.edited is None:
         return None, None, tr_("digits.edit.none", lang)
     probs = a.edited.probs
-    value = confidence_value(probs, int(np.clip(t, 1, STEPS)), settle_step(probs))
+    value = confidence_value(probs, int(np.clip(t, 1, STEPS)), settle_step(probs), lang=lang)
     return label_dict(probs[-1]), value, difference(a.trace.probs, probs, a.intervention, lang)
 
 

@@ -116,8 +116,23 @@ def _fill(text: str, values: dict, lang: str) -> str:
         out.append(literal)
         if name is not None:
             value = str(values.get(name, ""))
-            out.append(labels.get(value, value))
+            out.append(labels.get(value) or _hint(value, lang))
     return "".join(out)
+
+
+# Hints with a number in them, as the Text tab's checks write them (demo/text/limits.py)
+_HINTS = ((re.compile(r"^ \(the top layer has units 0 to (\d+)\)$"), "（顶层的单元编号为 0 到 {0}）"),
+          (re.compile(r"^ \(0-based; the text has ([\d,]+) characters\)$"), "（从 0 开始；文本共有 {0} 个字符）"),
+          (re.compile(r"^ \(exclusive; the text has ([\d,]+) characters\)$"), "（不含终点；文本共有 {0} 个字符）"))
+
+
+def _hint(value: str, lang: str) -> str:
+    if lang != DEFAULT:
+        for pattern, text in _HINTS:
+            m = pattern.match(value)
+            if m:
+                return text.format(*m.groups())
+    return value
 
 
 @lru_cache(maxsize=None)
@@ -131,6 +146,14 @@ def _labels(lang: str) -> dict[str, str]:
                 " (characters to generate)": "（要生成的字符数）" if lang != DEFAULT else " (characters to generate)",
                 " (empty = fresh randomness)": "（留空 = 每次都随机）" if lang != DEFAULT else " (empty = fresh randomness)",
                 " (a step)": "（步数）" if lang != DEFAULT else " (a step)",
+                "Position": "位置" if lang != DEFAULT else "Position",
+                " to score (the first one is only context)": "才能打分（第一个字符只作为上下文）" if lang != DEFAULT
+                else " to score (the first one is only context)",
+                " (the first one has nothing before it to look at)": "（第一个字符之前没有可回看的内容）"
+                if lang != DEFAULT else " (the first one has nothing before it to look at)",
+                " (0-based index of the character whose prediction is explained; it needs one before it)":
+                    "（从 0 开始的下标，指要解释其预测的那个字符；它之前必须至少有一个字符）" if lang != DEFAULT else
+                    " (0-based index of the character whose prediction is explained; it needs one before it)",
                 "Blank rows": other["digits.blank_rows.label"],
                 "Span start": other["text.span_start.label"], "Span end": other["text.span_end.label"]})
     return out

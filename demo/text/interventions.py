@@ -10,10 +10,11 @@ changed.  Pure: parses what a learner types, runs the two generations, counts.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from demo.i18n import t as tr_
 from demo.text import limits
 
 UNIT_RE = re.compile(r"^\s*([hc])\s*\[?\s*:?\s*(\d+)\s*\]?\s*$")
@@ -52,10 +53,11 @@ def parse_clamp(text) -> dict[tuple[str, int], float]:
     return out
 
 
-def describe(clamp: dict, ablate: list) -> str:
-    parts = [f"{s}[{u}] clamped to {v:g}" for (s, u), v in clamp.items()]
-    parts += [f"{s}[{u}] ablated (0)" for s, u in ablate]
-    return ", ".join(parts) or "no edit"
+def describe(clamp: dict, ablate: list, lang: str = "en") -> str:
+    """The edit in words ("c[25] clamped to 2, h[7] ablated (0)"), in ``lang``."""
+    parts = [tr_("text.edit.clamped", lang, state=s, unit=u, value=v) for (s, u), v in clamp.items()]
+    parts += [tr_("text.edit.ablated", lang, state=s, unit=u) for s, u in ablate]
+    return (", " if lang == "en" else "，").join(parts) or tr_("text.edit.no_edit", lang)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class SideBySide:
     stats_plain: LineStats
     stats_edited: LineStats
     usual: tuple[float, float]
+    clamp: dict = field(default_factory=dict)   # the edit itself, to describe it in any language
+    ablate: tuple = ()
 
 
 def side_by_side(model, seed, length, temperature, top_k, rng_seed, clamp: dict, ablate: list,
@@ -99,4 +103,4 @@ def side_by_side(model, seed, length, temperature, top_k, rng_seed, clamp: dict,
     edited = model.generate(seed, length, temperature, top_k, rng_seed, clamp=clamp, ablate=ablate)
     diff = next((i for i, (a, b) in enumerate(zip(plain, edited)) if a != b), None)
     return SideBySide(describe(clamp, ablate), plain, edited, diff, line_stats(plain, usual),
-                      line_stats(edited, usual), usual)
+                      line_stats(edited, usual), usual, dict(clamp), tuple(ablate))

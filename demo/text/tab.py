@@ -10,6 +10,13 @@ Handlers are plain methods returning ``{component: value}``; each fills exactly 
     with gr.Blocks():
         tab.layout()
     out = tab.analyse(Written("lstm", "ROMEO:\\n"), text, "h", 0, 1, None)   # out[tab.coloured]
+    out = tab.analyse(..., lang="zh-CN")   # every handler that shows words takes the page's language
+
+The page's language is a gr.State (``tab.lang``: the app passes its own, a tab built alone has
+"en"), the last input of those handlers (``friendly(fn, lang=True)``).  What Python wrote is kept
+(the trace, and the last connectivity, match, edit and score in gr.States) so that the app's
+language switch can write it again in the other language (``relanguage``) without running the
+model again.
 
     python app.py          # then open the Text tab
 
@@ -26,12 +33,13 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
+from demo import i18n
 from demo.checkpoint import WEIGHTS_DIR, WeightsError
 from demo.text import analysis, interventions, limits, matching, units, views
 from demo.text.analysis import COMPARE_LENGTH, TEMPERATURES, TextTrace
 from demo.text.limits import MAX_LENGTH, MAX_TEMPERATURE
 from demo.text.model import CharModel, load_char_model
-from demo.ui_common import HEAVY, QUIET, K, friendly, friendly_stream, load_available
+from demo.ui_common import HEAVY, QUIET, K, Words, friendly, friendly_stream, load_available
 from demo.ui_heatmap import hover_heatmap
 
 CHAR_MODELS = {"lstm": "LSTM", "rnn": "Vanilla RNN"}
@@ -57,8 +65,25 @@ CLICK_JS = ("element.addEventListener('mouseup', (e) => { const sel = window.get
             "if (s) trigger('select', {index: Number(s.dataset.t), value: s.textContent}); });")
 EDIT_LENGTH = 1_000             # characters per side in the side-by-side generation
 CONN_MODELS = ("lstm", "rnn")   # the connectivity plot compares these on the same text
-CONN_COLOURS = {"LSTM · this text": "#b2182b", "Vanilla RNN · this text": "#2166ac",
-                "LSTM · validation mean": "#ef8a62", "Vanilla RNN · validation mean": "#67a9cf"}
+CONN_COLOURS = {("lstm", "text"): "#b2182b", ("rnn", "text"): "#2166ac",
+                ("lstm", "mean"): "#ef8a62", ("rnn", "mean"): "#67a9cf"}  # (model, curve) -> colour
+
+
+def model_title(name: str, lang: str = "en") -> str:
+    """"LSTM", "Vanilla RNN" (普通 RNN): a character model's name in ``lang``."""
+    key = f"text.model.{name}"
+    return i18n.t(key, lang) if key in i18n.strings(i18n.DEFAULT) else CHAR_MODELS.get(name, name)
+
+
+def series_name(name: str, kind: str, lang: str = "en") -> str:
+    """A connectivity curve's name: "LSTM · this text" (kind "text") or "LSTM · validation mean"."""
+    return i18n.t("text.conn.series_text" if kind == "text" else "text.conn.series_mean", lang,
+                  model=model_title(name, lang))
+
+
+def conn_colours(lang: str = "en") -> dict[str, str]:
+    """The connectivity plot's colour map, by series name in ``lang``."""
+    return {series_name(n, k, lang): c for (n, k), c in CONN_COLOURS.items()}
 
 
 @dataclass(frozen=True)
@@ -73,8 +98,8 @@ def step_slider(n: int, t: int = 1, **kwargs) -> gr.Slider:
     return gr.Slider(1, max(n, 2), value=t, step=1, **kwargs)
 
 
-def model_label(name: str, m: CharModel) -> str:
-    return f"{CHAR_MODELS.get(name, name)} ({m.layers}×{m.hidden})"
+def model_label(name: str, m: CharModel, lang: str = "en") -> str:
+    return f"{model_title(name, lang)} ({m.layers}×{m.hidden})"
 
 
 def skip(components) -> dict:
@@ -94,6 +119,7 @@ class TextTab:
         self._units: dict[str, tuple[list[units.Unit], str]] = {}
         self.data_dir = Path(data_dir or DATA_DIR)
         self._val: dict[str, tuple[str, dict] | None] = {}  # validation text + activations, per model
+        self.words = Words()                                # filled by layout
 
     def loaded(self, name) -> CharModel:
         if name not in self.models:
@@ -108,6 +134,10 @@ class TextTab:
             return
         first = next(iter(self.models))
         known = self.saved_units(first)  # from weights/char_NAME_units.json; else found after a generation
+        if getattr(self, "lang", None) is None:  # the app passes the page's; alone, English
+            self.lang = gr.State("en")
+        # Static words the language switch sends again, beyond the gr.I18n keys the app finds itself
+        w = self.words = Words()
 
         with gr.Column(elem_id="sec-generate") as self.sec_generate:
             gr.Markdown(K("text.intro"))
@@ -117,9 +147,9 @@ class TextTab:
                                          label=K("text.model.label"), scale=1)
             with gr.Row():
                 self.length = gr.Number(DEFAULTS["length"], label=K("text.length.label"), step=1,
-                                        info=f"1 to {MAX_LENGTH:,} characters")
+                                        info=i18n.t("text.length.info", "en", max=MAX_LENGTH))
                 self.temperature = gr.Number(DEFAULTS["temperature"], label=K("text.temperature.label"), step=0.1,
-                                             info=f"0 = most likely; 1 = the model's odds; up to {MAX_TEMPERATURE:g}")
+                                             info=i18n.t("text.temperature.info", "en", max=MAX_TEMPERATURE))
                 self.top_k = gr.Number(DEFAULTS["top_k"], label=K("text.top_k.label"), step=1, info=K("text.top_k.info"))
                 self.rng_seed = gr.Number(DEFAULTS["rng_seed"], label=K("text.rng_seed.label"), step=1,
                                           info=K("text.rng_seed.info"))
@@ -145,13 +175,12 @@ class TextTab:
             self.t = step_slider(0, label=K("text.t.label"))
             with gr.Row():
                 self.step_view = gr.HTML("", padding=True)
-                self.hmap = hover_heatmap("State: units × steps around the selected step (orange). Hover for values; "
-                                          "click a row to open that unit below", elem_id="text-hmap", height=420)
+                self.hmap = w.add(hover_heatmap(i18n.t("text.hmap.label"), elem_id="text-hmap", height=420),
+                                  label="text.hmap.label")
             self.trace_state = gr.State(None)  # TextTrace of the generated text: every step, as numpy
 
         with gr.Accordion(K("text.units.title"), open=False, elem_id="sec-units") as self.sec_units:
-            self.units_table = gr.HTML(views.units_table_html(*known) if known else
-                                       "<p>Generate some text first: the units are found on first use.</p>")
+            self.units_table = gr.HTML(self.units_table_html(first, "en"))
         self.why_layout()
 
         with gr.Column(elem_id="sec-surprise") as self.sec_surprise:
@@ -162,58 +191,55 @@ class TextTab:
             self.summary = gr.HTML("")
             self.surprise_view = gr.HTML("", padding=True, container=True, max_height=420, js_on_load=CLICK_JS,
                                          elem_id="text-surprise")
+            self.score_shown = gr.State(None)  # the last Score, to write it again in another language
 
 
         with gr.Column(elem_id="sec-temperature") as self.sec_temperature:
-            gr.Markdown(f"## Temperature\nThe same seed and random seed at temperatures "
-                        f"{', '.join(map(str, TEMPERATURES))} (at most {COMPARE_LENGTH:,} characters each).")
+            self.temperature_md = gr.Markdown(self.temperature_help("en"))
             self.compare_button = gr.Button(K("text.compare_button"))
             with gr.Row():
-                self.columns = [gr.Textbox(label=f"temperature {T}", lines=10, max_lines=20, interactive=False)
-                                for T in TEMPERATURES]
+                self.columns = [gr.Textbox(label=i18n.t("text.column.label", "en", t=T), lines=10, max_lines=20,
+                                           interactive=False) for T in TEMPERATURES]
 
     def why_layout(self) -> None:
         """Asking why: how far back it looks, one unit, select and match, interventions, sampling."""
         self.why_heading = gr.Markdown(K("text.section.why"))
+        w = self.words
         with gr.Accordion(K("text.why_conn.title"), open=True, elem_id="sec-why-conn") as self.sec_why_conn:
-            gr.Markdown("**Click a character** of the generated text above (or of the scored text below): every "
-                        "earlier character is tinted by its *connectivity* to that prediction, the size of the "
-                        "gradient |∂ log p(character) / ∂ x_j| of the predicted character's log-probability with "
-                        "respect to character j's input vector (its embedding in the LSTM, its one-hot vector in the "
-                        "RNN). Red: the prediction depends on it most; white: 10,000× less or nothing.")
+            gr.Markdown(K("text.why_conn.help"))
             self.conn_view = gr.HTML("", padding=True, container=True, max_height=360, elem_id="text-conn")
+            self.conn_shown = gr.State(None)   # what the tint and the plot show, to write it again
             with gr.Row():
-                self.conn_plot = gr.LinePlot(None, x="distance", y="log10 relative connectivity",
-                                             color="series", height=280, elem_id="text-conn-plot",
-                                             label="Connectivity against distance, log10 relative to each curve's "
-                                                   "largest (0 = most connected; −4 = 10,000× less; floor −12)",
-                                             x_title="distance back (characters)", tooltip="all",
-                                             color_map=CONN_COLOURS)
-                self.conn_words = gr.Markdown(views.connectivity_words(self.data_summaries()))
+                with gr.Column(scale=3):
+                    # Gradio draws no colour key for this plot: the HTML under it is one
+                    self.conn_plot = w.add(gr.LinePlot(None, x="distance", y="log10 relative connectivity",
+                                                       color="series", height=280, elem_id="text-conn-plot",
+                                                       label=K("text.conn_plot.label"),
+                                                       x_title=i18n.t("text.conn_plot.x"),
+                                                       y_title=i18n.t("text.conn_plot.y"), tooltip="all",
+                                                       color_map=conn_colours("en")),
+                                           x_title="text.conn_plot.x", y_title="text.conn_plot.y")
+                    self.conn_legend = gr.HTML(views.connectivity_legend(self.legend_colours("en"), "en"),
+                                               elem_id="text-conn-key")
+                self.conn_words = gr.Markdown(views.connectivity_words(self.data_summaries(), "en"), scale=2)
         with gr.Accordion(K("text.why_unit.title"), open=True, elem_id="sec-why-text-unit") as self.sec_why_text_unit:
-            gr.Markdown("The unit picked above (from the list, by number, or by clicking a row of the heatmap): "
-                        "its value along this text, the validation passages where it is highest, and how it "
-                        "correlates with simple features of the text.")
+            gr.Markdown(K("text.why_unit.help"))
             self.unit_plot = gr.LinePlot(x="step", y="value", height=220, label=K("text.unit_plot.label"),
                                          tooltip="all", elem_id="text-unit-plot")
             with gr.Row():
                 self.unit_contexts = gr.HTML("", padding=True, elem_id="text-unit-contexts")
                 self.unit_features = gr.HTML("", padding=True)
         with gr.Accordion(K("text.why_match.title"), open=True, elem_id="sec-why-match") as self.sec_why_match:
-            gr.Markdown("A hypothesis, LSTMVis-style: **drag over some characters** of the coloured text (or type "
-                        "the span) and pick a threshold. The units of the chosen state (h or c above) that are on "
-                        f"(≥ threshold) at every character of the span and off in the {limits.MATCH_MARGIN} characters "
-                        "around it are listed; then every passage of the validation split where all of them are on "
-                        "at once is counted.")
+            self.match_help = gr.Markdown(i18n.t("text.why_match.help", "en", margin=limits.MATCH_MARGIN))
             with gr.Row():
                 self.span_start = gr.Number(None, label=K("text.span_start.label"), precision=0, minimum=1)
                 self.span_end = gr.Number(None, label=K("text.span_end.label"), precision=0, minimum=1)
                 self.threshold = gr.Number(0.3, label=K("text.threshold.label"), step=0.05, info=K("text.threshold.info"))
                 self.match_button = gr.Button(K("text.match_button"))
             self.match_view = gr.HTML("", padding=True, elem_id="text-match")
+            self.match_shown = gr.State(None)
         with gr.Accordion(K("text.why_whatif.title"), open=True, elem_id="sec-why-text-whatif") as self.sec_why_text_whatif:
-            gr.Markdown("Force units of the top layer at every step and generate again with the same seed, "
-                        "settings and random seed: the unedited text on the left, the edited on the right.")
+            gr.Markdown(K("text.why_whatif.help"))
             with gr.Row():
                 self.clamp_box = gr.Textbox(label=K("text.clamp_box.label"), placeholder=K("text.clamp_box.placeholder"), scale=3,
                                             elem_id="text-clamp")
@@ -223,14 +249,14 @@ class TextTab:
                 self.example_button = gr.Button(K("text.example_button"),
                                                 elem_id="text-edit-example")
             self.edit_summary = gr.Markdown(elem_id="text-edit-summary")
+            self.edit_shown = gr.State(None)
             with gr.Row():
                 self.plain_text = gr.Textbox(label=K("text.plain_text.label"), lines=10, max_lines=16, interactive=False,
                                              elem_id="text-plain")
                 self.edited_text = gr.Textbox(label=K("text.edited_text.label"), lines=10, max_lines=16, interactive=False,
                                               elem_id="text-edited")
         with gr.Accordion(K("text.why_sampling.title"), open=True, elem_id="sec-why-sampling") as self.sec_why_sampling:
-            gr.Markdown("The next-character distribution of the selected step, before and after the sampling "
-                        "settings reshape it. Move the sliders: nothing is recomputed but the bars.")
+            gr.Markdown(K("text.why_sampling.help"))
             with gr.Row():
                 self.samp_temperature = gr.Slider(0, 3, value=0.8, step=0.05, label=K("text.temperature.label"))
                 self.samp_top_k = gr.Slider(0, 65, value=0, step=1, label=K("text.samp_top_k.label"))
@@ -268,7 +294,7 @@ class TextTab:
 
     @property
     def score_outputs(self) -> list:
-        return [self.summary, self.surprise_view]
+        return [self.summary, self.surprise_view, self.score_shown]
 
     @property
     def click_outputs(self) -> list:
@@ -276,7 +302,7 @@ class TextTab:
 
     @property
     def connect_outputs(self) -> list:
-        return [self.conn_view, self.conn_plot]
+        return [self.conn_view, self.conn_plot, self.conn_shown]
 
     @property
     def drill_outputs(self) -> list:
@@ -284,11 +310,11 @@ class TextTab:
 
     @property
     def match_outputs(self) -> list:
-        return [self.match_view]
+        return [self.match_view, self.match_shown]
 
     @property
     def edit_outputs(self) -> list:
-        return [self.edit_summary, self.plain_text, self.edited_text]
+        return [self.edit_summary, self.plain_text, self.edited_text, self.edit_shown]
 
     @property
     def example_outputs(self) -> list:
@@ -298,61 +324,129 @@ class TextTab:
     def sampling_outputs(self) -> list:
         return [self.sampling_view]
 
+    # -- the language ---------------------------------------------------------------------------
+    @staticmethod
+    def temperature_help(lang: str = "en") -> str:
+        return i18n.t("text.section.temperature", lang, temperatures=", ".join(map(str, TEMPERATURES)),
+                      max=COMPARE_LENGTH)
+
+    def static_words(self, lang: str = "en") -> dict:
+        """The tab's words Python formats (numbers in them) and its fixed views, in ``lang``:
+        sent by the app when the page opens in another language than English, and by the switch."""
+        if not self.models:
+            return {}
+        return {self.length: gr.update(info=i18n.t("text.length.info", lang, max=MAX_LENGTH)),
+                self.temperature: gr.update(info=i18n.t("text.temperature.info", lang, max=MAX_TEMPERATURE)),
+                self.model: gr.update(choices=[(model_label(n, m, lang), n) for n, m in self.models.items()]),
+                self.temperature_md: self.temperature_help(lang),
+                self.match_help: i18n.t("text.why_match.help", lang, margin=limits.MATCH_MARGIN),
+                self.conn_words: views.connectivity_words(self.data_summaries(lang), lang),
+                self.conn_legend: views.connectivity_legend(self.legend_colours(lang), lang),
+                **{c: gr.update(label=i18n.t("text.column.label", lang, t=T))
+                   for c, T in zip(self.columns, TEMPERATURES)}}
+
+    @property
+    def relanguage_inputs(self) -> list:
+        """What ``relanguage`` writes again from (the app adds the page's language last)."""
+        return [self.model, self.trace_state, self.t, self.which, self.unit, self.samp_temperature, self.samp_top_k,
+                self.conn_shown, self.match_shown, self.edit_shown, self.score_shown]
+
+    @property
+    def relanguage_outputs(self) -> list:
+        return [*self.static_words().keys(), self.units_table, self.unit_pick, self.coloured, self.step_view,
+                self.hmap, *self.drill_outputs, *self.sampling_outputs, self.conn_view, self.conn_plot,
+                self.match_view, self.edit_summary, self.summary, self.surprise_view]
+
+    def relanguage(self, model, trace: TextTrace | None, t, which, unit, samp_temperature, samp_top_k,
+                   conn_shown, match_shown, edit_shown, score_shown, lang: str = "en") -> dict:
+        """The language switch: every view Python wrote, again in ``lang``, from what is kept
+        (no model runs, except the cheap drill-down and bars); empty views stay as they are."""
+        keep = {c: gr.skip() for c in self.relanguage_outputs}
+        out = {**keep, **self.static_words(lang)}
+        name = trace.model if trace is not None else model
+        if name in self.models:
+            out[self.units_table] = self.units_table_html(name, lang)
+            known = self._units.get(name)
+            if known:
+                out[self.unit_pick] = gr.update(choices=[(views.unit_label(u, lang), u.key) for u in known[0]])
+        if trace is not None:
+            t = min(max(int(t or 1), 1), len(trace))
+            unit = int(unit or 0)
+            which = which if trace.has(which) else "h"
+            out.update({self.coloured: views.unit_html(trace, which, unit, lang),
+                        **self.step(trace, t, which, unit, lang), **self.drill(trace, which, unit, lang),
+                        **self.sampling(trace, t, samp_temperature, samp_top_k, lang)})
+        if conn_shown is not None:
+            out.update(self.connectivity_shown(conn_shown, lang))
+        if match_shown is not None:
+            out[self.match_view] = views.match_html(*match_shown, lang=lang)
+        if edit_shown is not None:
+            out[self.edit_summary] = views.side_by_side_md(edit_shown, lang)
+        if score_shown is not None:
+            out.update({self.summary: views.surprise_summary(score_shown.text, score_shown.surprise, lang),
+                        self.surprise_view: views.surprise_html(score_shown.text, score_shown.surprise, lang)})
+        return out
+
     # -- events ---------------------------------------------------------------------------------
     def wire(self, app: gr.Blocks) -> None:
         """Events.  /generate (streaming) and /score are public; the rest serve the page."""
         if not self.models:
             return
+        # /generate and /score are the public API: their inputs stay as documented (their messages
+        # follow the session's language, ui_common.session_lang); every other handler takes the
+        # page's language as its last input.
+        L = [self.lang]
+        f = lambda fn: friendly(fn, lang=True)  # noqa: E731
         gen = self.go.click(friendly_stream(self.generate),
                             [self.seed, self.length, self.temperature, self.top_k, self.rng_seed, self.model],
                             self.generate_outputs, api_name="generate", **HEAVY)
-        analyse_in = [self.written, self.generated, self.which, self.unit, self.t, self.unit_pick]
-        drill = dict(fn=friendly(self.drill), inputs=[self.trace_state, self.which, self.unit],
+        analyse_in = [self.written, self.generated, self.which, self.unit, self.t, self.unit_pick, *L]
+        drill = dict(fn=f(self.drill), inputs=[self.trace_state, self.which, self.unit, *L],
                      outputs=self.drill_outputs, trigger_mode="always_last", **QUIET)
-        sampling = dict(fn=friendly(self.sampling), inputs=[self.trace_state, self.t, self.samp_temperature,
-                                                            self.samp_top_k],
+        sampling = dict(fn=f(self.sampling), inputs=[self.trace_state, self.t, self.samp_temperature,
+                                                     self.samp_top_k, *L],
                         outputs=self.sampling_outputs, trigger_mode="always_last", **QUIET)
-        connect = dict(fn=friendly(self.connect), inputs=[self.written, self.generated, self.t],
+        connect = dict(fn=f(self.connect), inputs=[self.written, self.generated, self.t, *L],
                        outputs=self.connect_outputs, trigger_mode="always_last", **QUIET, **HEAVY)
-        for analysed in (gen.then(friendly(self.analyse), analyse_in, self.analysis_outputs, **QUIET, **HEAVY),
+        for analysed in (gen.then(f(self.analyse), analyse_in, self.analysis_outputs, **QUIET, **HEAVY),
                          self.stop.click(None, None, None, cancels=[gen], **QUIET).then(
-                             friendly(self.analyse), analyse_in, self.analysis_outputs, **QUIET, **HEAVY)):
+                             f(self.analyse), analyse_in, self.analysis_outputs, **QUIET, **HEAVY)):
             analysed.then(**drill).then(**sampling).then(**connect)
         self.dice.click(self.new_rng_seed, None, [self.rng_seed], queue=False, **QUIET)
-        self.t.change(friendly(self.step), [self.trace_state, self.t, self.which, self.unit], self.step_outputs,
+        self.t.change(f(self.step), [self.trace_state, self.t, self.which, self.unit, *L], self.step_outputs,
                       trigger_mode="always_last", **QUIET)
         self.t.change(None, self.t, None, js=MARK_JS, **QUIET)
         self.coloured.select(self.click, None, self.click_outputs, **QUIET)
         for c in (self.which, self.unit):
-            c.input(friendly(self.recolour), [self.trace_state, self.which, self.unit, self.t],
+            c.input(f(self.recolour), [self.trace_state, self.which, self.unit, self.t, *L],
                     self.colour_outputs, trigger_mode="always_last", **QUIET).then(**drill)
-        self.unit_pick.input(friendly(self.pick), [self.unit_pick, self.trace_state, self.t], self.pick_outputs,
+        self.unit_pick.input(f(self.pick), [self.unit_pick, self.trace_state, self.t, *L], self.pick_outputs,
                              **QUIET).then(**drill)
-        self.hmap.select(friendly(self.click_unit), [self.trace_state, self.which, self.t],
+        self.hmap.select(f(self.click_unit), [self.trace_state, self.which, self.t, *L],
                          [self.unit, *self.colour_outputs], **QUIET).then(**drill)
         self.t.change(**connect)
         # The plot starts empty and is first filled by a click or a generation, with every series
         # at once: a LinePlot that has drawn some series ignores later values adding new ones
         # (gradio 6.31, seen in chromium), so it never shows the over-data curves alone.
-        self.surprise_view.select(friendly(self.connect_pasted), [self.pasted, self.model], self.connect_outputs,
+        self.surprise_view.select(f(self.connect_pasted), [self.pasted, self.model, *L], self.connect_outputs,
                                   **QUIET, **HEAVY)
         self.t.change(**sampling)
         self.samp_temperature.change(**sampling)
         self.samp_top_k.change(**sampling)
-        self.match_button.click(friendly(self.select_match), [self.trace_state, self.which, self.span_start,
-                                                             self.span_end, self.threshold], self.match_outputs,
+        self.match_button.click(f(self.select_match), [self.trace_state, self.which, self.span_start,
+                                                      self.span_end, self.threshold, *L], self.match_outputs,
                                 **QUIET, **HEAVY)
         edit_in = [self.seed, self.length, self.temperature, self.top_k, self.rng_seed, self.model,
-                   self.clamp_box, self.ablate_box]
-        self.edit_button.click(friendly(self.side_by_side), edit_in, self.edit_outputs, **QUIET, **HEAVY)
-        self.example_button.click(friendly(self.worked_example), [self.model], self.example_outputs,
-                                  **QUIET).then(friendly(self.side_by_side), edit_in, self.edit_outputs,
+                   self.clamp_box, self.ablate_box, *L]
+        self.edit_button.click(f(self.side_by_side), edit_in, self.edit_outputs, **QUIET, **HEAVY)
+        self.example_button.click(f(self.worked_example), [self.model, *L], self.example_outputs,
+                                  **QUIET).then(f(self.side_by_side), edit_in, self.edit_outputs,
                                                 **QUIET, **HEAVY)
-        self.model.input(friendly(self.switch), [self.model], self.analysis_outputs, **QUIET, **HEAVY)
-        self.score_button.click(friendly(self.score), [self.pasted, self.model], self.score_outputs,
+        self.model.input(f(self.switch), [self.model, *L], self.analysis_outputs, **QUIET, **HEAVY)
+        self.score_button.click(f(self.score), [self.pasted, self.model, *L], self.score_outputs,
                                 api_name="score_view", **QUIET, **HEAVY)  # so the public "score" keeps its name
-        self.compare_button.click(friendly(self.compare), [self.seed, self.length, self.top_k, self.rng_seed,
-                                                           self.model], self.columns, **QUIET, **HEAVY)
+        self.compare_button.click(f(self.compare), [self.seed, self.length, self.top_k, self.rng_seed,
+                                                    self.model, *L], self.columns, **QUIET, **HEAVY)
         gr.api(friendly(self.score_api), api_name="score", **HEAVY)
 
     # -- generate -------------------------------------------------------------------------------
@@ -376,7 +470,7 @@ class TextTab:
         return {self.rng_seed: int(np.random.default_rng().integers(0, 2**31))}
 
     # -- see each step --------------------------------------------------------------------------
-    def analyse(self, written: Written | None, text, which, unit, t, picked) -> dict:
+    def analyse(self, written: Written | None, text, which, unit, t, picked, lang: str = "en") -> dict:
         """After generation (or Stop): trace the text once into a gr.State and show step t.  Until
         a unit has been picked, the first unit worth looking at is shown (found now if needed)."""
         if written is None or not text:
@@ -385,43 +479,43 @@ class TextTab:
         trace = analysis.trace_text(m, written.seed, text)
         shown_units = skip(self.units_outputs)
         if not picked:
-            shown_units = self.show_units(written.model)
+            shown_units = self.show_units(written.model, lang)
             found = self.units(written.model)[0]
             if found:
                 which, unit = found[0].state_name, found[0].unit
         which = which if trace.has(which) else "h"
         unit = min(int(unit or 0), m.hidden - 1)
         t = min(max(int(t or 1), 1), len(text))
-        return {self.trace_state: trace, self.coloured: views.unit_html(trace, which, unit),
-                self.t: step_slider(len(text), t), self.step_view: views.step_html(trace, t),
-                self.hmap: views.heatmap_value(trace, which, t, unit), **shown_units}
+        return {self.trace_state: trace, self.coloured: views.unit_html(trace, which, unit, lang),
+                self.t: step_slider(len(text), t), self.step_view: views.step_html(trace, t, lang=lang),
+                self.hmap: views.heatmap_value(trace, which, t, unit, lang=lang), **shown_units}
 
     def cleared(self) -> dict:
         """The trace's views emptied (no text, or the trace was another model's)."""
         return {self.trace_state: None, self.coloured: "", self.t: step_slider(0), self.step_view: "",
                 self.hmap: None}
 
-    def step(self, trace: TextTrace | None, t, which, unit) -> dict:
+    def step(self, trace: TextTrace | None, t, which, unit, lang: str = "en") -> dict:
         """Slider move: re-render from the stored trace."""
         if trace is None:
             return {self.step_view: "", self.hmap: None}
-        return {self.step_view: views.step_html(trace, t),
-                self.hmap: views.heatmap_value(trace, which, t, int(unit))}
+        return {self.step_view: views.step_html(trace, t, lang=lang),
+                self.hmap: views.heatmap_value(trace, which, t, int(unit), lang=lang)}
 
-    def recolour(self, trace: TextTrace | None, which, unit, t) -> dict:
+    def recolour(self, trace: TextTrace | None, which, unit, t, lang: str = "en") -> dict:
         """Another unit or state: recolour the text and move the heatmap's unit marker."""
         if trace is None:
             return {self.coloured: "", self.hmap: None}
         unit = int(unit)
-        return {self.coloured: views.unit_html(trace, which, unit),
-                self.hmap: views.heatmap_value(trace, which, t, unit)}
+        return {self.coloured: views.unit_html(trace, which, unit, lang),
+                self.hmap: views.heatmap_value(trace, which, t, unit, lang=lang)}
 
-    def pick(self, choice, trace: TextTrace | None, t) -> dict:
+    def pick(self, choice, trace: TextTrace | None, t, lang: str = "en") -> dict:
         """A unit from the 'worth looking at' list ("c:25"): set the h/c radio and the unit too."""
         if not choice:
             return skip(self.pick_outputs)
         which, unit = choice.split(":")
-        return {self.which: which, self.unit: int(unit), **self.recolour(trace, which, int(unit), t)}
+        return {self.which: which, self.unit: int(unit), **self.recolour(trace, which, int(unit), t, lang)}
 
     def click(self, evt: gr.SelectData) -> dict:
         """A character clicked in the coloured text: move the step slider there.  A span dragged
@@ -431,7 +525,7 @@ class TextTab:
             return {self.t: gr.skip(), self.span_start: a, self.span_end: b}
         return {self.t: int(evt.index), self.span_start: gr.skip(), self.span_end: gr.skip()}
 
-    def click_unit(self, trace: TextTrace | None, which, t, evt: gr.SelectData) -> dict:
+    def click_unit(self, trace: TextTrace | None, which, t, evt: gr.SelectData, lang: str = "en") -> dict:
         """A cell of the heatmap clicked (index [unit, step]): open that unit."""
         try:
             unit = int(evt.index[0])
@@ -439,7 +533,7 @@ class TextTab:
             unit = None
         if trace is None or unit is None or not 0 <= unit < trace.acts("h").shape[1]:
             return {self.unit: gr.skip(), self.coloured: gr.skip(), self.hmap: gr.skip()}
-        return {self.unit: unit, **self.recolour(trace, which, unit, t)}
+        return {self.unit: unit, **self.recolour(trace, which, unit, t, lang)}
 
     # -- asking why -----------------------------------------------------------------------------
     def lookups(self, name: str):
@@ -449,28 +543,33 @@ class TextTab:
         except WeightsError:
             return None
 
-    def data_curves(self) -> dict:
-        """Over data: {"LSTM (validation mean)": mean connectivity by distance, ...}."""
+    def data_curves(self, lang: str = "en") -> dict:
+        """Over data: {"LSTM · validation mean": mean connectivity by distance, ...}."""
         out = {}
         for name in CONN_MODELS:
             lk = self.lookups(name) if name in self.models else None
             if lk is not None:
-                out[f"{CHAR_MODELS.get(name, name)} · validation mean"] = lk.conn_mean
+                out[series_name(name, "mean", lang)] = lk.conn_mean
         return views.connectivity_frame(out)
 
-    def data_summaries(self) -> dict:
+    def data_summaries(self, lang: str = "en") -> dict:
         out = {}
         for name in CONN_MODELS:
             lk = self.lookups(name) if name in self.models else None
             if lk is not None:
-                out[CHAR_MODELS.get(name, name)] = lk.meta["connectivity"]
+                out[model_title(name, lang)] = lk.meta["connectivity"]
         return out
 
-    def connectivity_views(self, text: str, position: int, name: str) -> dict:
+    def legend_colours(self, lang: str = "en") -> dict[str, str]:
+        """The connectivity plot's series that this app can draw, by name in ``lang``: colour."""
+        return {series_name(n, k, lang): c for (n, k), c in CONN_COLOURS.items()
+                if n in self.models and (k == "text" or self.lookups(n) is not None)}
+
+    def connectivity_views(self, text: str, position: int, name: str, lang: str = "en") -> dict:
         """Tint `text` for the prediction of text[position] by `name`; the plot: each loaded model
         on the same text (where it knows every character) and the over-data means."""
         conn = self.loaded(name).connectivity(text, position)
-        curves = {}
+        curves = []  # (model, "text" | "mean", connectivity by distance)
         for other in CONN_MODELS:
             if other not in self.models:
                 continue
@@ -478,33 +577,41 @@ class TextTab:
                 c = conn if other == name else self.models[other].connectivity(text, position)
             except ValueError:  # a character the other model does not know
                 continue
-            curves[f"{CHAR_MODELS.get(other, other)} · this text"] = c[::-1]
+            curves.append((other, "text", c[::-1]))
         for other in CONN_MODELS:
             lk = self.lookups(other) if other in self.models else None
             if lk is not None:
-                curves[f"{CHAR_MODELS.get(other, other)} · validation mean"] = lk.conn_mean
-        return {self.conn_view: views.connectivity_html(text, position, conn, model_label(name, self.loaded(name))),
-                self.conn_plot: gr.update(value=views.connectivity_frame(curves))}
+                curves.append((other, "mean", lk.conn_mean))
+        shown = (text, position, conn, name, curves)
+        return {**self.connectivity_shown(shown, lang), self.conn_shown: shown}
 
-    def connect(self, written: Written | None, text, t) -> dict:
+    def connectivity_shown(self, shown, lang: str = "en") -> dict:
+        """The tint and the plot of a connectivity result (``conn_shown``) in ``lang``."""
+        text, position, conn, name, curves = shown
+        frame = views.connectivity_frame({series_name(n, k, lang): c for n, k, c in curves})
+        return {self.conn_view: views.connectivity_html(text, position, conn,
+                                                        model_label(name, self.loaded(name), lang), lang=lang),
+                self.conn_plot: gr.update(value=frame, color_map=conn_colours(lang))}
+
+    def connect(self, written: Written | None, text, t, lang: str = "en") -> dict:
         """Step t of the generated text: the prediction of its t-th character, from seed + text."""
         if written is None or not text:
-            return {self.conn_view: "", self.conn_plot: gr.skip()}
+            return {self.conn_view: "", self.conn_plot: gr.skip(), self.conn_shown: None}
         t = min(max(int(t or 1), 1), len(text))
         full = written.seed + text
         position = len(written.seed) + t - 1
         start = max(0, position - limits.MAX_CONNECTIVITY)  # the last MAX_CONNECTIVITY characters at most
-        out = self.connectivity_views(full[start:position + 1], position - start, written.model)
+        out = self.connectivity_views(full[start:position + 1], position - start, written.model, lang)
         return out
 
-    def connect_pasted(self, text, name, evt: gr.SelectData) -> dict:
+    def connect_pasted(self, text, name, evt: gr.SelectData, lang: str = "en") -> dict:
         """A character of the scored text clicked (data-t: 1-based)."""
         text = limits.check_score_text(text)
         index = evt.index[-1] if isinstance(evt.index, (list, tuple)) else evt.index  # a drag: its last character
         position = limits.check_position(int(index) - 1, len(text))
-        return self.connectivity_views(text, position, name)
+        return self.connectivity_views(text, position, name, lang)
 
-    def drill(self, trace: TextTrace | None, which, unit) -> dict:
+    def drill(self, trace: TextTrace | None, which, unit, lang: str = "en") -> dict:
         """One unit: its value along the text, its top contexts, its feature correlations."""
         if trace is None:
             return {self.unit_plot: None, self.unit_contexts: "", self.unit_features: ""}
@@ -517,17 +624,18 @@ class TextTab:
         r_text = units.correlate(np.stack([feats[k] for k in names], 1), v[:, None])[:, 0] if len(v) > 2 else None
         lk = self.lookups(trace.model)
         if lk is None:
-            ctx = "<p>No precomputed contexts: run <code>python training/find_units.py</code>.</p>"
+            ctx = f"<p>{views.esc(i18n.t('text.contexts.none', lang))}</p>"
             r_val = np.full(len(names), np.nan)
         else:
             lim = max(abs(float(lk.unit_max[lk.index(which), unit])), abs(float(lk.unit_min[lk.index(which), unit])),
                       1e-3) if which == "c" else 1.0
-            ctx = views.contexts_html(lk.contexts(which, unit), which, unit, lim)
+            ctx = views.contexts_html(lk.contexts(which, unit), which, unit, lim, lang)
             r_val = lk.correlations(which, unit)
-        return {self.unit_plot: gr.LinePlot(views.unit_frame(v, trace.text), label=f"{which}[{unit}] along the "
-                                            f"generated text (the state that chose each character)"),
+        return {self.unit_plot: gr.LinePlot(views.unit_frame(v, trace.text, lang),
+                                            label=i18n.t("text.unit_plot.along", lang, state=which, unit=unit)),
                 self.unit_contexts: ctx,
-                self.unit_features: views.features_html(names, [units.FEATURES[k] for k in names], r_val, r_text)}
+                self.unit_features: views.features_html(names, [units.FEATURES[k] for k in names], r_val, r_text,
+                                                        lang)}
 
     def validation_acts(self, name: str):
         """The validation split's text and top-layer activations of model `name`, computed once per
@@ -538,7 +646,7 @@ class TextTab:
             self._val[name] = (text, matching.validation_activations(self.loaded(name), text)) if text else None
         return self._val[name]
 
-    def select_match(self, trace: TextTrace | None, which, start, end, threshold) -> dict:
+    def select_match(self, trace: TextTrace | None, which, start, end, threshold, lang: str = "en") -> dict:
         """Span (1-based steps, end included) + threshold -> the units on there and their matches."""
         if trace is None:
             raise ValueError("Generate some text first, then drag over a few characters of it.")
@@ -562,10 +670,11 @@ class TextTab:
             for a, b in found.passages:
                 passages.append((text[max(a + 1 - matching.CONTEXT, 0):a + 1], text[a + 1:b + 1],
                                  text[b + 1:b + 1 + matching.CONTEXT]))
-        return {self.match_view: views.match_html(selected, which, threshold, trace.text[s:e], found, passages,
-                                                  seconds)}
+        shown = (selected, which, threshold, trace.text[s:e], found, passages, seconds)
+        return {self.match_view: views.match_html(*shown, lang=lang), self.match_shown: shown}
 
-    def side_by_side(self, seed, length, temperature, top_k, rng_seed, name, clamp_text, ablate_text) -> dict:
+    def side_by_side(self, seed, length, temperature, top_k, rng_seed, name, clamp_text, ablate_text,
+                     lang: str = "en") -> dict:
         """The unedited and the edited model, same seed and settings (at most EDIT_LENGTH each)."""
         m = self.loaded(name)
         clamp, ablate = interventions.parse_clamp(clamp_text), interventions.parse_units(ablate_text)
@@ -574,10 +683,10 @@ class TextTab:
         ll = lk.line_lengths if lk is not None else {}
         usual = (ll.get("p25", 20.0), ll.get("p75", 45.0))
         cmp = interventions.side_by_side(m, seed, length, temperature, top_k, rng_seed, clamp, ablate, usual)
-        return {self.edit_summary: views.side_by_side_md(cmp), self.plain_text: cmp.plain,
-                self.edited_text: cmp.edited}
+        return {self.edit_summary: views.side_by_side_md(cmp, lang), self.plain_text: cmp.plain,
+                self.edited_text: cmp.edited, self.edit_shown: cmp}
 
-    def worked_example(self, name) -> dict:
+    def worked_example(self, name, lang: str = "en") -> dict:
         """Clamp the unit the units file says tracks the position in the line ("column") to its
         value far along a line (its lowest over the validation split when r < 0, else its highest)."""
         found = self.units(name)[0]
@@ -592,7 +701,7 @@ class TextTab:
             value = float(lk.unit_min[k, col.unit] if col.r < 0 else lk.unit_max[k, col.unit])
         return {self.clamp_box: f"{col.state_name}{col.unit} = {value:.2f}", self.ablate_box: ""}
 
-    def sampling(self, trace: TextTrace | None, t, temperature, top_k) -> dict:
+    def sampling(self, trace: TextTrace | None, t, temperature, top_k, lang: str = "en") -> dict:
         """Step t's next-character bars before and after temperature and top-k."""
         if trace is None:
             return {self.sampling_view: ""}
@@ -601,7 +710,7 @@ class TextTab:
         p = p / p.sum()
         q = analysis.reshape(p, temperature, int(top_k or 0))
         return {self.sampling_view: views.sampling_html(p, q, trace.vocab, trace.text[t - 1], float(temperature),
-                                                        int(top_k or 0))}
+                                                        int(top_k or 0), lang=lang)}
 
     # -- units worth looking at -----------------------------------------------------------------
     def saved_units(self, name: str) -> tuple[list[units.Unit], str] | None:
@@ -619,27 +728,34 @@ class TextTab:
             self._units[name] = units.discover_on_own_text(self.loaded(name), self.discovery_chars)
         return self._units[name]
 
-    def show_units(self, name) -> dict:
+    def units_table_html(self, name: str, lang: str = "en") -> str:
+        """The units table of model `name` if its units are known yet (no search), else a hint."""
+        known = self._units.get(name) or (self.saved_units(name) if name in self.models else None)
+        if known is None:
+            return f"<p>{views.esc(i18n.t('text.units.none_yet', lang))}</p>"
+        return views.units_table_html(*known, lang=lang)
+
+    def show_units(self, name, lang: str = "en") -> dict:
         """The units list, its table, and the h/c radio and unit number set to the first unit."""
         found, source = self.units(name)
         first = found[0] if found else units.Unit("", "", "h", 0, 0.0)
         m = self.loaded(name)
-        return {self.unit_pick: gr.Dropdown(choices=[(u.label, u.key) for u in found],
+        return {self.unit_pick: gr.Dropdown(choices=[(views.unit_label(u, lang), u.key) for u in found],
                                             value=first.key if found else None),
-                self.units_table: views.units_table_html(found, source),
+                self.units_table: views.units_table_html(found, source, lang),
                 self.which: gr.Radio(choices=["h", "c"] if m.cell == "lstm" else ["h"], value=first.state_name),
                 self.unit: gr.Number(value=first.unit, maximum=m.hidden - 1)}
 
-    def switch(self, name) -> dict:
+    def switch(self, name, lang: str = "en") -> dict:
         """Another model: its units, and the step views cleared (the trace was the other model's)."""
-        return {**self.show_units(name), **self.cleared()}
+        return {**self.show_units(name, lang), **self.cleared()}
 
     # -- surprise and temperature ---------------------------------------------------------------
-    def score(self, text, name) -> dict:
+    def score(self, text, name, lang: str = "en") -> dict:
         """Pasted text -> the summary and the characters coloured by surprise."""
         s = analysis.score_text(self.loaded(name), text)
-        return {self.summary: views.surprise_summary(s.text, s.surprise),
-                self.surprise_view: views.surprise_html(s.text, s.surprise)}
+        return {self.summary: views.surprise_summary(s.text, s.surprise, lang),
+                self.surprise_view: views.surprise_html(s.text, s.surprise, lang), self.score_shown: s}
 
     def score_api(self, text: str, model: str = "lstm") -> dict:
         """How surprising is `text` (2 to 10,000 characters) to `model` ("lstm" or "rnn")?
@@ -648,15 +764,17 @@ class TextTab:
         m = self.loaded(model)
         return analysis.score_text(m, text).answer()
 
-    def compare(self, seed, length, top_k, rng_seed, name) -> dict:
+    def compare(self, seed, length, top_k, rng_seed, name, lang: str = "en") -> dict:
         """The same seed and random seed at each of TEMPERATURES (at most COMPARE_LENGTH chars)."""
         texts = analysis.compare_temperatures(self.loaded(name), seed, length, top_k, rng_seed)
         return dict(zip(self.columns, texts))
 
 
-def build(app: gr.Blocks, weights_dir=None) -> TextTab:
-    """Add the Text tab's components and events to the current Blocks/Tab context."""
+def build(app: gr.Blocks, weights_dir=None, lang: gr.State | None = None) -> TextTab:
+    """Add the Text tab's components and events to the current Blocks/Tab context.  ``lang``:
+    the page's language (a gr.State of "en" / "zh-CN"; None: English)."""
     tab = TextTab(*load_available(CHAR_MODELS, load_char_model, weights_dir), weights_dir=weights_dir)
+    tab.lang = lang
     tab.layout()
     tab.wire(app)
     return tab

@@ -8,18 +8,21 @@ newlines as <br>), so markup in a seed or a pasted text is shown, never run.
 
     from demo.text import views
     views.unit_html(trace, "c", 25)        # the generated text coloured by c[25]
+    views.unit_html(trace, "c", 25, "zh-CN")   # every view takes the page's language last
     python scripts/preview_text_views.py   # preview: writes /tmp/text_views_preview.html
 """
 from __future__ import annotations
 
 import html
 import math
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from demo import render
+from demo.i18n import t as tr_
 
 if TYPE_CHECKING:  # for the annotations only: rendering needs no model code
     from demo.text.analysis import TextTrace
@@ -46,9 +49,29 @@ def esc(ch: str) -> str:
     return html.escape(ch, quote=True).replace("\r\n", "\n").replace("\n", "<br>")
 
 
-def show_char(ch: str) -> str:
+def show_char(ch: str, lang: str = "en") -> str:
     """A readable name for a character in tables (not HTML-escaped)."""
-    return {"\n": "↵ newline", " ": "␣ space", "\t": "⇥ tab"}.get(ch, ch)
+    key = {"\n": "newline", " ": "space", "\t": "tab"}.get(ch)
+    return tr_(f"text.char.{key}", lang) if key else ch
+
+
+def feature_text(feature: str, description: str, lang: str = "en") -> str:
+    """The one line about a text feature (units.FEATURES) in ``lang``; unknown ones as given."""
+    try:
+        return tr_(f"text.feature.{feature}", lang)
+    except KeyError:
+        return description
+
+
+def unit_label(u: Unit, lang: str = "en") -> str:
+    """A unit worth looking at, for the picker: "c[25] · position in the line ... (r = +0.61)"."""
+    return f"{u.state_name}[{u.unit}] · {feature_text(u.feature, u.description, lang)} (r = {u.r:+.2f})"
+
+
+def heat_words(lang: str = "en") -> dict:
+    """The hover words of a units × steps heatmap in ``lang`` (render.hover_value's labels)."""
+    return {"row_label": tr_("app.heat.unit", lang), "col_label": tr_("app.heat.step", lang),
+            "missing": tr_("app.heat.missing", lang)}
 
 
 def text_colour_on(rgb) -> str:
@@ -75,44 +98,55 @@ TEXT_STYLE = ("font-family:var(--font-mono,monospace);font-size:14px;line-height
               "white-space:pre-wrap;word-break:break-all")
 
 
-def unit_html(trace: TextTrace, state_name: str, unit: int) -> str:
+def unit_html(trace: TextTrace, state_name: str, unit: int, lang: str = "en") -> str:
     """The generated text, each character coloured by unit `unit` of `state_name` (h or c) in the
     state that chose it: blue negative, white zero, red positive.  Spans carry data-t (1-based step)."""
     v = trace.unit_values(state_name, unit)  # (n,)
     lim = colour_limit(v, state_name)
-    titles = [f"step {t + 1}: {state_name}[{unit}] = {x:+.3f}" for t, x in enumerate(v.tolist())]
+    titles = [tr_("text.unit_html.step", lang, t=t + 1, state=state_name, unit=unit, value=x)
+              for t, x in enumerate(v.tolist())]
     seed = esc(trace.seed)
-    return (f'<div style="{TEXT_STYLE}"><span style="opacity:.55" title="the seed">{seed}</span>'
-            f'{char_spans(trace.text, render.colorize(v, "diverging", lim), titles, True)}</div>'
-            f'<div style="font-size:12px;opacity:.7">{state_name}[{unit}]: blue −{lim:.2g} · white 0 · '
-            f'red +{lim:.2g}. Faded: the seed. Click a character to see that step.</div>')
+    legend = tr_("text.unit_html.legend", lang, state=state_name, unit=unit, lim=lim)
+    return (f'<div style="{TEXT_STYLE}"><span style="opacity:.55" title="{esc(tr_("text.unit_html.seed", lang))}">'
+            f'{seed}</span>{char_spans(trace.text, render.colorize(v, "diverging", lim), titles, True)}</div>'
+            + html_legend("diverging", -1, 1, tr_("text.legend.unit", lang, name=f"{state_name}[{unit}]"),
+                          f"−{lim:.2g}", f"+{lim:.2g}")
+            + f'<div style="font-size:12px;opacity:.7">{esc(legend)}</div>')
 
 
-def surprise_html(text: str, surprise: np.ndarray) -> str:
+def surprise_html(text: str, surprise: np.ndarray, lang: str = "en") -> str:
     """Each character coloured by -ln p under the model (white: expected, red: surprising), with
     a tooltip giving nats, bits and p.  The first character has no prediction (grey)."""
     titles, vals = [], np.nan_to_num(surprise, nan=0.0)
     for t, (ch, s) in enumerate(zip(text, surprise.tolist())):
-        name = show_char(ch)
-        titles.append(f"{name!r}: first character, context only" if t == 0 or not math.isfinite(s) else
-                      f"{name!r}: −ln p = {s:.2f} nats = {s / math.log(2):.2f} bits (p = {math.exp(-s):.3g})")
+        name = repr(show_char(ch, lang))
+        titles.append(tr_("text.surprise.first", lang, char=name) if t == 0 or not math.isfinite(s) else
+                      tr_("text.surprise.char", lang, char=name, nats=s, bits=s / math.log(2), p=math.exp(-s)))
     colours = render.colorize(np.clip(vals, 0, SURPRISE_LIM) / SURPRISE_LIM, "diverging", 1.0)
     colours[0] = render.GUTTER
     return (f'<div style="{TEXT_STYLE}">{char_spans(text, colours, titles, True)}</div>'
-            + html_legend("diverging", 0, 1, "surprise −ln p (nats)", "0", f"≥ {SURPRISE_LIM:g}")
-            + '<div style="font-size:12px;opacity:.7">Click a character to see how far back its prediction looks.</div>')
+            + html_legend("diverging", 0, 1, tr_("text.surprise.legend", lang), "0", f"≥ {SURPRISE_LIM:g}")
+            + f'<div style="font-size:12px;opacity:.7">{esc(tr_("text.surprise.click", lang))}</div>')
 
 
-def surprise_summary(text: str, surprise: np.ndarray) -> str:
+def surprise_summary(text: str, surprise: np.ndarray, lang: str = "en") -> str:
     """Totals as escaped HTML: nats and bits per character and the most surprising characters."""
     s = surprise[1:]
     nats = float(np.mean(s))
     worst = np.argsort(-s, kind="stable")[:5] + 1
-    listed = ", ".join(f"<code>{esc(repr(show_char(text[i])))}</code> at {i + 1} ({surprise[i]:.1f})"
-                       for i in worst)
-    return (f"<p><b>{nats:.3f} nats/char = {nats / math.log(2):.3f} bits/char</b> over {len(s):,} "
-            f"predicted characters (the first is context only; total {float(np.sum(s)):.1f} nats).<br>"
-            f"Most surprising: {listed}. White: expected; red: ≥ {SURPRISE_LIM:g} nats.</p>")
+    sep = ", " if lang == "en" else "，"
+    listed = sep.join(tr_("text.surprise.at", lang, char=f"<code>{esc(repr(show_char(text[i], lang)))}</code>",
+                          position=i + 1, nats=float(surprise[i])) for i in worst)
+    total = tr_("text.surprise.summary", lang, nats=nats, bits=nats / math.log(2), n=len(s), total=float(np.sum(s)))
+    return (f"<p>{_bold_head(total)}<br>"
+            f"{tr_('text.surprise.worst', lang, listed=listed, lim=SURPRISE_LIM)}</p>")
+
+
+def _bold_head(text: str) -> str:
+    """The summary's figures in bold: escaped ``text`` with its part before the first "(" or
+    "（" (the rates) in <b>."""
+    cut = min((i for i in (text.find(" ("), text.find("（")) if i >= 0), default=len(text))
+    return f"<b>{esc(text[:cut])}</b>{esc(text[cut:])}"
 
 
 def topk_rows(probs: np.ndarray, vocab, k: int = TOP_K_SHOWN) -> list[tuple[str, float]]:
@@ -122,7 +156,7 @@ def topk_rows(probs: np.ndarray, vocab, k: int = TOP_K_SHOWN) -> list[tuple[str,
     return [(vocab[j], float(probs[j])) for j in top]
 
 
-def step_html(trace: TextTrace, t: int, k: int = TOP_K_SHOWN) -> str:
+def step_html(trace: TextTrace, t: int, k: int = TOP_K_SHOWN, lang: str = "en") -> str:
     """Step t (1-based): the context, the character chosen, and the top-k next-character bars."""
     text, n = trace.text, len(trace.text)
     t = min(max(int(t), 1), n)
@@ -132,24 +166,44 @@ def step_html(trace: TextTrace, t: int, k: int = TOP_K_SHOWN) -> str:
     for c, q in topk_rows(trace.probs[t - 1], trace.vocab, k):
         bold = "font-weight:700;" if c == ch else ""
         rows.append(f'<tr style="{bold}"><td style="font-family:var(--font-mono,monospace);'
-                    f'padding-right:8px;white-space:nowrap">{esc(show_char(c))}</td><td style="width:100%">'
+                    f'padding-right:8px;white-space:nowrap">{esc(show_char(c, lang))}</td><td style="width:100%">'
                     f'<div style="background:#ef8a62;height:14px;width:{100 * q:.1f}%"></div></td>'
                     f'<td style="padding-left:8px;text-align:right">{q:.3f}</td></tr>')
-    return (f'<p>Step <b>{t}</b> of {n}: after <code>…{esc(context).replace("<br>", "↵")}</code> '
-            f'the model wrote <code>{esc(show_char(ch))}</code> (p = {p:.3f}, surprise {-math.log(p):.2f} nats).</p>'
+    caption = tr_("text.step.caption", lang, t="\x00t\x00", n=n, context="\x00c\x00", char="\x00w\x00", p=p,
+                  nats=-math.log(p))
+    caption = (esc(caption).replace("\x00t\x00", f"<b>{t}</b>")
+               .replace("\x00c\x00", f'<code>{esc(context).replace("<br>", "↵")}</code>')
+               .replace("\x00w\x00", f"<code>{esc(show_char(ch, lang))}</code>"))
+    return (f'<p>{caption}</p>'
             f'<table style="width:100%;border-collapse:collapse">{"".join(rows)}</table>'
-            f'<p style="font-size:12px;opacity:.7">Next-character probabilities at this step '
-            f'(temperature 1; bold: the one written).</p>')
+            f'<p style="font-size:12px;opacity:.7">{esc(tr_("text.step.note", lang))}</p>')
 
 
-def units_table_html(units: list[Unit], source: str) -> str:
+def units_table_html(units: list[Unit], source: str, lang: str = "en") -> str:
     """The units worth looking at, as an escaped HTML table."""
     if not units:
-        return "<p>No unit tracks any of the simple text features strongly.</p>"
-    rows = "".join(f"<tr><td><code>{u.state_name}[{u.unit}]</code></td><td>{esc(u.description)}</td>"
+        return f"<p>{esc(tr_('text.units_table.none', lang))}</p>"
+    rows = "".join(f"<tr><td><code>{u.state_name}[{u.unit}]</code></td>"
+                   f"<td>{esc(feature_text(u.feature, u.description, lang))}</td>"
                    f"<td style='text-align:right'>{u.r:+.2f}</td></tr>" for u in units)
-    return (f"<table style='width:100%'><tr><th>unit</th><th>tracks</th><th>Pearson r</th></tr>{rows}"
-            f"</table><p style='font-size:12px;opacity:.7'>Found on {esc(source)}.</p>")
+    head = "".join(f"<th>{esc(tr_(f'text.units_table.{k}', lang))}</th>" for k in ("unit", "tracks", "r"))
+    return (f"<table style='width:100%'><tr>{head}</tr>{rows}</table><p style='font-size:12px;opacity:.7'>"
+            f"{esc(tr_('text.units_table.found', lang, source=source_text(source, lang)))}</p>")
+
+
+def source_text(source: str, lang: str = "en") -> str:
+    """Where the units were found (units.load_units' source, English) in ``lang``."""
+    if lang == "en":
+        return source
+    m = re.match(r"^the validation split of Tiny Shakespeare \(last 10%; (?P<n>[\d,]+) of its "
+                 r"(?P<total>[\d,]+) characters\)$", source)
+    if m:
+        return tr_("text.units_table.source_val", lang, n=m["n"], total=m["total"])
+    m = re.match(r"^(?P<n>[\d,]+) characters the model wrote itself \(no (?P<file>\S+): run "
+                 r"training/find_units.py to search validation text instead\)$", source)
+    if m:
+        return tr_("text.units_table.source_own", lang, n=m["n"], file=m["file"])
+    return source
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,7 +227,7 @@ def _window(n: int, t: int, window: int = WINDOW) -> tuple[int, int]:
 
 
 def heatmap_value(trace: TextTrace, state_name: str, t: int, unit: int | None = None,
-                  window: int = WINDOW) -> dict:
+                  window: int = WINDOW, lang: str = "en") -> dict:
     """The heatmap of ``heatmap_image`` with its colour legend, as a hoverable value for
     ``demo.ui_heatmap.hover_heatmap`` ("unit 37 · step 12 · c = +0.523"; a click picks the unit)."""
     state_name = state_name if trace.has(state_name) else "h"
@@ -184,7 +238,7 @@ def heatmap_value(trace: TextTrace, state_name: str, t: int, unit: int | None = 
     lim = colour_limit(acts[a:b], state_name)
     img = render.with_legend(heatmap_image(trace, state_name, t, unit, window), "diverging", lim, state_name)
     return render.hover_value(img, acts[a:b].T, render.STRIP, (row_h, CELL_W), what=state_name, left=6,
-                              first_col=a + 1)
+                              first_col=a + 1, **heat_words(lang))
 
 
 def heatmap_image(trace: TextTrace, state_name: str, t: int, unit: int | None = None,
@@ -234,12 +288,12 @@ def html_legend(kind: str, lo: float, hi: float, what: str, lo_label: str | None
             f'<span style="opacity:.75">{esc(what)}</span></div>')
 
 
-def unit_legend(lim: float, name: str) -> str:
-    return html_legend("diverging", -1, 1, f"{name}: blue negative, white 0, red positive",
-                       f"−{lim:.2g}", f"+{lim:.2g}")
+def unit_legend(lim: float, name: str, lang: str = "en") -> str:
+    return html_legend("diverging", -1, 1, tr_("text.legend.unit", lang, name=name), f"−{lim:.2g}", f"+{lim:.2g}")
 
 
-def connectivity_html(text: str, position: int, conn: np.ndarray, model: str, shown: int = CONN_SHOWN) -> str:
+def connectivity_html(text: str, position: int, conn: np.ndarray, model: str, shown: int = CONN_SHOWN,
+                      lang: str = "en") -> str:
     """text[:position] tinted by connectivity (white: none, red: the largest), on a log scale
     over DECADES decades; text[position], the character predicted, outlined.  Hover: distance
     and value."""
@@ -249,19 +303,18 @@ def connectivity_html(text: str, position: int, conn: np.ndarray, model: str, sh
     rel = np.log10(np.maximum(conn[a:], 1e-300) / max(peak, 1e-300))  # 0 .. -inf
     u = np.clip((rel + DECADES) / DECADES, 0, 1)
     colours = render.colorize(u, "diverging", 1.0)
-    titles = [f"{show_char(ch)!r} · distance {position - j} · |∂ log p/∂x| = {c:.3g} (10^{r:.1f} of the largest)"
-                        for j, ch, c, r in zip(range(a, position), text[a:position], conn[a:].tolist(), rel.tolist())]
+    titles = [tr_("text.conn.title", lang, char=repr(show_char(ch, lang)), distance=position - j, value=c, rel=r)
+              for j, ch, c, r in zip(range(a, position), text[a:position], conn[a:].tolist(), rel.tolist())]
     target = text[position]
     p_note = (f'<span data-pos="{position}" style="outline:2px solid #ff8c00;background:#fff3e0;color:#000" '
-              f'title="the character predicted">{"↵" if target == chr(10) else esc(target)}</span>')
-    lead = f'<span style="opacity:.55">… {a:,} characters before</span> ' if a else ""
+              f'title="{esc(tr_("text.conn.predicted", lang))}">{"↵" if target == chr(10) else esc(target)}</span>')
+    lead = f'<span style="opacity:.55">{esc(tr_("text.conn.before", lang, n=a))}</span> ' if a else ""
     d1 = int(np.argmax(conn[::-1]) + 1) if conn.size else 0
     return (f'<div id="conn-text" style="{TEXT_STYLE}">{lead}{char_spans(text[a:position], colours, titles)}{p_note}</div>'
-            + html_legend("diverging", 0, 1, "|∂ log p(next) / ∂ x_j|, log scale, relative to the largest",
-                          f"10^−{DECADES}", "largest")
-            + f'<div style="font-size:12px;opacity:.75">{esc(model)}: how much the prediction of the outlined '
-              f'character (log p = its log-probability) changes with each earlier character\'s input vector. '
-              f'Largest at distance {d1}: {peak:.3g}. Hover a character for its value.</div>')
+            + html_legend("diverging", 0, 1, tr_("text.conn.legend", lang), f"10^−{DECADES}",
+                          tr_("text.conn.largest", lang))
+            + f'<div style="font-size:12px;opacity:.75">'
+              f'{esc(tr_("text.conn.note", lang, model=model, distance=d1, peak=peak))}</div>')
 
 
 def connectivity_frame(curves: dict[str, np.ndarray], max_distance: int = 200):
@@ -278,29 +331,35 @@ def connectivity_frame(curves: dict[str, np.ndarray], max_distance: int = 200):
     return pd.DataFrame(rows, columns=["distance", "series", "log10 relative connectivity"])
 
 
-def connectivity_words(summaries: dict[str, dict]) -> str:
+def connectivity_words(summaries: dict[str, dict], lang: str = "en") -> str:
     """Over-data curves in words: {model title: the lookups' meta["connectivity"]}."""
     if not summaries:
-        return "No precomputed curves (run `python training/find_units.py`)."
-    parts = []
-    for name, c in summaries.items():
-        parts.append(f"**{esc(name)}**: half of its gradient lies within the last **{c['half']}** characters and "
-                     f"90% within **{c['ninety']}**; the mean falls below 1/100 of its peak at distance "
-                     f"{c['below_1e-2']} and below 1/10,000 at {c['below_1e-4']}")
+        return tr_("text.conn.none", lang)
+    parts = [tr_("text.conn.model", lang, model=esc(name), half=c["half"], ninety=c["ninety"], d2=c["below_1e-2"],
+                 d4=c["below_1e-4"]) for name, c in summaries.items()]
     c0 = next(iter(summaries.values()))
-    return ("Over data (the light lines in the plot): mean of |∂ log p(text[p]) / ∂ x_j| against distance p − j, over "
-            f"{c0['positions']} predictions sampled from the validation split (each measured up to "
-            f"{c0['max_distance']} characters back). " + "; ".join(parts) + ".")
+    return tr_("text.conn.over_data", lang, positions=c0["positions"], max_distance=c0["max_distance"],
+               models=("; " if lang == "en" else "；").join(parts))
 
 
-def unit_frame(values: np.ndarray, text: str):
+def connectivity_legend(colours: dict[str, str], lang: str = "en") -> str:
+    """The connectivity plot's colour key as HTML: {series name: "#rrggbb"}, a swatch and the
+    name each, then how to read the curves (what the plot itself does not say)."""
+    items = "".join(f'<span class="rl-key-item" style="display:inline-flex;align-items:center;gap:4px;'
+                    f'margin-right:12px"><span style="display:inline-block;width:18px;height:3px;'
+                    f'background:{esc(c)}"></span>{esc(name)}</span>' for name, c in colours.items())
+    return (f'<div class="rl-legend rl-conn-key" style="font-size:12px;margin-top:4px">{items}'
+            f'<div style="opacity:.75;margin-top:2px">{esc(tr_("text.conn.key_note", lang))}</div></div>')
+
+
+def unit_frame(values: np.ndarray, text: str, lang: str = "en"):
     """One unit along the text -> the LinePlot's table (step 1..n, value, the character)."""
     import pandas as pd
     return pd.DataFrame({"step": np.arange(1, len(values) + 1), "value": np.asarray(values, float),
-                         "character": [show_char(c) for c in text[:len(values)]]})
+                         "character": [show_char(c, lang) for c in text[:len(values)]]})
 
 
-def contexts_html(contexts, state_name: str, unit: int, lim: float) -> str:
+def contexts_html(contexts, state_name: str, unit: int, lim: float, lang: str = "en") -> str:
     """The unit's top-activating windows of the validation text, each character coloured by the
     unit (blue negative, red positive, same scale for all), the peak outlined, hover values."""
     rows = []
@@ -318,13 +377,12 @@ def contexts_html(contexts, state_name: str, unit: int, lim: float) -> str:
                     f'<td style="padding-left:8px;text-align:right">{float(c.values.max()):+.2f}</td>'
                     f'<td style="opacity:.6;padding-left:8px">@{c.start:,}</td></tr>')
     return (f'<table id="unit-contexts" style="border-collapse:collapse">{"".join(rows)}</table>'
-            + unit_legend(lim, f"{state_name}[{unit}]")
-            + '<div style="font-size:12px;opacity:.75">The 10 windows of the validation split (last 10% of '
-              'Tiny Shakespeare, 40 characters each) where this unit is highest; outlined: the peak; ↵ a '
-              'newline. @: offset in the split.</div>')
+            + unit_legend(lim, f"{state_name}[{unit}]", lang)
+            + f'<div style="font-size:12px;opacity:.75">{esc(tr_("text.contexts.note", lang))}</div>')
 
 
-def features_html(names: list[str], descriptions: list[str], r_val: np.ndarray, r_text: np.ndarray | None) -> str:
+def features_html(names: list[str], descriptions: list[str], r_val: np.ndarray, r_text: np.ndarray | None,
+                  lang: str = "en") -> str:
     """A unit's Pearson r with each text feature: over the validation split and on this text."""
     def bar(r):
         if r is None or not np.isfinite(r):
@@ -333,52 +391,78 @@ def features_html(names: list[str], descriptions: list[str], r_val: np.ndarray, 
         return (f'<td style="width:90px"><div style="background:#{int(rgb[0]):02x}{int(rgb[1]):02x}{int(rgb[2]):02x};'
                 f'height:10px;width:{abs(r) * 100:.0f}%;margin-{"left" if r < 0 else "right"}:auto"></div></td>'
                 f'<td style="text-align:right">{r:+.2f}</td>')
-    rows = "".join(f"<tr><td>{esc(d)}</td>{bar(float(rv))}{bar(None if r_text is None else float(r_text[k]))}</tr>"
+    rows = "".join(f"<tr><td>{esc(feature_text(n, d, lang))}</td>{bar(float(rv))}"
+                   f"{bar(None if r_text is None else float(r_text[k]))}</tr>"
                    for k, (n, d, rv) in enumerate(zip(names, descriptions, r_val)))
-    return (f'<table id="unit-features" style="width:100%;font-size:13px"><tr><th>feature</th>'
-            f'<th colspan=2>r over validation</th><th colspan=2>r on this text</th></tr>{rows}</table>'
-            + html_legend("diverging", -1, 1, "Pearson r", "−1", "+1"))
+    w = lambda key: esc(tr_(f"text.features.{key}", lang))  # noqa: E731
+    return (f'<table id="unit-features" style="width:100%;font-size:13px"><tr><th>{w("feature")}</th>'
+            f'<th colspan=2>{w("r_val")}</th><th colspan=2>{w("r_text")}</th></tr>{rows}</table>'
+            + html_legend("diverging", -1, 1, tr_("text.units_table.r", lang), "−1", "+1"))
+
+
+def _with_code(text: str, **codes: str) -> str:
+    """``text`` escaped, with each sentinel "\x00name\x00" replaced by ``codes[name]`` (HTML)."""
+    out = esc(text)
+    for name, code in codes.items():
+        out = out.replace(f"\x00{name}\x00", code)
+    return out
 
 
 def match_html(selected, state_name: str, threshold: float, span_text: str, m, passages: list[tuple[str, str, str]],
-               seconds: float) -> str:
+               seconds: float, lang: str = "en") -> str:
     """The units on over the span and off around it, then the matches in the validation split."""
+    span = f"<code>{esc(span_text)}</code>"
     if not selected:
-        return (f"<p>No unit of {state_name} is ≥ {threshold:g} at every character of "
-                f"<code>{esc(span_text)}</code> and below it just around. Lower the threshold or pick another span.</p>")
-    units = ", ".join(f"<code>{state_name}[{s.unit}]</code> ({s.inside:+.2f} inside, "
-                      f"{'–' if not np.isfinite(s.around) else f'{s.around:+.2f}'} around)" for s in selected)
-    head = (f"<p><b>{len(selected)} unit{'s' if len(selected) > 1 else ''}</b> on (≥ {threshold:g}) over "
-            f"<code>{esc(span_text)}</code> and off around it: {units}.</p>")
+        return "<p>" + _with_code(tr_("text.match.none", lang, state=state_name, threshold=threshold,
+                                      span="\x00s\x00"), s=span) + "</p>"
+    sep = ", " if lang == "en" else "，"
+    units = sep.join(_with_code(tr_("text.match.unit", lang, name="\x00u\x00", inside=s.inside,
+                                    around="–" if not np.isfinite(s.around) else f"{s.around:+.2f}"),
+                                u=f"<code>{state_name}[{s.unit}]</code>") for s in selected)
+    n = len(selected)
+    count = tr_("text.match.one_unit", lang) if n == 1 else tr_("text.match.n_units", lang, n=n)
+    head = _with_code(tr_("text.match.head", lang, count="\x00n\x00", threshold=threshold, span="\x00s\x00",
+                          units="\x00l\x00"), n=f"<b>{esc(count)}</b>", s=span, l=units)
+    head = f"<p>{head}</p>"
     if m is None:
-        return head + "<p>The validation text is not available here, so there is nothing to match against.</p>"
+        return head + f"<p>{esc(tr_('text.match.no_data', lang))}</p>"
     rows = "".join(f'<tr><td style="{TEXT_STYLE};white-space:pre">{esc(a).replace("<br>", "↵")}'
                    f'<mark style="background:#ef8a62;color:#000">{esc(b).replace("<br>", "↵")}</mark>'
                    f'{esc(c).replace("<br>", "↵")}</td></tr>' for a, b, c in passages)
-    return (head + f'<p id="match-count"><b>{m.count:,} passages</b> of the validation split ({m.characters:,} of '
-            f'its {m.total:,} characters) have all {len(m.units)} units on at once (searched in {seconds * 1000:.0f} ms). '
-            f'Closest in length to your span:</p><table>{rows}</table>'
-            f'<p style="font-size:12px;opacity:.75">Highlighted: the characters chosen while every selected unit '
-            f'was ≥ {threshold:g} (the state that chose each character, as in the coloured text).</p>')
+    count = tr_("text.match.count", lang, count=m.count, chars=m.characters, total=m.total, n=len(m.units),
+                ms=seconds * 1000)
+    return (head + f'<p id="match-count">{_bold_count(count, m.count)}</p><table>{rows}</table>'
+            f'<p style="font-size:12px;opacity:.75">{esc(tr_("text.match.note", lang, threshold=threshold))}</p>')
 
 
-def side_by_side_md(cmp) -> str:
+def _bold_count(text: str, count: int) -> str:
+    """The match count's sentence, escaped, with "N passages" (or the number alone) in bold."""
+    out, number = esc(text), f"{count:,}"
+    for bold in (f"{number} passages", f"{number} 个段落", number):
+        if bold in out:
+            return out.replace(bold, f"<b>{bold}</b>", 1)
+    return out
+
+
+def side_by_side_md(cmp, lang: str = "en") -> str:
     """The measured difference of an intervention, as Markdown."""
+    from demo.text.interventions import describe
     a, b = cmp.stats_plain, cmp.stats_edited
-    f = lambda x, spec: "–" if not np.isfinite(x) else format(x, spec)
+    f = lambda x, spec: "–" if not np.isfinite(x) else format(x, spec)  # noqa: E731
     lo, hi = cmp.usual
-    first = ("the texts are identical" if cmp.first_difference is None
-             else f"they part at character {cmp.first_difference + 1}")
-    return (f"**Edit: {esc(cmp.edit)}**, at every step; same seed, settings and random seed; {first}.\n\n"
-            f"| | unedited | edited |\n|---|---:|---:|\n"
-            f"| complete lines | {a.lines} | {b.lines} |\n"
-            f"| mean line length (characters) | {f(a.mean_line, '.1f')} | {f(b.mean_line, '.1f')} |\n"
-            f"| lines ending at the usual place ({lo:g}–{hi:g} characters, the middle half of the validation "
-            f"split's lines) | {f(100 * a.usual, '.0f')}% | {f(100 * b.usual, '.0f')}% |\n")
+    first = (tr_("text.edit.identical", lang) if cmp.first_difference is None
+             else tr_("text.edit.part", lang, n=cmp.first_difference + 1))
+    edit = describe(cmp.clamp, cmp.ablate, lang) if (cmp.clamp or cmp.ablate) else cmp.edit
+    w = lambda key, **kw: tr_(f"text.edit.{key}", lang, **kw)  # noqa: E731
+    return (w("summary", edit=esc(edit), first=first) + "\n\n"
+            f"| | {w('unedited')} | {w('edited')} |\n|---|---:|---:|\n"
+            f"| {w('lines')} | {a.lines} | {b.lines} |\n"
+            f"| {w('mean_line')} | {f(a.mean_line, '.1f')} | {f(b.mean_line, '.1f')} |\n"
+            f"| {w('usual', lo=lo, hi=hi)} | {f(100 * a.usual, '.0f')}% | {f(100 * b.usual, '.0f')}% |\n")
 
 
 def sampling_html(probs: np.ndarray, reshaped: np.ndarray, vocab, chosen: str, temperature: float, top_k,
-                  k: int = TOP_K_SHOWN) -> str:
+                  k: int = TOP_K_SHOWN, lang: str = "en") -> str:
     """The next-character bars of one step before (the model, temperature 1) and after the
     sampling settings reshape them, for the k likeliest characters."""
     top = np.argsort(-probs, kind="stable")[:k]
@@ -388,15 +472,26 @@ def sampling_html(probs: np.ndarray, reshaped: np.ndarray, vocab, chosen: str, t
         c, p, q = vocab[j], float(probs[j]), float(reshaped[j])
         bold = "font-weight:700;" if c == chosen else ""
         rows.append(f'<tr style="{bold}"><td style="font-family:var(--font-mono,monospace);white-space:nowrap;'
-                    f'padding-right:6px">{esc(show_char(c))}</td>'
+                    f'padding-right:6px">{esc(show_char(c, lang))}</td>'
                     f'<td style="width:45%"><div style="background:#67a9cf;height:12px;width:{100 * p:.1f}%"></div></td>'
                     f'<td style="text-align:right;padding:0 6px">{p:.3f}</td>'
                     f'<td style="width:45%"><div style="background:#ef8a62;height:12px;width:{100 * q:.1f}%"></div></td>'
                     f'<td style="text-align:right;padding-left:6px">{q:.3f}</td></tr>')
     kept = int((reshaped > 0).sum())
+    sampled = tr_("text.sampling.sampled", lang, temperature=temperature,
+                  top_k=tr_("text.sampling.top_k", lang, k=top_k) if top_k else "")
+    note = tr_("text.sampling.note", lang, before=ent(probs), after=ent(reshaped), kept=kept, n=len(probs))
     return (f'<table id="sampling-bars" style="width:100%;border-collapse:collapse"><tr><th></th>'
-            f'<th colspan=2>the model (temperature 1)</th><th colspan=2>sampled from (T = {temperature:g}'
-            f'{f", top-k {top_k}" if top_k else ""})</th></tr>{"".join(rows)}</table>'
-            f'<p style="font-size:12px;opacity:.75">Entropy {ent(probs):.2f} → {ent(reshaped):.2f} nats; '
-            f'{kept} of {len(probs)} characters can be drawn. Bold: the one written. Lower temperature sharpens '
-            f'the bars, higher flattens them; top-k zeroes all but the k likeliest.</p>')
+            f'<th colspan=2>{esc(tr_("text.sampling.model", lang))}</th><th colspan=2>{esc(sampled)}</th></tr>'
+            f'{"".join(rows)}</table>'
+            + html_legend_bars(lang)
+            + f'<p style="font-size:12px;opacity:.75">{esc(note)}</p>')
+
+
+def html_legend_bars(lang: str = "en") -> str:
+    """The sampling bars' colour key: blue the model's probabilities, orange what is sampled from."""
+    sw = lambda c: (f'<span style="display:inline-block;width:18px;height:10px;background:{c};'  # noqa: E731
+                    f'vertical-align:middle;margin-right:4px"></span>')
+    return (f'<div class="rl-legend" style="font-size:12px;margin-top:4px">{sw("#67a9cf")}'
+            f'{esc(tr_("text.sampling.key_model", lang))} &nbsp; {sw("#ef8a62")}'
+            f'{esc(tr_("text.sampling.key_sampled", lang))}</div>')
