@@ -332,3 +332,26 @@ def test_good_link_restores_the_view(built_app):
     assert "Ablating unit (3)" in out[d.difference]
     assert out[built_app.tabs]["selected"] == "text"
     assert out[x.seed] == "KING:\n" and out[x.length] == 80
+
+
+def test_a_chinese_page_gets_the_text_tab_and_the_pad_in_chinese(built_app):
+    """A zh-CN browser: the load sends the pad's words and the Text tab's formatted words in
+    Chinese; the switch is followed by the Text tab's relanguage, with the page's language last."""
+    import re
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    out = built_app.on_load(fake_request("", "zh-CN,zh;q=0.9"))
+    d, x = built_app.digits, built_app.text
+    assert out[d.pad]["words"]["undo"] == "撤销" and out[d.pad]["__type__"] == "update"
+    assert cjk.search(out[x.length]["info"]) and cjk.search(out[x.temperature]["info"])
+    assert cjk.search(out[x.units_table]) and cjk.search(out[x.conn_legend]) and cjk.search(out[x.temperature_md])
+    assert cjk.search(out[x.hmap]["label"])   # a hover heatmap's label, registered by hand
+    assert built_app.on_load(fake_request("", "en-US")).get(x.conn_legend) is None   # English: as built
+    relanguage = [fn for fn in built_app.demo.fns.values()
+                  if fn.fn is not None and getattr(inspect_unwrap(fn.fn), "__name__", "") == "relanguage"]
+    assert len(relanguage) == 1 and relanguage[0].inputs[-1] is built_app.lang
+    assert {id(c) for c in relanguage[0].outputs} == {id(c) for c in x.relanguage_outputs}
+
+
+def inspect_unwrap(fn):
+    import inspect
+    return inspect.unwrap(fn)

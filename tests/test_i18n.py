@@ -2,6 +2,8 @@
 same Markdown, the field's standard Chinese terms, and a loader that fails loudly."""
 import re
 
+import numpy as np
+
 import pytest
 
 from demo import i18n, lessons
@@ -104,3 +106,162 @@ def test_the_tour_and_the_lessons_speak_both_languages():
         assert re.findall(r"\{\w+\}", tour["ui"]["en"][k]) == re.findall(r"\{\w+\}", tour["ui"]["zh-CN"][k]), k
     for tab, labels in tour["tabs"].items():
         assert labels["en"] == EN[f"app.tab.{tab}"] and labels["zh-CN"] == ZH[f"app.tab.{tab}"]
+
+
+# ---------------------------------------------------------------------------------------------
+# What Python writes follows the page's language: the Text tab's views, the pad, the heatmaps'
+# hover words and the messages (a view that ignores ``lang`` fails here)
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _toy_trace():
+    import torch
+
+    from demo.text import CharModel, CharRNN, analysis
+    torch.manual_seed(0)
+    vocab = sorted(set("abcdefghijklmnopqrstuvwxyz ROMEO:\n"))
+    m = CharModel(CharRNN(len(vocab), "lstm", hidden=8, layers=1), vocab, {"name": "toy"})
+    return m, analysis.trace_text(m, "ROMEO:\n", m.generate("ROMEO:\n", 40, 1.0, rng_seed=0))
+
+
+def _text_views(lang: str) -> dict[str, str]:
+    """Every HTML / Markdown view of the Text tab, rendered in ``lang`` from small made-up data."""
+    from types import SimpleNamespace
+
+    from demo.text import analysis, interventions, views
+    from demo.text.lookups import Context
+    from demo.text.matching import Selected
+    from demo.text.units import FEATURES, Unit
+    m, trace = _toy_trace()
+    score = analysis.score_text(m, "ROMEO: a b\nco")
+    conn = np.geomspace(1e-6, 1.0, 30)
+    summary = {"half": 3, "ninety": 20, "below_1e-2": 15, "below_1e-4": 60, "positions": 200, "max_distance": 400}
+    ctx = [Context(0, 6, 2, np.linspace(-1, 1, 6).astype(np.float32), "ab\ncd ")]
+    names = list(FEATURES)
+    found = SimpleNamespace(count=12, characters=340, total=111_540, units=(3, 5))
+    sel = [Selected(3, 0.8, 0.5, 0.1), Selected(5, 0.7, 0.4, float("nan"))]
+    stats = interventions.LineStats(4, 30.5, 0.5)
+    cmp = interventions.SideBySide("c[2] clamped to 2", "ab\n", "ac\n", 1, stats, stats, (20.0, 45.0),
+                                   {("c", 2): 2.0}, (("h", 1),))
+    p = trace.probs[4].astype(np.float64)
+    p /= p.sum()
+    units = [Unit("column", FEATURES["column"], "c", 2, 0.61)]
+    source = "the validation split of Tiny Shakespeare (last 10%; 50,000 of its 111,540 characters)"
+    return {
+        "unit_html": views.unit_html(trace, "c", 2, lang),
+        "step_html": views.step_html(trace, 5, lang=lang),
+        "surprise_html": views.surprise_html(score.text, score.surprise, lang),
+        "surprise_summary": views.surprise_summary(score.text, score.surprise, lang),
+        "units_table": views.units_table_html(units, source, lang),
+        "units_table_none": views.units_table_html([], source, lang),
+        "unit_label": views.unit_label(units[0], lang),
+        "connectivity_html": views.connectivity_html("ROMEO: a b\nc" * 3, 30, conn, "LSTM (2×512)", shown=10, lang=lang),
+        "connectivity_words": views.connectivity_words({"LSTM": summary}, lang),
+        "connectivity_words_none": views.connectivity_words({}, lang),
+        "connectivity_legend": views.connectivity_legend({"x": "#b2182b"}, lang),
+        "contexts_html": views.contexts_html(ctx, "h", 3, 1.0, lang),
+        "features_html": views.features_html(names, [FEATURES[k] for k in names], np.zeros(len(names)), None, lang),
+        "match_html": views.match_html(sel, "h", 0.3, "ab", found, [("x", "ab", "y")], 0.012, lang),
+        "match_none": views.match_html([], "h", 0.3, "ab", None, [], 0.0, lang),
+        "match_no_data": views.match_html(sel[:1], "h", 0.3, "ab", None, [], 0.0, lang),
+        "side_by_side_md": views.side_by_side_md(cmp, lang),
+        "sampling_html": views.sampling_html(p, analysis.reshape(p, 0.5, 3), trace.vocab, trace.text[4], 0.5, 3,
+                                             lang=lang),
+    }
+
+
+# English words each view says in English and must not say in Chinese
+ENGLISH = {
+    "unit_html": ["Faded", "Click a character", "the seed", "step 1:"],
+    "step_html": ["Step", "the model wrote", "surprise", "Next-character", "bold"],
+    "surprise_html": ["first character", "nats", "bits", "Click a character", "surprise"],
+    "surprise_summary": ["nats/char", "predicted characters", "Most surprising", "White"],
+    "units_table": ["unit</th>", "tracks", "Pearson", "Found on", "position in the line", "validation split"],
+    "units_table_none": ["No unit"],
+    "unit_label": ["position in the line"],
+    "connectivity_html": ["distance", "characters before", "the character predicted", "largest", "Hover"],
+    "connectivity_words": ["Over data", "half of its gradient", "validation split"],
+    "connectivity_words_none": ["No precomputed"],
+    "connectivity_legend": ["Dark lines", "this text"],
+    "contexts_html": ["windows", "blue negative", "outlined"],
+    "features_html": ["feature</th>", "r over validation", "r on this text", "speaker"],
+    "match_html": ["units</b>", "inside", "around", "passages", "Highlighted"],
+    "match_none": ["No unit", "Lower the threshold"],
+    "match_no_data": ["1 unit", "not available"],
+    "side_by_side_md": ["Edit:", "clamped to", "ablated", "they part", "unedited", "complete lines",
+                        "mean line length", "usual place"],
+    "sampling_html": ["the model (temperature", "sampled from", "Entropy", "can be drawn", "blue:", "orange:"],
+}
+
+
+def test_the_text_tabs_views_speak_the_pages_language():
+    en, zh = _text_views("en"), _text_views("zh-CN")
+    assert set(en) == set(zh) == set(ENGLISH)
+    for name, words in ENGLISH.items():
+        assert not CJK.search(en[name]), (name, en[name][:200])
+        for w in words:
+            assert w in en[name], (name, w)          # the English view says it...
+            assert w not in zh[name], (name, w)      # ...the Chinese one does not
+        assert CJK.search(zh[name]), (name, zh[name][:200])
+    assert "钳制为" in zh["side_by_side_md"] and "被消融" in zh["side_by_side_md"]
+    assert "<b>1 个单元</b>" in zh["match_no_data"] and "<b>12 个段落</b>" in zh["match_html"]
+    assert "<code>ab</code>" in zh["match_html"]     # the span stays code, escaped once
+    assert "Tiny Shakespeare 的验证集" in zh["units_table"]
+
+
+def test_show_char_and_the_heatmaps_hover_words():
+    from demo import render
+    from demo.digits.views import confidence_value
+    from demo.text import views
+    assert views.show_char("\n", "zh-CN") == "↵ 换行" and views.show_char(" ") == "␣ space"
+    _, trace = _toy_trace()
+    for lang, (unit, step, missing) in {"en": ("unit", "step", "n/a"), "zh-CN": ("单元", "步", "无数值")}.items():
+        v = views.heatmap_value(trace, "h", 5, 2, lang=lang)
+        assert (v["row_label"], v["col_label"], v["missing"]) == (unit, step, missing)
+        c = confidence_value(np.full((28, 10), 0.1), 5, 9, lang=lang)
+        assert (c["row_label"], c["col_label"], c["missing"]) == (
+            "class" if lang == "en" else "类别", step, missing)
+    assert render.heat_value(np.zeros((2, 3)), "diverging", 1.0, (1, 1))["missing"] == "n/a"
+    js = (i18n.HERE.parent / "heatmap.js").read_text(encoding="utf-8")
+    assert "v.missing" in js and "v.row_label" in js and "v.col_label" in js   # the page shows the payload's words
+
+
+def test_the_pad_gets_its_words_in_the_pages_language():
+    import gradio as gr
+    from gradio.blocks import postprocess_update_dict
+
+    from demo.digits.pad import WORDS, drawing_pad, pad_words
+    zh = pad_words("zh-CN")
+    assert set(zh) == set(WORDS) and all(CJK.search(v) for v in zh.values()), zh
+    assert zh["undo"] == "撤销" and zh["clear"] == "清除" and zh["eraser"] == "橡皮擦" and zh["brush"] == "笔刷"
+    pad = drawing_pad()
+    assert pad.props["words"] == pad_words("en") and ">Undo<" in pad.html_template
+    assert ">撤销<" in drawing_pad(lang="zh-CN").html_template
+    # an update carries the words as a prop (a quoted name in pad.js would turn it into an event)
+    copy = gr.HTML(**{**pad.constructor_args, "words": zh, "render": False})
+    assert postprocess_update_dict(copy, {"words": zh}) == {"props": {"words": zh}, "__type__": "update"}
+    js = (i18n.HERE.parent / "digits" / "pad.js").read_text(encoding="utf-8")
+    for key in WORDS:
+        assert f'"{key}"' in js, key   # pad.js writes every word in
+    assert not re.search(r"""['"`]words['"`]""", js)
+
+
+@pytest.mark.parametrize("message, chinese", [
+    ("Unit must be from 0 to 99 (the top layer has units 0 to 99), got 100", "单元必须在 0 到 99 之间（顶层的单元编号为 0 到 99）"),
+    ("Position must be from 1 to 4 (0-based index of the character whose prediction is explained; it needs one "
+     "before it), got 0", "位置必须在 1 到 4 之间"),
+    ("this model has no 'c' state (h is the hidden state; only the LSTM keeps a cell state c)", "细胞状态"),
+    ("No units to match: no unit is on over the whole span and off around it at this threshold. Try a lower "
+     "threshold or a different span.", "没有可匹配的单元"),
+    ("The text needs at least 2 characters to score (the first one is only context).", "才能打分"),
+    ("Span start must be from 1 to 50 (a step), got 0", "区间起点（步）必须在 1 到 50 之间（步数）"),
+    ("Nothing generated yet: press Generate first.", "请先点击“生成”"),
+    ("no character model 'gru' is loaded; choose one of lstm, rnn", "没有加载字符模型“gru”"),
+    ("Cannot read the unit 'x': write units as h7 or c25 (h: hidden state, c: LSTM cell state), separated by "
+     "commas.", "无法读取单元“x”"),
+])
+def test_the_text_tabs_messages_are_translated(message, chinese):
+    out = i18n.translate_message(message, "zh-CN")
+    assert chinese in out, out
+    assert not re.search(r"[A-Za-z]{4,}", re.sub(r"LSTM|Generate|lstm|rnn|gru", "", out)), out

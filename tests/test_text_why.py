@@ -383,3 +383,38 @@ def test_select_and_match_finds_passages_fast(tab):
     out = tab.select_match(trace, "h", start, start + 5, 0.5)
     assert time.perf_counter() - t0 < 1.0
     assert "passages</b> of the validation split" in out[tab.match_view] or "No unit" in out[tab.match_view]
+
+
+def test_the_switch_writes_every_view_again_in_the_other_language(tab):
+    """What the handlers showed in English, kept in their gr.States, comes back in Chinese from
+    relanguage (no model run for the connectivity, the match, the edit or the score)."""
+    import re
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    m = tab.models["rnn"]
+    seed = "ROMEO:\n"
+    text = m.generate(seed, 120, 0.8, rng_seed=0)
+    trace = analysis.trace_text(m, seed, text)
+    conn = tab.connect(Written("rnn", seed), text, 60)
+    match = tab.select_match(trace, "h", 1, 6, 0.3)
+    edit = tab.side_by_side(seed, 120, 0.8, 0, 0, "rnn", "h7 = 1", "")
+    score = tab.score("ROMEO: hello there", "rnn")
+    assert not cjk.search(conn[tab.conn_view] + edit[tab.edit_summary] + score[tab.summary])
+    out = tab.relanguage("rnn", trace, 60, "h", 7, 0.8, 0, conn[tab.conn_shown], match[tab.match_shown],
+                         edit[tab.edit_shown], score[tab.score_shown], lang="zh-CN")
+    assert {id(c) for c in out} == {id(c) for c in tab.relanguage_outputs}
+    for c in (tab.coloured, tab.step_view, tab.conn_view, tab.match_view, tab.edit_summary, tab.summary,
+              tab.surprise_view, tab.unit_contexts, tab.unit_features, tab.sampling_view, tab.units_table,
+              tab.conn_legend, tab.temperature_md, tab.match_help, tab.conn_words):
+        assert cjk.search(out[c]), c
+    assert "步" in out[tab.step_view] and "钳制为" in out[tab.edit_summary] and "奈特/字符" in out[tab.summary]
+    assert out[tab.hmap]["col_label"] == "步" and out[tab.hmap]["row_label"] == "单元"
+    plot = out[tab.conn_plot]
+    assert set(plot["value"]["series"]) >= {"LSTM · 这段文本", "普通 RNN · 这段文本", "普通 RNN · 验证集平均"}
+    assert set(plot["color_map"]) >= set(plot["value"]["series"])
+    assert out[tab.unit_plot].label == "h[7] 在生成文本上的取值（选出每个字符的那个状态）"
+    assert out[tab.columns[0]]["label"].startswith("温度 ")
+    assert "普通 RNN" in str(out[tab.model]["choices"])
+    # nothing kept yet: only the fixed words, the rest left as it is
+    empty = tab.relanguage("rnn", None, 1, "h", 0, 0.8, 0, None, None, None, None, lang="zh-CN")
+    assert isinstance(empty[tab.coloured], dict) and empty[tab.coloured].get("__type__") == "update"
+    assert cjk.search(empty[tab.conn_legend]) and cjk.search(empty[tab.units_table])
