@@ -221,7 +221,8 @@ class App:
         if self.text_controls:  # then what the Text tab wrote, from what it kept
             x = self.text
             switched.then(friendly(x.relanguage, lang=True), [*x.relanguage_inputs, self.lang],
-                          x.relanguage_outputs, **QUIET)
+                          x.relanguage_outputs, **QUIET).then(
+                friendly(x.replot, lang=True), [x.conn_shown, self.lang], [x.conn_plot], **QUIET)
         x = self.text_controls
         self.copy_inputs = [self.tab, self.lang, self.chosen, self.lesson, d.pad, *self.digit_controls.values(),
                             *x.values()]

@@ -350,6 +350,9 @@ def test_a_chinese_page_gets_the_text_tab_and_the_pad_in_chinese(built_app):
                   if fn.fn is not None and getattr(inspect_unwrap(fn.fn), "__name__", "") == "relanguage"]
     assert len(relanguage) == 1 and relanguage[0].inputs[-1] is built_app.lang
     assert {id(c) for c in relanguage[0].outputs} == {id(c) for c in x.relanguage_outputs}
+    replot = [fn for fn in built_app.demo.fns.values()
+              if fn.fn is not None and getattr(inspect_unwrap(fn.fn), "__name__", "") == "replot"]
+    assert len(replot) == 1 and [c._id for c in replot[0].outputs] == [x.conn_plot._id]
 
 
 def inspect_unwrap(fn):

@@ -408,7 +408,8 @@ def test_the_switch_writes_every_view_again_in_the_other_language(tab):
         assert cjk.search(out[c]), c
     assert "步" in out[tab.step_view] and "钳制为" in out[tab.edit_summary] and "奈特/字符" in out[tab.summary]
     assert out[tab.hmap]["col_label"] == "步" and out[tab.hmap]["row_label"] == "单元"
-    plot = out[tab.conn_plot]
+    assert out[tab.conn_plot] is None   # emptied, then drawn again by replot (new series names)
+    plot = tab.replot(conn[tab.conn_shown], lang="zh-CN")[tab.conn_plot]
     assert set(plot["value"]["series"]) >= {"LSTM · 这段文本", "普通 RNN · 这段文本", "普通 RNN · 验证集平均"}
     assert set(plot["color_map"]) >= set(plot["value"]["series"])
     assert out[tab.unit_plot].label == "h[7] 在生成文本上的取值（选出每个字符的那个状态）"

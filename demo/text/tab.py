@@ -377,7 +377,9 @@ class TextTab:
                         **self.step(trace, t, which, unit, lang), **self.drill(trace, which, unit, lang),
                         **self.sampling(trace, t, samp_temperature, samp_top_k, lang)})
         if conn_shown is not None:
-            out.update(self.connectivity_shown(conn_shown, lang))
+            # the plot is emptied here and drawn again by ``replot``, chained after: a LinePlot
+            # given a value whose series have other names draws nothing (gradio 6.31, chromium)
+            out.update({**self.connectivity_shown(conn_shown, lang), self.conn_plot: None})
         if match_shown is not None:
             out[self.match_view] = views.match_html(*match_shown, lang=lang)
         if edit_shown is not None:
@@ -386,6 +388,12 @@ class TextTab:
             out.update({self.summary: views.surprise_summary(score_shown.text, score_shown.surprise, lang),
                         self.surprise_view: views.surprise_html(score_shown.text, score_shown.surprise, lang)})
         return out
+
+    def replot(self, conn_shown, lang: str = "en") -> dict:
+        """After ``relanguage``: the connectivity plot again, its series named in ``lang``."""
+        if conn_shown is None:
+            return {self.conn_plot: gr.skip()}
+        return {self.conn_plot: self.connectivity_shown(conn_shown, lang)[self.conn_plot]}
 
     # -- events ---------------------------------------------------------------------------------
     def wire(self, app: gr.Blocks) -> None:
