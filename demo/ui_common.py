@@ -23,7 +23,12 @@ log = logging.getLogger(__name__)
 # and 100 users must not be turned away (benchmarks/load_test.py); the page shows each its place.
 QUEUE = dict(default_concurrency_limit=2, max_size=256)
 HEAVY = dict(concurrency_id="model", concurrency_limit=QUEUE["default_concurrency_limit"])
-QUIET = dict(show_progress="hidden", api_visibility="private")
+# No progress shown, and no component to show it on (show_progress_on=[]): at every start and end
+# of ANY event, Gradio's page refreshes the loading status of every component that some event
+# shows progress on, deep-copying each one's props (and a container's whole subtree).  With
+# every output of the app's ~70 events on that list, each pad update cost the browser 150-500 ms
+# of main thread (measured: benchmarks/bench_browser.py); with none, tens of ms.
+QUIET = dict(show_progress="hidden", show_progress_on=[], api_visibility="private")
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 FALLBACK = i18n.t("app.error.fallback")
 

@@ -87,9 +87,8 @@ def test_each_handler_fills_exactly_its_output_group(tab):
         "edit": (tab.edit(a, "1, 2", "r", 0.0, 3, "", 5), [tab.analysis, *tab.step_outputs]),
         "edit, nothing drawn": (tab.edit(None, "1", "none", 0.0, 3, "", 5), [tab.analysis, *tab.step_outputs]),
         "unit": (tab.unit_view(a, 7), tab.unit_outputs),
-        "after a stroke": (tab.after_draw(sketch(example_digit(2)), a, 7), tab.after_outputs),
-        "after a stroke, pen down": (tab.after_draw({**sketch(example_digit(2)), "drawing": True}, a, 7),
-                                     tab.after_outputs),
+        "pen down": (tab.draw({**sketch(example_digit(2)), "drawing": True}, "gru", before=a), tab.all_outputs),
+        "pen up": (tab.draw(sketch(example_digit(2)), "gru", before=a), tab.all_outputs),
     }
     for what, (out, group) in groups.items():
         assert set(out) == set(group) and len(group) == len(set(group)), what
@@ -175,11 +174,12 @@ def test_while_the_pen_moves_the_slow_views_wait_for_pen_up(tab):
     assert list(lifted[tab.analysis].influence) == ["lstm", "gru", "rnn"]
     # the pen lifted where the last value left it: the same ink, so the runs are reused
     assert lifted[tab.analysis].trace is moving[tab.analysis].trace
-    # the unit's drill-down and the reading strip follow, in the chained event, once the pen is up
-    assert lifted[tab.unit_caption] == gr.skip() and lifted[tab.reading] == gr.skip()
-    after = tab.after_draw(value, lifted[tab.analysis], 5)
-    assert after[tab.unit_caption].startswith("**Unit 5**") and "how the picture was read" in after[tab.reading]
-    assert all(v == gr.skip() for v in tab.after_draw({**value, "drawing": True}, lifted[tab.analysis], 5).values())
+    # while the pen is down the unit's drill-down and the reading strip wait ...
+    assert moving[tab.unit_caption] == gr.skip() and moving[tab.reading] == gr.skip()
+    # ... and follow once it is up (the looked-up profile and thumbnails do not change)
+    lifted = tab.draw(value, "gru", before=moving[tab.analysis], unit=5)
+    assert lifted[tab.unit_caption].startswith("**Unit 5**") and "how the picture was read" in lifted[tab.reading]
+    assert lifted[tab.unit_thumbs] == gr.skip() and lifted[tab.unit_profile] == gr.skip()
 
 
 def test_interventions_rerun_and_name_the_difference(tab):

@@ -273,10 +273,11 @@ class DigitsTab:
         live = dict(trigger_mode="always_last", **QUIET)
         view = [self.t, self.order, self.unit]
         L = [self.lang]  # the page's language, last input of every handler that shows words
+        # The prediction alone carries the (hidden) status of the pad's event: tests and the
+        # browser benchmark read it to know when the page is idle.
         self.pad.change(friendly(self.draw, lang=True), [self.pad, self.model, *self.edit_inputs, *view, self.analysis,
-                                                         self.picture_reading, *L], self.all_outputs, **live).then(
-            friendly(self.after_draw, lang=True), [self.pad, self.analysis, self.unit, self.picture_reading, *L],
-            self.after_outputs, **live)
+                                                         self.picture_reading, *L], self.all_outputs,
+                        **{**live, "show_progress_on": [self.final]})
         # A picture (upload, paste, drop or an example) goes into the pad, whose change analyses it.
         self.picture.change(friendly(self.to_pad, lang=True), [self.picture, *L], [self.pad, self.picture_reading],
                             **live)  # examples too
@@ -362,27 +363,17 @@ class DigitsTab:
         out = {**self.show(a, refresh, lang), **self.step(a, t, order, refresh, lang)}
         if refresh:  # a first drawing or another model: everything at once
             out.update({**self.unit_view(a, unit, lang), self.reading: self.reading_for(a, value, picture)})
-        else:
+        elif drawing:
             # The page must keep up with the pen (~10 updates a second, each laid out again by the
-            # browser), and the prediction must show the moment the pen lifts: the unit's
-            # drill-down (its plots are the browser's slowest views) and the reading strip
-            # follow in the chained event (after_draw), once the pen is up.
+            # browser): the unit's drill-down (its plots are the browser's slowest views) and the
+            # reading strip wait for the pen to lift.
             out.update({c: gr.skip() for c in [*self.unit_outputs, self.reading]})
+        else:
+            # Pen up: the unit's views follow the drawing too.  Its looked-up profile and
+            # thumbnails do not depend on the drawing, so they are not sent again.
+            out.update({**self.unit_view(a, unit, lang), self.unit_profile: gr.skip(), self.unit_thumbs: gr.skip(),
+                        self.reading: self.reading_for(a, value, picture)})
         return out
-
-    def after_draw(self, value, a: DigitAnalysis | None, unit, picture=None, lang: str = "en") -> dict:
-        """After a stroke's update (chained, so the prediction shows first): the unit's views
-        and the reading strip, once the pen is up.  Nothing while it is down or before a drawing."""
-        drawing = isinstance(value, dict) and value.get("drawing") is True
-        if a is None or drawing:
-            return {c: gr.skip() for c in self.after_outputs}
-        views_ = self.unit_view(a, unit, lang)
-        views_.update({self.unit_profile: gr.skip(), self.unit_thumbs: gr.skip()})  # looked up: unchanged
-        return {**views_, self.reading: self.reading_for(a, value, picture)}
-
-    @property
-    def after_outputs(self) -> list:
-        return [*self.unit_outputs, self.reading]
 
     def reading_for(self, a: DigitAnalysis, value, picture) -> str:
         """The reading strip: the uploaded picture's own while the pad shows just it."""
