@@ -200,7 +200,13 @@ class App:
                         self.tabs, self.tab_digits, self.tab_text, *self.digit_controls.values(), d.pad,
                         *d.all_outputs, d.explain, *self.text_controls.values(), *text_extra,
                         *self.text.static_words(), *([self.text.units_table] if self.text_controls else []),
-                        *self.sections().values(), *self.headings(), *self.words.components])
+                        *self.sections().values(), *self.headings(), *self.words.components,
+                        *self.static_words().keys()])
+
+    def static_words(self, lang: str = "en") -> dict:
+        """What both tabs write in Python outside their views, in ``lang`` (messages about what
+        could not load, the Digits tab's over-data curves)."""
+        return {**self.digits.static_words(lang), **self.text.problem_words(lang)}
 
     def wire(self) -> None:
         # gradio 6.31 does not hide a tab's button on gr.update(visible=False): the page does
@@ -217,7 +223,7 @@ class App:
         self.tab_text.select(lambda: "text", None, self.tab, **QUIET)
         d = self.digits
         switched = self.switch.input(self.on_switch, [self.switch, self.lesson, d.analysis, d.model, d.t, d.order,
-                                                     d.unit], self.switch_outputs(), **QUIET)
+                                                     d.unit, d.pad, d.picture_reading], self.switch_outputs(), **QUIET)
         if self.text_controls:  # then what the Text tab wrote, from what it kept
             x = self.text
             switched.then(friendly(x.relanguage, lang=True), [*x.relanguage_inputs, self.lang],
@@ -232,7 +238,7 @@ class App:
     def switch_outputs(self) -> list:
         d = self.digits
         return _unique([self.lang, self.chosen, self.guide, self.notice, *d.all_outputs, d.explain, d.gate, d.pad,
-                        *self.words.components])
+                        *self.words.components, *self.static_words().keys()])
 
     def lesson_banner(self, lesson, lang) -> str:
         if not lesson or lesson == "full":
@@ -257,10 +263,10 @@ class App:
         chosen = state["lang"] is not None
         lang = state["lang"] or browser_lang(request)
         remember_lang(request, lang)
-        out = Merged()
+        out = self._words(chosen, lang)
         applied = self.apply(state, lang, problems, out)
         if not applied:   # the view could not be opened: the default one, and say why
-            out = Merged()
+            out = self._words(chosen, lang)
             state = dict(links.DEFAULTS, lang=state["lang"], lesson=state["lesson"])
             self.apply(state, lang, [], out)
         notes = []
@@ -275,11 +281,19 @@ class App:
                     self.switch: lang, self.guide: tour_value(state["lesson"], lang),
                     self.notice: "\n\n".join(notes)})
         if chosen or lang != i18n.DEFAULT:
-            out.putall(self.words.updates(lang))
-            out.putall(self.text.static_words(lang))
-            out.put(self.digits.pad, gr.update(words=pad_words(lang)))
             out.put(self.digits.explain, self.explain(state["model"], lang))
         return out.result()
+
+    def _words(self, chosen: bool, lang: str) -> Merged:
+        """The page's words in ``lang`` when it is not opened in English as built; first, so that
+        the views a link opens (a map's title, say) are put over them."""
+        out = Merged()
+        if chosen or lang != i18n.DEFAULT:
+            out.putall(self.words.updates(lang))
+            out.putall(self.text.static_words(lang))
+            out.putall(self.static_words(lang))
+            out.put(self.digits.pad, gr.update(words=pad_words(lang)))
+        return out
 
     def explain(self, model, lang):
         from demo.digits.explain import explain_markdown
@@ -362,16 +376,19 @@ class App:
             out.put(x.unit_pick, gr.update(choices=choices))
         out.put(x.units_table, x.units_table_html(tc["model"], lang))
 
-    def on_switch(self, choice, lesson, a, model, t, order, unit, request: gr.Request) -> dict:
+    def on_switch(self, choice, lesson, a, model, t, order, unit, pad=None, picture=None,
+                  request: gr.Request = None) -> dict:
         """The language switch: every word on the page again, and the views Python writes."""
         lang = choice if choice in i18n.LANGS else i18n.DEFAULT
         remember_lang(request, lang)
         d = self.digits
         out = Merged()
         out.putall(self.words.updates(lang))
+        out.putall(self.static_words(lang))
         out.put(d.pad, gr.update(words=pad_words(lang)))
         if a is not None:
-            out.putall({**d.show(a, True, lang), **d.step(a, t, order, True, lang), **d.unit_view(a, unit, lang)})
+            out.putall({**d.show(a, True, lang), **d.step(a, t, order, True, lang), **d.unit_view(a, unit, lang),
+                        d.reading: d.reading_for(a, pad, picture, lang)})
         else:
             out.put(d.hint, "✏️ " + i18n.translate_message(digits_tab.EMPTY_MESSAGE, lang))
         m = d.models.get(model)

@@ -125,17 +125,43 @@ def friendly_stream(gen_fn, lang: bool = False):
     return _with_lang(gen_fn, wrapper, lang)
 
 
+class Problem(str):
+    """A Markdown message about something that could not load (in English, as a str), that
+    can be written again in another language: ``problem.text(lang)``.  ``key`` is a demo/i18n
+    text with ``fields``, and ``error`` (an English message, translated with
+    ``i18n.translate_message``) goes into its field ``error_field``."""
+
+    def __new__(cls, key: str, error: str, error_field: str = "message", **fields):
+        self = super().__new__(cls, cls._render(key, error, error_field, fields, i18n.DEFAULT))
+        self.key, self.error, self.error_field, self.fields = key, error, error_field, fields
+        return self
+
+    @staticmethod
+    def _render(key, error, error_field, fields, lang) -> str:
+        # the message ends in an indented command: a blank line makes it a code block
+        message = i18n.translate_message(str(error), lang).replace("\n    ", "\n\n    ")
+        return i18n.t(key, lang, **{**fields, error_field: message})
+
+    def text(self, lang) -> str:
+        return self._render(self.key, self.error, self.error_field, self.fields, i18n.normalize(lang))
+
+
+def problems_markdown(problems, lang="en") -> str:
+    """The load problems of a tab as Markdown in ``lang`` (plain strings are translated as
+    messages)."""
+    return "\n\n".join(p.text(lang) if isinstance(p, Problem) else i18n.translate_message(str(p), lang)
+                       for p in problems)
+
+
 def load_available(titles: dict[str, str], load, weights_dir=None) -> tuple[dict, list[str]]:
     """``load(name, weights_dir)`` for every name in ``titles`` (name -> shown title): the models
-    whose weights exist, and a Markdown message for each one that could not load."""
+    whose weights exist, and a Markdown message (a ``Problem``) for each one that could not load."""
     models, problems = {}, []
     for name, title in titles.items():
         try:
             models[name] = load(name, weights_dir)
         except WeightsError as e:
-            # the message ends in an indented command: a blank line makes it a code block
-            message = str(e).replace("\n    ", "\n\n    ")
-            problems.append(f"**{title} unavailable**: {message}")
+            problems.append(Problem("app.error.unavailable", str(e), title=title))
     return models, problems
 
 

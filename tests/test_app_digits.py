@@ -234,7 +234,7 @@ def test_clicking_a_map_row_opens_that_unit_in_the_shown_order(tab):
     out = tab.unit_view(a, int(perm[0]))
     assert out[tab.unit_caption].startswith(f"**Unit {perm[0]}**") and "rank 1 of 128" in out[tab.unit_caption]
     assert list(out[tab.unit_profile]["class"]) == [str(d) for d in DIGITS]
-    assert set(out[tab.unit_rows]["state"]) == {"h", "r", "z", "n"}
+    assert out[tab.unit_rows]["color"] == "state" and set(out[tab.unit_rows]["value"]["state"]) == {"h", "r", "z", "n"}
     with pytest.raises(gr.Error, match="from 0 to 127"):
         friendly(tab.unit_view)(a, 128)
 
@@ -246,7 +246,8 @@ def test_an_uploaded_photo_shows_how_it_was_read(tab, tmp_path):
     photo = render_photo(3, rng, "pencil", size=(800, 600))  # a phone JPEG: EXIF orientation kept
     photo.save(path, quality=88, exif=photo.getexif())
     loaded = tab.to_pad(str(path))
-    value, (data, strip) = loaded[tab.pad], loaded[tab.picture_reading]
+    value, (data, reading) = loaded[tab.pad], loaded[tab.picture_reading]
+    strip = tab.reading_html(reading)
     assert value["format"] == "ink-v1" and data == value["data"] and "how the picture was read" in strip
     out = tab.draw(value, "lstm", picture=loaded[tab.picture_reading])
     assert max(out[tab.final], key=out[tab.final].get) == "3"
@@ -258,6 +259,34 @@ def test_an_uploaded_photo_shows_how_it_was_read(tab, tmp_path):
     not_one_digit("two_digits", np.random.default_rng(1)).save(faces, quality=90)
     with pytest.raises(gr.Error, match="digit"):
         friendly(tab.to_pad)(str(faces))
+
+
+def test_the_tabs_own_words_follow_the_language(tab, tmp_path):
+    """A zh-CN page: the reading strip, the pictures' alt texts, the plots' colour columns, the
+    over-data curves and what could not load are in Chinese; English stays as it was."""
+    import re
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    value = sketch(example_digit(3))
+    out = tab.draw(value, "lstm", lang="zh-CN")
+    assert "图片是如何被读取的" in out[tab.reading] and "how the picture was read" not in out[tab.reading]
+    assert 'alt="模型看到的图像"' in out[tab.seen] and 'alt="输入图像，第 28 行高亮"' in out[tab.rows]
+    assert out[tab.unit_rows]["color"] == "状态" and "状态" in out[tab.unit_rows]["value"]
+    en = tab.draw(value, "lstm")
+    assert 'alt="what the model sees"' in en[tab.seen] and 'alt="the input, row 28 highlighted"' in en[tab.rows]
+    words = tab.static_words("zh-CN")
+    assert words[tab.curves]["color"] == "模型" and "模型" in words[tab.curves]["value"]
+    assert cjk.search(words[tab.curves_text]) and "Mean gradient" not in words[tab.curves_text]
+    assert tab.static_words()[tab.curves]["color"] == "cell"
+    # the maps shown before a first drawing are named by the switch too
+    panel_keys = dict((id(c), k) for c, k in tab.words.items)
+    assert panel_keys[id(tab.panels[0])] == {"label": "digits.panel.i"}
+    assert tab.words.update(panel_keys[id(tab.panels[1])], "zh-CN") == {"label": "f：遗忘门"}
+    assert tab.words.update(panel_keys[id(tab.reading)], "zh-CN")["label"].startswith("图片是如何被读取的")
+    models, problems = load_models(tmp_path)
+    empty = built(models, problems)
+    shown = empty.static_words("zh-CN")[empty.problems_md]
+    assert "**LSTM 不可用**" in shown and "缺少权重文件" in shown and "unavailable" not in shown
+    assert "LSTM unavailable" in empty.static_words()[empty.problems_md]
 
 
 def test_settle_step():

@@ -355,6 +355,32 @@ def test_a_chinese_page_gets_the_text_tab_and_the_pad_in_chinese(built_app):
     assert len(replot) == 1 and [c._id for c in replot[0].outputs] == [x.conn_plot._id]
 
 
+def test_the_switch_writes_the_digits_tabs_own_words_again(built_app):
+    """After the switch (and on a Chinese page's load), the reading strip, the plots' colour
+    columns, the curves and the maps' titles are in Chinese; a link's own maps keep their titles."""
+    import re
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    from demo.digits.pad import pad_value_from_image
+    from demo.digits.tab import EXAMPLES_DIR
+    d = built_app.digits
+    value = pad_value_from_image(EXAMPLES_DIR / "digit_7.png")
+    a = d.draw(value, "lstm")[d.analysis]
+    out = built_app.on_switch("zh-CN", None, a, "lstm", 28, "index", 0, value, None, fake_request(""))
+    assert out[d.reading]["label"].startswith("图片是如何被读取的")
+    assert "图片是如何被读取的" in out[d.reading]["value"] and "原图" in out[d.reading]["value"]
+    assert out[d.curves]["color"] == "模型" and out[d.unit_rows]["color"] == "状态"
+    assert cjk.search(out[d.curves_text]) and cjk.search(out[d.unit_profile]["x_title"])
+    assert out[d.panels[0]]["label"] == "i：输入门"
+    back = built_app.on_switch("en", None, a, "lstm", 28, "index", 0, value, None, fake_request(""))
+    assert "how the picture was read" in back[d.reading]["value"] and back[d.curves]["color"] == "cell"
+    assert set(built_app.switch_outputs()) >= {d.curves, d.curves_text, d.reading}
+    load = built_app.on_load(fake_request("", "zh-CN,zh;q=0.9"))
+    assert load[d.curves]["color"] == "模型" and load[d.panels[0]]["label"] == "i：输入门"
+    gru = built_app.on_load(fake_request("model=gru&digit=7", "zh-CN,zh;q=0.9"))
+    assert gru[d.panels[0]]["label"].startswith("r：重置门") and gru[d.panels[3]]["visible"] is False
+    assert "图片是如何被读取的" in gru[d.reading]["value"]
+
+
 def inspect_unwrap(fn):
     import inspect
     return inspect.unwrap(fn)

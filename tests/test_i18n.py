@@ -265,3 +265,100 @@ def test_the_text_tabs_messages_are_translated(message, chinese):
     out = i18n.translate_message(message, "zh-CN")
     assert chinese in out, out
     assert not re.search(r"[A-Za-z]{4,}", re.sub(r"LSTM|Generate|lstm|rnn|gru", "", out)), out
+
+
+# ---------------------------------------------------------------------------------------------
+# The Digits tab's reading strip, its plots' column names, what could not load and the photo
+# messages follow the language; no words are drawn into images (their font is Latin-only)
+
+def _reading(warning=None):
+    import dataclasses
+
+    from demo.digits.preprocess import reading_steps
+    ink = np.zeros((56, 56), np.uint8)
+    ink[10:46, 24:32] = 255
+    r = reading_steps(ink.astype(np.float32) / 255)   # a bar: a one
+    return dataclasses.replace(r, warning=warning)
+
+
+def test_the_reading_strip_speaks_the_pages_language():
+    from demo.digits import preprocess
+    from demo.digits.views import reading_html
+    r = _reading(preprocess.SIDE_BY_SIDE.format(n="several"))
+    en, zh = reading_html(r, "en"), reading_html(r, "zh-CN")
+    for word in ("how the picture was read", "picture", "ink found", "cropped", "Low confidence", "marks side by side"):
+        assert word in en and word not in zh, word
+    for word in ("图片是如何被读取的", "原图", "找到的笔迹", "裁剪", "缩放到 20×20", "居中到 28×28", "置信度低", "并排"):
+        assert word in zh, word
+    assert en.count("<img") == zh.count("<img") == len(r.STEPS)   # one picture per step, its name as text
+    assert reading_html(None, "zh-CN") == ""
+
+
+def test_the_photo_messages_are_the_keys_texts_and_are_translated():
+    from demo.digits import preprocess as P
+    for key, text in (("many_marks", P.MANY_MARKS), ("side_by_side", P.SIDE_BY_SIDE), ("busy", P.BUSY),
+                      ("not_on_paper", P.NOT_ON_PAPER)):
+        assert EN[f"digits.error.{key}"] == text, key   # translate_message finds them by their English
+    for message in (P.MANY_MARKS.format(n=5, text=" or a page of text"), P.MANY_MARKS.format(n=2, text=""),
+                    P.SIDE_BY_SIDE.format(n="several"), P.SIDE_BY_SIDE.format(n=3), P.BUSY,
+                    P.NOT_ON_PAPER.format(p=0.61, what=", in one solid blot"), P.NOT_ON_PAPER.format(p=0.4, what="")):
+        out = i18n.translate_message(message, "zh-CN")
+        assert CJK.search(out) and not re.search(r"[A-Za-z]{3,}", out), out
+
+
+def test_what_could_not_load_is_said_in_the_pages_language():
+    from demo.ui_common import Problem, problems_markdown
+    missing = "missing weights file /w/digits_lstm.safetensors. Create it with:\n    python training/train_digits.py --config lstm"
+    p = Problem("app.error.unavailable", missing, title="LSTM")
+    assert p == ("**LSTM unavailable**: missing weights file /w/digits_lstm.safetensors. Create it with:\n\n"
+                 "    python training/train_digits.py --config lstm")        # as before, in English
+    zh = p.text("zh-CN")
+    assert "**LSTM 不可用**" in zh and "缺少权重文件" in zh and "\n\n    python training/train_digits.py" in zh
+    assert "unavailable" not in zh and "Create it" not in zh
+    other = Problem("digits.error.lookups", "cannot read /w/x.npz / x.json: bad. Recreate them with:\n    python t.py",
+                    "error", model="GRU")
+    assert "unit profiles unavailable" in other
+    both = problems_markdown([p, other], "zh-CN")
+    assert "GRU 的单元概况不可用" in both and "可以用下面的命令重新生成" in both and "Recreate" not in both
+    for message in ("missing /w/a.npz. Create it with:\n    python a.py",
+                    "/w/a.json was made for other weights of the LSTM (checksum differs). Recreate it with:\n    x",
+                    "/w/a.safetensors does not match the checksum in a.json (the pair was not written together). "
+                    "Recreate it with:\n    x", "cannot read /w/a.json: oops. Recreate it with:\n    x"):
+        assert not re.search(r"Create|Recreate|missing|cannot|checksum", i18n.translate_message(message, "zh-CN"))
+
+
+def test_plot_columns_are_named_in_the_pages_language():
+    """Gradio's plots show the colour column's name (tooltip, legend) and every column of a
+    tooltip="all" plot: those names follow the language."""
+    from types import SimpleNamespace
+
+    from demo.digits import views as dv
+    from demo.text import views as tv
+    lookups = {"lstm": SimpleNamespace(influence_gradient=np.linspace(0.1, 1, 28))}
+    assert list(dv.influence_curves(lookups)) == ["row", "cell", "mean |dz/d row|"]
+    assert dv.curves_color("zh-CN") in dv.influence_curves(lookups, "zh-CN") and CJK.search(dv.curves_color("zh-CN"))
+    assert dv.unit_rows_color() == "state" and CJK.search(dv.unit_rows_color("zh-CN"))
+    frame = tv.connectivity_frame({"a": np.ones(5)}, lang="zh-CN")
+    assert tv.conn_color("zh-CN") in frame and "series" not in frame and tv.conn_color() == "series"
+    assert "字符" in tv.unit_frame(np.zeros(3), "abc", "zh-CN") and "character" in tv.unit_frame(np.zeros(3), "abc")
+    for key in ("digits.unit_rows.x", "digits.unit_rows.y", "digits.unit_profile.x", "digits.unit_profile.y",
+                "text.unit_plot.x", "text.unit_plot.y", "digits.curves.x", "digits.curves.y", "text.conn_plot.x"):
+        assert i18n.is_static(EN[key]) and CJK.search(ZH[key]), key
+
+
+def test_unit_thumbnails_carry_no_words(monkeypatch):
+    """The thumbnails' image holds numbers only (class, h); their words are the label's."""
+    from types import SimpleNamespace
+
+    from demo import render
+    from demo.digits import views
+    drawn = []
+    real = render.text_strip
+    monkeypatch.setattr(render, "text_strip", lambda w, text, *a, **k: drawn.append(text) or real(w, text, *a, **k))
+    lk = SimpleNamespace(thumbs=np.zeros((20, 28, 28), np.uint8), thumb_labels=np.arange(20) % 10,
+                         top=np.arange(9)[None], top_values=np.linspace(1, 0.5, 9)[None],
+                         bottom=np.arange(9, 18)[None], bottom_values=np.linspace(-1, -0.5, 9)[None])
+    img = views._unit_thumbnails(lk, 0)
+    assert img.ndim == 3 and len(drawn) == 18
+    assert all(re.fullmatch(r"\d [+-]\d\.\d\d", s) for s in drawn), drawn
+    assert "highest" in EN["digits.unit_thumbs.label"] and "最高" in ZH["digits.unit_thumbs.label"]

@@ -410,8 +410,9 @@ def test_the_switch_writes_every_view_again_in_the_other_language(tab):
     assert out[tab.hmap]["col_label"] == "步" and out[tab.hmap]["row_label"] == "单元"
     assert out[tab.conn_plot] is None   # emptied, then drawn again by replot (new series names)
     plot = tab.replot(conn[tab.conn_shown], lang="zh-CN")[tab.conn_plot]
-    assert set(plot["value"]["series"]) >= {"LSTM · 这段文本", "普通 RNN · 这段文本", "普通 RNN · 验证集平均"}
-    assert set(plot["color_map"]) >= set(plot["value"]["series"])
+    assert plot["color"] == "曲线"   # the series column is named in Chinese: the tooltip shows its name
+    assert set(plot["value"]["曲线"]) >= {"LSTM · 这段文本", "普通 RNN · 这段文本", "普通 RNN · 验证集平均"}
+    assert set(plot["color_map"]) >= set(plot["value"]["曲线"])
     assert out[tab.unit_plot].label == "h[7] 在生成文本上的取值（选出每个字符的那个状态）"
     assert out[tab.columns[0]]["label"].startswith("温度 ")
     assert "普通 RNN" in str(out[tab.model]["choices"])

@@ -17,7 +17,6 @@ API: ``/classify`` takes the pad's ink value, a Sketchpad value or one image fil
 """
 from __future__ import annotations
 
-import html
 import logging
 from pathlib import Path
 
@@ -33,8 +32,8 @@ from demo.digits.model import DigitModel, load_digit_model
 from demo.digits.pad import drawing_pad, pad_value_from_image
 from demo.digits.preprocess import EMPTY_MESSAGE, reading_steps
 from demo import i18n
-from demo.ui_common import (LATEX, QUIET, K, Words, friendly, heat_image, inline_image, load_available,
-                            png)
+from demo.ui_common import (LATEX, QUIET, K, Problem, Words, friendly, heat_image, inline_image, load_available,
+                            png, problems_markdown)
 from demo.ui_heatmap import hover_heatmap
 
 log = logging.getLogger(__name__)
@@ -67,7 +66,7 @@ def load_all_lookups(models: dict[str, DigitModel], weights_dir=None) -> tuple[d
         try:
             found[name] = load_lookups(name, m.meta.get("weights_sha256"), weights_dir)
         except WeightsError as e:
-            problems.append(f"**{title(name)} unit profiles unavailable**: " + str(e).replace("\n    ", "\n\n    "))
+            problems.append(Problem("digits.error.lookups", str(e), "error", model=title(name)))
     return found, problems
 
 
@@ -82,8 +81,8 @@ class DigitsTab:
 
     # -- layout ---------------------------------------------------------------------------------
     def layout(self) -> None:
-        if self.problems:
-            gr.Markdown("\n\n".join(self.problems))
+        # what could not load, in English until the page's language is known (``static_words``)
+        self.problems_md = gr.Markdown(problems_markdown(self.problems)) if self.problems else None
         # The analysed drawing (DigitAnalysis): the slider re-renders from it without a model run.
         self.analysis = gr.State(None)
         # (pad data, reading strip) of the last picture put into the pad: while the pad still
@@ -98,9 +97,8 @@ class DigitsTab:
                 self.final = w.add(gr.Label(label=K("digits.final.label"), num_top_classes=3,
                                             elem_id="digit-prediction"), label="digits.final.label")
                 self.hint = w.add(gr.Markdown(K("digits.hint.start"), elem_id="hint"), value="digits.hint.start")
-                self.reading = gr.HTML("", label="How the picture was read: picture → ink found → cropped → "
-                                       "20×20 → centred 28×28", show_label=True, container=True, padding=True,
-                                       elem_id="digit-reading")
+                self.reading = w.add(gr.HTML("", label=K("digits.reading.label"), show_label=True, container=True,
+                                             padding=True, elem_id="digit-reading"), label="digits.reading.label")
                 # image_mode=None: the file as it is (the default "RGB" would flatten a transparent
                 # drawing onto black before we read it)
                 self.picture = gr.Image(label=K("digits.picture.label"), type="filepath",
@@ -144,7 +142,9 @@ class DigitsTab:
             # Three maps a row, so each is shown ~2.5x its size: one screen pixel per unit is too thin to
             # hover or click.  The first row: h and the first two gates; then the rest.
             first = views.PANELS.get(self.models[self.default].cell, []) if self.models else []
-            labels = [p[1] for p in first] + [f"panel {k}" for k in range(len(first), views.MAX_PANELS)]
+            keys = [f"digits.panel.{p[0]}" for p in first]   # the switch names the maps shown before a drawing
+            labels = [i18n.t(k) for k in keys] + [i18n.t("digits.panel.other", k=k)
+                                                  for k in range(len(first), views.MAX_PANELS)]
             with gr.Row():
                 self.hmap = w.add(hover_heatmap(i18n.t("digits.hmap.label"), elem_id="digit-h"),
                                   label="digits.hmap.label")
@@ -153,6 +153,8 @@ class DigitsTab:
             with gr.Row():
                 self.panels += [hover_heatmap(labels[k], elem_id=f"digit-panel-{k}", visible=k < len(first))
                                 for k in range(2, views.MAX_PANELS)]
+            for panel, key in zip(self.panels, keys):
+                w.add(panel, label=key)
 
         with gr.Column(elem_id="sec-compare") as self.sec_compare:
             w.add(gr.Markdown(K("digits.section.compare")), value="digits.section.compare")
@@ -167,7 +169,8 @@ class DigitsTab:
                                    label="digits.influence.label")
             with gr.Row():
                 curves = (views.influence_curves(self.lookups) if self.lookups else None)
-                self.curves = w.add(gr.LinePlot(curves, x="row", y="mean |dz/d row|", color="cell", height=260,
+                self.curves = w.add(gr.LinePlot(curves, x="row", y="mean |dz/d row|", color=views.curves_color(),
+                                                height=260,
                                                 color_map=CELL_COLOURS, label=K("digits.curves.label"),
                                                 x_title=i18n.t("digits.curves.x", i18n.DEFAULT),
                                                 y_title=i18n.t("digits.curves.y", i18n.DEFAULT),
@@ -181,12 +184,19 @@ class DigitsTab:
                                             scale=1, elem_id="digit-unit"), label="digits.unit.label")
                 self.unit_caption = gr.Markdown(scale=4)
             with gr.Row():
-                self.unit_rows = w.add(gr.LinePlot(x="row", y="value", color="state", height=240,
-                                                   color_map=STATE_COLOURS, label=K("digits.unit_rows.label")),
-                                       label="digits.unit_rows.label")
+                # the plots' tooltips show their axis titles, and the colour column's name
+                self.unit_rows = w.add(gr.LinePlot(x="row", y="value", color=views.unit_rows_color(), height=240,
+                                                   color_map=STATE_COLOURS, label=K("digits.unit_rows.label"),
+                                                   x_title=i18n.t("digits.unit_rows.x"),
+                                                   y_title=i18n.t("digits.unit_rows.y")),
+                                       label="digits.unit_rows.label", x_title="digits.unit_rows.x",
+                                       y_title="digits.unit_rows.y")
                 self.unit_profile = w.add(gr.BarPlot(x="class", y="mean final h", height=240,
-                                                     label=K("digits.unit_profile.label")),
-                                          label="digits.unit_profile.label")
+                                                     label=K("digits.unit_profile.label"),
+                                                     x_title=i18n.t("digits.unit_profile.x"),
+                                                     y_title=i18n.t("digits.unit_profile.y")),
+                                          label="digits.unit_profile.label", x_title="digits.unit_profile.x",
+                                          y_title="digits.unit_profile.y")
             self.unit_thumbs = w.add(heat_image(K("digits.unit_thumbs.label"), height=170),
                                      label="digits.unit_thumbs.label")
         with gr.Accordion(K("digits.why_whatif.title"), open=True, elem_id="sec-why-whatif") as self.sec_why_whatif:
@@ -231,6 +241,19 @@ class DigitsTab:
                          (self.sec_why_trajectory, "digits.why_trajectory.title"),
                          (self.sec_explain, "digits.explain.title")):
             w.add(acc, label=key)
+
+    def static_words(self, lang: str = "en") -> dict:
+        """The tab's fixed views Python writes, in ``lang``: what could not load, and the
+        over-data curves (their colour column is named in the language) with their summary.
+        Sent by the app when the page opens in another language than English, and by the switch."""
+        out = {}
+        if self.problems_md is not None:
+            out[self.problems_md] = problems_markdown(self.problems, lang)
+        if self.lookups:
+            out[self.curves] = gr.update(value=views.influence_curves(self.lookups, lang),
+                                         color=views.curves_color(lang))
+            out[self.curves_text] = views.influence_summary(self.lookups, lang)
+        return out
 
     @staticmethod
     def gate_choices(gates, lang: str | None = None) -> list:
@@ -362,7 +385,7 @@ class DigitsTab:
         refresh = before is None or before.name != name
         out = {**self.show(a, refresh, lang), **self.step(a, t, order, refresh, lang)}
         if refresh:  # a first drawing or another model: everything at once
-            out.update({**self.unit_view(a, unit, lang), self.reading: self.reading_for(a, value, picture)})
+            out.update({**self.unit_view(a, unit, lang), self.reading: self.reading_for(a, value, picture, lang)})
         elif drawing:
             # The page must keep up with the pen (~10 updates a second, each laid out again by the
             # browser): the unit's drill-down (its plots are the browser's slowest views) and the
@@ -372,14 +395,15 @@ class DigitsTab:
             # Pen up: the unit's views follow the drawing too.  Its looked-up profile and
             # thumbnails do not depend on the drawing, so they are not sent again.
             out.update({**self.unit_view(a, unit, lang), self.unit_profile: gr.skip(), self.unit_thumbs: gr.skip(),
-                        self.reading: self.reading_for(a, value, picture)})
+                        self.reading: self.reading_for(a, value, picture, lang)})
         return out
 
-    def reading_for(self, a: DigitAnalysis, value, picture) -> str:
-        """The reading strip: the uploaded picture's own while the pad shows just it."""
+    def reading_for(self, a: DigitAnalysis, value, picture, lang: str = "en") -> str:
+        """The reading strip: the uploaded picture's own while the pad shows just it
+        (``picture``: (pad data, its preprocess.Reading))."""
         if picture and isinstance(value, dict) and value.get("data") == picture[0]:
-            return picture[1]
-        return self.reading_html(a.reading)
+            return self.reading_html(picture[1], lang)
+        return self.reading_html(a.reading, lang)
 
     def to_pad(self, path) -> dict:
         """A picture from the upload box (or an example) -> shown in the pad; how the picture
@@ -389,7 +413,7 @@ class DigitsTab:
             return {self.pad: gr.skip(), self.picture_reading: gr.skip()}
         value = pad_value_from_image(path)
         reading = reading_steps(path)
-        return {self.pad: value, self.picture_reading: (value["data"], self.reading_html(reading))}
+        return {self.pad: value, self.picture_reading: (value["data"], reading)}
 
     def pick(self, a: DigitAnalysis | None, name, t=STEPS, order="index", unit=0, lang: str = "en") -> dict:
         """Model picker: retrace the current drawing (no preprocessing) and explain the cell."""
@@ -407,7 +431,7 @@ class DigitsTab:
             return {**self.blank(i18n.translate_message(EMPTY_MESSAGE, lang), lang), **extra}
         a = analysis.with_influence(self.models, analysis.retrace(self.models, a, name))
         return {**self.show(a, True, lang), **self.step(a, t, order, True, lang), **self.unit_view(a, unit, lang),
-                self.reading: self.reading_html(a.reading), **extra}
+                self.reading: self.reading_html(a.reading, lang), **extra}
 
     def edit(self, a: DigitAnalysis | None, ablate, gate, gate_value, from_row, blank_rows, t=STEPS,
              order="index", unit=0, lang: str = "en") -> dict:
@@ -443,7 +467,7 @@ class DigitsTab:
         lookups = self.lookups.get(a.name)
         trajectory = (views.trajectory_html(a, lookups, t, lang=lang)
                       if lookups is not None else "")
-        return {self.caption: v.caption, self.rows: inline_image(v.rows, f"the input, row {t} highlighted", 280),
+        return {self.caption: v.caption, self.rows: inline_image(v.rows, i18n.t("digits.rows.alt", lang, t=t), 280),
                 self.probs: v.probs,
                 self.hmap: v.h, **dict(zip(self.panels, panels)), self.confidence: v.confidence,
                 self.trajectory: trajectory, self.difference: difference, self.edited_final: edited_final,
@@ -461,7 +485,10 @@ class DigitsTab:
         if not 0 <= unit < H:
             raise ValueError(f"Unit must be from 0 to {H - 1}; the {title(a.name)} has {H} units.")
         u = views.unit_views(a, unit, self.lookups.get(a.name), lang)
-        return {self.unit_caption: u.caption, self.unit_rows: u.over_rows, self.unit_profile: u.profile,
+        # the colour column is named in ``lang`` (the plot's tooltip and legend show its name)
+        return {self.unit_caption: u.caption, self.unit_rows: gr.update(value=u.over_rows,
+                                                                          color=views.unit_rows_color(lang)),
+                self.unit_profile: u.profile,
                 self.unit_thumbs: png(u.thumbs) if u.thumbs is not None else None}
 
     def click_unit(self, a: DigitAnalysis | None, evt: gr.SelectData) -> dict:
@@ -499,7 +526,7 @@ class DigitsTab:
     def show(self, a: DigitAnalysis, refresh: bool = True, lang: str = "en") -> dict:
         d = views.drawing_views(a, lang)
         return {self.analysis: a, self.hint: gr.update(visible=False), self.final: d.final,
-                self.summary: d.summary, self.seen: inline_image(d.seen, "what the model sees", 280),
+                self.summary: d.summary, self.seen: inline_image(d.seen, i18n.t("digits.seen.alt", lang), 280),
 
                 **self._compare(d.compare, refresh),
                 self.influence: views.influence_html(a, lang)}
@@ -510,15 +537,10 @@ class DigitsTab:
                 **self.step(None, STEPS), **self.unit_view(None, 0)}
 
     @staticmethod
-    def reading_html(reading) -> str:
-        """The reading strip (a preprocess.Reading), and a visible warning when the ink may not
-        be one digit."""
-        if reading is None:
-            return ""
-        strip = inline_image(views.reading_strip(reading), "how the picture was read")
-        if reading.warning:
-            strip += f'<p class="rl-warning">⚠️ Low confidence: {html.escape(reading.warning)}</p>'
-        return strip
+    def reading_html(reading, lang: str = "en") -> str:
+        """The reading strip (a preprocess.Reading) in ``lang``, and a visible warning when the
+        ink may not be one digit (``views.reading_html``)."""
+        return views.reading_html(reading, lang)
 
     def _compare(self, compare: list, refresh: bool = True) -> dict:
         if not refresh:  # the same models as before: plain values, the caption inside

@@ -16,6 +16,7 @@ from demo import render
 from demo.digits.analysis import STEPS, DigitAnalysis, label_dict, settle_step, title
 from demo.digits.model import CLASSES
 from demo.i18n import t as tr_
+from demo.i18n import translate_message
 
 # Per cell, the extra panels beside h: (trace key, title, colour map, range; None = fit to data).
 PANELS = {
@@ -201,12 +202,23 @@ def influence_table(a: DigitAnalysis):
     return pd.DataFrame(recs, columns=["row", "cell", "measure", "value"])
 
 
-def influence_curves(lookups: dict) -> "object":
+def influence_curves(lookups: dict, lang: str = "en") -> "object":
     """The over-data curves: per model, mean |dz_k/drow_t| over test digits: a DataFrame of
-    row, cell, value (lookups: model name -> DigitLookups)."""
+    row, cell, value (lookups: model name -> DigitLookups).  The cell's column is named in
+    ``lang`` (the plot's tooltip and legend show it: ``curves_color``)."""
     import pandas as pd
     recs = [(t + 1, title(n), float(v)) for n, lk in lookups.items() for t, v in enumerate(lk.influence_gradient)]
-    return pd.DataFrame(recs, columns=["row", "cell", "mean |dz/d row|"])
+    return pd.DataFrame(recs, columns=["row", curves_color(lang), "mean |dz/d row|"])
+
+
+def curves_color(lang: str = "en") -> str:
+    """The name of the curves' colour column (their model) in ``lang``."""
+    return tr_("digits.curves.color", lang)
+
+
+def unit_rows_color(lang: str = "en") -> str:
+    """The name of the unit plot's colour column (h, c or a gate) in ``lang``."""
+    return tr_("digits.unit_rows.color", lang)
 
 
 def influence_summary(lookups: dict, lang: str = "en") -> str:
@@ -240,7 +252,7 @@ def unit_views(a: DigitAnalysis, unit: int, lookups=None, lang: str = "en") -> U
     tr = a.trace
     series = {"h": tr.h, **({"c": tr.c} if tr.c is not None else {}), **tr.gates}
     over = pd.DataFrame([(t + 1, k, float(v[t, unit])) for k, v in series.items() for t in range(STEPS)],
-                        columns=["row", "state", "value"])
+                        columns=["row", unit_rows_color(lang), "value"])
     k = int(tr.probs[-1].argmax())
     rank = int((a.contributions > a.contributions[unit]).sum()) + 1 if a.contributions is not None else None
     lines = [tr_("digits.unit.caption", lang, unit=unit, model=title(a.name), h=tr.h[-1, unit])]
@@ -275,8 +287,9 @@ def unit_thumbnails(lookups, unit: int, scale: int = 2) -> np.ndarray:
 
 def _unit_thumbnails(lookups, unit: int, scale: int = 2) -> np.ndarray:
     """Two rows of 9 test digits: those with the highest final h of ``unit`` (top row), and the
-    lowest (bottom row), each with its class and activation underneath."""
-    def row(ids, values, label):
+    lowest (bottom row), each with its class and activation underneath (numbers only: the
+    image's font is Latin-only, so the words are the label's, digits.unit_thumbs.label)."""
+    def row(ids, values):
         cells = []
         for i, v in zip(ids, values):
             img = render.digit_image(lookups.thumbs[i] / 255.0, scale)
@@ -284,11 +297,10 @@ def _unit_thumbnails(lookups, unit: int, scale: int = 2) -> np.ndarray:
             cells.append(np.concatenate([img, render.text_strip(w, f"{lookups.thumb_labels[i]} {v:+.2f}", 12, 9,
                                                                 "centre")], 0))
             cells.append(np.full((cells[-1].shape[0], 2, 3), render.GUTTER, np.uint8))
-        body = np.concatenate(cells, axis=1)
-        return np.concatenate([render.text_strip(body.shape[1], label, 14, 10), body], 0)
-    top = row(lookups.top[unit], lookups.top_values[unit], "drive it highest")
-    bottom = row(lookups.bottom[unit], lookups.bottom_values[unit], "drive it lowest")
-    return np.concatenate([top, np.full((4, top.shape[1], 3), 255, np.uint8), bottom], 0)
+        return np.concatenate(cells, axis=1)
+    top = row(lookups.top[unit], lookups.top_values[unit])
+    bottom = row(lookups.bottom[unit], lookups.bottom_values[unit])
+    return np.concatenate([top, np.full((6, top.shape[1], 3), 255, np.uint8), bottom], 0)
 
 
 def edited_views(a: DigitAnalysis, t: int, lang: str = "en") -> tuple[dict | None, np.ndarray | None, str]:
@@ -432,6 +444,30 @@ def _fit_panel(img: np.ndarray, side: int, smooth: bool) -> np.ndarray:
     out[:] = render.GUTTER
     top, left = (side - size[1]) // 2, (side - size[0]) // 2
     out[top:top + size[1], left:left + size[0]] = rgb
+    return out
+
+
+def reading_html(reading, lang: str = "en", panel: int = READING_PANEL) -> str:
+    """How a picture was read (a ``preprocess.Reading``) as HTML: each step's picture in a
+    ``panel`` px square, its name under it in ``lang`` (as text: the images' font is Latin-only),
+    and a visible warning when the ink may not be one digit.  "" for None."""
+    import html as html_lib
+    if reading is None:
+        return ""
+    figures = []
+    for k, (name, _label) in enumerate(reading.STEPS):
+        word = html_lib.escape(tr_(f"digits.reading.step.{name}", lang))
+        url = render.png_data_url(_fit_panel(getattr(reading, name), panel, smooth=k == 0))
+        figures.append(f'<figure style="margin:0;text-align:center;font-size:11px">'
+                       f'<img src="{url}" alt="{word}" style="width:{panel}px;height:{panel}px;'
+                       f'image-rendering:pixelated;display:block">'
+                       f'<figcaption>{word}</figcaption></figure>')
+    alt = html_lib.escape(tr_("digits.reading.alt", lang), quote=True)
+    out = (f'<div class="rl-reading" role="group" aria-label="{alt}" style="display:flex;flex-wrap:wrap;'
+           f'gap:{READING_GAP}px;justify-content:center">{"".join(figures)}</div>')
+    if reading.warning:
+        warning = html_lib.escape(translate_message(reading.warning, lang))
+        out += f'<p class="rl-warning">{tr_("digits.reading.warning", lang, warning=warning)}</p>'
     return out
 
 

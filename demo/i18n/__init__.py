@@ -155,6 +155,10 @@ def _labels(lang: str) -> dict[str, str]:
                     "（从 0 开始的下标，指要解释其预测的那个字符；它之前必须至少有一个字符）" if lang != DEFAULT else
                     " (0-based index of the character whose prediction is explained; it needs one before it)",
                 "Blank rows": other["digits.blank_rows.label"],
+                # the pieces of preprocess's "not one digit" messages
+                " or a page of text": "，也可能是一页文字" if lang != DEFAULT else " or a page of text",
+                ", in one solid blot": "，而且连成一整块" if lang != DEFAULT else ", in one solid blot",
+                "several": "几" if lang != DEFAULT else "several",
                 "Span start": other["text.span_start.label"], "Span end": other["text.span_end.label"]})
     return out
 

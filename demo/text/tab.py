@@ -39,7 +39,7 @@ from demo.text import analysis, interventions, limits, matching, units, views
 from demo.text.analysis import COMPARE_LENGTH, TEMPERATURES, TextTrace
 from demo.text.limits import MAX_LENGTH, MAX_TEMPERATURE
 from demo.text.model import CharModel, load_char_model
-from demo.ui_common import HEAVY, QUIET, K, Words, friendly, friendly_stream, load_available
+from demo.ui_common import HEAVY, QUIET, K, Words, friendly, friendly_stream, load_available, problems_markdown
 from demo.ui_heatmap import hover_heatmap
 
 CHAR_MODELS = {"lstm": "LSTM", "rnn": "Vanilla RNN"}
@@ -128,8 +128,8 @@ class TextTab:
 
     # -- layout ---------------------------------------------------------------------------------
     def layout(self) -> None:
-        if self.problems:
-            gr.Markdown("\n\n".join(self.problems))
+        # what could not load, in English until the page's language is known (``problem_words``)
+        self.problems_md = gr.Markdown(problems_markdown(self.problems)) if self.problems else None
         if not self.models:
             return
         first = next(iter(self.models))
@@ -213,7 +213,8 @@ class TextTab:
                 with gr.Column(scale=3):
                     # Gradio draws no colour key for this plot: the HTML under it is one
                     self.conn_plot = w.add(gr.LinePlot(None, x="distance", y="log10 relative connectivity",
-                                                       color="series", height=280, elem_id="text-conn-plot",
+                                                       color=views.conn_color(), height=280,
+                                                       elem_id="text-conn-plot",
                                                        label=K("text.conn_plot.label"),
                                                        x_title=i18n.t("text.conn_plot.x"),
                                                        y_title=i18n.t("text.conn_plot.y"), tooltip="all",
@@ -225,6 +226,7 @@ class TextTab:
         with gr.Accordion(K("text.why_unit.title"), open=True, elem_id="sec-why-text-unit") as self.sec_why_text_unit:
             gr.Markdown(K("text.why_unit.help"))
             self.unit_plot = gr.LinePlot(x="step", y="value", height=220, label=K("text.unit_plot.label"),
+                                         x_title=i18n.t("text.unit_plot.x"), y_title=i18n.t("text.unit_plot.y"),
                                          tooltip="all", elem_id="text-unit-plot")
             with gr.Row():
                 self.unit_contexts = gr.HTML("", padding=True, elem_id="text-unit-contexts")
@@ -329,6 +331,11 @@ class TextTab:
     def temperature_help(lang: str = "en") -> str:
         return i18n.t("text.section.temperature", lang, temperatures=", ".join(map(str, TEMPERATURES)),
                       max=COMPARE_LENGTH)
+
+    def problem_words(self, lang: str = "en") -> dict:
+        """The messages about models that could not load, in ``lang`` (none: {})."""
+        md = getattr(self, "problems_md", None)
+        return {md: problems_markdown(self.problems, lang)} if md is not None else {}
 
     def static_words(self, lang: str = "en") -> dict:
         """The tab's words Python formats (numbers in them) and its fixed views, in ``lang``:
@@ -558,7 +565,7 @@ class TextTab:
             lk = self.lookups(name) if name in self.models else None
             if lk is not None:
                 out[series_name(name, "mean", lang)] = lk.conn_mean
-        return views.connectivity_frame(out)
+        return views.connectivity_frame(out, lang=lang)
 
     def data_summaries(self, lang: str = "en") -> dict:
         out = {}
@@ -596,10 +603,10 @@ class TextTab:
     def connectivity_shown(self, shown, lang: str = "en") -> dict:
         """The tint and the plot of a connectivity result (``conn_shown``) in ``lang``."""
         text, position, conn, name, curves = shown
-        frame = views.connectivity_frame({series_name(n, k, lang): c for n, k, c in curves})
+        frame = views.connectivity_frame({series_name(n, k, lang): c for n, k, c in curves}, lang=lang)
         return {self.conn_view: views.connectivity_html(text, position, conn,
                                                         model_label(name, self.loaded(name), lang), lang=lang),
-                self.conn_plot: gr.update(value=frame, color_map=conn_colours(lang))}
+                self.conn_plot: gr.update(value=frame, color_map=conn_colours(lang), color=views.conn_color(lang))}
 
     def connect(self, written: Written | None, text, t, lang: str = "en") -> dict:
         """Step t of the generated text: the prediction of its t-th character, from seed + text."""
@@ -640,7 +647,9 @@ class TextTab:
             ctx = views.contexts_html(lk.contexts(which, unit), which, unit, lim, lang)
             r_val = lk.correlations(which, unit)
         return {self.unit_plot: gr.LinePlot(views.unit_frame(v, trace.text, lang),
-                                            label=i18n.t("text.unit_plot.along", lang, state=which, unit=unit)),
+                                            label=i18n.t("text.unit_plot.along", lang, state=which, unit=unit),
+                                            x_title=i18n.t("text.unit_plot.x", lang),
+                                            y_title=i18n.t("text.unit_plot.y", lang)),
                 self.unit_contexts: ctx,
                 self.unit_features: views.features_html(names, [units.FEATURES[k] for k in names], r_val, r_text,
                                                         lang)}

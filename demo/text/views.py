@@ -317,9 +317,10 @@ def connectivity_html(text: str, position: int, conn: np.ndarray, model: str, sh
               f'{esc(tr_("text.conn.note", lang, model=model, distance=d1, peak=peak))}</div>')
 
 
-def connectivity_frame(curves: dict[str, np.ndarray], max_distance: int = 200):
+def connectivity_frame(curves: dict[str, np.ndarray], max_distance: int = 200, lang: str = "en"):
     """{series: connectivity by distance (D,), index 0 = distance 1} -> the LinePlot's table:
-    log10 of each value relative to the series' largest (0 = most connected; -4 = 10,000x less)."""
+    log10 of each value relative to the series' largest (0 = most connected; -4 = 10,000x less).
+    The series column is named in ``lang`` (``conn_color``: the plot's tooltip shows the name)."""
     import pandas as pd
     rows = []
     for name, v in curves.items():
@@ -328,7 +329,12 @@ def connectivity_frame(curves: dict[str, np.ndarray], max_distance: int = 200):
             continue
         rel = np.log10(np.maximum(v, 1e-300) / max(float(v.max()), 1e-300))
         rows += [(d + 1, name, float(max(r, -12.0))) for d, r in enumerate(rel)]
-    return pd.DataFrame(rows, columns=["distance", "series", "log10 relative connectivity"])
+    return pd.DataFrame(rows, columns=["distance", conn_color(lang), "log10 relative connectivity"])
+
+
+def conn_color(lang: str = "en") -> str:
+    """The name of the connectivity plot's series column in ``lang``."""
+    return tr_("text.conn_plot.color", lang)
 
 
 def connectivity_words(summaries: dict[str, dict], lang: str = "en") -> str:
@@ -353,10 +359,11 @@ def connectivity_legend(colours: dict[str, str], lang: str = "en") -> str:
 
 
 def unit_frame(values: np.ndarray, text: str, lang: str = "en"):
-    """One unit along the text -> the LinePlot's table (step 1..n, value, the character)."""
+    """One unit along the text -> the LinePlot's table (step 1..n, value, the character; the
+    character's column named in ``lang``: the plot's tooltip shows it)."""
     import pandas as pd
     return pd.DataFrame({"step": np.arange(1, len(values) + 1), "value": np.asarray(values, float),
-                         "character": [show_char(c, lang) for c in text[:len(values)]]})
+                         tr_("text.unit_plot.character", lang): [show_char(c, lang) for c in text[:len(values)]]})
 
 
 def contexts_html(contexts, state_name: str, unit: int, lim: float, lang: str = "en") -> str:
