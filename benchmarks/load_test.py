@@ -178,17 +178,18 @@ class Busy(Exception):
 
 
 class PadEvent:
-    """The Digits pad's change event as the page calls it: its fn_index, the trigger (the pad),
-    the other inputs at their initial values, and where the final label is in the outputs."""
+    """One of the Digits pad's events as the page calls it ("change": the live lane, every
+    value; "submit": the final lane, pen-ups): its fn_index, the trigger (the pad), the other
+    inputs at their initial values, and where the final label is in the outputs."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, event: str = "change"):
         import httpx
         config = httpx.get(url + "config", timeout=30).json()
         comps = {c["id"]: c for c in config["components"]}
         by_elem = {c.get("props", {}).get("elem_id"): c["id"] for c in config["components"]}
         self.pad, final = by_elem["digit-pad"], by_elem["digit-prediction"]
         dep = next(d for d in config["dependencies"]
-                   if any(t[0] == self.pad and t[1] == "change" for t in d["targets"]))
+                   if any(t[0] == self.pad and t[1] == event for t in d["targets"]))
         self.url, self.fn_index = url, dep["id"]
         self.inputs = [comps[i].get("props", {}).get("value") for i in dep["inputs"]]
         self.pad_at = dep["inputs"].index(self.pad)
@@ -230,23 +231,48 @@ class PadEvent:
         raise RuntimeError("event stream ended before the answer")
 
 
-def draw_action(pad: PadEvent, http, session: str, values: list[dict], stroke_s: float = STROKE_S) -> dict:
-    """One drawing: during `stroke_s` seconds send the latest value whenever the previous one has
-    answered (at most one per MIN_GAP_S), marked ``"drawing": true`` as the pad marks values sent
-    while the pen is down, then the finished one (unmarked, as the pad sends it on pen-up).  Returns the final label, the
-    final latency from pen-up, and each request's timings."""
+def draw_action(live: PadEvent, final: PadEvent, http, http_final, session: str, final_session: str,
+                values: list[dict], pad_id: str, seq: list[int], stroke_s: float = STROKE_S) -> dict:
+    """One drawing, as the page sends it: during `stroke_s` seconds the latest value goes to the
+    live lane ("change") whenever the previous one has answered (at most one per MIN_GAP_S),
+    marked ``"drawing": true``; at pen-up the finished value goes at once to the final lane
+    ("submit"), while the live lane gets it too (after the update still on its way, as
+    ``always_last`` does; the server skips it there).  Every value carries the pad's id and its
+    next ``seq``.  The final lane runs in a second session (``final_session``): one session has
+    one event stream, which two requests in flight cannot share here; the server then cannot
+    reuse the live lane's last analysis for the final value, a little more work than a page
+    causes.  Returns the final label, the latency from pen-up, and each request's timings."""
+    def numbered(v, **extra):
+        seq[0] += 1
+        return {**v, **extra, "pad": pad_id, "seq": seq[0]}
+
     t0 = time.perf_counter()
     up = t0 + stroke_s
-    calls, last = [], -1e9
-    while (now := time.perf_counter()) < up:
-        if now - last < MIN_GAP_S:
-            time.sleep(min(MIN_GAP_S - (now - last), up - now))
-            continue
-        last = now
-        frame = min(len(values) - 2, int((now - t0) / stroke_s * (len(values) - 1)))
-        calls.append(pad.call(http, session, {**values[frame], "drawing": True})[1])  # the pen is down
-    label, t = pad.call(http, session, values[-1])
+    calls, errors = [], []
+    done_value = numbered(values[-1])
+
+    def live_lane():
+        last = -1e9
+        try:
+            while (now := time.perf_counter()) < up:
+                if now - last < MIN_GAP_S:
+                    time.sleep(min(MIN_GAP_S - (now - last), up - now))
+                    continue
+                last = now
+                frame = min(len(values) - 2, int((now - t0) / stroke_s * (len(values) - 1)))
+                calls.append(live.call(http, session, numbered(values[frame], drawing=True))[1])
+            live.call(http, session, done_value)  # the pen-up's "change": skipped by the server
+        except Exception as e:  # noqa: BLE001 - reported by the caller
+            errors.append(e)
+
+    lane = threading.Thread(target=live_lane)
+    lane.start()
+    time.sleep(max(0.0, up - time.perf_counter()))
+    label, t = final.call(http_final, final_session, done_value)
     t["final"] = True
+    lane.join()
+    if errors:
+        raise errors[0]
     calls.append(t)
     return {"label": (label or {}).get("label"), "latency": t["done"] - up, "calls": calls,
             "during": len(calls) - 1}
@@ -270,7 +296,8 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
     stats = {"classify": [], "generate": [], "draw": [], "update": [], "ok": 0, "busy": 0, "errors": 0,
              "wrong": 0, "messages": {}, "during": [], "calls": [], "drawings": 0, "started": 0}
     roles = [is_drawer(u, users, drawers) for u in range(users)]
-    pad = PadEvent(url) if any(roles) else None
+    pad = PadEvent(url, "change") if any(roles) else None
+    pad_final = PadEvent(url, "submit") if any(roles) else None
     values = {d: stroke_values(d) for d in range(10)} if any(roles) else {}
     stop_at = time.time() + deadline_s
 
@@ -287,8 +314,9 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
                 stats["messages"][key] = stats["messages"].get(key, 0) + 1
 
     def drawing_user(u: int):
-        session = uuid.uuid4().hex[:11]  # one page: one session for all its events
-        with httpx.Client() as http:
+        session = uuid.uuid4().hex[:11]  # one page: one session for all its events (+ the final lane's)
+        final_session, pad_id, seq = uuid.uuid4().hex[:11], uuid.uuid4().hex[:12], [0]
+        with httpx.Client() as http, httpx.Client() as http_final:
             for r in range(requests):
                 if time.time() > stop_at:
                     return
@@ -296,7 +324,8 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
                 with lock:
                     stats["started"] += 1
                 try:
-                    d = draw_action(pad, http, session, values[digit], stroke_s)
+                    d = draw_action(pad, pad_final, http, http_final, session, final_session, values[digit],
+                                    pad_id, seq, stroke_s)
                 except Busy:
                     record("draw", error="busy")
                     continue

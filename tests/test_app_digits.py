@@ -182,6 +182,36 @@ def test_while_the_pen_moves_the_slow_views_wait_for_pen_up(tab):
     assert lifted[tab.unit_thumbs] == gr.skip() and lifted[tab.unit_profile] == gr.skip()
 
 
+def test_the_pads_two_lanes(tab):
+    """"change" (live) leaves pen-ups to "submit" (final), analyses values set from Python, and
+    drops a live answer that a later pen-up overtook; "submit" answers with every view."""
+    pad = {"pad": "page1"}
+    live = {**sketch(example_digit(7)), **pad, "seq": 4, "drawing": True}
+    up = {**sketch(example_digit(7)), **pad, "seq": 5}
+    assert all(v == gr.skip() for v in tab.draw_live(up, "lstm").values())   # the final lane's
+    shown = tab.draw_live(live, "lstm")                                        # not overtaken yet
+    label = lambda out: max(out[tab.final], key=out[tab.final].get)  # noqa: E731
+    assert label(shown) == "7"
+    final = tab.draw_final(up, "lstm", before=shown[tab.analysis], unit=3)
+    assert label(final) == "7" and final[tab.unit_caption].startswith("**Unit 3**")
+    late = tab.draw_live(live, "lstm", before=shown[tab.analysis])          # seq 4 < 5: too late
+    assert all(v == gr.skip() for v in late.values())
+    assert label(tab.draw_live({**live, "pad": "page2"}, "lstm")) == "7"  # another page
+    from_python = tab.draw_live(sketch(example_digit(3)), "lstm")           # an example, a link
+    assert label(from_python) == "3" and from_python[tab.unit_caption] != gr.skip()
+
+
+@pytest.mark.parametrize("bad, words", [({"pad": 7}, "pad must be"), ({"seq": -1}, "seq must be"),
+                                        ({"seq": True}, "seq must be"), ({"pad": "a b"}, "pad must be")])
+def test_the_pads_lanes_refuse_bad_numbering(tab, bad, words):
+    value = {**sketch(example_digit(7)), "pad": "p", "seq": 1, **bad}
+    for lane in (tab.draw_live, tab.draw_final):
+        with pytest.raises(gr.Error, match=words):
+            friendly(lane)(value, "lstm")
+        with pytest.raises(gr.Error, match=words):
+            friendly(lane)({**value, "drawing": True}, "lstm")
+
+
 def test_interventions_rerun_and_name_the_difference(tab):
     a = tab.draw(sketch(example_digit(7)), "lstm")[tab.analysis]
     top = tab.top_units(a, 5)
@@ -274,7 +304,7 @@ def test_the_tabs_own_words_follow_the_language(tab, tmp_path):
     en = tab.draw(value, "lstm")
     assert 'alt="what the model sees"' in en[tab.seen] and 'alt="the input, row 28 highlighted"' in en[tab.rows]
     words = tab.static_words("zh-CN")
-    assert words[tab.curves]["color"] == "模型" and "模型" in words[tab.curves]["value"]
+    assert words[tab.curves] == gr.update(color="模型") and "模型" in tab.curves.value["columns"]
     assert cjk.search(words[tab.curves_text]) and "Mean gradient" not in words[tab.curves_text]
     assert tab.static_words()[tab.curves]["color"] == "cell"
     # the maps shown before a first drawing are named by the switch too

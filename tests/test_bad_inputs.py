@@ -117,6 +117,13 @@ PAD_CASES = {  # the drawing pad's ink value (demo/digits/preprocess.py) sent to
     "background a web URL": ({**_INK, "background": "http://example.com/x.png"}, "data:image"),
     "background not an image": ({**_INK, "background": "data:image/png;base64,aGVsbG8="}, PAD),
     "background huge": ({**_INK, "background": "data:image/png;base64," + "A" * 4_100_000}, PAD),
+    "pad id not text": ({**_INK, "pad": 7}, "pad must be"),
+    "pad id with markup": ({**_INK, "pad": "<b>x</b>"}, "pad must be"),
+    "pad id too long": ({**_INK, "pad": "a" * 33}, "pad must be"),
+    "seq negative": ({**_INK, "seq": -1}, "seq must be"),
+    "seq fractional": ({**_INK, "seq": 2.5}, "seq must be"),
+    "seq as bool": ({**_INK, "seq": True}, "seq must be"),
+    "seq huge": ({**_INK, "seq": 2**60}, "seq must be"),
 }
 
 MODEL_CASES = {"transformer": MODEL, "rnn2": MODEL, "LSTM ": MODEL, "gpt-4": MODEL}

@@ -50,22 +50,25 @@ def app():
     from demo.digits.pad import drawing_pad, pad_value_from_image
     from demo.digits.sketches import example_digit
 
-    calls = []  # (time.monotonic(), value) for every change event the server handled
+    calls = []  # (time.monotonic(), value, time.time(), "change" or "submit") for every event handled
     lock = threading.Lock()
 
-    def read(value):
-        with lock:
-            calls.append((time.monotonic(), value, time.time()))
-        try:
-            return f"ink {float(to_mnist(value).sum()):.1f}"
-        except ValueError as e:
-            return str(e)
+    def reader(kind):
+        def read(value):
+            with lock:
+                calls.append((time.monotonic(), value, time.time(), kind))
+            try:
+                return f"ink {float(to_mnist(value).sum()):.1f}"
+            except ValueError as e:
+                return str(e)
+        return read
 
     with gr.Blocks() as demo:
         pad = drawing_pad()
         out = gr.Textbox(label="Read", elem_id="pad-out")
         load = gr.Button("Show a 3", elem_id="load-3")
-        pad.change(read, pad, out, trigger_mode="always_last", show_progress="hidden")
+        pad.change(reader("change"), pad, out, trigger_mode="always_last", show_progress="hidden")
+        pad.submit(reader("submit"), pad, out, trigger_mode="always_last", show_progress="hidden")
         load.click(lambda: pad_value_from_image(example_digit(3)), None, pad)
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
                             quiet=True)
@@ -214,7 +217,7 @@ def test_mouse_stroke_sends_ink_while_drawing(page, app, tmp_path):
     n0, t0 = len(app.calls), time.monotonic()
     t_up = mouse_stroke(page, DIAGONAL)
     value = settled(page, app)
-    t_final, _, wall = next(c for c in reversed(app.calls) if c[1] == value)
+    t_final, _, wall, _ = next(c for c in reversed(app.calls) if c[1] == value)
     sent = page.evaluate("() => document.querySelector('#digit-pad .rl-pad').rlPad.sentAt()") / 1000
     during = [t for t, *_ in app.calls[n0:] if t < t_up]
     stroke_s = t_up - t0
@@ -223,9 +226,16 @@ def test_mouse_stroke_sends_ink_while_drawing(page, app, tmp_path):
           f"final value at the server {t_final - t_up:.3f} s after the pen lifted, "
           f"{wall - sent:.3f} s after the pad sent it")
     assert len(during) >= 2, f"only {len(during)} value(s) arrived while the pen moved ({stroke_s:.2f} s)"
-    assert len(app.calls) - n0 <= stroke_s / 0.1 + 3  # throttled to about one per 100 ms
-
-    assert set(value) == {"format", "width", "height", "data"}
+    changes = [c for c in app.calls[n0:] if c[3] == "change"]
+    assert len(changes) <= stroke_s / 0.1 + 3  # throttled to about one per 100 ms
+    # while the pen is down: "change" only, marked drawing; the pen-up value: "change" and
+    # "submit" (the final lane); every value numbered in order, from one pad
+    assert all(c[1].get("drawing") is True for c in app.calls[n0:] if c[1] != value)
+    assert [c[3] for c in app.calls[n0:] if c[1] == value] in (["change", "submit"], ["submit", "change"])
+    seqs = [c[1]["seq"] for c in changes]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs) and seqs[-1] == value["seq"]
+    assert len({c[1]["pad"] for c in app.calls[n0:]}) == 1
+    assert set(value) == {"format", "width", "height", "data", "pad", "seq"}
     ink = decode_ink(value)
     for x, y in DIAGONAL + [(0.0, 0.0)]:  # both ends and the middle of the line are inked
         assert cell_ink(ink, x, y) > 0.5, (x, y)

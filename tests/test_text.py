@@ -90,6 +90,31 @@ def test_temperature_zero_is_argmax_decoding(cell):
     assert m.generate("Before", 40, temperature=1.0, top_k=1, rng_seed=4) == want  # top-1 is greedy too
 
 
+@pytest.mark.parametrize("layers,embed", [(1, 0), (2, 6), (3, 0)])
+@pytest.mark.parametrize("edits", [{}, {"units": {("c", 3): 1.5, ("f", 0): 0.0, ("h", 5): 0.0, ("i", 2): 0.0}},
+                                   {"units": {("o", 7): 1.0, ("g", 1): -0.5}, "gates": {"f": 1.0}}])
+def test_numpy_lstm_sampler_is_the_hand_cells(layers, embed, edits):
+    """Sampling's numpy loop gives the hand cells' logits at every step (edited or not), so the
+    same seed gives the same text whichever loop reads it."""
+    from demo.text.lstm_numpy import LSTMStepper
+    m = make_model("lstm", hidden=16, layers=layers, embed=embed, seed=layers)
+    from demo.cells import Edit
+    edit = Edit.make("lstm", 16, **edits)
+    w_out, b_out = m.head_weights()
+    step = LSTMStepper(m.lstm_weights(), w_out, b_out, edit)
+    state = m.hand.init_state(1)
+    ids = m.encode("First Citizen:\nBefore we proceed any further, hear me speak.")
+    with torch.inference_mode():
+        for i in ids:
+            state, want = m._advance(i, state, edit)
+            np.testing.assert_allclose(step(i), want.numpy()[0], rtol=1e-5, atol=1e-5)
+        if edit is not None:  # the edit holds in the state the loop carries
+            for name, idx, vals in edit.units:
+                if name in ("h", "c"):
+                    held = step.h[-1] if name == "h" else step.c[-1]
+                    np.testing.assert_array_equal(held[idx.numpy()], vals.numpy())
+
+
 def test_top_k_restricts_choices(model):
     for s in model.stream("Speak", 100, temperature=2.0, top_k=3, rng_seed=0, n_top=3):
         assert s.char in [c for c, _ in s.topk] and s.prob <= s.p_sample <= 1

@@ -32,6 +32,11 @@ let eraser = false;
 let timer = null;
 let lastSentAt = -Infinity;
 let lastSent = null;  // JSON of the last value this pad sent
+let lastKey = null;   // the same without its seq: what was drawn, to send nothing twice
+let seq = 0;          // values this pad has numbered
+// Which pad (page) a value comes from, with seq: the server drops a live answer that a pen-up
+// has overtaken (demo/digits/tab.py, PenUps).
+const PAD_ID = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => (b % 36).toString(36)).join("");
 let loadToken = 0;
 let sends = 0;        // values sent so far
 let sentAt = null;    // when the last one was sent (epoch ms)
@@ -110,18 +115,22 @@ function send() {
   clearTimeout(timer);
   timer = null;
   lastSentAt = performance.now();
-  const value = { format: "ink-v1", width: INK, height: INK, data: encode() };
+  const value = { format: "ink-v1", width: INK, height: INK, data: encode(), pad: PAD_ID };
   // While the pen is down the server may skip its slower views; the value sent as the pen
   // lifts has no "drawing" key, and differs, so it always goes out.
   if (current) value.drawing = true;
-  const json = JSON.stringify(value);
-  if (json === lastSent && JSON.stringify(props.value) === json) return;  // nothing new
-  lastSent = json;
+  const key = JSON.stringify(value);
+  if (key === lastKey) return;  // nothing new
+  lastKey = key;
+  value.seq = ++seq;
+  lastSent = JSON.stringify(value);
   sends++;
   sentAt = performance.timeOrigin + performance.now();  // epoch ms
-  // Gradio dispatches "change" itself when props.value changes (by JSON): no trigger() here,
-  // which would send every value twice.
+  // Gradio dispatches "change" itself when props.value changes: the live lane, which leaves
+  // a pen-up value alone.  A pen-up (or Undo, Clear) also goes out as "submit", the lane of
+  // final answers, at once: it does not wait for a live update still on its way.
   props.value = value;
+  if (!current) trigger("submit");
 }
 
 function schedule() {
@@ -233,6 +242,7 @@ function load(v) {
   timer = null;
   base = null;
   lastSent = JSON.stringify(v);
+  lastKey = null;  // the next stroke goes out whatever it is
   if (v && typeof v === "object" && v.format === "ink-v1") {
     if (typeof v.background === "string" && v.background.startsWith("data:image/")) {
       const img = new Image();

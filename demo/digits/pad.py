@@ -4,12 +4,15 @@ Eraser.  Gradio's Sketchpad renders with WebGL, which is slow in a software-rend
 pad only uses a plain canvas.
 
     pad = drawing_pad()                    # a gr.HTML
-    pad.change(fn, pad, out, trigger_mode="always_last", show_progress="hidden")
+    pad.change(live, pad, out, trigger_mode="always_last", show_progress="hidden")   # every value
+    pad.submit(final, pad, out, trigger_mode="always_last", show_progress="hidden")  # pen-ups
 
 ``fn`` receives the pad's value: None before the first stroke, else an ``"ink-v1"`` dict (format in
 ``demo/digits/preprocess.py``; ``to_mnist(value)`` reads it, and raises the empty-canvas
 ``ValueError`` after Clear).  While the pen moves the pad sends a value at most every
-``throttle_ms`` (100 ms) and once more when it lifts, after each Undo and Clear.
+``throttle_ms`` (100 ms), marked ``drawing``, and once more when it lifts, after each Undo and
+Clear; those last ones also go out as "submit" right away (the Digits tab answers them in their
+own queue).  Each value the pad sends carries its ``pad`` id and ``seq`` number.
 
 To show a picture in the pad (an example, an upload), return ``pad_value_from_image(image)`` as
 the pad's new value: the pad draws it and further strokes go on top.  Gradio dispatches the pad's

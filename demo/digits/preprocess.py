@@ -32,6 +32,9 @@ and shows, are JSON-able dicts::
                               #   uint8 ink values, row-major, 0 = paper, 255 = full ink
      "drawing": true,         # optional bool: the pen is still down (the pad sends it while
                               #   drawing; the value sent as the pen lifts has none)
+     "pad": "k3x9q2",         # optional str, 1..32 letters/digits: which pad (page) sent it
+     "seq": 17,               # optional int >= 0: the pad's count of values sent, so an answer
+                              #   to an older value can tell it came too late
      "background": "data:image/png;base64,..."}  # optional (absent or None): a picture under the
                               #   strokes, stretched over the whole pad; its ink is its alpha
                               #   channel where it is transparent, else its darkness/brightness
@@ -70,7 +73,7 @@ LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 INK_FORMAT = "ink-v1"        # the drawing pad's value: see the module docstring
 INK_MIN_SIDE, INK_MAX_SIDE = 8, 512
-INK_KEYS = frozenset({"format", "width", "height", "data", "background", "drawing"})
+INK_KEYS = frozenset({"format", "width", "height", "data", "background", "drawing", "pad", "seq"})
 MAX_BACKGROUND_CHARS = 4_000_000   # a data URL; the pad's own are ~10-30 kB
 MAX_BACKGROUND_SIDE = 2048
 _DATA_URL = re.compile(r"data:image/(png|jpeg|webp|gif);base64,", re.IGNORECASE)
@@ -223,6 +226,16 @@ def _thumbnail(a: np.ndarray, side: int = 112) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------------------
 # The drawing pad's ink values ("ink-v1", see the module docstring)
+MAX_SEQ = 2**53 - 1  # JavaScript's largest exact integer
+
+
+def pad_id_ok(pad) -> bool:
+    return isinstance(pad, str) and 1 <= len(pad) <= 32 and pad.isascii() and pad.isalnum()
+
+
+def seq_ok(seq) -> bool:
+    return isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq <= MAX_SEQ
+
 
 def _bad_ink(what: str) -> ValueError:
     return ValueError(f"The drawing could not be read ({what}); please clear the pad and draw again.")
@@ -291,6 +304,10 @@ def decode_ink(value: dict) -> np.ndarray:
         raise _bad_ink(f"unexpected key(s) {', '.join(extra)}")
     if "drawing" in value and not isinstance(value["drawing"], bool):
         raise _bad_ink("drawing must be true or false")
+    if "pad" in value and not pad_id_ok(value["pad"]):
+        raise _bad_ink("pad must be 1 to 32 letters or digits")
+    if "seq" in value and not seq_ok(value["seq"]):
+        raise _bad_ink(f"seq must be a whole number from 0 to {MAX_SEQ:,}")
     w, h = _ink_side(value, "width"), _ink_side(value, "height")
     data = value["data"]
     if not isinstance(data, str):

@@ -18,6 +18,8 @@ API: ``/classify`` takes the pad's ink value, a Sketchpad value or one image fil
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import gradio as gr
@@ -30,7 +32,7 @@ from demo.digits.interventions import Intervention, parse_numbers
 from demo.digits.lookups import load_lookups
 from demo.digits.model import DigitModel, load_digit_model
 from demo.digits.pad import drawing_pad, pad_value_from_image
-from demo.digits.preprocess import EMPTY_MESSAGE, reading_steps
+from demo.digits.preprocess import EMPTY_MESSAGE, pad_id_ok, reading_steps, seq_ok
 from demo import i18n
 from demo.ui_common import (LATEX, QUIET, K, Problem, Words, friendly, heat_image, inline_image, load_available,
                             png, problems_markdown)
@@ -70,6 +72,34 @@ def load_all_lookups(models: dict[str, DigitModel], weights_dir=None) -> tuple[d
     return found, problems
 
 
+def numbered(value) -> bool:
+    """A value the pad sent itself: it says which pad, and its place in that pad's sequence."""
+    return isinstance(value, dict) and pad_id_ok(value.get("pad")) and seq_ok(value.get("seq"))
+
+
+def pen_up(value) -> bool:
+    """A value the pad sent as the pen lifted (or for Undo/Clear): it goes out as "submit" too."""
+    return numbered(value) and value.get("drawing") is not True
+
+
+class PenUps:
+    """The last pen-up each pad (page) sent, so that a live answer overtaken by it is dropped.
+    Thread-safe (gradio runs the lanes in worker threads); the oldest pads are forgotten first."""
+
+    def __init__(self, size: int = 10_000):
+        self.size, self._seen, self._lock = size, OrderedDict(), threading.Lock()
+
+    def lifted(self, pad: str, seq: int) -> None:
+        with self._lock:
+            self._seen[pad] = max(seq, self._seen.pop(pad, -1))
+            while len(self._seen) > self.size:
+                self._seen.popitem(last=False)
+
+    def overtaken(self, pad: str, seq: int) -> bool:
+        with self._lock:
+            return self._seen.get(pad, -1) > seq
+
+
 class DigitsTab:
     """The tab's components (made by ``layout``), its events (``wire``) and its handlers."""
 
@@ -78,6 +108,7 @@ class DigitsTab:
         self.problems = list(problems)
         self.lookups = lookups or {}
         self.default = next(iter(models), None)
+        self.pen_ups = PenUps()
 
     # -- layout ---------------------------------------------------------------------------------
     def layout(self) -> None:
@@ -187,7 +218,7 @@ class DigitsTab:
                 # the plots' tooltips show their axis titles, and the colour column's name
                 self.unit_rows = w.add(gr.LinePlot(x="row", y="value", color=views.unit_rows_color(), height=240,
                                                    color_map=STATE_COLOURS, label=K("digits.unit_rows.label"),
-                                                   x_title=i18n.t("digits.unit_rows.x"),
+                                                   elem_id="digit-unit-rows", x_title=i18n.t("digits.unit_rows.x"),
                                                    y_title=i18n.t("digits.unit_rows.y")),
                                        label="digits.unit_rows.label", x_title="digits.unit_rows.x",
                                        y_title="digits.unit_rows.y")
@@ -250,8 +281,7 @@ class DigitsTab:
         if self.problems_md is not None:
             out[self.problems_md] = problems_markdown(self.problems, lang)
         if self.lookups:
-            out[self.curves] = gr.update(value=views.influence_curves(self.lookups, lang),
-                                         color=views.curves_color(lang))
+            out[self.curves] = gr.update(color=views.curves_color(lang))   # the frame has every name
             out[self.curves_text] = views.influence_summary(self.lookups, lang)
         return out
 
@@ -296,11 +326,18 @@ class DigitsTab:
         live = dict(trigger_mode="always_last", **QUIET)
         view = [self.t, self.order, self.unit]
         L = [self.lang]  # the page's language, last input of every handler that shows words
-        # The prediction alone carries the (hidden) status of the pad's event: tests and the
-        # browser benchmark read it to know when the page is idle.
-        self.pad.change(friendly(self.draw, lang=True), [self.pad, self.model, *self.edit_inputs, *view, self.analysis,
-                                                         self.picture_reading, *L], self.all_outputs,
-                        **{**live, "show_progress_on": [self.final]})
+        # Two lanes (separate queues, so a pen-up never waits behind the live updates of everyone
+        # drawing): while the pen moves, the pad's "change" (one at a time for the whole server:
+        # under load the live updates thin out, the answers do not); when it lifts, the pad also
+        # sends "submit", whose answer is the final one.  Values set from Python (examples,
+        # uploads, links) come only as a "change", so the live lane analyses those.  The
+        # prediction alone carries the final lane's (hidden) status: tests and the browser
+        # benchmark read it to know when the page is idle.
+        pad_in = [self.pad, self.model, *self.edit_inputs, *view, self.analysis, self.picture_reading, *L]
+        self.pad.change(friendly(self.draw_live, lang=True), pad_in, self.all_outputs,
+                        concurrency_id="pad-live", concurrency_limit=1, **live)
+        self.pad.submit(friendly(self.draw_final, lang=True), pad_in, self.all_outputs,
+                        concurrency_id="pad-final", **{**live, "show_progress_on": [self.final]})
         # A picture (upload, paste, drop or an example) goes into the pad, whose change analyses it.
         self.picture.change(friendly(self.to_pad, lang=True), [self.picture, *L], [self.pad, self.picture_reading],
                             **live)  # examples too
@@ -361,6 +398,30 @@ class DigitsTab:
             raise ValueError(f"from row must be 1 to {STEPS}")
         return Intervention(ablate=parse_numbers(ablate, 0, model.hidden - 1, "Ablate units"), clamp=clamp,
                             from_step=from_row, blank_rows=parse_numbers(blank_rows, 1, STEPS, "Blank rows"))
+
+    def draw_live(self, value, name, ablate=None, gate=NO_GATE, gate_value=1.0, from_row=1, blank_rows=None,
+                  t=STEPS, order="index", unit=0, before: DigitAnalysis | None = None, picture=None,
+                  lang: str = "en") -> dict:
+        """The pad's "change": a value sent while the pen moves, or one set from Python.  A
+        pen-up value (the pad numbers its values: ``seq``, and sends "submit" for those) is left
+        to ``draw_final``; a live answer that a later pen-up has overtaken is dropped, so it
+        cannot land on top of the final one."""
+        if pen_up(value):
+            return {c: gr.skip() for c in self.all_outputs}
+        out = self.draw(value, name, ablate, gate, gate_value, from_row, blank_rows, t, order, unit, before,
+                        picture, lang)
+        if numbered(value) and self.pen_ups.overtaken(value["pad"], value["seq"]):
+            return {c: gr.skip() for c in self.all_outputs}
+        return out
+
+    def draw_final(self, value, name, ablate=None, gate=NO_GATE, gate_value=1.0, from_row=1, blank_rows=None,
+                   t=STEPS, order="index", unit=0, before: DigitAnalysis | None = None, picture=None,
+                   lang: str = "en") -> dict:
+        """The pad's "submit": the pen lifted (or Undo, Clear): the answer, with every view."""
+        if numbered(value):
+            self.pen_ups.lifted(value["pad"], value["seq"])
+        return self.draw(value, name, ablate, gate, gate_value, from_row, blank_rows, t, order, unit, before,
+                         picture, lang)
 
     def draw(self, value, name, ablate=None, gate=NO_GATE, gate_value=1.0, from_row=1, blank_rows=None,
              t=STEPS, order="index", unit=0, before: DigitAnalysis | None = None, picture=None,
