@@ -229,6 +229,34 @@ def test_why_hover_click_a_unit_and_ablate_it(page, tmp_path):
     readme_screenshot(page, "digits_why.png", below=page.get_by_role("heading", name="Why?"))
 
 
+def plot_lines(page, elem_id: str):
+    """The drawn lines of a gr.LinePlot (vega's SVG: one path per series in g.mark-line)."""
+    return page.locator(f"#{elem_id} g.mark-line path")
+
+
+@screenshot_on_failure
+def test_the_language_switch_keeps_the_plots_drawn_and_names_their_columns(page, tmp_path):
+    """After a drawing, the switch to 简体中文: the reading strip's steps, the plots' colour
+    columns (legend titles) and axis titles are in Chinese, and every plot still draws its lines."""
+    draw(page, 7)
+    expect(predicted(page)).to_have_text("7")
+    page.locator("#digit-unit-rows").scroll_into_view_if_needed()
+    expect(plot_lines(page, "digit-unit-rows").first).to_be_attached()
+    lines = {p: plot_lines(page, p).count() for p in ("digit-curves", "digit-unit-rows")}
+    assert lines["digit-curves"] >= 3 and lines["digit-unit-rows"] >= 5, lines   # 3 cells; h, c and 4 gates
+    expect(page.locator("#digit-reading")).to_contain_text("ink found")
+    page.locator("#lang-switch").get_by_text("简体中文").click()
+    expect(page.locator("#digit-reading")).to_contain_text("找到的笔迹")
+    expect(page.locator("#digit-reading")).not_to_contain_text("ink found")
+    for elem_id, legend, axis in (("digit-curves", "模型", "输入行"), ("digit-unit-rows", "状态", "取值")):
+        svg = page.locator(f"#{elem_id} svg").first
+        svg.scroll_into_view_if_needed()
+        expect(svg).to_contain_text(legend)
+        expect(svg).to_contain_text(axis)
+        expect(plot_lines(page, elem_id)).to_have_count(lines[elem_id])   # still drawn, every series
+        expect(svg).not_to_contain_text("state" if elem_id == "digit-unit-rows" else "cell")
+
+
 @screenshot_on_failure
 def test_examples_and_uploads_load_into_the_pad(page, tmp_path):
     # An example: it shows in the pad (as its picture) and is read.
@@ -436,6 +464,27 @@ def test_text_click_a_character_tints_its_connectivity(page, tmp_path):
     expect(page.locator("#text-conn-plot canvas, #text-conn-plot svg").first).to_be_visible()
     readme_screenshot(page, "text_why.png", below=page.get_by_text("How far back it looks").first,
                       max_height=900)
+
+
+@screenshot_on_failure
+def test_text_plots_still_draw_after_the_language_switch(page, tmp_path):
+    """The connectivity plot (its series and their column renamed) and the unit's plot (its
+    axis titles) are drawn again in Chinese, every line there."""
+    open_text_tab(page)
+    generate(page, SHORT)
+    page.locator("#text-units [data-t]").nth(149).click()
+    expect(plot_lines(page, "text-conn-plot").first).to_be_attached()
+    expect(plot_lines(page, "text-unit-plot").first).to_be_attached()
+    lines = plot_lines(page, "text-conn-plot").count()
+    assert lines >= 2, lines
+    page.locator("#lang-switch").get_by_text("简体中文").click()
+    expect(page.locator("#text-conn")).to_contain_text("之前")
+    conn = page.locator("#text-conn-plot svg").first
+    expect(conn).to_contain_text("向前的距离")
+    expect(plot_lines(page, "text-conn-plot")).to_have_count(lines)
+    unit = page.locator("#text-unit-plot svg").first
+    expect(unit).to_contain_text("取值")
+    expect(plot_lines(page, "text-unit-plot")).to_have_count(1)
 
 
 @screenshot_on_failure

@@ -335,8 +335,8 @@ def test_plot_columns_are_named_in_the_pages_language():
     from demo.digits import views as dv
     from demo.text import views as tv
     lookups = {"lstm": SimpleNamespace(influence_gradient=np.linspace(0.1, 1, 28))}
-    assert list(dv.influence_curves(lookups)) == ["row", "cell", "mean |dz/d row|"]
-    assert dv.curves_color("zh-CN") in dv.influence_curves(lookups, "zh-CN") and CJK.search(dv.curves_color("zh-CN"))
+    assert list(dv.influence_curves(lookups)) == ["row", "cell", "模型", "mean |dz/d row|"]   # every language's
+    assert dv.curves_color("zh-CN") == "模型" and dv.curves_color() == "cell"
     assert dv.unit_rows_color() == "state" and CJK.search(dv.unit_rows_color("zh-CN"))
     frame = tv.connectivity_frame({"a": np.ones(5)}, lang="zh-CN")
     assert tv.conn_color("zh-CN") in frame and "series" not in frame and tv.conn_color() == "series"

@@ -16,7 +16,7 @@ from demo import render
 from demo.digits.analysis import STEPS, DigitAnalysis, label_dict, settle_step, title
 from demo.digits.model import CLASSES
 from demo.i18n import t as tr_
-from demo.i18n import translate_message
+from demo.i18n import LANGS, translate_message
 
 # Per cell, the extra panels beside h: (trace key, title, colour map, range; None = fit to data).
 PANELS = {
@@ -202,13 +202,28 @@ def influence_table(a: DigitAnalysis):
     return pd.DataFrame(recs, columns=["row", "cell", "measure", "value"])
 
 
-def influence_curves(lookups: dict, lang: str = "en") -> "object":
+def influence_curves(lookups: dict) -> "object":
     """The over-data curves: per model, mean |dz_k/drow_t| over test digits: a DataFrame of
-    row, cell, value (lookups: model name -> DigitLookups).  The cell's column is named in
-    ``lang`` (the plot's tooltip and legend show it: ``curves_color``)."""
+    row, cell, value (lookups: model name -> DigitLookups).  The cell's column is there once
+    under each language's name (``curves_color``): the plot's tooltip and legend show the name
+    its ``color`` says, and the language switch only changes that."""
     import pandas as pd
     recs = [(t + 1, title(n), float(v)) for n, lk in lookups.items() for t, v in enumerate(lk.influence_gradient)]
-    return pd.DataFrame(recs, columns=["row", curves_color(lang), "mean |dz/d row|"])
+    frame = pd.DataFrame(recs, columns=["row", "cell", "mean |dz/d row|"])
+    return _colour_names(frame, "cell", curves_color)
+
+
+def _colour_names(frame, column: str, name) -> "object":
+    """``frame`` with ``column`` copied under every language's ``name(lang)``, next to it.
+    (A gr.LinePlot given a new colour column and a value naming it at once draws a single
+    "undefined" series, gradio 6.31: with every name there, any order of the two works.)"""
+    names = list(dict.fromkeys(name(lang) for lang in LANGS))
+    at = list(frame.columns).index(column)
+    for k, new in enumerate(n for n in names if n != column):
+        frame.insert(at + 1 + k, new, frame[column])
+    if column not in names:
+        frame = frame.drop(columns=[column])
+    return frame
 
 
 def curves_color(lang: str = "en") -> str:
@@ -251,8 +266,9 @@ def unit_views(a: DigitAnalysis, unit: int, lookups=None, lang: str = "en") -> U
         raise ValueError(f"unit must be from 0 to {H - 1}, got {unit!r}")
     tr = a.trace
     series = {"h": tr.h, **({"c": tr.c} if tr.c is not None else {}), **tr.gates}
-    over = pd.DataFrame([(t + 1, k, float(v[t, unit])) for k, v in series.items() for t in range(STEPS)],
-                        columns=["row", unit_rows_color(lang), "value"])
+    over = _colour_names(pd.DataFrame([(t + 1, k, float(v[t, unit])) for k, v in series.items()
+                                       for t in range(STEPS)], columns=["row", "state", "value"]),
+                         "state", unit_rows_color)
     k = int(tr.probs[-1].argmax())
     rank = int((a.contributions > a.contributions[unit]).sum()) + 1 if a.contributions is not None else None
     lines = [tr_("digits.unit.caption", lang, unit=unit, model=title(a.name), h=tr.h[-1, unit])]
