@@ -331,13 +331,14 @@ class DigitsTab:
         # under load the live updates thin out, the answers do not); when it lifts, the pad also
         # sends "submit", whose answer is the final one.  Values set from Python (examples,
         # uploads, links) come only as a "change", so the live lane analyses those.  The
-        # prediction alone carries the final lane's (hidden) status: tests and the browser
-        # benchmark read it to know when the page is idle.
+        # prediction alone carries both lanes' (hidden) status: tests and the browser benchmark
+        # read it to know when the page is idle.
         pad_in = [self.pad, self.model, *self.edit_inputs, *view, self.analysis, self.picture_reading, *L]
+        status = {**live, "show_progress_on": [self.final]}
         self.pad.change(friendly(self.draw_live, lang=True), pad_in, self.all_outputs,
-                        concurrency_id="pad-live", concurrency_limit=1, **live)
+                        concurrency_id="pad-live", concurrency_limit=1, **status)
         self.pad.submit(friendly(self.draw_final, lang=True), pad_in, self.all_outputs,
-                        concurrency_id="pad-final", **{**live, "show_progress_on": [self.final]})
+                        concurrency_id="pad-final", **status)
         # A picture (upload, paste, drop or an example) goes into the pad, whose change analyses it.
         self.picture.change(friendly(self.to_pad, lang=True), [self.picture, *L], [self.pad, self.picture_reading],
                             **live)  # examples too

@@ -25,6 +25,7 @@ the text so far; ``/score`` takes text, model and returns nats/char; see README.
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from demo.text import analysis, interventions, limits, matching, units, views
 from demo.text.analysis import COMPARE_LENGTH, TEMPERATURES, TextTrace
 from demo.text.limits import MAX_LENGTH, MAX_TEMPERATURE
 from demo.text.model import CharModel, load_char_model
+from demo.text.writer import Writer, WriterUnavailable, shared_writer
 from demo.ui_common import HEAVY, QUIET, K, Words, friendly, friendly_stream, load_available, problems_markdown
 from demo.ui_heatmap import hover_heatmap
 
@@ -46,6 +48,7 @@ CHAR_MODELS = {"lstm": "LSTM", "rnn": "Vanilla RNN"}
 # Tiny Shakespeare, for select-and-match over the validation split (the app ships no dataset;
 # without it the units of a span are still listed).  RNN_LENS_DATA_DIR overrides.
 DATA_DIR = Path(os.environ.get("RNN_LENS_DATA_DIR") or Path(__file__).resolve().parents[3] / "shared" / "data")
+log = logging.getLogger(__name__)
 STREAM_EVERY = 0.05             # s between partial outputs: light on the connection, smooth to read
 DEFAULTS = dict(seed="ROMEO:\n", length=500, temperature=0.8, top_k=0, rng_seed=0)
 CSS = ""
@@ -102,6 +105,11 @@ def model_label(name: str, m: CharModel, lang: str = "en") -> str:
     return f"{model_title(name, lang)} ({m.layers}×{m.hidden})"
 
 
+def use_writer() -> bool:
+    """Write generated text in a worker process: on 2+ cores, unless RNN_LENS_WRITER=0."""
+    return os.environ.get("RNN_LENS_WRITER", "1") != "0" and (os.cpu_count() or 1) >= 2
+
+
 def skip(components) -> dict:
     return {c: gr.skip() for c in components}
 
@@ -120,6 +128,7 @@ class TextTab:
         self.data_dir = Path(data_dir or DATA_DIR)
         self._val: dict[str, tuple[str, dict] | None] = {}  # validation text + activations, per model
         self.words = Words()                                # filled by layout
+        self.writer: Writer | None = None                   # generation in a worker process (build)
 
     def loaded(self, name) -> CharModel:
         if name not in self.models:
@@ -468,11 +477,20 @@ class TextTab:
     def generate(self, seed=DEFAULTS["seed"], length=DEFAULTS["length"], temperature=DEFAULTS["temperature"],
                  top_k=DEFAULTS["top_k"], rng_seed=DEFAULTS["rng_seed"], model="lstm"):
         """Yield the text so far every STREAM_EVERY seconds and once at the end, with what wrote
-        it (kept in a gr.State for the step-by-step view)."""
+        it (kept in a gr.State for the step-by-step view).  With a Writer (``build`` starts one on
+        a machine with 2+ cores) the text is written in its worker process, on the other core;
+        if that worker is unavailable, here."""
         m = self.loaded(model)
+        written = Written(model, seed)
+        if self.writer is not None:
+            try:
+                for text in self.writer.stream(model, seed, length, temperature, top_k, rng_seed):
+                    yield {self.generated: text, self.written: written}
+                return
+            except WriterUnavailable as e:  # raised before any text: write it here instead
+                log.warning("%s; writing in the server process", e)
         # stream() checks every argument (and the seed's characters) before the first character
         steps = m.stream(seed, length, temperature, top_k, rng_seed, n_top=0)
-        written = Written(model, seed)
         chars, last = [], 0.0
         for step in steps:
             chars.append(step.char)
@@ -792,6 +810,8 @@ def build(app: gr.Blocks, weights_dir=None, lang: gr.State | None = None) -> Tex
     the page's language (a gr.State of "en" / "zh-CN"; None: English)."""
     tab = TextTab(*load_available(CHAR_MODELS, load_char_model, weights_dir), weights_dir=weights_dir)
     tab.lang = lang
+    if tab.models and use_writer():
+        tab.writer = shared_writer(weights_dir, tuple(tab.models))
     tab.layout()
     tab.wire(app)
     return tab

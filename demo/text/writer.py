@@ -1,0 +1,182 @@
+"""Text generation in a second process, so that on a busy server sampling runs on its own core.
+
+The app's Python runs on one core at a time (the GIL): with a hundred users, sampling text and
+every other request took turns on it while the machine's second core idled.  A ``Writer`` keeps
+one worker process with the character models loaded and streams what it writes back.
+
+    writer = shared_writer(weights_dir)              # one per weights folder and process
+    for text in writer.stream("lstm", "ROMEO:", 200, 0.8, 0, 7):
+        ...                                           # the text so far, every ~50 ms; the last is all
+    writer.close()
+
+The worker runs ``CharModel.stream`` (the same code, so the same seed gives the same text as in
+this process).  A ValueError there (a bad argument) comes back as a ValueError here.  If the
+worker cannot start or dies, ``stream`` raises ``WriterUnavailable`` before yielding anything,
+and the caller writes in its own process (demo/text/tab.py does); the next call starts a new
+worker.  Pure: no gradio.
+"""
+from __future__ import annotations
+
+import itertools
+import multiprocessing as mp
+import queue
+import threading
+import time
+from pathlib import Path
+
+EVERY = 0.05          # s between partial texts
+START_TIMEOUT = 120   # s to import torch and load the models in the worker
+IDLE_POLL = 1.0       # s between liveness checks while waiting for the worker
+
+
+class WriterUnavailable(RuntimeError):
+    """The worker process could not start or has died."""
+
+
+def _serve(requests, results, weights_dir, names) -> None:
+    """The worker: load the models, then write each request's text, streaming it back."""
+    from demo.runtime import configure_torch
+    configure_torch(1)
+    from demo.text.model import load_char_model
+    models = {}
+    for name in names:
+        try:
+            models[name] = load_char_model(name, weights_dir)
+        except Exception:  # noqa: BLE001 - a model that does not load is refused per request
+            pass
+    results.put((None, "ready", sorted(models)))
+    while (msg := requests.get()) is not None:
+        rid, name, args = msg
+        try:
+            if name not in models:
+                raise ValueError(f"no character model {name!r} is loaded; choose one of {', '.join(models)}")
+            chars, last = [], 0.0
+            for step in models[name].stream(*args, n_top=0):
+                chars.append(step.char)
+                if time.perf_counter() - last >= EVERY:  # the first character goes out at once
+                    results.put((rid, "part", "".join(chars)))
+                    last = time.perf_counter()
+            results.put((rid, "done", "".join(chars)))
+        except ValueError as e:
+            results.put((rid, "error", str(e)))
+        except Exception as e:  # noqa: BLE001 - reported to the caller, the worker keeps serving
+            results.put((rid, "fail", f"{type(e).__name__}: {e}"))
+
+
+class Writer:
+    """One worker process and the thread that hands its messages to the waiting streams."""
+
+    def __init__(self, weights_dir=None, names=("lstm", "rnn")):
+        self.weights_dir = str(weights_dir) if weights_dir else None
+        self.names = tuple(names)
+        self._lock = threading.Lock()
+        self._ids = itertools.count()
+        self._waiting: dict[int, queue.Queue] = {}
+        self._proc = None
+        self._ready = threading.Event()
+        self.start()
+
+    def start(self) -> None:
+        """Start the worker (returns at once; it loads the models in the background)."""
+        with self._lock:
+            if self._proc is not None and self._proc.is_alive():
+                return
+            ctx = mp.get_context("spawn")  # no fork: the server has threads
+            self._requests, self._results = ctx.Queue(), ctx.Queue()
+            self._ready.clear()
+            self._proc = ctx.Process(target=_serve, args=(self._requests, self._results, self.weights_dir,
+                                                          self.names), daemon=True, name="rnn-lens-writer")
+            self._proc.start()
+            threading.Thread(target=self._dispatch, args=(self._proc, self._results), daemon=True).start()
+
+    def _dispatch(self, proc, results) -> None:
+        while True:
+            try:
+                rid, kind, payload = results.get(timeout=IDLE_POLL)
+            except queue.Empty:
+                if not proc.is_alive():
+                    self._fail_all()
+                    return
+                continue
+            except (EOFError, OSError):
+                self._fail_all()
+                return
+            if kind == "ready":
+                self._ready.set()
+                continue
+            with self._lock:
+                q = self._waiting.get(rid)
+            if q is not None:
+                q.put((kind, payload))
+
+    def _fail_all(self) -> None:
+        with self._lock:
+            waiting = list(self._waiting.values())
+        for q in waiting:
+            q.put(("dead", None))
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.is_alive()
+
+    def stream(self, name: str, seed, length, temperature, top_k, rng_seed):
+        """Yield the text written so far, every ~EVERY s, and all of it last.  ValueError for a
+        bad argument; WriterUnavailable (before anything is yielded) when the worker cannot
+        write, so the caller can write the text itself."""
+        if not self.alive:
+            self.start()
+        if not self._ready.wait(START_TIMEOUT) or not self.alive:
+            raise WriterUnavailable("the text worker did not start")
+        rid, q = next(self._ids), queue.Queue()
+        with self._lock:
+            self._waiting[rid] = q
+        try:
+            self._requests.put((rid, name, (seed, length, temperature, top_k, rng_seed)))
+            started = False
+            while True:
+                try:
+                    kind, payload = q.get(timeout=IDLE_POLL)
+                except queue.Empty:
+                    if self.alive:
+                        continue
+                    kind, payload = "dead", None
+                if kind == "part":
+                    started = True
+                    yield payload
+                elif kind == "done":
+                    yield payload
+                    return
+                elif kind == "error":
+                    raise ValueError(payload)
+                elif kind == "dead" and not started:
+                    raise WriterUnavailable("the text worker stopped")
+                else:
+                    raise RuntimeError(f"the text worker failed: {payload or 'it stopped'}")
+        finally:
+            with self._lock:
+                self._waiting.pop(rid, None)
+
+    def close(self) -> None:
+        with self._lock:
+            proc, self._proc = self._proc, None
+        if proc is not None and proc.is_alive():
+            try:
+                self._requests.put(None)
+                proc.join(5)
+            finally:
+                if proc.is_alive():
+                    proc.kill()
+
+
+_shared: dict[str, Writer] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_writer(weights_dir=None, names=("lstm", "rnn")) -> Writer:
+    """The process's Writer for a weights folder (one worker, however many apps are built)."""
+    key = str(Path(weights_dir).resolve()) if weights_dir else ""
+    with _shared_lock:
+        w = _shared.get(key)
+        if w is None:
+            w = _shared[key] = Writer(weights_dir, names)
+        return w

@@ -1,0 +1,63 @@
+"""Text written in a worker process (demo/text/writer.py): the same text as in the server's own
+process, bad arguments answered with the same messages, a dead worker replaced, and the tab
+writing the text itself when the worker cannot."""
+import time
+
+import pytest
+
+from demo.text import load_char_model
+from demo.text.tab import TextTab
+from demo.text.writer import Writer, WriterUnavailable
+
+
+@pytest.fixture(scope="module")
+def writer():
+    w = Writer()
+    yield w
+    w.close()
+
+
+@pytest.fixture(scope="module")
+def lstm():
+    return load_char_model("lstm")
+
+
+def test_the_worker_writes_what_the_server_would(writer, lstm):
+    parts = list(writer.stream("lstm", "ROMEO:\n", 400, 0.8, 3, 11))
+    assert parts[-1] == lstm.generate("ROMEO:\n", 400, 0.8, 3, 11)
+    assert all(parts[-1].startswith(p) for p in parts) and len(parts[-1]) == 400
+    assert list(writer.stream("rnn", "T", 50, 1.0, 0, 2))[-1] == load_char_model("rnn").generate("T", 50, 1.0, 0, 2)
+
+
+@pytest.mark.parametrize("args", [("lstm", "", 10, 0.8, 0, 0), ("lstm", "T", 0, 0.8, 0, 0),
+                                  ("lstm", "T", 10, -1, 0, 0), ("lstm", "é", 10, 0.8, 0, 0)])
+def test_bad_arguments_get_the_same_message(writer, lstm, args):
+    with pytest.raises(ValueError) as here:
+        lstm.generate(*args[1:])
+    with pytest.raises(ValueError) as there:
+        list(writer.stream(*args))
+    assert str(there.value) == str(here.value)
+    with pytest.raises(ValueError, match="no character model 'gpt'"):
+        list(writer.stream("gpt", "T", 10, 0.8, 0, 0))
+
+
+def test_a_dead_worker_is_replaced(writer, lstm):
+    writer._proc.kill()
+    writer._proc.join(5)
+    time.sleep(0.2)
+    assert not writer.alive
+    assert list(writer.stream("lstm", "T", 30, 0.8, 0, 5))[-1] == lstm.generate("T", 30, 0.8, 0, 5)
+    assert writer.alive
+
+
+def test_the_tab_writes_itself_when_the_worker_cannot(lstm):
+    class Broken:
+        def stream(self, *args):
+            raise WriterUnavailable("the text worker did not start")
+            yield  # a generator, like Writer.stream
+
+    tab = TextTab({"lstm": lstm})
+    tab.generated, tab.written = "generated", "written"  # stand-ins for the components
+    tab.writer = Broken()
+    out = list(tab.generate("ROMEO:\n", 60, 0.8, 0, 4, "lstm"))[-1]
+    assert out["generated"] == lstm.generate("ROMEO:\n", 60, 0.8, 0, 4)
