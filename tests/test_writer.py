@@ -61,3 +61,32 @@ def test_the_tab_writes_itself_when_the_worker_cannot(lstm):
     tab.writer = Broken()
     out = list(tab.generate("ROMEO:\n", 60, 0.8, 0, 4, "lstm"))[-1]
     assert out["generated"] == lstm.generate("ROMEO:\n", 60, 0.8, 0, 4)
+
+
+SERVER = """
+import sys, time
+from demo.text.writer import Writer
+if __name__ == "__main__":
+    w = Writer()
+    list(w.stream("lstm", "T", 5, 0.8, 0, 0))
+    print(w._proc.pid, flush=True)
+    time.sleep(120)
+"""
+
+
+def test_the_worker_ends_with_its_server_even_a_killed_one(tmp_path):
+    import os
+    import subprocess
+    import sys
+    script = tmp_path / "server.py"
+    script.write_text(SERVER)
+    server = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(server.stdout.readline())
+    finally:
+        server.kill()
+        server.wait()
+    deadline = time.time() + 20
+    while os.path.exists(f"/proc/{worker}") and time.time() < deadline:
+        time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{worker}"), "the worker outlived its server"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing as mp
+import os
 import queue
 import threading
 import time
@@ -45,7 +46,18 @@ def _serve(requests, results, weights_dir, names) -> None:
         except Exception:  # noqa: BLE001 - a model that does not load is refused per request
             pass
     results.put((None, "ready", sorted(models)))
-    while (msg := requests.get()) is not None:
+    parent = os.getppid()
+    while True:
+        try:
+            msg = requests.get(timeout=IDLE_POLL)
+        except queue.Empty:
+            if os.getppid() != parent:  # the server is gone (even killed): so is its worker
+                return
+            continue
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
         rid, name, args = msg
         try:
             if name not in models:
