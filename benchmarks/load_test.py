@@ -303,7 +303,7 @@ def is_drawer(u: int, users: int, share: float) -> bool:
 
 
 def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length: int = 200,
-             drawers: float = 1 / 3, stroke_s: float = STROKE_S) -> dict:
+             drawers: float = 1 / 3, stroke_s: float = STROKE_S, ramp_s: float = 0.0) -> dict:
     import httpx
     from gradio_client import Client, handle_file
     from gradio_client.utils import QueueError
@@ -311,7 +311,7 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
     tmp = Path(tempfile.mkdtemp())
     png = sketch_png(tmp)
     lock = threading.Lock()
-    stats = {"classify": [], "generate": [], "draw": [], "update": [], "ok": 0, "busy": 0, "errors": 0,
+    stats = {"classify": [], "generate": [], "draw": [], "update": [], "later": {}, "ok": 0, "busy": 0, "errors": 0,
              "wrong": 0, "messages": {}, "during": [], "calls": [], "drawings": 0, "started": 0}
     roles = [is_drawer(u, users, drawers) for u in range(users)]
     pad = PadEvent(url, "change") if any(roles) else None
@@ -319,11 +319,13 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
     values = {d: stroke_values(d) for d in range(10)} if any(roles) else {}
     stop_at = time.time() + deadline_s
 
-    def record(kind, latency=None, error=None):
+    def record(kind, latency=None, error=None, first=False):
         with lock:
             if error is None:
                 stats["ok"] += 1
                 stats[kind].append(latency)
+                if not first:  # the steady state: every action but each user's first
+                    stats["later"].setdefault(kind, []).append(latency)
             elif error == "busy":
                 stats["busy"] += 1
             else:
@@ -350,7 +352,7 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
                 except Exception as e:  # noqa: BLE001 - reported, never raised: this is a load test
                     record("draw", error=(str(e).splitlines() or [type(e).__name__])[0][:80] or type(e).__name__)
                     continue
-                record("draw", d["latency"])
+                record("draw", d["latency"], first=r == 0)
                 with lock:
                     stats["drawings"] += 1
                     stats["during"].append(d["during"])
@@ -386,7 +388,7 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
                 else:
                     job = client.submit("ROMEO:", gen_length, 0.8, 0, u * 100 + r, "lstm", api_name="/generate")
                     job.result(timeout=120)
-                record(kind, time.perf_counter() - t)
+                record(kind, time.perf_counter() - t, first=r < 2)  # each kind's first
             except QueueError:
                 record(kind, error="busy")
             except Exception as e:  # noqa: BLE001 - reported, never raised: this is a load test
@@ -394,8 +396,14 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
                 record(kind, error="busy" if "queue is full" in msg.lower() else msg)
 
     t0 = time.time()
+
+    def arrive(u: int):
+        # --ramp: user u arrives at u/users of the ramp (0: all at once, as a stress test)
+        time.sleep(ramp_s * u / max(users, 1))
+        return user(u)
+
     with ThreadPoolExecutor(max_workers=users) as pool:
-        list(pool.map(user, range(users)))
+        list(pool.map(arrive, range(users)))
     stats["wall_s"] = time.time() - t0
     stats["drawers"] = sum(roles)
     return stats
@@ -507,6 +515,8 @@ def main(argv=None):
     p.add_argument("--gen-length", type=int, default=200, help="characters per /generate request")
     p.add_argument("--drawers", type=float, default=1 / 3, help="share of the users who draw (0..1)")
     p.add_argument("--stroke", type=float, default=STROKE_S, help="seconds of drawing per action")
+    p.add_argument("--ramp", type=float, default=0.0,
+                   help="seconds over which the users arrive, evenly (default 0: all at the same moment)")
     p.add_argument("--max-size", help="override QUEUE max_size in the started app (a number or none)")
     p.add_argument("--concurrency", type=int, help="override the concurrency limits in the started app")
     p.add_argument("--server-timing", action="store_true", help="GRADIO_PROFILING=1: gradio's per-event times")
@@ -525,7 +535,10 @@ def main(argv=None):
             spy = start_profiler(proc.pid, args.profile)
     try:
         cpu0 = cpu_seconds(proc.pid) if proc else float("nan")
-        s = run_load(url, args.users, args.requests, args.deadline, args.gen_length, args.drawers, args.stroke)
+        s = run_load(url, args.users, args.requests, args.deadline, args.gen_length, args.drawers, args.stroke,
+                     args.ramp)
+        if os.environ.get("LOAD_DUMP"):
+            Path(os.environ["LOAD_DUMP"]).write_text(json.dumps({k: s[k] for k in ("draw", "classify", "generate")}))
         cpu = cpu_seconds(proc.pid) - cpu0 if proc else float("nan")
         traces = server_traces(url) if args.server_timing else None
         rss = peak_rss_mb(proc.pid) if proc else float("nan")
@@ -547,6 +560,11 @@ def main(argv=None):
             continue
         print(f"{name:<22}{len(lat):>6}{pct(lat, 0.5):>9.2f}{pct(lat, 0.95):>9.2f}"
               f"{(max(lat) if lat else float('nan')):>9.2f}")
+    later = s["later"]
+    print("without each user's first action (the crowd arriving at once): p50 / p95 s  "
+          + ", ".join(f"{name} {pct(later.get(kind, []), .5):.2f} / {pct(later.get(kind, []), .95):.2f}"
+                      for kind, name in (("draw", "final label"), ("classify", "classify"),
+                                         ("generate", f"generate-{args.gen_length}")) if later.get(kind)))
     if s["drawers"]:
         print(f"prediction updates during a {args.stroke:g} s stroke: median {pct(s['during'], .5):.0f}, "
               f"min {min(s['during'], default=0)}, max {max(s['during'], default=0)}")

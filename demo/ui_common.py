@@ -10,6 +10,7 @@ import collections
 import functools
 import inspect
 import logging
+import threading
 
 import gradio as gr
 
@@ -88,15 +89,28 @@ def message(e: Exception, lang) -> str:
     return i18n.translate_message(str(e), lang)
 
 
+_running = [0]                # handlers running now, in any worker thread (see running())
+_running_lock = threading.Lock()
+
+
+def running() -> int:
+    """How many handlers are running right now (the caller's own included): a live preview
+    can see that others are waiting for answers."""
+    return _running[0]
+
+
 def friendly(fn, lang: bool = False):
     """Handler wrapper: ValueError -> gr.Error(message); anything unexpected is logged here and the
     user sees a short apology, never a traceback.  Pins torch's thread count in the worker thread
-    gradio runs the handler in.  ``lang=True``: the last input is the page's language; messages
-    are shown in it (and ``fn`` gets it as ``lang=`` if it takes one)."""
+    gradio runs the handler in, and counts running handlers (``running``).  ``lang=True``: the
+    last input is the page's language; messages are shown in it (and ``fn`` gets it as ``lang=``
+    if it takes one)."""
     def wrapper(*args, **kwargs):
         pin_threads()
         code, args, kwargs = _split_lang(fn, lang, args, kwargs)
         code = code if lang else session_lang()
+        with _running_lock:
+            _running[0] += 1
         try:
             return fn(*args, **kwargs)
         except gr.Error:
@@ -106,6 +120,9 @@ def friendly(fn, lang: bool = False):
         except Exception:
             log.exception("handler %s failed", fn.__name__)
             raise gr.Error(i18n.t("app.error.fallback", code), print_exception=False) from None
+        finally:
+            with _running_lock:
+                _running[0] -= 1
     return _with_lang(fn, wrapper, lang)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from demo.digits.pad import drawing_pad, pad_value_from_image
 from demo.digits.preprocess import EMPTY_MESSAGE, pad_id_ok, reading_steps, seq_ok
 from demo import i18n
 from demo.ui_common import (LATEX, QUIET, K, Problem, Words, friendly, heat_image, inline_image, load_available,
+                            running,
                             png, problems_markdown)
 from demo.ui_heatmap import hover_heatmap
 
@@ -46,6 +48,7 @@ MODEL_NAMES = ("lstm", "gru", "rnn")
 CANVAS = 420                    # px, the pad's side; its pen is CANVAS/28 wide, like MNIST's strokes
 PLAY_INTERVAL = 0.3             # s per row when animating
 NO_GATE = "none"
+LIVE_BACKOFF = 0.2            # s a live preview waits while other handlers run (draw_live)
 CELL_COLOURS = {"LSTM": "#1f77b4", "GRU": "#ff7f0e", "RNN": "#d62728"}
 STATE_COLOURS = {"h": "#111111", "c": "#888888", "i": "#1f77b4", "f": "#ff7f0e", "g": "#2ca02c", "o": "#d62728",
                  "r": "#1f77b4", "z": "#ff7f0e", "n": "#2ca02c"}
@@ -409,6 +412,11 @@ class DigitsTab:
         cannot land on top of the final one."""
         if pen_up(value):
             return {c: gr.skip() for c in self.all_outputs}
+        if isinstance(value, dict) and value.get("drawing") is True and running() > 1:
+            # Others are being answered (a pen-up, a classify, a generate): this lane runs one
+            # preview at a time for the whole server, so waiting here thins the previews out
+            # and leaves the CPU to the answers.  Alone on the server, no wait.
+            time.sleep(LIVE_BACKOFF)
         out = self.draw(value, name, ablate, gate, gate_value, from_row, blank_rows, t, order, unit, before,
                         picture, lang)
         if numbered(value) and self.pen_ups.overtaken(value["pad"], value["seq"]):
