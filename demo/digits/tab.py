@@ -464,7 +464,8 @@ class DigitsTab:
         else:
             # Pen up: the unit's views follow the drawing too.  Its looked-up profile and
             # thumbnails do not depend on the drawing, so they are not sent again.
-            out.update({**self.unit_view(a, unit, lang), self.unit_profile: gr.skip(), self.unit_thumbs: gr.skip(),
+            out.update({**self.unit_view(a, unit, lang, colour=False), self.unit_profile: gr.skip(),
+                        self.unit_thumbs: gr.skip(),
                         self.reading: self.reading_for(a, value, picture, lang)})
         return out
 
@@ -543,8 +544,10 @@ class DigitsTab:
                 self.trajectory: trajectory, self.difference: difference, self.edited_final: edited_final,
                 self.edited_confidence: edited_img}
 
-    def unit_view(self, a: DigitAnalysis | None, unit, lang: str = "en") -> dict:
-        """The drill-down of one unit: looked up, plus this drawing's own values."""
+    def unit_view(self, a: DigitAnalysis | None, unit, lang: str = "en", colour: bool = True) -> dict:
+        """The drill-down of one unit: looked up, plus this drawing's own values.  ``colour``:
+        set the plot's colour column too (a gr.update, which gradio applies at a cost: the pen-up
+        leaves it as the last unit view set it)."""
         if a is None:
             return {self.unit_caption: "", self.unit_rows: None, self.unit_profile: None, self.unit_thumbs: None}
         H = self.models[a.name].hidden
@@ -556,8 +559,8 @@ class DigitsTab:
             raise ValueError(f"Unit must be from 0 to {H - 1}; the {title(a.name)} has {H} units.")
         u = views.unit_views(a, unit, self.lookups.get(a.name), lang)
         # the colour column is named in ``lang`` (the plot's tooltip and legend show its name)
-        return {self.unit_caption: u.caption, self.unit_rows: gr.update(value=u.over_rows,
-                                                                          color=views.unit_rows_color(lang)),
+        rows = gr.update(value=u.over_rows, color=views.unit_rows_color(lang)) if colour else u.over_rows
+        return {self.unit_caption: u.caption, self.unit_rows: rows,
                 self.unit_profile: u.profile,
                 self.unit_thumbs: png(u.thumbs) if u.thumbs is not None else None}
 
@@ -595,7 +598,9 @@ class DigitsTab:
 
     def show(self, a: DigitAnalysis, refresh: bool = True, lang: str = "en") -> dict:
         d = views.drawing_views(a, lang)
-        return {self.analysis: a, self.hint: gr.update(visible=False), self.final: d.final,
+        # the hint is already hidden unless this is a first drawing (or the pad was blank): a
+        # gr.update costs gradio more than the value itself
+        return {self.analysis: a, self.hint: gr.update(visible=False) if refresh else gr.skip(), self.final: d.final,
                 self.summary: d.summary, self.seen: inline_image(d.seen, i18n.t("digits.seen.alt", lang), 280),
 
                 **self._compare(d.compare, refresh),
