@@ -24,6 +24,7 @@ from PIL import Image
 from conftest import screenshot_on_failure, skip_without_browser
 
 from demo.digits.preprocess import EMPTY_MESSAGE
+from demo.text.writer import Writer, WriterUnavailable
 from demo.text import CharModel
 
 skip_without_browser("browser tests")
@@ -112,12 +113,29 @@ def pad_requests(page) -> list:
     return seen
 
 
-def draw(page, digit: int, touch: bool = False) -> float:
-    """Draw `digit` with the mouse (or a finger) on the pad; returns the time the pen last lifted."""
+def draw(page, digit: int, touch: bool = False, settle: bool = True) -> float:
+    """Draw `digit` with the mouse (or a finger) on the pad; returns the time the pen last lifted.
+    ``settle``: then wait until the pad's events have all answered (``wait_idle``)."""
     t_up = 0.0
     for stroke in DIGIT_STROKES[digit]:
         t_up = (touch_stroke if touch else mouse_stroke)(page, stroke)
+    if settle:
+        wait_idle(page)
     return t_up
+
+
+def wait_idle(page, quiet_ms: int = 400) -> None:
+    """Wait until neither of the pad's lanes has an event queued or running for `quiet_ms` (both
+    show their hidden status on the prediction): a live preview's answer can arrive after the
+    label already shows the digit, and the final answer after that."""
+    page.evaluate("() => { window.__idleSince = performance.now(); }")
+    page.wait_for_function(
+        """(q) => {
+          const el = document.querySelector('#digit-prediction [data-testid="status-tracker"]');
+          const busy = !!el && /processing|queue|pending/i.test(el.textContent || '');
+          if (busy) window.__idleSince = performance.now();
+          return performance.now() - window.__idleSince >= q;
+        }""", arg=quiet_ms, polling=50)
 
 
 def predicted(page):
@@ -385,6 +403,13 @@ def paced_sampling(monkeypatch):
                 yield step
         return slowly()
     monkeypatch.setattr(CharModel, "stream", paced)
+
+    # The app writes text in a worker process (demo/text/writer.py), which this pacing cannot
+    # reach: the worker "is unavailable", and the tab writes in this process, as it then does.
+    def unavailable(self, *args, **kwargs):
+        raise WriterUnavailable("paced for the test")
+        yield  # a generator, like Writer.stream
+    monkeypatch.setattr(Writer, "stream", unavailable)
 
 
 # Polled in the page on every animation frame: the text lengths seen so far, once there are two

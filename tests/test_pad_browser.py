@@ -231,7 +231,9 @@ def test_mouse_stroke_sends_ink_while_drawing(page, app, tmp_path):
     # while the pen is down: "change" only, marked drawing; the pen-up value: "change" and
     # "submit" (the final lane); every value numbered in order, from one pad
     assert all(c[1].get("drawing") is True for c in app.calls[n0:] if c[1] != value)
-    assert [c[3] for c in app.calls[n0:] if c[1] == value] in (["change", "submit"], ["submit", "change"])
+    # (its "change" may still be on its way when the "submit" has answered)
+    assert [c[3] for c in app.calls[n0:] if c[1] == value] in (["submit"], ["change", "submit"],
+                                                                 ["submit", "change"])
     seqs = [c[1]["seq"] for c in changes]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs) and seqs[-1] == value["seq"]
     assert len({c[1]["pad"] for c in app.calls[n0:]}) == 1

@@ -341,18 +341,22 @@ class DigitsTab:
         self.pad.change(friendly(self.draw_live, lang=True), pad_in, self.all_outputs,
                         concurrency_id="pad-live", concurrency_limit=1, **status)
         self.pad.submit(friendly(self.draw_final, lang=True), pad_in, self.all_outputs,
-                        concurrency_id="pad-final", **status)
+                        concurrency_id="pad-final", concurrency_limit=1, **status)
+        # The step slider, the unit order and the unit share the final lane, one at a time, so
+        # their answers come after the pen-up's (which carries the step and unit it was sent
+        # with): a learner who moves the slider right after drawing keeps that step.
+        after_pen = dict(concurrency_id="pad-final", concurrency_limit=1)
         # A picture (upload, paste, drop or an example) goes into the pad, whose change analyses it.
         self.picture.change(friendly(self.to_pad, lang=True), [self.picture, *L], [self.pad, self.picture_reading],
                             **live)  # examples too
         self.model.change(friendly(self.pick, lang=True), [self.analysis, self.model, *view, *L],
                           [*self.all_outputs, self.explain, self.gate], **live)
         self.t.change(friendly(self.step, lang=True), [self.analysis, self.t, self.order, *L], self.step_outputs,
-                      **live)
+                      **live, **after_pen)
         self.order.change(friendly(self.step, lang=True), [self.analysis, self.t, self.order, *L], self.step_outputs,
-                          **live)
+                          **live, **after_pen)
         self.unit.change(friendly(self.unit_view, lang=True), [self.analysis, self.unit, *L], self.unit_outputs,
-                         **live)
+                         **live, **after_pen)
         for img in (self.hmap, *self.panels):
             img.select(friendly(self.click_unit), [self.analysis], [self.unit], **QUIET)
         edit = dict(fn=friendly(self.edit, lang=True), inputs=[self.analysis, *self.edit_inputs, *view, *L],
@@ -429,17 +433,21 @@ class DigitsTab:
         """The pad's "submit": the pen lifted (or Undo, Clear): the answer, with every view."""
         if numbered(value):
             self.pen_ups.lifted(value["pad"], value["seq"])
+        # Every view, as for a first drawing: the two lanes answer in any order, so ``before``
+        # (and what the page shows) may not be the last live answer: a Clear's blank page may
+        # land after it, or the live answer was dropped.  The final answer stands on its own.
         return self.draw(value, name, ablate, gate, gate_value, from_row, blank_rows, t, order, unit, before,
-                         picture, lang)
+                         picture, lang, complete=True)
 
     def draw(self, value, name, ablate=None, gate=NO_GATE, gate_value=1.0, from_row=1, blank_rows=None,
              t=STEPS, order="index", unit=0, before: DigitAnalysis | None = None, picture=None,
-             lang: str = "en") -> dict:
+             lang: str = "en", complete: bool = False) -> dict:
         """A stroke (every ~100 ms while the pen moves), an upload or an example: analyse the
         drawing with every model and render every view.  While the pen is down (the pad's value
         says "drawing"), the row influence is the chosen cell's only and the unit's looked-up
         profile is not sent again (it does not change with the drawing); the value sent as the
-        pen lifts brings everything.  ``before`` is the previous analysis (None: first drawing)."""
+        pen lifts brings everything.  ``before`` is the previous analysis (None: first drawing);
+        ``complete``: send every view as for a first drawing (the final lane's answers)."""
         name = self._name(name)
         if name is None:
             return self.blank(i18n.t("digits.error.no_model", lang), lang)
@@ -452,7 +460,7 @@ class DigitsTab:
             if str(e) == EMPTY_MESSAGE:  # cleared pad: a hint, not an error popup
                 return self.blank(i18n.translate_message(str(e), lang), lang)
             raise
-        refresh = before is None or before.name != name
+        refresh = complete or before is None or before.name != name
         out = {**self.show(a, refresh, lang), **self.step(a, t, order, refresh, lang)}
         if refresh:  # a first drawing or another model: everything at once
             out.update({**self.unit_view(a, unit, lang), self.reading: self.reading_for(a, value, picture, lang)})
@@ -464,7 +472,7 @@ class DigitsTab:
         else:
             # Pen up: the unit's views follow the drawing too.  Its looked-up profile and
             # thumbnails do not depend on the drawing, so they are not sent again.
-            out.update({**self.unit_view(a, unit, lang, colour=False), self.unit_profile: gr.skip(),
+            out.update({**self._unit_view(a, unit, lang, colour=False), self.unit_profile: gr.skip(),
                         self.unit_thumbs: gr.skip(),
                         self.reading: self.reading_for(a, value, picture, lang)})
         return out
@@ -544,10 +552,14 @@ class DigitsTab:
                 self.trajectory: trajectory, self.difference: difference, self.edited_final: edited_final,
                 self.edited_confidence: edited_img}
 
-    def unit_view(self, a: DigitAnalysis | None, unit, lang: str = "en", colour: bool = True) -> dict:
-        """The drill-down of one unit: looked up, plus this drawing's own values.  ``colour``:
-        set the plot's colour column too (a gr.update, which gradio applies at a cost: the pen-up
-        leaves it as the last unit view set it)."""
+    def unit_view(self, a: DigitAnalysis | None, unit, lang: str = "en") -> dict:
+        """The drill-down of one unit: looked up, plus this drawing's own values."""
+        return self._unit_view(a, unit, lang, colour=True)
+
+    def _unit_view(self, a: DigitAnalysis | None, unit, lang: str = "en", colour: bool = True) -> dict:
+        """``unit_view``; ``colour``: set the plot's colour column too (a gr.update, which gradio
+        applies at a cost: the pen-up leaves it as the last unit view set it).  (Handlers take
+        the page's language last: hence two methods.)"""
         if a is None:
             return {self.unit_caption: "", self.unit_rows: None, self.unit_profile: None, self.unit_thumbs: None}
         H = self.models[a.name].hidden
