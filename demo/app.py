@@ -124,6 +124,14 @@ def _unique(components) -> list:
     return out
 
 
+
+def linked_model(models: dict, name: str, param: str):
+    """The loaded model a link names (ValueError naming the link parameter when it is not)."""
+    if name not in models:
+        raise ValueError(f"Link parameter {param}: {name!r} is not loaded here; "
+                         f"choose one of {', '.join(models)}")
+    return models[name]
+
 class App:
     """The parts of the page above the tabs and the events that span both tabs (load, the
     language switch, Copy link)."""
@@ -328,10 +336,7 @@ class App:
         d = self.digits
         if not d.models:
             return
-        if dc["model"] not in d.models:
-            raise ValueError(f"Link parameter model: {dc['model']!r} is not loaded here; "
-                             f"choose one of {', '.join(d.models)}")
-        model = d.models[dc["model"]]
+        model = linked_model(d.models, dc["model"], "model")
         if dc["unit"] >= model.hidden:
             raise ValueError(f"Link parameter unit: Unit must be from 0 to {model.hidden - 1}; "
                              f"the {digits_tab.title(dc['model'])} has {model.hidden} units.")
@@ -358,10 +363,7 @@ class App:
         controls = self.text_controls
         if not controls:
             return
-        if tc["model"] not in x.models:
-            raise ValueError(f"Link parameter tmodel: {tc['model']!r} is not loaded here; "
-                             f"choose one of {', '.join(x.models)}")
-        m = x.models[tc["model"]]
+        m = linked_model(x.models, tc["model"], "tmodel")
         if tc["unit"] >= m.hidden:
             raise ValueError(f"Link parameter tunit: Unit must be from 0 to {m.hidden - 1}, got {tc['unit']}")
         for key, comp in controls.items():

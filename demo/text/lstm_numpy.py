@@ -160,7 +160,7 @@ class LSTMStepper:
 
     def __call__(self, idx: int) -> np.ndarray:
         H, z, zh = self.H, self.z, self.zh
-        odd = self.t % 2 == 1
+        order = _snake(self.t)
         self.t += 1
         inp = None
         top = len(self.w.layers) - 1
@@ -169,7 +169,7 @@ class LSTMStepper:
             if k == 0:
                 # the recurrent matrix's gate blocks, read in the reverse order of the step before
                 # (see above); the input part is looked up
-                for j in (range(3, -1, -1) if odd else range(4)):
+                for j in order:
                     np.matmul(h, L["fwd"][j], out=zh[j * H:(j + 1) * H])
                 np.add(st["proj"][idx], zh, out=z)
             else:

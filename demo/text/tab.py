@@ -40,7 +40,7 @@ from demo.text import analysis, interventions, limits, matching, units, views
 from demo.text.analysis import COMPARE_LENGTH, TEMPERATURES, TextTrace
 from demo.text.limits import MAX_LENGTH, MAX_TEMPERATURE
 from demo.text.model import CharModel, load_char_model
-from demo.text.writer import Writer, WriterUnavailable, shared_writer
+from demo.text.writer import EVERY, Writer, WriterUnavailable, shared_writer, texts_so_far
 from demo.ui_common import HEAVY, QUIET, K, Words, friendly, friendly_stream, load_available, problems_markdown
 from demo.ui_heatmap import hover_heatmap
 
@@ -49,7 +49,7 @@ CHAR_MODELS = {"lstm": "LSTM", "rnn": "Vanilla RNN"}
 # without it the units of a span are still listed).  RNN_LENS_DATA_DIR overrides.
 DATA_DIR = Path(os.environ.get("RNN_LENS_DATA_DIR") or Path(__file__).resolve().parents[3] / "shared" / "data")
 log = logging.getLogger(__name__)
-STREAM_EVERY = 0.05             # s between partial outputs: light on the connection, smooth to read
+STREAM_EVERY = EVERY            # s between partial outputs: light on the connection, smooth to read
 DEFAULTS = dict(seed="ROMEO:\n", length=500, temperature=0.8, top_k=0, rng_seed=0)
 CSS = ""
 # Moving the step slider outlines that character in the browser (no re-render of the text).
@@ -491,13 +491,8 @@ class TextTab:
                 log.warning("%s; writing in the server process", e)
         # stream() checks every argument (and the seed's characters) before the first character
         steps = m.stream(seed, length, temperature, top_k, rng_seed, n_top=0)
-        chars, last = [], 0.0
-        for step in steps:
-            chars.append(step.char)
-            if time.perf_counter() - last >= STREAM_EVERY:  # the first character goes out at once
-                yield {self.generated: "".join(chars), self.written: written}
-                last = time.perf_counter()  # from resuming: gradio's own time per output is not ours
-        yield {self.generated: "".join(chars), self.written: written}
+        for text, _ in texts_so_far(steps, STREAM_EVERY):
+            yield {self.generated: text, self.written: written}
 
     def new_rng_seed(self) -> dict:
         return {self.rng_seed: int(np.random.default_rng().integers(0, 2**31))}

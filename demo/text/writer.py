@@ -30,6 +30,19 @@ START_TIMEOUT = 120   # s to import torch and load the models in the worker
 IDLE_POLL = 1.0       # s between liveness checks while waiting for the worker
 
 
+def texts_so_far(steps, every: float = EVERY):
+    """A character stream (``CharModel.stream``'s Steps) -> (text so far, done): the first
+    character at once, then at most every `every` seconds, and the whole text last (done=True).
+    The time is counted from resuming, so the consumer's own time per text is not the writer's."""
+    chars, last = [], 0.0
+    for step in steps:
+        chars.append(step.char)
+        if time.perf_counter() - last >= every:
+            yield "".join(chars), False
+            last = time.perf_counter()
+    yield "".join(chars), True
+
+
 class WriterUnavailable(RuntimeError):
     """The worker process could not start or has died."""
 
@@ -62,13 +75,8 @@ def _serve(requests, results, weights_dir, names) -> None:
         try:
             if name not in models:
                 raise ValueError(f"no character model {name!r} is loaded; choose one of {', '.join(models)}")
-            chars, last = [], 0.0
-            for step in models[name].stream(*args, n_top=0):
-                chars.append(step.char)
-                if time.perf_counter() - last >= EVERY:  # the first character goes out at once
-                    results.put((rid, "part", "".join(chars)))
-                    last = time.perf_counter()
-            results.put((rid, "done", "".join(chars)))
+            for text, done in texts_so_far(models[name].stream(*args, n_top=0)):
+                results.put((rid, "done" if done else "part", text))
         except ValueError as e:
             results.put((rid, "error", str(e)))
         except Exception as e:  # noqa: BLE001 - reported to the caller, the worker keeps serving
