@@ -90,18 +90,24 @@ def test_temperature_zero_is_argmax_decoding(cell):
     assert m.generate("Before", 40, temperature=1.0, top_k=1, rng_seed=4) == want  # top-1 is greedy too
 
 
-@pytest.mark.parametrize("layers,embed", [(1, 0), (2, 6), (3, 0)])
-@pytest.mark.parametrize("edits", [{}, {"units": {("c", 3): 1.5, ("f", 0): 0.0, ("h", 5): 0.0, ("i", 2): 0.0}},
-                                   {"units": {("o", 7): 1.0, ("g", 1): -0.5}, "gates": {"f": 1.0}}])
-def test_numpy_lstm_sampler_is_the_hand_cells(layers, embed, edits):
-    """Sampling's numpy loop gives the hand cells' logits at every step (edited or not), so the
-    same seed gives the same text whichever loop reads it."""
-    from demo.text.lstm_numpy import LSTMStepper
-    m = make_model("lstm", hidden=16, layers=layers, embed=embed, seed=layers)
+_LSTM_EDITS = [{}, {"units": {("c", 3): 1.5, ("f", 0): 0.0, ("h", 5): 0.0, ("i", 2): 0.0}},
+               {"units": {("o", 7): 1.0, ("g", 1): -0.5}, "gates": {"f": 1.0}}]
+_RNN_EDITS = [{}, {"units": {("h", 3): 0.8, ("h", 11): 0.0}}]
+
+
+@pytest.mark.parametrize("cell,layers,embed,hidden,edits", [
+    *[("lstm", ly, em, hi, ed) for ly, em, hi in ((1, 0, 16), (2, 6, 16), (3, 0, 13)) for ed in _LSTM_EDITS],
+    *[("rnn", ly, em, hi, ed) for ly, em, hi in ((1, 0, 16), (2, 5, 13)) for ed in _RNN_EDITS]])
+def test_compiled_sampler_is_the_hand_cells(cell, layers, embed, hidden, edits):
+    """Sampling's compiled loop gives the hand cells' logits at every step (edited or not), so
+    the same seed gives the same text whichever loop reads it.  Hidden sizes that are not a
+    multiple of 8 take the products' remainder rows."""
+    from demo.text.kernels import Stepper
+    m = make_model(cell, hidden=hidden, layers=layers, embed=embed, seed=layers)
     from demo.cells import Edit
-    edit = Edit.make("lstm", 16, **edits)
+    edit = Edit.make(cell, hidden, **edits)
     w_out, b_out = m.head_weights()
-    step = LSTMStepper(m.lstm_weights(), w_out, b_out, edit)
+    step = Stepper(m.cell_weights(), w_out, b_out, edit)
     state = m.hand.init_state(1)
     ids = m.encode("First Citizen:\nBefore we proceed any further, hear me speak.")
     with torch.inference_mode():
@@ -113,6 +119,18 @@ def test_numpy_lstm_sampler_is_the_hand_cells(layers, embed, edits):
                 if name in ("h", "c"):
                     held = step.h[-1] if name == "h" else step.c[-1]
                     np.testing.assert_array_equal(held[idx.numpy()], vals.numpy())
+
+
+def test_compiled_tanh_and_sigmoid_are_float32_exact():
+    """The kernels' polynomial tanh is within float32 rounding of the true value everywhere
+    (relative, down to tiny inputs), so the compiled loops compute the same cells."""
+    from demo.text.kernels import tanh
+    x = np.concatenate([np.linspace(-30, 30, 200_001), 10.0 ** np.linspace(-30, 1.5, 20_001)]).astype(np.float32)
+    x = np.concatenate([x, -x])
+    out = np.empty_like(x)
+    tanh(x, out)
+    true = np.tanh(x.astype(np.float64))
+    assert np.all(np.abs(out - true) <= 6e-8 * np.maximum(np.abs(true), 1e-30) + 1e-45)
 
 
 def test_top_k_restricts_choices(model):

@@ -1,8 +1,9 @@
 """How far back a character model looks: the gradient "connectivity" of one prediction to every
 character before it (Distill's "Visualizing memorization in RNNs").  The LSTM's gradient is
-written out by hand (an exact float32 forward and backward loop in numpy, ~2x faster than autograd
-on one thread, and the forward is skipped when the model has just read the same text); any other
-cell goes through autograd on the torch module (``connectivity_autograd``).
+written out by hand (an exact float32 forward and backward, compiled loops in
+``demo.text.kernels``, ~1.6x faster than autograd on one thread cold and ~4x when the model has
+just read the same text, whose forward it reuses); any other cell goes through autograd on the
+torch module (``connectivity_autograd``).
 
     conn = connectivity(model, text, position)   # (position,) |d log p(text[position]) / d x_j|
     curve = mean_connectivity(model, val_text, positions, max_distance=400)   # over data
@@ -19,7 +20,7 @@ import torch
 from torch import Tensor
 
 from demo.text import limits
-from demo.text.lstm_numpy import lstm_forward, lstm_input_grads
+from demo.text.kernels import lstm_forward, lstm_input_grads
 
 
 def log_prob_from_inputs(net, x: Tensor, target: Tensor, state=None) -> Tensor:
@@ -47,8 +48,8 @@ def _no_param_grads(net):
 def connectivity(model, text: str, position) -> np.ndarray:
     """(position,) float64: for every character j < position, the L2 norm over x_j of
     d log p(text[position] | text[:position]) / d x_j, from one forward and one backward pass
-    over text[:position] starting at the zero state.  The LSTM goes through the exact hand loops
-    below (reusing a forward the model has just made over the same text); other cells through
+    over text[:position] starting at the zero state.  The LSTM goes through the compiled loops
+    of demo.text.kernels (reusing a forward the model has just made over the same text); other cells through
     autograd (``connectivity_autograd``)."""
     text = limits.check_text(text, limits.MAX_CONNECTIVITY + 1, 2,
                              " (the first one has nothing before it to look at)")
@@ -73,7 +74,7 @@ def connectivity_autograd(model, text: str, position: int) -> np.ndarray:
 
 def _lstm_connectivity(model, text: str, position: int) -> np.ndarray:
     ids = np.asarray(model.encode(text[:position + 1]))
-    w = model.lstm_weights()
+    w = model.cell_weights()
     fwd = model.forward_cache(text[:position])
     if fwd is None:
         fwd = lstm_forward(w, ids[:position])

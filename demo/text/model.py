@@ -33,7 +33,7 @@ from demo.cells import Edit, HandRNN, torch_module
 from demo.checkpoint import WEIGHTS_DIR, build_strict, load_state_strict, load_weights
 from demo.text import connectivity, limits
 from demo.text.limits import MAX_LOSS, MAX_STATES
-from demo.text.lstm_numpy import LSTMStepper, LSTMWeights
+from demo.text.kernels import CellWeights, Stepper
 
 __all__ = ["CharRNN", "CharModel", "Step", "TextStates", "Vocab", "load_char_model", "mean_nll"]
 
@@ -184,7 +184,7 @@ class CharModel:
         self.name = self.meta.get("name", net.cell)
         self.cell, self.hidden, self.layers = net.cell, net.hidden, net.num_layers
         self._lookups = None
-        self._lstm_weights = None
+        self._cell_weights = None
         self._forward = None   # (text, per layer (S (T, 4H) gates i f g o, C (T, H))): the last plain LSTM read
         with torch.no_grad():
             self.hand = HandRNN.from_torch(net.rnn)
@@ -251,24 +251,22 @@ class CharModel:
                 p_sample = float(q[idx] / cdf[-1])
             step = Step(t, chars[prev], chars[idx], float(e[idx] / total), p_sample)
             if n_top:
-                p = e / total
-                top = np.argpartition(-p, n_top - 1)[:n_top] if n_top < V else np.arange(V)
-                top = top[np.argsort(-p[top], kind="stable")].tolist()
-                step.topk = list(zip([chars[j] for j in top], p[top].tolist()))
-                step.entropy = math.log(total) - float(p @ z)  # -sum p ln p, with ln p = z - ln total
+                top = np.argsort(-z, kind="stable")[:n_top]   # most likely first, ties in index order
+                step.topk = list(zip([chars[j] for j in top.tolist()], (e[top] / total).tolist()))
+                step.entropy = math.log(total) - float(e @ z) / total  # -sum p ln p, ln p = z - ln total
             yield step
             if t + 1 < length:
                 logits = advance(idx)
             prev = idx
 
     def _sampler(self, edit: Edit | None):
-        """feed(idx) -> next-character logits (V,) float32, from the zero state.  The LSTM steps
-        through numpy (demo.text.lstm_numpy: ~2.5x faster than the hand cells in torch, whose
-        per-op overhead dominates a one-character step, and its matrix products leave the GIL to
-        the server's other threads); other cells through the hand cells."""
-        if self.cell == "lstm":
+        """feed(idx) -> next-character logits (V,) float32, from the zero state.  The LSTM and the
+        RNN step through compiled loops (demo.text.kernels: faster than the hand cells in torch,
+        whose per-op overhead dominates a one-character step, edits cost nothing extra, and the
+        loops leave the GIL to the server's other threads); a GRU through the hand cells."""
+        if self.cell in ("lstm", "rnn"):
             w_out, b_out = self.head_weights()
-            return LSTMStepper(self.lstm_weights(), w_out, b_out, edit)
+            return Stepper(self.cell_weights(), w_out, b_out, edit)
         state = [self.hand.init_state(1)]
 
         def feed(idx: int) -> np.ndarray:
@@ -338,11 +336,11 @@ class CharModel:
         the L2 norm over its input vector (embedding, or one-hot).  See demo.text.connectivity."""
         return connectivity.connectivity(self, text, position)
 
-    def lstm_weights(self):
-        """The LSTM's weights laid out for connectivity's hand loops (built once)."""
-        if self._lstm_weights is None:
-            self._lstm_weights = LSTMWeights(self.hand, self._table)
-        return self._lstm_weights
+    def cell_weights(self) -> CellWeights:
+        """The LSTM's or RNN's weights laid out for the compiled loops (built once)."""
+        if self._cell_weights is None:
+            self._cell_weights = CellWeights(self.hand, self._table)
+        return self._cell_weights
 
     def head_weights(self) -> tuple[np.ndarray, np.ndarray]:
         """The output layer as numpy: W (H, V) and b (V,)."""
