@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 # and 100 users must not be turned away (benchmarks/load_test.py); the page shows each its place.
 QUEUE = dict(default_concurrency_limit=2, max_size=256)
 HEAVY = dict(concurrency_id="model", concurrency_limit=QUEUE["default_concurrency_limit"])
+# Text written by the worker process (demo/text/writer.py) waits there, not on this process's
+# cores: up to 32 at once, written together in its batches, and off the "model" lane, so that
+# drawings and classifications do not queue behind text.  Each waits in one of gradio's threads.
+WRITER = dict(concurrency_id="writer", concurrency_limit=32)
+MAX_THREADS = 80   # gradio's thread pool (default 40): the writer lane's 32 and every other lane
 # No progress shown, and no component to show it on (show_progress_on=[]): at every start and end
 # of ANY event, Gradio's page refreshes the loading status of every component that some event
 # shows progress on, deep-copying each one's props (and a container's whole subtree).  With

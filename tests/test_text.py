@@ -121,6 +121,34 @@ def test_compiled_sampler_is_the_hand_cells(cell, layers, embed, hidden, edits):
                     np.testing.assert_array_equal(held[idx.numpy()], vals.numpy())
 
 
+@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+def test_a_batch_of_texts_is_each_text_alone(cell):
+    """BatchStepper: slots stepped together (some edited, joining and leaving at different
+    times) give, to the last bit, the logits each one gives alone, so the writer's batches
+    write the texts a single call would."""
+    from demo.cells import Edit
+    from demo.text.kernels import BatchStepper, Stepper
+    m = make_model(cell, hidden=16, layers=2, embed=4, seed=7)
+    w, (w_out, b_out) = m.cell_weights(), m.head_weights()
+    edits = [None, Edit.make(cell, 16, units={("h", 3): 0.5}), None]
+    bs = BatchStepper(w, w_out, b_out, slots=4)
+    alone = [Stepper(w, w_out, b_out, e) for e in edits]
+    slots = [bs.open(e) for e in edits]
+    rng = np.random.default_rng(0)
+    for t in range(30):
+        live = [i for i in range(3) if not (i == 0 and t >= 20)]   # the first text ends early
+        if t == 10:  # the third slot wrote something else until now: reopened, it starts from zero
+            bs.close(slots[2])
+            slots[2] = bs.open(edits[2])
+        ids = rng.integers(0, len(m.vocab), len(live))
+        got = bs.step([slots[i] for i in live], ids)
+        for row, i, idx in zip(got, live, ids):
+            if not (i == 2 and t < 10):
+                np.testing.assert_array_equal(row, alone[i](int(idx)))
+    with pytest.raises(ValueError, match="slots are in use"):
+        [bs.open() for _ in range(2)]
+
+
 def test_compiled_tanh_and_sigmoid_are_float32_exact():
     """The kernels' polynomial tanh is within float32 rounding of the true value everywhere
     (relative, down to tiny inputs), so the compiled loops compute the same cells."""

@@ -29,6 +29,30 @@ def test_the_worker_writes_what_the_server_would(writer, lstm):
     assert list(writer.stream("rnn", "T", 50, 1.0, 0, 2))[-1] == load_char_model("rnn").generate("T", 50, 1.0, 0, 2)
 
 
+def test_texts_written_together_are_the_texts_written_alone(writer, lstm):
+    """Twelve requests at once (both models, different lengths, one bad): the worker writes
+    them in the same batched rounds, and each is the text its arguments give alone."""
+    import threading
+    rnn = load_char_model("rnn")
+    asks = [("lstm" if i % 3 else "rnn", "ROMEO:\n" if i % 2 else "T", 40 + 23 * i, 0.5 + 0.1 * i, i % 4, 100 + i)
+            for i in range(11)] + [("lstm", "T", 10, -1.0, 0, 0)]
+    got = [None] * len(asks)
+
+    def ask(i):
+        try:
+            got[i] = list(writer.stream(*asks[i]))[-1]
+        except ValueError as e:
+            got[i] = e
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(asks))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for (name, *args), text in zip(asks[:-1], got[:-1]):
+        assert text == (lstm if name == "lstm" else rnn).generate(*args)
+    assert isinstance(got[-1], ValueError) and "Temperature" in str(got[-1])
+
+
 @pytest.mark.parametrize("args", [("lstm", "", 10, 0.8, 0, 0), ("lstm", "T", 0, 0.8, 0, 0),
                                   ("lstm", "T", 10, -1, 0, 0), ("lstm", "é", 10, 0.8, 0, 0)])
 def test_bad_arguments_get_the_same_message(writer, lstm, args):

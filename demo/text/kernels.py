@@ -203,23 +203,92 @@ def _cell(z, c, h, mask, val, kind):
             h[k] = val[5, k] if mask[5, k] else v
 
 
-@njit(**_JIT)
-def _step_first(xp, WT, h, c, z, reverse, mask, val, kind):
-    """Layer 0's step: xp the looked-up input projection with both biases."""
-    _rows_dot(WT, h, z, reverse)
-    for j in range(z.size):
-        z[j] += xp[j]
-    _cell(z, c, h, mask, val, kind)
+@njit(**_INLINE)
+def _rows_dot_slots(M, X, slots, OUT, reverse):
+    """OUT[b] = M @ X[b] for each b in ``slots``: a batch of independent rows (sampling's
+    requests).  Eight rows of M (R, K) are read at a time and used by every slot while they are
+    in L1, so the matrix is read once per call, however many slots; each slot's sums are done in
+    the same order whatever the batch, so a text does not depend on what else is written."""
+    R, K = M.shape
+    nb = R // 8
+    for blk in range(nb):
+        r = (nb - 1 - blk) * 8 if reverse else blk * 8
+        for n in range(slots.size):
+            b = slots[n]
+            a0 = _f32(0.0)
+            a1 = _f32(0.0)
+            a2 = _f32(0.0)
+            a3 = _f32(0.0)
+            a4 = _f32(0.0)
+            a5 = _f32(0.0)
+            a6 = _f32(0.0)
+            a7 = _f32(0.0)
+            for k in range(K):
+                xk = X[b, k]
+                a0 += M[r, k] * xk
+                a1 += M[r + 1, k] * xk
+                a2 += M[r + 2, k] * xk
+                a3 += M[r + 3, k] * xk
+                a4 += M[r + 4, k] * xk
+                a5 += M[r + 5, k] * xk
+                a6 += M[r + 6, k] * xk
+                a7 += M[r + 7, k] * xk
+            OUT[b, r] = a0
+            OUT[b, r + 1] = a1
+            OUT[b, r + 2] = a2
+            OUT[b, r + 3] = a3
+            OUT[b, r + 4] = a4
+            OUT[b, r + 5] = a5
+            OUT[b, r + 6] = a6
+            OUT[b, r + 7] = a7
+    for r in range(nb * 8, R):
+        for n in range(slots.size):
+            b = slots[n]
+            a = _f32(0.0)
+            for k in range(K):
+                a += M[r, k] * X[b, k]
+            OUT[b, r] = a
 
 
 @njit(**_JIT)
-def _step_above(x, WihT, b, WT, h, c, z, zh, mask, val, kind):
-    """A layer above the first: x its input (the h below); WihT (kH, F), b (kH,) both biases."""
-    _rows_dot(WihT, x, z, False)
-    _rows_dot(WT, h, zh, False)
-    for j in range(z.size):
-        z[j] += zh[j] + b[j]
-    _cell(z, c, h, mask, val, kind)
+def _step_first(P, idx, slots, WT, Hs, Cs, Z, reverse, M, V, kind):
+    """Layer 0's step for each slot b (slots[n] reads character idx[n]): P (V, kH) the input
+    projection per character with both biases; Hs, Cs (N, H) the slots' state, updated; Z (N, kH)
+    scratch; M, V (N, 6, H) the slots' forced values."""
+    _rows_dot_slots(WT, Hs, slots, Z, reverse)
+    for n in range(slots.size):
+        b = slots[n]
+        z = Z[b]
+        x = P[idx[n]]
+        for j in range(z.size):
+            z[j] += x[j]
+        _cell(z, Cs[b], Hs[b], M[b], V[b], kind)
+
+
+@njit(**_JIT)
+def _step_above(X, slots, WihT, bias, WT, Hs, Cs, Z, Zh, M, V, kind):
+    """A layer above the first: X (N, F) the layer below's new h; WihT (kH, F), bias (kH,) both
+    biases; the rest as in _step_first."""
+    _rows_dot_slots(WihT, X, slots, Z, False)
+    _rows_dot_slots(WT, Hs, slots, Zh, False)
+    for n in range(slots.size):
+        b = slots[n]
+        z = Z[b]
+        zh = Zh[b]
+        for j in range(z.size):
+            z[j] += zh[j] + bias[j]
+        _cell(z, Cs[b], Hs[b], M[b], V[b], kind)
+
+
+@njit(**_JIT)
+def _head(WoutT, bout, Hs, slots, out):
+    """out[n] = the logits of slot slots[n]: WoutT (V, H) @ h + bout."""
+    L = np.empty((Hs.shape[0], WoutT.shape[0]), np.float32)
+    _rows_dot_slots(WoutT, Hs, slots, L, False)
+    for n in range(slots.size):
+        b = slots[n]
+        for j in range(bout.size):
+            out[n, j] = L[b, j] + bout[j]
 
 
 def warm_up() -> None:
@@ -230,10 +299,13 @@ def warm_up() -> None:
     S, C, hs = f(T, 4 * H), f(T, H), f(T, H)
     _forward_layer(f(T, 4 * H), f(4 * H, H), S, C, hs)
     _backward_layer(S, C, f(T, H), f(T, H), f(H, 4 * H), f(T, 4 * H))
-    mask, val = np.zeros((6, H), np.bool_), f(6, H)
+    slots, idx = np.zeros(1, np.int64), np.zeros(1, np.int64)
+    mask, val = np.zeros((1, 6, H), np.bool_), f(1, 6, H)
     for kind, k in ((0, 4), (1, 1)):
-        _step_first(f(4, k * H)[0], f(k * H, H), f(H), f(H), f(k * H), False, mask, val, kind)
-        _step_above(f(H), f(k * H, H), f(k * H), f(k * H, H), f(H), f(H), f(k * H), f(k * H), mask, val, kind)
+        _step_first(f(4, k * H), idx, slots, f(k * H, H), f(1, H), f(1, H), f(1, k * H), False, mask, val, kind)
+        _step_above(f(1, H), slots, f(k * H, H), f(k * H), f(k * H, H), f(1, H), f(1, H), f(1, k * H),
+                    f(1, k * H), mask, val, kind)
+    _head(f(5, H), f(5), f(1, H), slots, f(1, 5))
     tanh(f(4), f(4))
 
 
@@ -310,46 +382,98 @@ def lstm_input_grads(w: CellWeights, fwd, dh_top: np.ndarray) -> np.ndarray:
 _ORDER = {"i": 0, "f": 1, "g": 2, "o": 3, "c": 4, "h": 5}
 
 
-class Stepper:
-    """Sampling's loop body: feed one character, get the next-character logits (V,) float32.
-    The state starts at zero; ``edit`` (a ``demo.cells.Edit``, or None) forces values of the top
-    layer at every step, as the hand cells do: each gate as it is computed, then c, then h."""
+def edit_masks(edit, H: int) -> tuple[np.ndarray, np.ndarray]:
+    """A ``demo.cells.Edit`` (or None) as dense forced values (6, H) for i, f, g, o, c, h: a
+    mask and the values, the same result as assigning the edits in order."""
+    mask, val = np.zeros((6, H), np.bool_), np.zeros((6, H), np.float32)
+    if edit is not None:
+        for name, value in edit.gates:
+            mask[_ORDER[name]] = True
+            val[_ORDER[name]] = value
+        for name, idx, vals in edit.units:
+            mask[_ORDER[name], idx.numpy()] = True
+            val[_ORDER[name], idx.numpy()] = vals.numpy()
+    return mask, val
 
-    def __init__(self, w: CellWeights, w_out: np.ndarray, b_out: np.ndarray, edit=None):
-        H = w.H
-        self.w, self.H = w, H
+
+class BatchStepper:
+    """Sampling's loop body for up to ``slots`` texts at once (one state per slot): each call
+    feeds one character to each given slot and returns their next-character logits (n, V).  The
+    weights are read once per call for all of them, and a slot's numbers are the same whatever
+    else runs beside it.  ``edit`` forces values of the top layer at every step, as the hand cells
+    do: each gate as it is computed, then c, then h.
+
+        bs = BatchStepper(w, w_out, b_out, slots=64)
+        a = bs.open()                         # a free slot at the zero state (or edit=...)
+        logits = bs.step([a, b], [i_a, i_b])  # (2, V) float32
+        bs.close(a)
+    """
+
+    def __init__(self, w: CellWeights, w_out: np.ndarray, b_out: np.ndarray, slots: int = 1):
+        H, N = w.H, int(slots)
         k = 4 if w.cell == "lstm" else 1
-        self.w_out = np.ascontiguousarray(w_out, np.float32)   # (H, V)
-        self.b_out = np.asarray(b_out, np.float32)              # (V,)
-        self.h = [np.zeros(H, np.float32) for _ in w.layers]
-        self.c = [np.zeros(H, np.float32) for _ in w.layers]
-        self.z = np.empty(k * H, np.float32)     # the pre-activations, then the gates
-        self.zh = np.empty(k * H, np.float32)    # layers above: the recurrent part of z
+        self.w, self.H, self.slots = w, H, N
+        self.w_outT = np.ascontiguousarray(np.asarray(w_out, np.float32).T)   # (V, H)
+        self.b_out = np.ascontiguousarray(b_out, np.float32)                   # (V,)
+        self.h = [np.zeros((N, H), np.float32) for _ in w.layers]
+        self.c = [np.zeros((N, H), np.float32) for _ in w.layers]
+        self.z = np.empty((N, k * H), np.float32)     # the pre-activations, then the gates
+        self.zh = np.empty((N, k * H), np.float32)    # layers above: the recurrent part of z
+        self.mask = np.zeros((N, 6, H), np.bool_)     # the top layer's forced values, per slot
+        self.val = np.zeros((N, 6, H), np.float32)
+        self.none = (np.zeros((N, 6, H), np.bool_), self.val)
+        self.free = list(range(N - 1, -1, -1))
         self.t = 0
-        # forced values as dense (6, H) masks: the same result as assigning the edits in order
-        self.none = (np.zeros((6, H), np.bool_), np.zeros((6, H), np.float32))
-        mask, val = np.zeros((6, H), np.bool_), np.zeros((6, H), np.float32)
-        if edit is not None:
-            for name, value in edit.gates:
-                mask[_ORDER[name]] = True
-                val[_ORDER[name]] = value
-            for name, idx, vals in edit.units:
-                mask[_ORDER[name], idx.numpy()] = True
-                val[_ORDER[name], idx.numpy()] = vals.numpy()
-        self.top = (mask, val)
 
-    def __call__(self, idx: int) -> np.ndarray:
-        reverse = self.t % 2 == 1
+    def open(self, edit=None) -> int:
+        """A free slot, its state at zero; ValueError when every slot is taken."""
+        if not self.free:
+            raise ValueError(f"all {self.slots} sampling slots are in use")
+        b = self.free.pop()
+        for a in (*self.h, *self.c):
+            a[b] = 0.0
+        self.mask[b], self.val[b] = edit_masks(edit, self.H)
+        return b
+
+    def close(self, b: int) -> None:
+        self.free.append(b)
+
+    def step(self, slots, ids) -> np.ndarray:
+        slots = np.asarray(slots, np.int64)
+        ids = np.asarray(ids, np.int64)
+        reverse = self.t % 2 == 1   # the cache order only (see above): not the numbers
         self.t += 1
         top = len(self.w.layers) - 1
-        inp = None
+        kind = self.w.kind
+        out = np.empty((slots.size, self.b_out.size), np.float32)
         with _no_denormals():
             for k, L in enumerate(self.w.layers):
-                mask, val = self.top if k == top else self.none
-                h, c = self.h[k], self.c[k]
+                mask = self.mask if k == top else self.none[0]
                 if k == 0:
-                    _step_first(L["proj"][idx], L["w_hhT"], h, c, self.z, reverse, mask, val, self.w.kind)
+                    _step_first(L["proj"], ids, slots, L["w_hhT"], self.h[0], self.c[0], self.z, reverse,
+                                mask, self.val, kind)
                 else:
-                    _step_above(inp, L["w_ihT"], L["b"], L["w_hhT"], h, c, self.z, self.zh, mask, val, self.w.kind)
-                inp = h
-        return inp @ self.w_out + self.b_out
+                    _step_above(self.h[k - 1], slots, L["w_ihT"], L["b"], L["w_hhT"], self.h[k], self.c[k],
+                                self.z, self.zh, mask, self.val, kind)
+            _head(self.w_outT, self.b_out, self.h[top], slots, out)
+        return out
+
+
+class Stepper:
+    """One text's sampling loop body: feed one character, get the next-character logits (V,)
+    float32; a BatchStepper with one slot, so the text is the one a batch would write."""
+
+    def __init__(self, w: CellWeights, w_out: np.ndarray, b_out: np.ndarray, edit=None):
+        self.batch = BatchStepper(w, w_out, b_out, 1)
+        self.slot = self.batch.open(edit)
+
+    @property
+    def h(self) -> list[np.ndarray]:
+        return [a[self.slot] for a in self.batch.h]
+
+    @property
+    def c(self) -> list[np.ndarray]:
+        return [a[self.slot] for a in self.batch.c]
+
+    def __call__(self, idx: int) -> np.ndarray:
+        return self.batch.step([self.slot], [idx])[0]

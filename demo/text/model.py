@@ -35,7 +35,7 @@ from demo.text import connectivity, limits
 from demo.text.limits import MAX_LOSS, MAX_STATES
 from demo.text.kernels import CellWeights, Stepper
 
-__all__ = ["CharRNN", "CharModel", "Step", "TextStates", "Vocab", "load_char_model", "mean_nll"]
+__all__ = ["CharRNN", "CharModel", "Sampling", "Step", "TextStates", "Vocab", "load_char_model", "mean_nll"]
 
 MODEL_KEYS = ("cell", "hidden", "layers", "dropout", "embed")
 # Texts up to this long keep their last plain LSTM read for connectivity(): per layer 5 x (T, H)
@@ -157,6 +157,51 @@ class Step:
                 "p_sample": self.p_sample, "topk": [list(p) for p in self.topk], "entropy": self.entropy}
 
 
+class Sampling:
+    """One text being sampled: ``feed`` is the next character index to feed the model (None
+    when the text is done); ``take(logits)`` takes the logits (V,) that came back, and returns
+    the Step it chose (None while the seed is still being read).  Built by ``CharModel.sampling``
+    with checked arguments; the same arguments give the same text, however the model is stepped."""
+
+    def __init__(self, chars, seed_ids, length, temperature, top_k, rng_seed, n_top, edit):
+        self.chars, self.length, self.temperature, self.top_k, self.n_top = chars, length, temperature, top_k, n_top
+        self.edit = edit
+        self.rng = np.random.default_rng(rng_seed)
+        self._seed = list(seed_ids)
+        self.feed = self._seed.pop(0)
+        self.prev = self.feed
+        self.t = 0
+
+    def take(self, logits) -> Step | None:
+        if self._seed:                    # the seed is being read: feed its next character
+            self.feed = self.prev = self._seed.pop(0)
+            return None
+        V, temperature, top_k = len(self.chars), self.temperature, self.top_k
+        z = np.asarray(logits).astype(np.float64)  # (V,)
+        z -= z.max()
+        e = np.exp(z)
+        total = e.sum()  # p = e / total is the model's distribution (temperature 1)
+        if temperature == 0:
+            idx, p_sample = int(z.argmax()), 1.0
+        else:
+            q = e if temperature == 1 else np.exp(z / temperature)
+            if top_k is not None and top_k < V:
+                q = np.where(q < np.partition(q, V - top_k)[V - top_k], 0.0, q)  # ties at the k-th kept
+            cdf = np.cumsum(q)
+            idx = min(int(np.searchsorted(cdf, self.rng.random() * cdf[-1], side="right")), V - 1)
+            p_sample = float(q[idx] / cdf[-1])
+        chars = self.chars
+        step = Step(self.t, chars[self.prev], chars[idx], float(e[idx] / total), p_sample)
+        if self.n_top:
+            top = np.argsort(-z, kind="stable")[:self.n_top]   # most likely first, ties in index order
+            step.topk = list(zip([chars[j] for j in top.tolist()], (e[top] / total).tolist()))
+            step.entropy = math.log(total) - float(e @ z) / total  # -sum p ln p, ln p = z - ln total
+        self.t += 1
+        self.prev = idx
+        self.feed = idx if self.t < self.length else None
+        return step
+
+
 @dataclass
 class TextStates:
     """The model reading a given text.  Row t is the state after reading text[t]."""
@@ -216,48 +261,31 @@ class CharModel:
             limits.check_state(key[0], self.cell)
         return Edit.make(self.cell, self.hidden, units={**clamp, **{k: 0.0 for k in ablate}})
 
-    def _steps(self, seed, length, temperature, top_k, rng_seed, n_top, clamp=None, ablate=None) -> Iterator[Step]:
-        """The one sampling loop behind generate() and stream().  n_top > 0 adds the top-n next
-        characters and the entropy to each Step; that only reads the distribution, so the same
-        arguments give the same text with or without it.  clamp/ablate edit the top layer at
-        every step (the seed's too)."""
+    def sampling(self, seed, length, temperature, top_k=None, rng_seed=None, n_top=0, clamp=None,
+                 ablate=None) -> "Sampling":
+        """One text to sample, its arguments checked (ValueError): whoever steps the model feeds
+        ``.feed`` and hands the logits to ``.take`` (``_steps`` for one text, the writer's
+        batches for many).  clamp/ablate edit the top layer at every step (the seed's too)."""
         edit = self.edit(clamp, ablate)
         seed_ids = self.encode(limits.check_seed(seed))
         length = limits.check_length(length)
         temperature = limits.check_temperature(temperature)
-        V, chars = len(self.vocab), self.vocab.chars
+        V = len(self.vocab)
         top_k = limits.check_top_k(top_k, V)
         rng_seed = limits.check_rng_seed(rng_seed)
         n_top = limits.check_whole("n_top", n_top, 0, V, " (next characters listed per step)")
-        rng = np.random.default_rng(rng_seed)
-        advance = self._sampler(edit)
-        for i in seed_ids[:-1]:
-            advance(i)
-        logits = advance(seed_ids[-1])
-        prev = seed_ids[-1]
-        for t in range(length):
-            z = logits.astype(np.float64)  # (V,)
-            z -= z.max()
-            e = np.exp(z)
-            total = e.sum()  # p = e / total is the model's distribution (temperature 1)
-            if temperature == 0:
-                idx, p_sample = int(z.argmax()), 1.0
-            else:
-                q = e if temperature == 1 else np.exp(z / temperature)
-                if top_k is not None and top_k < V:
-                    q = np.where(q < np.partition(q, V - top_k)[V - top_k], 0.0, q)  # ties at the k-th kept
-                cdf = np.cumsum(q)
-                idx = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), V - 1)
-                p_sample = float(q[idx] / cdf[-1])
-            step = Step(t, chars[prev], chars[idx], float(e[idx] / total), p_sample)
-            if n_top:
-                top = np.argsort(-z, kind="stable")[:n_top]   # most likely first, ties in index order
-                step.topk = list(zip([chars[j] for j in top.tolist()], (e[top] / total).tolist()))
-                step.entropy = math.log(total) - float(e @ z) / total  # -sum p ln p, ln p = z - ln total
-            yield step
-            if t + 1 < length:
-                logits = advance(idx)
-            prev = idx
+        return Sampling(self.vocab.chars, seed_ids, length, temperature, top_k, rng_seed, n_top, edit)
+
+    def _steps(self, seed, length, temperature, top_k, rng_seed, n_top, clamp=None, ablate=None) -> Iterator[Step]:
+        """The one sampling loop behind generate() and stream().  n_top > 0 adds the top-n next
+        characters and the entropy to each Step; that only reads the distribution, so the same
+        arguments give the same text with or without it."""
+        s = self.sampling(seed, length, temperature, top_k, rng_seed, n_top, clamp, ablate)
+        advance = self._sampler(s.edit)
+        while s.feed is not None:
+            step = s.take(advance(s.feed))
+            if step is not None:
+                yield step
 
     def _sampler(self, edit: Edit | None):
         """feed(idx) -> next-character logits (V,) float32, from the zero state.  The LSTM and the

@@ -41,7 +41,7 @@ from demo.text.analysis import COMPARE_LENGTH, TEMPERATURES, TextTrace
 from demo.text.limits import MAX_LENGTH, MAX_TEMPERATURE
 from demo.text.model import CharModel, load_char_model
 from demo.text.writer import EVERY, Writer, WriterUnavailable, shared_writer, texts_so_far
-from demo.ui_common import HEAVY, QUIET, K, Words, friendly, friendly_stream, load_available, problems_markdown
+from demo.ui_common import HEAVY, QUIET, WRITER, K, Words, friendly, friendly_stream, load_available, problems_markdown
 from demo.ui_heatmap import hover_heatmap
 
 CHAR_MODELS = {"lstm": "LSTM", "rnn": "Vanilla RNN"}
@@ -425,7 +425,7 @@ class TextTab:
         f = lambda fn: friendly(fn, lang=True)  # noqa: E731
         gen = self.go.click(friendly_stream(self.generate),
                             [self.seed, self.length, self.temperature, self.top_k, self.rng_seed, self.model],
-                            self.generate_outputs, api_name="generate", **HEAVY)
+                            self.generate_outputs, api_name="generate", **(WRITER if self.writer else HEAVY))
         analyse_in = [self.written, self.generated, self.which, self.unit, self.t, self.unit_pick, *L]
         drill = dict(fn=f(self.drill), inputs=[self.trace_state, self.which, self.unit, *L],
                      outputs=self.drill_outputs, trigger_mode="always_last", **QUIET)

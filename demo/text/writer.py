@@ -9,8 +9,9 @@ one worker process with the character models loaded and streams what it writes b
         ...                                           # the text so far, every ~50 ms; the last is all
     writer.close()
 
-The worker runs ``CharModel.stream`` (the same code, so the same seed gives the same text as in
-this process).  A ValueError there (a bad argument) comes back as a ValueError here.  If the
+The worker writes every text it has been asked for at once, one character each per round, in
+one batched step per model (``demo.text.kernels.BatchStepper``), with ``CharModel.sampling``:
+the same code as ``CharModel.stream``, so the same seed gives the same text as in this process.  A ValueError there (a bad argument) comes back as a ValueError here.  If the
 worker cannot start or dies, ``stream`` raises ``WriterUnavailable`` before yielding anything,
 and the caller writes in its own process (demo/text/tab.py does); the next call starts a new
 worker.  Pure: no gradio.
@@ -47,40 +48,102 @@ class WriterUnavailable(RuntimeError):
     """The worker process could not start or has died."""
 
 
+SLOTS = 64           # texts the worker writes at once (more wait for a free slot)
+
+
+class _Text:
+    """One request in the worker: its sampling, its slot, and what has been sent."""
+
+    def __init__(self, rid, name, sampling, slot):
+        self.rid, self.name, self.sampling, self.slot = rid, name, sampling, slot
+        self.chars: list[str] = []
+        self.last = 0.0
+
+
 def _serve(requests, results, weights_dir, names) -> None:
-    """The worker: load the models, then write each request's text, streaming it back."""
+    """The worker: load the models, then write every request's text, streaming it back.  The
+    texts being written advance together, one character each per round: one batched step per
+    model (demo.text.kernels.BatchStepper reads the weights once for all of them, so 30 texts
+    cost ~4x one, not 30x), and each text is the one CharModel.stream writes alone."""
     from demo.runtime import configure_torch
     configure_torch(1)
+    from demo.text.kernels import BatchStepper
     from demo.text.model import load_char_model
-    models = {}
+    models, steppers = {}, {}
     for name in names:
         try:
-            models[name] = load_char_model(name, weights_dir)
+            models[name] = m = load_char_model(name, weights_dir)
+            if m.cell in ("lstm", "rnn"):
+                steppers[name] = BatchStepper(m.cell_weights(), *m.head_weights(), slots=SLOTS)
         except Exception:  # noqa: BLE001 - a model that does not load is refused per request
             pass
     results.put((None, "ready", sorted(models)))
-    parent = os.getppid()
+    parent, checked = os.getppid(), time.monotonic()
+    waiting: list = []     # requests not yet started (no free slot)
+    active: list[_Text] = []
     while True:
+        msgs = []
         try:
-            msg = requests.get(timeout=IDLE_POLL)
+            if not active and not waiting:   # block only when there is nothing to write
+                msgs.append(requests.get(timeout=IDLE_POLL))
+            while True:
+                msgs.append(requests.get_nowait())
         except queue.Empty:
-            if os.getppid() != parent:  # the server is gone (even killed): so is its worker
-                return
-            continue
+            pass
         except (EOFError, OSError):
             return
-        if msg is None:
+        if time.monotonic() - checked >= IDLE_POLL:
+            if os.getppid() != parent:  # the server is gone (even killed): so is its worker
+                return
+            checked = time.monotonic()
+        if any(m is None for m in msgs):
             return
-        rid, name, args = msg
-        try:
-            if name not in models:
-                raise ValueError(f"no character model {name!r} is loaded; choose one of {', '.join(models)}")
-            for text, done in texts_so_far(models[name].stream(*args, n_top=0)):
-                results.put((rid, "done" if done else "part", text))
-        except ValueError as e:
-            results.put((rid, "error", str(e)))
-        except Exception as e:  # noqa: BLE001 - reported to the caller, the worker keeps serving
-            results.put((rid, "fail", f"{type(e).__name__}: {e}"))
+        waiting += msgs
+        while waiting:
+            rid, name, args = waiting[0]
+            stepper = steppers.get(name)
+            if stepper is not None and not stepper.free:
+                break
+            waiting.pop(0)
+            try:
+                if name not in models:
+                    raise ValueError(f"no character model {name!r} is loaded; choose one of {', '.join(models)}")
+                if stepper is None:   # a cell without a batched step (GRU): written alone, here
+                    for text, done in texts_so_far(models[name].stream(*args, n_top=0)):
+                        results.put((rid, "done" if done else "part", text))
+                    continue
+                sampling = models[name].sampling(*args, n_top=0)
+                if sampling.edit is not None:
+                    raise ValueError("the writer does not edit units")
+                active.append(_Text(rid, name, sampling, stepper.open()))
+            except ValueError as e:
+                results.put((rid, "error", str(e)))
+            except Exception as e:  # noqa: BLE001 - reported to the caller, the worker keeps serving
+                results.put((rid, "fail", f"{type(e).__name__}: {e}"))
+        for name, stepper in steppers.items():
+            group = [a for a in active if a.name == name]
+            if not group:
+                continue
+            try:
+                logits = stepper.step([a.slot for a in group], [a.sampling.feed for a in group])
+                for a, row in zip(group, logits):
+                    step = a.sampling.take(row)
+                    if step is None:
+                        continue
+                    a.chars.append(step.char)
+                    if a.sampling.feed is None:
+                        results.put((a.rid, "done", "".join(a.chars)))
+                    elif time.perf_counter() - a.last >= EVERY:
+                        results.put((a.rid, "part", "".join(a.chars)))
+                        a.last = time.perf_counter()
+            except Exception as e:  # noqa: BLE001 - these texts fail, the worker keeps serving
+                for a in group:
+                    a.sampling.feed = None
+                    results.put((a.rid, "fail", f"{type(e).__name__}: {e}"))
+            for a in group:
+                if a.sampling.feed is None:
+                    stepper.close(a.slot)
+                    active.remove(a)
 
 
 class Writer:
