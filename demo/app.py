@@ -21,7 +21,7 @@ import os
 
 import gradio as gr
 
-from demo import i18n, lessons, links
+from demo import i18n, lessons, links, ui_heatmap
 from demo.digits import tab as digits_tab
 from demo.digits.pad import pad_value_from_image, pad_words
 from demo.text import tab as text_tab
@@ -455,4 +455,4 @@ def launch(demo: gr.Blocks, host: str | None = None, port: int | None = None, **
     port = port if port is not None else int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
     return demo.launch(server_name=host, server_port=port, max_file_size=MAX_FILE_SIZE,
                        show_error=False, ssr_mode=False, css=CSS, i18n=gradio_i18n(),
-                       max_threads=MAX_THREADS, **kwargs)
+                       head=ui_heatmap.HEAD, max_threads=MAX_THREADS, **kwargs)

@@ -7,6 +7,7 @@ image output, and the queue settings.
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
 import inspect
 import logging
@@ -24,11 +25,12 @@ log = logging.getLogger(__name__)
 # and 100 users must not be turned away (benchmarks/load_test.py); the page shows each its place.
 QUEUE = dict(default_concurrency_limit=2, max_size=256)
 HEAVY = dict(concurrency_id="model", concurrency_limit=QUEUE["default_concurrency_limit"])
-# Text written by the worker process (demo/text/writer.py) waits there, not on this process's
-# cores: up to 32 at once, written together in its batches, and off the "model" lane, so that
-# drawings and classifications do not queue behind text.  Each waits in one of gradio's threads.
-WRITER = dict(concurrency_id="writer", concurrency_limit=32)
-MAX_THREADS = 80   # gradio's thread pool (default 40): the writer lane's 32 and every other lane
+# Text written by the worker process (demo/text/writer.py) is written there, off the "model"
+# lane, so drawings and classifications do not queue behind text: 8 at once, written together in
+# its batches (8 cost about 3x one; more would add little speed and many more partial texts for
+# this process to send).
+WRITER = dict(concurrency_id="writer", concurrency_limit=8)
+MAX_THREADS = 60   # gradio's thread pool (default 40): the writer lane's waiting threads and every other lane
 # No progress shown, and no component to show it on (show_progress_on=[]): at every start and end
 # of ANY event, Gradio's page refreshes the loading status of every component that some event
 # shows progress on, deep-copying each one's props (and a container's whole subtree).  With
@@ -102,6 +104,19 @@ def running() -> int:
     """How many handlers are running right now (the caller's own included): a live preview
     can see that others are waiting for answers."""
     return _running[0]
+
+
+@contextlib.contextmanager
+def elsewhere():
+    """A handler waiting for work done in another process (the text writer): not counted by
+    ``running`` meanwhile, so a live preview does not hold back for it."""
+    with _running_lock:
+        _running[0] -= 1
+    try:
+        yield
+    finally:
+        with _running_lock:
+            _running[0] += 1
 
 
 def friendly(fn, lang: bool = False):

@@ -16,7 +16,12 @@ pixel-exact (CSS ``image-rendering: pixelated``), as wide as its container allow
 its own width and never wider than the screen.  The template does not mention the value, so a
 new value only swaps the picture and the numbers.
 
-The templates live beside this module: heatmap.js (js_on_load), heatmap.css (css_template).
+The templates live beside this module: heatmap.js, heatmap.css (css_template).  heatmap.js is in
+the page once, in its <head> (``HEAD``: ``demo.app.launch`` puts it there; a page of your own
+passes ``head=HEAD`` to ``launch``), and each heatmap's js_on_load only calls it: 19 copies of it
+in the page's config were half of the config's 600 kB, and gradio's ``gr.HTML.__getattr__``
+searches js_on_load with a regular expression at each unknown attribute it is asked for (8% of
+the server's time under load, benchmarks/load_test.py --profile).
 """
 from __future__ import annotations
 
@@ -42,6 +47,21 @@ _TEMPLATE = """\
 </div>"""
 
 
+def _head() -> str:
+    js = html_asset(HERE / "heatmap.js")
+    if "</script" in js.lower():
+        raise ValueError("heatmap.js must not contain </script>")
+    return ("<script>\n// demo/heatmap.js, once per page: every heatmap's js_on_load calls it\n"
+            "window.rnnLensHeatmap = function (element, props, trigger, watch) {\n" + js + "\n};\n</script>")
+
+
+HEAD = _head()
+# runs when the component mounts; the <head> script is normally there already (it is added
+# before the components), else it is waited for
+ON_LOAD = ("(function run() { if (window.rnnLensHeatmap) window.rnnLensHeatmap(element, props, trigger, watch);"
+           " else setTimeout(run, 20); })();")
+
+
 def hover_heatmap(label: str, elem_id: str | None = None, height: int | None = None, visible=True,
                   **kwargs) -> gr.HTML:
     """The heatmap as a ``gr.HTML`` (events: ``.change``, ``.select``).  ``label`` is shown above
@@ -57,7 +77,7 @@ def hover_heatmap(label: str, elem_id: str | None = None, height: int | None = N
     return gr.HTML(
         label=label, html_template=template,
         css_template=template_safe(html_asset(HERE / "heatmap.css"), "heatmap.css"),
-        js_on_load=html_asset(HERE / "heatmap.js"),
+        js_on_load=ON_LOAD,
         apply_default_css=False, show_label=False, container=False, padding=False,
         elem_id=elem_id, visible=visible, **kwargs)
 

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from demo import render
+from demo import render, ui_heatmap
 from demo.render import STRIP, decode_hover_values, heat_value, hover_value
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")
@@ -130,7 +130,9 @@ def test_component_builds_and_rejects_bad_labels():
     assert "&lt;b&gt;" in h.html_template and "${" not in h.html_template and "value" not in h.html_template
     assert 'data-height="420"' in h.html_template
     assert "image-rendering: pixelated" in h.css_template
-    assert "trigger(\"select\"" in h.js_on_load
+    assert "window.rnnLensHeatmap(element, props, trigger, watch)" in h.js_on_load and len(h.js_on_load) < 200
+    from demo.ui_heatmap import HEAD   # the script itself, once per page
+    assert HEAD.startswith("<script>") and "trigger(\"select\"" in HEAD and "const LUTS" in HEAD
     with pytest.raises(ValueError, match="must not contain"):
         hover_heatmap("costs ${price}")
     with pytest.raises(ValueError, match="height"):
@@ -344,7 +346,8 @@ def app(request):
         flip.click(lambda: gr.update(value=later, label="h after the flip"), None, hmap)
         stream.click(streamed, None, hmap, show_progress="hidden")
         clear.click(lambda: None, None, hmap)
-    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True,
+                            head=ui_heatmap.HEAD)
     try:
         yield SimpleNamespace(url=url, picks=picks, values=v, first=first, fmt=fmt, pic=PIC[fmt])
     finally:

@@ -120,6 +120,9 @@ def _serve(requests, results, weights_dir, names) -> None:
                 results.put((rid, "error", str(e)))
             except Exception as e:  # noqa: BLE001 - reported to the caller, the worker keeps serving
                 results.put((rid, "fail", f"{type(e).__name__}: {e}"))
+        # partial texts: every EVERY s, less often with more texts (the server sends each one
+        # on, at most ~40 a second in all)
+        every = EVERY * max(1.0, len(active) / 2)
         for name, stepper in steppers.items():
             group = [a for a in active if a.name == name]
             if not group:
@@ -133,7 +136,7 @@ def _serve(requests, results, weights_dir, names) -> None:
                     a.chars.append(step.char)
                     if a.sampling.feed is None:
                         results.put((a.rid, "done", "".join(a.chars)))
-                    elif time.perf_counter() - a.last >= EVERY:
+                    elif time.perf_counter() - a.last >= every:
                         results.put((a.rid, "part", "".join(a.chars)))
                         a.last = time.perf_counter()
             except Exception as e:  # noqa: BLE001 - these texts fail, the worker keeps serving
