@@ -122,7 +122,7 @@ def _serve(requests, results, weights_dir, names) -> None:
                 results.put((rid, "fail", f"{type(e).__name__}: {e}"))
         # partial texts: every EVERY s, less often with more texts (the server sends each one
         # on, at most ~40 a second in all)
-        every = EVERY * max(1.0, len(active) / 2)
+        every = EVERY * max(1, len(active))
         for name, stepper in steppers.items():
             group = [a for a in active if a.name == name]
             if not group:
