@@ -28,6 +28,7 @@ import torch
 from demo.text import load_char_model, matching
 from demo.text.analysis import trace_text
 from demo.text.connectivity import connectivity_autograd
+from demo.text.kernels import BatchStepper
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,6 +69,17 @@ def bench(models=("lstm", "rnn"), length: int = 1000, repeats: int = 5, text_pat
                          median=rate(listed_t)[1], unit="chars/s", goal=""))
         rows.append(dict(model=name, measure="stream (top-5) cost / plain sampling", best=min(listed_t) / min(plain_t),
                          median=statistics.median(listed_t) / statistics.median(plain_t), unit="x", goal="<= 1.5"))
+        # the text worker (demo/text/writer.py) writes every request at once: 8 texts stepped
+        # together, against the same loop with one (the reference, in this run)
+        if model.cell in ("lstm", "rnn"):
+            def batch(n, steps=200):
+                bs = BatchStepper(model.cell_weights(), *model.head_weights(), slots=n)
+                slots, ids = [bs.open() for _ in range(n)], [1] * n
+                return lambda: [bs.step(slots, ids) for _ in range(steps)]
+            one_t, eight_t = _times(batch(1), repeats), _times(batch(8), repeats)
+            rows.append(dict(model=name, measure="8 texts stepped together / 1 (the writer's batches)",
+                             best=min(eight_t) / min(one_t), median=statistics.median(eight_t) / statistics.median(one_t),
+                             unit="x", goal="< 8"))
         written = gen()
         tr_t = _times(lambda: trace_text(model, "T", written), max(1, repeats // 2))
         rows.append(dict(model=name, measure=f"trace_text of those {length:,} (h, c, probs)", best=min(tr_t),
