@@ -102,6 +102,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by a process's live children (the app's text worker)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def own_cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
 def peak_rss_mb(pid: int) -> float:
     """Peak resident memory (VmHWM) of a live process, in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -535,11 +553,14 @@ def main(argv=None):
             spy = start_profiler(proc.pid, args.profile)
     try:
         cpu0 = cpu_seconds(proc.pid) if proc else float("nan")
+        kids0, own0 = (children_cpu_seconds(proc.pid) if proc else float("nan")), own_cpu_seconds()
         s = run_load(url, args.users, args.requests, args.deadline, args.gen_length, args.drawers, args.stroke,
                      args.ramp)
         if os.environ.get("LOAD_DUMP"):
             Path(os.environ["LOAD_DUMP"]).write_text(json.dumps({k: s[k] for k in ("draw", "classify", "generate")}))
         cpu = cpu_seconds(proc.pid) - cpu0 if proc else float("nan")
+        kids = children_cpu_seconds(proc.pid) - kids0 if proc else float("nan")
+        own = own_cpu_seconds() - own0
         traces = server_traces(url) if args.server_timing else None
         rss = peak_rss_mb(proc.pid) if proc else float("nan")
         alive = proc is None or proc.poll() is None
@@ -575,7 +596,7 @@ def main(argv=None):
         print(f"  {n} x {msg}")
     print(f"server still serving: {alive}; peak server memory {rss:.0f} MiB; server CPU {cpu:.1f} s in "
           f"{s['wall_s']:.1f} s ({cpu / s['wall_s']:.2f} of {os.cpu_count()} cores; load average now "
-          f"{os.getloadavg()[0]:.1f})")
+          f"{os.getloadavg()[0]:.1f}); its text worker {kids:.1f} s; this load generator {own:.1f} s")
     if traces is not None:
         print_server_timing(traces, s["calls"])
     if args.profile and args.profile.exists():
