@@ -75,138 +75,9 @@ def tanh(x, out):
 
 
 @njit(**_INLINE)
-def _rows_dot(M, x, out, reverse):
-    """out[r] = M[r] . x for every row of M (R, K), eight rows at a time; ``reverse`` walks the
-    rows from the end (see above)."""
-    R, K = M.shape
-    nb = R // 8
-    for b in range(nb):
-        r = (nb - 1 - b) * 8 if reverse else b * 8
-        a0 = _f32(0.0)
-        a1 = _f32(0.0)
-        a2 = _f32(0.0)
-        a3 = _f32(0.0)
-        a4 = _f32(0.0)
-        a5 = _f32(0.0)
-        a6 = _f32(0.0)
-        a7 = _f32(0.0)
-        for k in range(K):
-            xk = x[k]
-            a0 += M[r, k] * xk
-            a1 += M[r + 1, k] * xk
-            a2 += M[r + 2, k] * xk
-            a3 += M[r + 3, k] * xk
-            a4 += M[r + 4, k] * xk
-            a5 += M[r + 5, k] * xk
-            a6 += M[r + 6, k] * xk
-            a7 += M[r + 7, k] * xk
-        out[r] = a0
-        out[r + 1] = a1
-        out[r + 2] = a2
-        out[r + 3] = a3
-        out[r + 4] = a4
-        out[r + 5] = a5
-        out[r + 6] = a6
-        out[r + 7] = a7
-    for r in range(nb * 8, R):
-        a = _f32(0.0)
-        for k in range(K):
-            a += M[r, k] * x[k]
-        out[r] = a
-
-
-@njit(**_INLINE)
-def _gates(z, H):
-    """Pre-activations z (4H,) of i, f, g, o -> the gates, in place."""
-    for j in range(2 * H):
-        z[j] = _sigmoid(z[j])
-    for j in range(2 * H, 3 * H):
-        z[j] = _tanh(z[j])
-    for j in range(3 * H, 4 * H):
-        z[j] = _sigmoid(z[j])
-
-
-@njit(**_JIT)
-def _forward_layer(xp, WT, S, C, Hs):
-    """One layer over T steps from the zero state.  xp (T, 4H): the input projections with both
-    biases; WT (4H, H): W_hh transposed.  Fills S (T, 4H) with the gates i, f, g, o, C (T, H)
-    with c and Hs (T, H) with h after each step."""
-    T, G = xp.shape
-    H = G // 4
-    h = np.zeros(H, np.float32)
-    c = np.zeros(H, np.float32)
-    for t in range(T):
-        s = S[t]
-        _rows_dot(WT, h, s, t % 2 == 1)
-        for j in range(G):
-            s[j] += xp[t, j]
-        _gates(s, H)
-        for k in range(H):
-            v = s[H + k] * c[k] + s[k] * s[2 * H + k]      # c = f c + i g
-            c[k] = v
-            C[t, k] = v
-        for k in range(H):
-            v = s[3 * H + k] * _tanh(c[k])                 # h = o tanh(c)
-            h[k] = v
-            Hs[t, k] = v
-
-
-@njit(**_JIT)
-def _backward_layer(S, C, TC, up, W, dG):
-    """One layer's backward over T steps.  S, C: its forward; TC = tanh(C); up (T, H): the
-    gradient arriving at each step's h from above (or from the loss); W (H, 4H): W_hh.  Fills
-    dG (T, 4H) with the gradient at the pre-activations of i, f, g, o."""
-    T, G = S.shape
-    H = G // 4
-    dh_next = np.zeros(H, np.float32)       # from step t + 1's gates through W_hh
-    dc = np.zeros(H, np.float32)
-    zero = np.zeros(H, np.float32)
-    for t in range(T - 1, -1, -1):
-        f_next = S[t + 1, H:2 * H] if t + 1 < T else zero
-        c_prev = C[t - 1] if t > 0 else zero
-        s = S[t]
-        d = dG[t]
-        for k in range(H):
-            dh = up[t, k] + dh_next[k]
-            i, f, g, o, tc = s[k], s[H + k], s[2 * H + k], s[3 * H + k], TC[t, k]
-            v = dc[k] * f_next[k] + dh * o * (_f32(1.0) - tc * tc)
-            dc[k] = v
-            d[k] = v * g * i * (_f32(1.0) - i)
-            d[H + k] = v * c_prev[k] * f * (_f32(1.0) - f)
-            d[2 * H + k] = v * i * (_f32(1.0) - g * g)
-            d[3 * H + k] = dh * tc * o * (_f32(1.0) - o)
-        _rows_dot(W, d, dh_next, t % 2 == 1)
-
-
-@njit(**_INLINE)
-def _cell(z, c, h, mask, val, kind):
-    """Pre-activations z -> the new state in place.  kind 0: LSTM, z (4H,) of i, f, g, o becomes
-    the gates, then c and h; 1: RNN with tanh, 2: with relu, z (H,) -> h (c unused).  mask/val
-    (6, H): forced values for i, f, g, o, c, h (a row of False leaves that one alone)."""
-    H = h.size
-    if kind == 0:
-        _gates(z, H)
-        for q in range(4):
-            for k in range(H):
-                if mask[q, k]:
-                    z[q * H + k] = val[q, k]
-        for k in range(H):
-            v = z[H + k] * c[k] + z[k] * z[2 * H + k]
-            c[k] = val[4, k] if mask[4, k] else v
-        for k in range(H):
-            v = z[3 * H + k] * _tanh(c[k])
-            h[k] = val[5, k] if mask[5, k] else v
-    else:
-        for k in range(H):
-            v = z[k]
-            v = (v if v > 0 else _f32(0.0)) if kind == 2 else _tanh(v)
-            h[k] = val[5, k] if mask[5, k] else v
-
-
-@njit(**_INLINE)
 def _rows_dot_slots(M, X, slots, OUT, reverse):
     """OUT[b] = M @ X[b] for each b in ``slots``: a batch of independent rows (sampling's
-    requests).  Eight rows of M (R, K) are read at a time and used by every slot while they are
+    requests; connectivity's loops are a batch of one).  Eight rows of M (R, K) are read at a time and used by every slot while they are
     in L1, so the matrix is read once per call, however many slots; each slot's sums are done in
     the same order whatever the batch, so a text does not depend on what else is written."""
     R, K = M.shape
@@ -248,6 +119,98 @@ def _rows_dot_slots(M, X, slots, OUT, reverse):
             for k in range(K):
                 a += M[r, k] * X[b, k]
             OUT[b, r] = a
+
+
+@njit(**_INLINE)
+def _gates(z, H):
+    """Pre-activations z (4H,) of i, f, g, o -> the gates, in place."""
+    for j in range(2 * H):
+        z[j] = _sigmoid(z[j])
+    for j in range(2 * H, 3 * H):
+        z[j] = _tanh(z[j])
+    for j in range(3 * H, 4 * H):
+        z[j] = _sigmoid(z[j])
+
+
+@njit(**_JIT)
+def _forward_layer(xp, WT, S, C, Hs):
+    """One layer over T steps from the zero state.  xp (T, 4H): the input projections with both
+    biases; WT (4H, H): W_hh transposed.  Fills S (T, 4H) with the gates i, f, g, o, C (T, H)
+    with c and Hs (T, H) with h after each step."""
+    T, G = xp.shape
+    H = G // 4
+    one = np.zeros(1, np.int64)              # the products as a batch of one row
+    h1 = np.zeros((1, H), np.float32)
+    h = h1[0]
+    c = np.zeros(H, np.float32)
+    for t in range(T):
+        s = S[t]
+        _rows_dot_slots(WT, h1, one, S[t:t + 1], t % 2 == 1)
+        for j in range(G):
+            s[j] += xp[t, j]
+        _gates(s, H)
+        for k in range(H):
+            v = s[H + k] * c[k] + s[k] * s[2 * H + k]      # c = f c + i g
+            c[k] = v
+            C[t, k] = v
+        for k in range(H):
+            v = s[3 * H + k] * _tanh(c[k])                 # h = o tanh(c)
+            h[k] = v
+            Hs[t, k] = v
+
+
+@njit(**_JIT)
+def _backward_layer(S, C, TC, up, W, dG):
+    """One layer's backward over T steps.  S, C: its forward; TC = tanh(C); up (T, H): the
+    gradient arriving at each step's h from above (or from the loss); W (H, 4H): W_hh.  Fills
+    dG (T, 4H) with the gradient at the pre-activations of i, f, g, o."""
+    T, G = S.shape
+    H = G // 4
+    one = np.zeros(1, np.int64)              # the products as a batch of one row
+    dh1 = np.zeros((1, H), np.float32)
+    dh_next = dh1[0]                        # from step t + 1's gates through W_hh
+    dc = np.zeros(H, np.float32)
+    zero = np.zeros(H, np.float32)
+    for t in range(T - 1, -1, -1):
+        f_next = S[t + 1, H:2 * H] if t + 1 < T else zero
+        c_prev = C[t - 1] if t > 0 else zero
+        s = S[t]
+        d = dG[t]
+        for k in range(H):
+            dh = up[t, k] + dh_next[k]
+            i, f, g, o, tc = s[k], s[H + k], s[2 * H + k], s[3 * H + k], TC[t, k]
+            v = dc[k] * f_next[k] + dh * o * (_f32(1.0) - tc * tc)
+            dc[k] = v
+            d[k] = v * g * i * (_f32(1.0) - i)
+            d[H + k] = v * c_prev[k] * f * (_f32(1.0) - f)
+            d[2 * H + k] = v * i * (_f32(1.0) - g * g)
+            d[3 * H + k] = dh * tc * o * (_f32(1.0) - o)
+        _rows_dot_slots(W, dG[t:t + 1], one, dh1, t % 2 == 1)
+
+
+@njit(**_INLINE)
+def _cell(z, c, h, mask, val, kind):
+    """Pre-activations z -> the new state in place.  kind 0: LSTM, z (4H,) of i, f, g, o becomes
+    the gates, then c and h; 1: RNN with tanh, 2: with relu, z (H,) -> h (c unused).  mask/val
+    (6, H): forced values for i, f, g, o, c, h (a row of False leaves that one alone)."""
+    H = h.size
+    if kind == 0:
+        _gates(z, H)
+        for q in range(4):
+            for k in range(H):
+                if mask[q, k]:
+                    z[q * H + k] = val[q, k]
+        for k in range(H):
+            v = z[H + k] * c[k] + z[k] * z[2 * H + k]
+            c[k] = val[4, k] if mask[4, k] else v
+        for k in range(H):
+            v = z[3 * H + k] * _tanh(c[k])
+            h[k] = val[5, k] if mask[5, k] else v
+    else:
+        for k in range(H):
+            v = z[k]
+            v = (v if v > 0 else _f32(0.0)) if kind == 2 else _tanh(v)
+            h[k] = val[5, k] if mask[5, k] else v
 
 
 @njit(**_JIT)
