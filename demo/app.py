@@ -26,7 +26,7 @@ from demo.digits import tab as digits_tab
 from demo.digits.pad import pad_value_from_image, pad_words
 from demo.text import tab as text_tab
 from demo.text import views as text_views
-from demo.ui_common import MAX_THREADS, QUEUE, QUIET, K, Words, friendly, gradio_i18n, remember_lang
+from demo.ui_common import QUEUE, QUIET, K, Words, friendly, gradio_i18n, remember_lang
 from demo.ui_tour import tour, tour_value
 
 log = logging.getLogger(__name__)
@@ -455,4 +455,4 @@ def launch(demo: gr.Blocks, host: str | None = None, port: int | None = None, **
     port = port if port is not None else int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
     return demo.launch(server_name=host, server_port=port, max_file_size=MAX_FILE_SIZE,
                        show_error=False, ssr_mode=False, css=CSS, i18n=gradio_i18n(),
-                       head=ui_heatmap.HEAD, max_threads=MAX_THREADS, **kwargs)
+                       head=ui_heatmap.HEAD, **kwargs)

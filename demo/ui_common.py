@@ -27,10 +27,9 @@ QUEUE = dict(default_concurrency_limit=2, max_size=256)
 HEAVY = dict(concurrency_id="model", concurrency_limit=QUEUE["default_concurrency_limit"])
 # Text written by the worker process (demo/text/writer.py) is written there, off the "model"
 # lane, so drawings and classifications do not queue behind text: 8 at once, written together in
-# its batches (8 cost about 3x one; more would add little speed and many more partial texts for
-# this process to send).
+# its batches (8 cost 2.6x one for the LSTM, benchmarks/bench_text.py; more would add little speed and
+# many more partial texts for this process to send).
 WRITER = dict(concurrency_id="writer", concurrency_limit=8)
-MAX_THREADS = 60   # gradio's thread pool (default 40): the writer lane's waiting threads and every other lane
 # No progress shown, and no component to show it on (show_progress_on=[]): at every start and end
 # of ANY event, Gradio's page refreshes the loading status of every component that some event
 # shows progress on, deep-copying each one's props (and a container's whole subtree).  With
