@@ -14,11 +14,20 @@ loop; a GRU goes through the hand cells instead.  The kernels compile on first u
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from contextlib import contextmanager
+from pathlib import Path
 
-import numpy as np
-import torch
-from numba import njit
+# numba caches the compiled kernels beside this file; where that folder is read-only (an install
+# in a system folder) they go to the temp folder, rather than numba refusing to cache and failing
+# the import.  NUMBA_CACHE_DIR, if set, wins.
+if not os.access(Path(__file__).resolve().parent, os.W_OK):
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(tempfile.gettempdir()) / "rnn-lens-numba"))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from numba import njit  # noqa: E402
 
 # Why compiled loops: one prediction's gradient is a chain of ~2 x T dependent matrix-vector
 # products with each layer's recurrent matrix (4H x H: 2.4 MB for H = 384, a little more than
