@@ -7,7 +7,6 @@ image output, and the queue settings.
 from __future__ import annotations
 
 import collections
-import contextlib
 import functools
 import inspect
 import logging
@@ -103,19 +102,6 @@ def running() -> int:
     """How many handlers are running right now (the caller's own included): a live preview
     can see that others are waiting for answers."""
     return _running[0]
-
-
-@contextlib.contextmanager
-def elsewhere():
-    """A handler waiting for work done in another process (the text writer): not counted by
-    ``running`` meanwhile, so a live preview does not hold back for it."""
-    with _running_lock:
-        _running[0] -= 1
-    try:
-        yield
-    finally:
-        with _running_lock:
-            _running[0] += 1
 
 
 def friendly(fn, lang: bool = False):

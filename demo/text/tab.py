@@ -41,7 +41,7 @@ from demo.text.analysis import COMPARE_LENGTH, TEMPERATURES, TextTrace
 from demo.text.limits import MAX_LENGTH, MAX_TEMPERATURE
 from demo.text.model import CharModel, load_char_model
 from demo.text.writer import EVERY, Writer, WriterUnavailable, shared_writer, texts_so_far
-from demo.ui_common import HEAVY, QUIET, WRITER, K, elsewhere, Words, friendly, friendly_stream, load_available, problems_markdown
+from demo.ui_common import HEAVY, QUIET, WRITER, K, Words, friendly, friendly_stream, load_available, problems_markdown
 from demo.ui_heatmap import hover_heatmap
 
 CHAR_MODELS = {"lstm": "LSTM", "rnn": "Vanilla RNN"}
@@ -486,13 +486,9 @@ class TextTab:
         written = Written(model, seed)
         if self.writer is not None:
             try:
-                texts = self.writer.stream(model, seed, length, temperature, top_k, rng_seed)
-                while True:
-                    with elsewhere():   # the worker writes: this thread only waits
-                        text = next(texts, None)
-                    if text is None:
-                        return
+                for text in self.writer.stream(model, seed, length, temperature, top_k, rng_seed):
                     yield {self.generated: text, self.written: written}
+                return
             except WriterUnavailable as e:  # raised before any text: write it here instead
                 log.warning("%s; writing in the server process", e)
         # stream() checks every argument (and the seed's characters) before the first character
