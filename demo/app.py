@@ -124,13 +124,13 @@ def _unique(components) -> list:
     return out
 
 
-
 def linked_model(models: dict, name: str, param: str):
     """The loaded model a link names (ValueError naming the link parameter when it is not)."""
     if name not in models:
         raise ValueError(f"Link parameter {param}: {name!r} is not loaded here; "
                          f"choose one of {', '.join(models)}")
     return models[name]
+
 
 class App:
     """The parts of the page above the tabs and the events that span both tabs (load, the

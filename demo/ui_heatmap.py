@@ -56,6 +56,7 @@ def _head() -> str:
 
 
 HEAD = _head()
+CSS = template_safe(html_asset(HERE / "heatmap.css"), "heatmap.css")   # each heatmap's css_template
 # runs when the component mounts; the <head> script is normally there already (it is added
 # before the components), else it is waited for
 ON_LOAD = ("(function run() { if (window.rnnLensHeatmap) window.rnnLensHeatmap(element, props, trigger, watch);"
@@ -76,7 +77,7 @@ def hover_heatmap(label: str, elem_id: str | None = None, height: int | None = N
     kwargs.setdefault("value", None)
     return gr.HTML(
         label=label, html_template=template,
-        css_template=template_safe(html_asset(HERE / "heatmap.css"), "heatmap.css"),
+        css_template=CSS,
         js_on_load=ON_LOAD,
         apply_default_css=False, show_label=False, container=False, padding=False,
         elem_id=elem_id, visible=visible, **kwargs)

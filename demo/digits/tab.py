@@ -36,8 +36,7 @@ from demo.digits.pad import drawing_pad, pad_value_from_image
 from demo.digits.preprocess import EMPTY_MESSAGE, pad_id_ok, reading_steps, seq_ok
 from demo import i18n
 from demo.ui_common import (LATEX, QUIET, K, Problem, Words, friendly, heat_image, inline_image, load_available,
-                            running,
-                            png, problems_markdown)
+                            png, problems_markdown, running)
 from demo.ui_heatmap import hover_heatmap
 
 log = logging.getLogger(__name__)

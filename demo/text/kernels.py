@@ -9,7 +9,8 @@ server keeps its other core.
     step = Stepper(w, w_out, b_out, edit)              # sampling: logits = step(idx), (V,)
 
 Used by ``demo.text.connectivity`` (the gradient of one prediction) and ``CharModel``'s sampling
-loop; a GRU goes through the hand cells instead.  The kernels compile on first use (about a second) and are cached beside this file.
+loop; a GRU goes through the hand cells instead.  The kernels compile once per machine (about 5 s;
+``warm_up``, called when the Text tab is built) and are cached beside this file (0.2 s after).
 """
 from __future__ import annotations
 
@@ -54,15 +55,8 @@ def _tanh64(x):
     a = abs(np.float64(x))
     a = (a if a < 20.0 else 20.0) * (2.0 / 512.0)
     u = a * (1.0 + a * (0.5 + a * (1.0 / 6 + a * (1.0 / 24 + a * (1.0 / 120 + a * (1.0 / 720 + a * (1.0 / 5040)))))))
-    u = u * (2.0 + u)
-    u = u * (2.0 + u)
-    u = u * (2.0 + u)
-    u = u * (2.0 + u)
-    u = u * (2.0 + u)
-    u = u * (2.0 + u)
-    u = u * (2.0 + u)
-    u = u * (2.0 + u)
-    u = u * (2.0 + u)
+    for _ in range(9):
+        u = u * (2.0 + u)
     return math.copysign(u / (u + 2.0), np.float64(x))
 
 
@@ -76,7 +70,7 @@ def _sigmoid(x):
     return _f32(0.5 + 0.5 * _tanh64(_f32(0.5) * x))
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
+@njit(**_JIT)
 def tanh(x, out):
     """out = tanh(x) elementwise (1-D float32): the kernels' tanh, for tests."""
     for i in range(x.size):
@@ -86,9 +80,10 @@ def tanh(x, out):
 @njit(**_INLINE)
 def _rows_dot_slots(M, X, slots, OUT, reverse):
     """OUT[b] = M @ X[b] for each b in ``slots``: a batch of independent rows (sampling's
-    requests; connectivity's loops are a batch of one).  Eight rows of M (R, K) are read at a time and used by every slot while they are
-    in L1, so the matrix is read once per call, however many slots; each slot's sums are done in
-    the same order whatever the batch, so a text does not depend on what else is written."""
+    requests; connectivity's loops are a batch of one).  Eight rows of M (R, K) are read at a
+    time and used by every slot while they are in L1, so the matrix is read once per call,
+    however many slots; each slot's sums are done in the same order whatever the batch, so a
+    text does not depend on what else is written."""
     R, K = M.shape
     nb = R // 8
     for blk in range(nb):
@@ -253,9 +248,8 @@ def _step_above(X, slots, WihT, bias, WT, Hs, Cs, Z, Zh, M, V, kind):
 
 
 @njit(**_JIT)
-def _head(WoutT, bout, Hs, slots, out):
-    """out[n] = the logits of slot slots[n]: WoutT (V, H) @ h + bout."""
-    L = np.empty((Hs.shape[0], WoutT.shape[0]), np.float32)
+def _head(WoutT, bout, Hs, slots, L, out):
+    """out[n] = the logits of slot slots[n]: WoutT (V, H) @ h + bout; L (N, V) scratch."""
     _rows_dot_slots(WoutT, Hs, slots, L, False)
     for n in range(slots.size):
         b = slots[n]
@@ -265,7 +259,7 @@ def _head(WoutT, bout, Hs, slots, out):
 
 def warm_up() -> None:
     """Compile (or load from the cache) every kernel on tiny inputs, so a first click or sample
-    does not wait for the compiler (about 4 s once per machine, 0.2 s from the cache)."""
+    does not wait for the compiler (about 5 s once per machine, 0.2 s from the cache)."""
     H, T = 8, 3
     f = lambda *shape: np.full(shape, 0.1, np.float32)
     S, C, hs = f(T, 4 * H), f(T, H), f(T, H)
@@ -277,7 +271,7 @@ def warm_up() -> None:
         _step_first(f(4, k * H), idx, slots, f(k * H, H), f(1, H), f(1, H), f(1, k * H), False, mask, val, kind)
         _step_above(f(1, H), slots, f(k * H, H), f(k * H), f(k * H, H), f(1, H), f(1, H), f(1, k * H),
                     f(1, k * H), mask, val, kind)
-    _head(f(5, H), f(5), f(1, H), slots, f(1, 5))
+    _head(f(5, H), f(5), f(1, H), slots, f(1, 5), f(1, 5))
     tanh(f(4), f(4))
 
 
@@ -311,7 +305,7 @@ class CellWeights:
                 w_ih=w_ih, b=b,
                 w_hh=w_hh,                                                    # the backward: d h = W_hh . d gates
                 w_hhT=np.ascontiguousarray(w_hh.T),                           # (kH, H) the forward
-                w_ihT=np.ascontiguousarray(w_ih.T),                           # (kH, F) sampling's layers above
+                w_ihT=np.ascontiguousarray(w_ih.T) if k else None,            # (kH, F) sampling's layers above
                 # layer 0 looks its input projection up: (V, kH) with b_ih already in the table
                 proj=np.ascontiguousarray(table.numpy() + L.b_hh.numpy(), np.float32) if k == 0 else None))
 
@@ -372,8 +366,8 @@ class BatchStepper:
     """Sampling's loop body for up to ``slots`` texts at once (one state per slot): each call
     feeds one character to each given slot and returns their next-character logits (n, V).  The
     weights are read once per call for all of them, and a slot's numbers are the same whatever
-    else runs beside it.  ``edit`` forces values of the top layer at every step, as the hand cells
-    do: each gate as it is computed, then c, then h.
+    else runs beside it.  A slot opened with an ``edit`` has values of the top layer forced at
+    every step, as the hand cells do: each gate as it is computed, then c, then h.
 
         bs = BatchStepper(w, w_out, b_out, slots=64)
         a = bs.open()                         # a free slot at the zero state (or edit=...)
@@ -393,7 +387,8 @@ class BatchStepper:
         self.zh = np.empty((N, k * H), np.float32)    # layers above: the recurrent part of z
         self.mask = np.zeros((N, 6, H), np.bool_)     # the top layer's forced values, per slot
         self.val = np.zeros((N, 6, H), np.float32)
-        self.none = (np.zeros((N, 6, H), np.bool_), self.val)
+        self.no_edit = np.zeros((N, 6, H), np.bool_)  # the layers below
+        self.logits = np.empty((N, self.b_out.size), np.float32)   # scratch for _head
         self.free = list(range(N - 1, -1, -1))
         self.t = 0
 
@@ -420,14 +415,14 @@ class BatchStepper:
         out = np.empty((slots.size, self.b_out.size), np.float32)
         with _no_denormals():
             for k, L in enumerate(self.w.layers):
-                mask = self.mask if k == top else self.none[0]
+                mask = self.mask if k == top else self.no_edit
                 if k == 0:
                     _step_first(L["proj"], ids, slots, L["w_hhT"], self.h[0], self.c[0], self.z, reverse,
                                 mask, self.val, kind)
                 else:
                     _step_above(self.h[k - 1], slots, L["w_ihT"], L["b"], L["w_hhT"], self.h[k], self.c[k],
                                 self.z, self.zh, mask, self.val, kind)
-            _head(self.w_outT, self.b_out, self.h[top], slots, out)
+            _head(self.w_outT, self.b_out, self.h[top], slots, self.logits, out)
         return out
 
 

@@ -49,7 +49,6 @@ CHAR_MODELS = {"lstm": "LSTM", "rnn": "Vanilla RNN"}
 # without it the units of a span are still listed).  RNN_LENS_DATA_DIR overrides.
 DATA_DIR = Path(os.environ.get("RNN_LENS_DATA_DIR") or Path(__file__).resolve().parents[3] / "shared" / "data")
 log = logging.getLogger(__name__)
-STREAM_EVERY = EVERY            # s between partial outputs: light on the connection, smooth to read
 DEFAULTS = dict(seed="ROMEO:\n", length=500, temperature=0.8, top_k=0, rng_seed=0)
 CSS = ""
 # Moving the step slider outlines that character in the browser (no re-render of the text).
@@ -478,7 +477,7 @@ class TextTab:
     # -- generate -------------------------------------------------------------------------------
     def generate(self, seed=DEFAULTS["seed"], length=DEFAULTS["length"], temperature=DEFAULTS["temperature"],
                  top_k=DEFAULTS["top_k"], rng_seed=DEFAULTS["rng_seed"], model="lstm"):
-        """Yield the text so far every STREAM_EVERY seconds and once at the end, with what wrote
+        """Yield the text so far every EVERY seconds and once at the end, with what wrote
         it (kept in a gr.State for the step-by-step view).  With a Writer (``build`` starts one on
         a machine with 2+ cores) the text is written in its worker process, on the other core;
         if that worker is unavailable, here."""
@@ -493,7 +492,7 @@ class TextTab:
                 log.warning("%s; writing in the server process", e)
         # stream() checks every argument (and the seed's characters) before the first character
         steps = m.stream(seed, length, temperature, top_k, rng_seed, n_top=0)
-        for text, _ in texts_so_far(steps, STREAM_EVERY):
+        for text, _ in texts_so_far(steps):
             yield {self.generated: text, self.written: written}
 
     def new_rng_seed(self) -> dict:
