@@ -217,7 +217,11 @@ def test_mouse_stroke_sends_ink_while_drawing(page, app, tmp_path):
     n0, t0 = len(app.calls), time.monotonic()
     t_up = mouse_stroke(page, DIAGONAL)
     value = settled(page, app)
-    t_final, _, wall, _ = next(c for c in reversed(app.calls) if c[1] == value)
+    # the pen-up value goes to both lanes; its "change" may land after the "submit" settled it
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while not any(c[1] == value and c[3] == "change" for c in app.calls[n0:]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    t_final, _, wall, _ = next(c for c in app.calls[n0:] if c[1] == value)   # the first to arrive
     sent = page.evaluate("() => document.querySelector('#digit-pad .rl-pad').rlPad.sentAt()") / 1000
     during = [t for t, *_ in app.calls[n0:] if t < t_up]
     stroke_s = t_up - t0
