@@ -1,0 +1,97 @@
+"""demo.sessions: a new session makes no block config until it needs one, and what a session
+holds is what gradio's own SessionState holds, after the same updates, in the same order."""
+from __future__ import annotations
+
+import gradio as gr
+import httpx
+import pytest
+from gradio.state_holder import SessionState
+
+from demo import sessions
+from tests.conftest import free_port
+
+
+def small_app() -> tuple[gr.Blocks, dict]:
+    with gr.Blocks() as demo:
+        name = gr.Textbox(label="name", value="ada")
+        count = gr.Number(label="count", value=1)
+        note = gr.Markdown("hello")
+        state = gr.State(0)
+        go = gr.Button("go")
+
+        def act(n, c, s):
+            # an update (a new component in the session) and plain values (their config's value)
+            return gr.update(label=f"name {c}", visible=c < 3), c + 1, f"**{n}**", s + 1
+
+        go.click(act, [name, count, state], [name, count, note, state], api_name="act")
+    return demo, {"name": name, "count": count, "note": note, "state": state, "go": go}
+
+
+def drive(session: SessionState, parts: dict) -> None:
+    """What gradio's postprocess does to a session for one event with an update and values."""
+    name = parts["name"]
+    kwargs = {**name.constructor_args, "label": "changed", "render": False}
+    kwargs.pop("value", None)
+    session[name._id] = name.__class__(**kwargs)
+    session._update_config(name._id)
+    session._update_value_in_config(parts["count"]._id, 7)
+    session[parts["state"]._id] = 5
+
+
+def test_a_new_session_makes_no_config_until_needed(monkeypatch):
+    demo, parts = small_app()
+    made = []
+    real = type(demo.default_config).config_for_block
+    monkeypatch.setattr(type(demo.default_config), "config_for_block",
+                        staticmethod(lambda *a, **k: made.append(a[0]) or real(*a, **k)))
+    lazy = sessions.LazySessionState(demo)
+    assert made == []
+    lazy._update_value_in_config(parts["count"]._id, 3)
+    assert made == [parts["count"]._id]
+    assert lazy.config_values[parts["count"]._id]["props"]["value"] == 3
+    SessionState(demo)
+    assert len(made) == 1 + len(demo.blocks)  # gradio's copies every block at once
+
+
+def test_lazy_session_holds_what_gradios_holds():
+    demo, parts = small_app()
+    eager, lazy = SessionState(demo), sessions.LazySessionState(demo)
+    assert list(lazy.components) == list(eager.components)
+    for s in (eager, lazy):
+        drive(s, parts)
+    assert list(lazy.components) == list(eager.components)
+    assert list(lazy.config_values) == list(eager.config_values)
+    assert lazy.config_values[parts["name"]._id]["props"]["label"] == "changed"
+    assert lazy[parts["state"]._id] == eager[parts["state"]._id] == 5
+    assert parts["note"]._id in lazy.config_values and -1 not in lazy.config_values
+    assert lazy.config_values.get(-1, "none") == "none"
+    assert len(lazy.config_values) == len(eager.config_values)
+
+
+@pytest.fixture
+def served_small_app():
+    demo, _ = small_app()
+    sessions.install()
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        yield url
+    finally:
+        sessions.install()  # the process's other apps (demo.app.launch) keep the lazy sessions
+        demo.close()
+
+
+def test_deep_link_is_the_same_with_lazy_sessions(served_small_app):
+    """Two sessions make the same update, one lazy and one gradio's own: gradio's deep link (a
+    hash of the session's every component config) comes out the same."""
+    from gradio_client import Client
+
+    url = served_small_app
+    links = []
+    for install in (sessions.install, sessions.uninstall):
+        install()
+        client = Client(url, verbose=False)
+        client.predict("grace", 2, api_name="/act")
+        r = httpx.get(url + "gradio_api/deep_link", params={"session_hash": client.session_hash}, timeout=30)
+        r.raise_for_status()
+        links.append(r.json())
+    assert links[0] and links[0] == links[1]
