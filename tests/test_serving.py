@@ -1,4 +1,4 @@
-"""demo.sessions: a new session makes no block config until it needs one, and what a session
+"""demo.serving: a new session makes no block config until it needs one, and what a session
 holds is what gradio's own SessionState holds, after the same updates, in the same order."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import httpx
 import pytest
 from gradio.state_holder import SessionState
 
-from demo import sessions
+from demo import serving
 from tests.conftest import free_port
 
 
@@ -44,7 +44,7 @@ def test_a_new_session_makes_no_config_until_needed(monkeypatch):
     real = type(demo.default_config).config_for_block
     monkeypatch.setattr(type(demo.default_config), "config_for_block",
                         staticmethod(lambda *a, **k: made.append(a[0]) or real(*a, **k)))
-    lazy = sessions.LazySessionState(demo)
+    lazy = serving.LazySessionState(demo)
     assert made == []
     lazy._update_value_in_config(parts["count"]._id, 3)
     assert made == [parts["count"]._id]
@@ -55,7 +55,7 @@ def test_a_new_session_makes_no_config_until_needed(monkeypatch):
 
 def test_lazy_session_holds_what_gradios_holds():
     demo, parts = small_app()
-    eager, lazy = SessionState(demo), sessions.LazySessionState(demo)
+    eager, lazy = SessionState(demo), serving.LazySessionState(demo)
     assert list(lazy.components) == list(eager.components)
     for s in (eager, lazy):
         drive(s, parts)
@@ -71,12 +71,12 @@ def test_lazy_session_holds_what_gradios_holds():
 @pytest.fixture
 def served_small_app():
     demo, _ = small_app()
-    sessions.install()
+    serving.install()
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
         yield url
     finally:
-        sessions.install()  # the process's other apps (demo.app.launch) keep the lazy sessions
+        serving.install()  # the process's other apps (demo.app.launch) keep the lazy sessions
         demo.close()
 
 
@@ -87,7 +87,7 @@ def test_deep_link_is_the_same_with_lazy_sessions(served_small_app):
 
     url = served_small_app
     links = []
-    for install in (sessions.install, sessions.uninstall):
+    for install in (serving.install, serving.uninstall):
         install()
         client = Client(url, verbose=False)
         client.predict("grace", 2, api_name="/act")
@@ -95,3 +95,16 @@ def test_deep_link_is_the_same_with_lazy_sessions(served_small_app):
         r.raise_for_status()
         links.append(r.json())
     assert links[0] and links[0] == links[1]
+
+
+def test_monitoring_summary_is_not_rebuilt_after_every_event():
+    """gradio's queue reads the interval when it is made; importing demo.serving set it."""
+    demo, _ = small_app()
+    demo.queue()
+    assert demo._queue.ANAYLTICS_CACHE_FREQUENCY == serving.ANALYTICS_EVERY > 1
+    records = [{"time": 0.0, "status": "success", "process_time": 0.01, "function": "act", "session_hash": "s"}]
+    demo._queue.events_recorded = 1
+    first = demo._queue.compute_analytics_summary(records)
+    assert first == {"functions": {}}  # fewer events than the interval: not rebuilt yet
+    demo._queue.events_recorded = serving.ANALYTICS_EVERY
+    assert demo._queue.compute_analytics_summary(records)["functions"]["act"]["total_requests"] == 1

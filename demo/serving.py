@@ -1,17 +1,21 @@
-"""Cheaper Gradio sessions: each block's per-session config is made when a session first needs it,
-not for all ~210 blocks of the page when the session starts.
+"""How one Gradio process keeps answering when many users arrive at once: two of gradio's costs
+that grow with the page or with the traffic, cut without changing what anyone sees.
 
-    from demo import sessions
-    sessions.install()      # once, before the app serves (demo.app.launch does it)
+    from demo import serving    # importing it sets the analytics interval (before any queue exists)
+    serving.install()           # lazy sessions, once, before the app serves (demo.app.launch does it)
 
-Gradio (6.31, ``gradio.state_holder.SessionState``) gives every new session a copy of every
-block's config, so that its updates (``gr.update``) and gradio's own deep links
-(``/gradio_api/deep_link``) start from it.  For this page that costs ~11 ms of the GIL per
-session; when 100 users arrive together (``benchmarks/load_test.py``: ~134 sessions, a drawing
-user's pad has two) it was a quarter of the server's work in the first seconds, ahead of every
-first answer.  Here a session copies a block's config the first time it is read, updated or
-listed (the deep link lists them all, in the page's order), so what each session sees is
-unchanged: ``tests/test_sessions.py`` compares it with gradio's own class.
+* **Lazy sessions.** Gradio (6.31, ``gradio.state_holder.SessionState``) gives every new session
+  a copy of every block's config, so that its updates (``gr.update``) and gradio's own deep links
+  (``/gradio_api/deep_link``) start from it.  For this page that costs ~11 ms of the GIL per
+  session; when 100 users arrive together (``benchmarks/load_test.py``: ~134 sessions, a drawing
+  user's pad has two) it was a quarter of the server's work in the first seconds, ahead of every
+  first answer.  Here a session copies a block's config the first time it is read, updated or
+  listed (the deep link lists them all, in the page's order), so what each session sees is
+  unchanged: ``tests/test_serving.py`` compares it with gradio's own class.
+* **The monitoring summary.** After every event gradio's queue rebuilds a pandas table of the
+  last 10,000 events for its monitoring dashboard (``GRADIO_ANALYTICS_CACHE_FREQUENCY``, default:
+  every event), which this app does not enable: ~10% of the server's time under load, growing
+  with the traffic.  Here it is rebuilt every ``ANALYTICS_EVERY`` events unless the variable is set.
 """
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ from copy import copy
 from gradio import state_holder
 
 _GRADIO_SESSION = state_holder.SessionState
+ANALYTICS_EVERY = 1000   # events between rebuilds of gradio's monitoring summary
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(ANALYTICS_EVERY))
 
 
 class LazyConfigs(dict):
