@@ -456,4 +456,5 @@ def launch(demo: gr.Blocks, host: str | None = None, port: int | None = None, **
     port = port if port is not None else int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
     return demo.launch(server_name=host, server_port=port, max_file_size=MAX_FILE_SIZE,
                        show_error=False, ssr_mode=False, css=CSS, i18n=gradio_i18n(),
-                       head=ui_heatmap.HEAD, **kwargs)
+                       head=ui_heatmap.HEAD, app_kwargs=serving.app_kwargs(kwargs.pop("app_kwargs", None)),
+                       **kwargs)

@@ -1,8 +1,9 @@
-"""How one Gradio process keeps answering when many users arrive at once: two of gradio's costs
+"""How one Gradio process keeps answering when many users arrive at once: four of gradio's costs
 that grow with the page or with the traffic, cut without changing what anyone sees.
 
     from demo import serving    # importing it sets the analytics interval (before any queue exists)
-    serving.install()           # lazy sessions, once, before the app serves (demo.app.launch does it)
+    serving.install()           # lazy sessions, remembered signatures: once, before serving
+    demo.launch(app_kwargs=serving.app_kwargs())   # the cached /config (demo.app.launch does both)
 
 * **Lazy sessions.** Gradio (6.31, ``gradio.state_holder.SessionState``) gives every new session
   a copy of every block's config, so that its updates (``gr.update``) and gradio's own deep links
@@ -16,12 +17,23 @@ that grow with the page or with the traffic, cut without changing what anyone se
   last 10,000 events for its monitoring dashboard (``GRADIO_ANALYTICS_CACHE_FREQUENCY``, default:
   every event), which this app does not enable: ~10% of the server's time under load, growing
   with the traffic.  Here it is rebuilt every ``ANALYTICS_EVERY`` events unless the variable is set.
+* **Signatures, once.** ``RememberingInspect``: gradio re-reads a component class's signature
+  each time it makes a config or a component; a third of a pen-up's postprocessing.
+* **The config, once.** ``GET /config`` (every gradio_client asks for it as it connects)
+  deep-copies the whole config and rewrites its URLs each time: ~10 ms of the GIL, 15% of the
+  server's work while 66 API users connect at once.  ``ConfigCache`` keeps the answer per root
+  URL (an app with logins is not cached: the config names the user).
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import os
+import types
 from copy import copy
 
+import gradio.blocks
+import gradio.component_meta
 from gradio import state_holder
 
 _GRADIO_SESSION = state_holder.SessionState
@@ -94,11 +106,99 @@ class LazySessionState(_GRADIO_SESSION):
         self.STATE_TTL_WHEN_CLOSED = 1 if os.getenv("GRADIO_IS_E2E_TEST", None) else 3600
 
 
+class RememberingInspect(types.ModuleType):
+    """The ``inspect`` module as gradio's blocks and component classes see it: ``signature`` and
+    ``getfullargspec`` remember their answer per function.  Gradio asks for the signature of a
+    component's ``__init__`` each time it makes a component's config, and for its argspec each
+    time it makes a component (every ``gr.update`` and even every ``gr.skip()`` output makes
+    one): a third of its postprocessing of a pen-up's ~40 outputs.  A function's signature does
+    not change, and both answers are immutable or only read."""
+
+    def __init__(self):
+        super().__init__("inspect", inspect.__doc__)
+        self.signature = self._remembered(inspect.signature)
+        self.getfullargspec = self._remembered(inspect.getfullargspec)
+
+    def __getattr__(self, name):
+        return getattr(inspect, name)
+
+    @staticmethod
+    def _remembered(fn):
+        remembered = functools.lru_cache(maxsize=4096)(fn)
+
+        @functools.wraps(fn)
+        def call(obj, *args, **kwargs):
+            try:
+                return remembered(obj, *args, **kwargs)
+            except TypeError:  # an unhashable callable (or not a callable: fn raises it again)
+                return fn(obj, *args, **kwargs)
+        return call
+
+
+_PATCHED = (gradio.blocks, gradio.component_meta)
+
+
 def install() -> None:
-    """Make gradio's sessions lazy for this process (idempotent)."""
+    """Lazy sessions and remembered signatures for this process (idempotent)."""
     state_holder.SessionState = LazySessionState
+    for module in _PATCHED:
+        if not isinstance(module.inspect, RememberingInspect):
+            module.inspect = RememberingInspect()
 
 
 def uninstall() -> None:
-    """Gradio's own sessions again (tests compare the two)."""
+    """Gradio's own sessions and ``inspect`` again (tests compare the two)."""
     state_holder.SessionState = _GRADIO_SESSION
+    for module in _PATCHED:
+        module.inspect = inspect
+
+
+# Request parts gradio's /config reads to write the page's root URL into the config
+# (gradio.route_utils.get_root_url): the cache keeps one copy per distinct set of them.
+_ROOT_HEADERS = (b"host", b"x-forwarded-host", b"x-gradio-server", b"x-forwarded-proto")
+
+
+class ConfigCache:
+    """ASGI middleware: the answer to a plain ``GET /config`` (no query: no page, no deep link)
+    made once per root URL and config, then served as the same bytes.  Gradio deep-copies the
+    whole config (~360 kB of JSON here) and rewrites its URLs on every request: ~10 ms of the GIL
+    each, and every gradio_client and every page load asks for it."""
+
+    def __init__(self, app, size: int = 64):
+        self.app, self.size, self.answers = app, size, {}
+
+    async def __call__(self, scope, receive, send):
+        if (scope["type"] != "http" or scope["method"] != "GET" or scope.get("query_string")
+                or scope["path"].rstrip("/") != scope.get("root_path", "").rstrip("/") + "/config"):
+            return await self.app(scope, receive, send)
+        blocks = scope["app"].get_blocks() if hasattr(scope.get("app"), "get_blocks") else None
+        if blocks is None or blocks.auth is not None:  # per-user answers (the username) stay uncached
+            return await self.app(scope, receive, send)
+        key = (id(blocks.config), scope.get("scheme"), scope.get("server"), scope.get("root_path"), scope["path"],
+               tuple(sorted((k, v) for k, v in scope["headers"] if k in _ROOT_HEADERS)))
+        answer = self.answers.get(key)
+        if answer is None:
+            messages = []
+
+            async def keep(message):
+                messages.append(message)
+                await send(message)
+
+            await self.app(scope, receive, keep)
+            start = next((m for m in messages if m["type"] == "http.response.start"), None)
+            if start and start["status"] == 200 and all(not m.get("more_body") for m in messages):
+                if len(self.answers) >= self.size:
+                    self.answers.pop(next(iter(self.answers)))
+                self.answers[key] = messages
+            return
+        for message in answer:
+            await send(message)
+
+
+def app_kwargs(extra: dict | None = None) -> dict:
+    """``Blocks.launch(app_kwargs=...)`` (the FastAPI app's arguments) with the config cache added
+    to any middleware in ``extra``."""
+    from starlette.middleware import Middleware
+    extra = dict(extra or {})
+    extra["middleware"] = [*extra.get("middleware", []), Middleware(ConfigCache)]
+    return extra

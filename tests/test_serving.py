@@ -1,8 +1,12 @@
 """demo.serving: a new session makes no block config until it needs one, and what a session
-holds is what gradio's own SessionState holds, after the same updates, in the same order."""
+holds is what gradio's own SessionState holds, after the same updates, in the same order; the
+remembered signatures give the same configs; /config is answered from memory per root URL."""
 from __future__ import annotations
 
+import inspect
+
 import gradio as gr
+import gradio.blocks
 import httpx
 import pytest
 from gradio.state_holder import SessionState
@@ -72,7 +76,8 @@ def test_lazy_session_holds_what_gradios_holds():
 def served_small_app():
     demo, _ = small_app()
     serving.install()
-    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True,
+                            app_kwargs=serving.app_kwargs())
     try:
         yield url
     finally:
@@ -108,3 +113,45 @@ def test_monitoring_summary_is_not_rebuilt_after_every_event():
     assert first == {"functions": {}}  # fewer events than the interval: not rebuilt yet
     demo._queue.events_recorded = serving.ANALYTICS_EVERY
     assert demo._queue.compute_analytics_summary(records)["functions"]["act"]["total_requests"] == 1
+
+
+def test_remembered_signatures_give_the_same_configs():
+    """Every block's config (and a component made from an update) is the same with gradio's
+    inspect and with the remembering one; the remembering one answers from memory."""
+    demo, parts = small_app()
+    serving.uninstall()
+    try:
+        plain = {k: demo.default_config.config_for_block(k, [], b) for k, b in demo.blocks.items()}
+    finally:
+        serving.install()
+    remembered = {k: demo.default_config.config_for_block(k, [], b) for k, b in demo.blocks.items()}
+    assert remembered == plain
+    looked_up = gradio.blocks.inspect
+    assert isinstance(looked_up, serving.RememberingInspect)
+    assert looked_up.signature(gr.Textbox.__init__) is looked_up.signature(gr.Textbox.__init__)
+    assert looked_up.isfunction is inspect.isfunction  # the rest is inspect's own
+
+    class Unhashable:
+        __hash__ = None
+
+        def __call__(self, a, b=2):
+            return a
+
+    assert list(looked_up.signature(Unhashable()).parameters) == ["a", "b"]
+    with pytest.raises(TypeError):
+        looked_up.signature(3)
+
+
+def test_config_is_cached_per_root(served_small_app, monkeypatch):
+    """gradio builds /config (a deep copy of the app's config) once per root URL."""
+    import gradio.routes
+    url, copies = served_small_app, []
+    real = gradio.routes.utils.safe_deepcopy
+    monkeypatch.setattr(gradio.routes.utils, "safe_deepcopy", lambda x: copies.append(1) or real(x))
+    first, again = httpx.get(url + "config", timeout=30), httpx.get(url + "config", timeout=30)
+    assert first.status_code == again.status_code == 200 and first.content == again.content
+    assert len(copies) == 1
+    proxied = httpx.get(url + "config", headers={"X-Forwarded-Host": "example.org", "X-Forwarded-Proto": "https"},
+                        timeout=30)
+    assert proxied.json()["root"] == "https://example.org" != first.json()["root"]
+    assert httpx.get(url + "config", timeout=30).json()["root"] == first.json()["root"]
