@@ -21,7 +21,7 @@ import os
 
 import gradio as gr
 
-from demo import i18n, lessons, links, serving, ui_heatmap
+from demo import i18n, lessons, links, ui_heatmap, ui_serving
 from demo.digits import tab as digits_tab
 from demo.digits.pad import pad_value_from_image, pad_words
 from demo.text import tab as text_tab
@@ -451,10 +451,10 @@ def build_app(weights_dir=None) -> gr.Blocks:
 def launch(demo: gr.Blocks, host: str | None = None, port: int | None = None, **kwargs):
     """Serve ``demo``: host/port from the arguments, else GRADIO_SERVER_NAME/PORT, else
     127.0.0.1:7860.  Extra keyword arguments go to ``Blocks.launch`` (e.g. prevent_thread_lock)."""
-    serving.install()  # a new session copies each block's config when it needs it, not all at once
+    ui_serving.install()  # gradio's per-session and per-component costs cut (demo/ui_serving.py)
     host = host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
     port = port if port is not None else int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
     return demo.launch(server_name=host, server_port=port, max_file_size=MAX_FILE_SIZE,
                        show_error=False, ssr_mode=False, css=CSS, i18n=gradio_i18n(),
-                       head=ui_heatmap.HEAD, app_kwargs=serving.app_kwargs(kwargs.pop("app_kwargs", None)),
+                       head=ui_heatmap.HEAD, app_kwargs=ui_serving.app_kwargs(kwargs.pop("app_kwargs", None)),
                        **kwargs)

@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo"
 SHARED = {"demo.cells", "demo.checkpoint", "demo.render", "demo.runtime"}
-UI = {"demo.app", "demo.ui_common", "demo.ui_heatmap", "demo.ui_tour"}  # plus every tab package's tab.py and pad.py
+UI = {"demo.app", "demo.ui_common", "demo.ui_heatmap", "demo.ui_serving", "demo.ui_tour"}  # plus every tab package's tab.py and pad.py
 
 
 def module_name(path: Path) -> str:

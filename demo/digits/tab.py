@@ -34,6 +34,7 @@ from demo.digits.lookups import load_lookups
 from demo.digits.model import DigitModel, load_digit_model
 from demo.digits.pad import drawing_pad, pad_value_from_image
 from demo.digits.preprocess import EMPTY_MESSAGE, pad_id_ok, reading_steps, seq_ok
+from demo.digits.worker import shared_worker, use_worker
 from demo import i18n
 from demo.ui_common import (LATEX, QUIET, K, Problem, Words, friendly, heat_image, inline_image, load_available,
                             png, problems_markdown, running)
@@ -102,6 +103,13 @@ class PenUps:
             return self._seen.get(pad, -1) > seq
 
 
+# Every output of the pad's events, by attribute (a list attribute's are "panels.0", ...): what
+# the worker's answers are keyed by (demo/digits/worker.py).
+OUTPUT_NAMES = ("analysis", "hint", "final", "summary", "seen", "compare", "influence", "reading", "caption", "rows",
+                "probs", "hmap", "panels", "confidence", "trajectory", "difference", "edited_final",
+                "edited_confidence", "unit_caption", "unit_rows", "unit_profile", "unit_thumbs")
+
+
 class DigitsTab:
     """The tab's components (made by ``layout``), its events (``wire``) and its handlers."""
 
@@ -111,6 +119,32 @@ class DigitsTab:
         self.lookups = lookups or {}
         self.default = next(iter(models), None)
         self.pen_ups = PenUps()
+        self.worker = None  # a DrawWorker: the pad's drawings analysed in another process
+
+    @classmethod
+    def keyed(cls, models, problems, lookups, lists: dict) -> "DigitsTab":
+        """The handlers without a page (the worker's): each output is its name, a list
+        attribute's ``lists[name]`` outputs "name.0", "name.1", ..."""
+        tab = cls(models, problems, lookups)
+        for name in OUTPUT_NAMES:
+            setattr(tab, name, [f"{name}.{i}" for i in range(lists[name])] if name in lists else name)
+        return tab
+
+    def output_keys(self) -> dict:
+        """{output name: component} of this page: a keyed tab's answer -> this tab's."""
+        keys = {}
+        for name in OUTPUT_NAMES:
+            c = getattr(self, name)
+            keys.update({f"{name}.{i}": x for i, x in enumerate(c)} if isinstance(c, list) else {name: c})
+        return keys
+
+    def analysed(self, *args, **kwargs) -> dict:
+        """``draw(*args, **kwargs)``, in the worker process when there is one and it is ready."""
+        out = self.worker.draw(*args, **kwargs) if self.worker is not None else None
+        if out is None:
+            return self.draw(*args, **kwargs)
+        keys = self.output_keys()
+        return {keys[k]: v for k, v in out.items()}
 
     # -- layout ---------------------------------------------------------------------------------
     def layout(self) -> None:
@@ -420,8 +454,8 @@ class DigitsTab:
             # preview at a time for the whole server, so waiting here thins the previews out
             # and leaves the CPU to the answers.  Alone on the server, no wait.
             time.sleep(LIVE_BACKOFF)
-        out = self.draw(value, name, ablate, gate, gate_value, from_row, blank_rows, t, order, unit, before,
-                        picture, lang)
+        out = self.analysed(value, name, ablate, gate, gate_value, from_row, blank_rows, t, order, unit, before,
+                            picture, lang)
         if numbered(value) and self.pen_ups.overtaken(value["pad"], value["seq"]):
             return {c: gr.skip() for c in self.all_outputs}
         return out
@@ -435,8 +469,8 @@ class DigitsTab:
         # Every view, as for a first drawing: the two lanes answer in any order, so ``before``
         # (and what the page shows) may not be the last live answer: a Clear's blank page may
         # land after it, or the live answer was dropped.  The final answer stands on its own.
-        return self.draw(value, name, ablate, gate, gate_value, from_row, blank_rows, t, order, unit, before,
-                         picture, lang, complete=True)
+        return self.analysed(value, name, ablate, gate, gate_value, from_row, blank_rows, t, order, unit, before,
+                             picture, lang, complete=True)
 
     def draw(self, value, name, ablate=None, gate=NO_GATE, gate_value=1.0, from_row=1, blank_rows=None,
              t=STEPS, order="index", unit=0, before: DigitAnalysis | None = None, picture=None,
@@ -653,4 +687,15 @@ def build(app: gr.Blocks, weights_dir=None, lang: gr.State | None = None) -> Dig
     tab.lang = lang
     tab.layout()
     tab.wire(app)
+    if use_worker():
+        tab.worker = shared_worker(keyed_tab, str(weights_dir) if weights_dir else None,
+                                   (("compare", len(tab.compare)), ("panels", len(tab.panels))))
     return tab
+
+
+def keyed_tab(weights_dir, lists) -> DigitsTab:
+    """The drawing worker's handlers (demo/digits/worker.py): the models and lookups of
+    ``weights_dir`` and every output named; ``lists``: ((list attribute, its length), ...)."""
+    models, problems = load_models(weights_dir)
+    lookups, missing = load_all_lookups(models, weights_dir)
+    return DigitsTab.keyed(models, problems + missing, lookups, dict(lists))

@@ -1,4 +1,4 @@
-"""demo.serving: a new session makes no block config until it needs one, and what a session
+"""demo.ui_serving: a new session makes no block config until it needs one, and what a session
 holds is what gradio's own SessionState holds, after the same updates, in the same order; the
 remembered signatures give the same configs; /config is answered from memory per root URL."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ import httpx
 import pytest
 from gradio.state_holder import SessionState
 
-from demo import serving
+from demo import ui_serving as serving
 from tests.conftest import free_port
 
 
@@ -103,7 +103,7 @@ def test_deep_link_is_the_same_with_lazy_sessions(served_small_app):
 
 
 def test_monitoring_summary_is_not_rebuilt_after_every_event():
-    """gradio's queue reads the interval when it is made; importing demo.serving set it."""
+    """gradio's queue reads the interval when it is made; importing demo.ui_serving set it."""
     demo, _ = small_app()
     demo.queue()
     assert demo._queue.ANAYLTICS_CACHE_FREQUENCY == serving.ANALYTICS_EVERY > 1

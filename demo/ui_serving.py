@@ -1,9 +1,9 @@
 """How one Gradio process keeps answering when many users arrive at once: four of gradio's costs
 that grow with the page or with the traffic, cut without changing what anyone sees.
 
-    from demo import serving    # importing it sets the analytics interval (before any queue exists)
-    serving.install()           # lazy sessions, remembered signatures: once, before serving
-    demo.launch(app_kwargs=serving.app_kwargs())   # the cached /config (demo.app.launch does both)
+    from demo import ui_serving # importing it sets the analytics interval (before any queue exists)
+    ui_serving.install()        # lazy sessions, remembered signatures: once, before serving
+    demo.launch(app_kwargs=ui_serving.app_kwargs())  # the cached /config (demo.app.launch does both)
 
 * **Lazy sessions.** Gradio (6.31, ``gradio.state_holder.SessionState``) gives every new session
   a copy of every block's config, so that its updates (``gr.update``) and gradio's own deep links
@@ -12,7 +12,7 @@ that grow with the page or with the traffic, cut without changing what anyone se
   user's pad has two) it was a quarter of the server's work in the first seconds, ahead of every
   first answer.  Here a session copies a block's config the first time it is read, updated or
   listed (the deep link lists them all, in the page's order), so what each session sees is
-  unchanged: ``tests/test_serving.py`` compares it with gradio's own class.
+  unchanged: ``tests/test_ui_serving.py`` compares it with gradio's own class.
 * **The monitoring summary.** After every event gradio's queue rebuilds a pandas table of the
   last 10,000 events for its monitoring dashboard (``GRADIO_ANALYTICS_CACHE_FREQUENCY``, default:
   every event), which this app does not enable: ~10% of the server's time under load, growing

@@ -1,0 +1,105 @@
+"""demo.digits.worker: the pad's drawings analysed in a second process give the page the same
+answer as the server's own handlers, a bad edit still comes back as a ValueError, and a worker
+that dies is replaced while the server answers by itself."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from demo.digits.preprocess import ink_value
+from demo.digits.sketches import example_digit
+from demo.digits.tab import OUTPUT_NAMES, DigitsTab, keyed_tab, load_all_lookups, load_models
+from demo.digits.worker import DrawWorker
+from tests.test_app_digits import built
+
+READY_S = 120  # spawning python, importing torch and gradio, loading the models
+
+
+def same(a, b) -> bool:
+    """Equal values as the page gets them: dicts, lists, arrays, frames, pictures, numbers."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+    if isinstance(a, pd.DataFrame):
+        return isinstance(b, pd.DataFrame) and a.equals(b)
+    if isinstance(a, Image.Image):
+        return isinstance(b, Image.Image) and a.mode == b.mode and a.tobytes() == b.tobytes()
+    if hasattr(a, "__dataclass_fields__"):
+        return type(a) is type(b) and all(same(getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__)
+    return a == b
+
+
+@pytest.fixture(scope="module")
+def loaded():
+    models, problems = load_models()
+    lookups, missing = load_all_lookups(models)
+    return models, lookups
+
+
+@pytest.fixture(scope="module")
+def page(loaded) -> DigitsTab:
+    return built(loaded[0], lookups=loaded[1])
+
+
+def shape(tab: DigitsTab) -> dict:
+    return {"compare": len(tab.compare), "panels": len(tab.panels)}
+
+
+def values():
+    """A seven as the pad sends it at pen-up, and as it sends it while the pen moves."""
+    seven = ink_value(np.asarray(Image.fromarray(example_digit(7)[..., 3]).resize((56, 56))))
+    return {**seven, "pad": "p" * 12, "seq": 2}, {**seven, "drawing": True, "pad": "p" * 12, "seq": 1}
+
+
+def test_the_output_names_are_every_output(page):
+    keys = page.output_keys()
+    assert len(keys) == len(page.all_outputs) and set(map(id, keys.values())) == set(map(id, page.all_outputs))
+    assert {k.split(".")[0] for k in keys} == set(OUTPUT_NAMES)
+
+
+def test_keyed_tab_answers_as_the_page(loaded, page):
+    """The worker's handlers (outputs named, no page) give the page's answer, name by name."""
+    keyed = DigitsTab.keyed(*loaded[:1], [], loaded[1], shape(page))
+    keys = page.output_keys()
+    final, half = values()
+    for args, kwargs in (((final, "lstm"), {"complete": True}), ((half, "gru"), {}), ((final, "rnn"), {"t": 9})):
+        mine, theirs = page.draw(*args, **kwargs), keyed.draw(*args, **kwargs)
+        assert set(theirs) <= set(keys) and {keys[k] for k in theirs} == set(mine)
+        for k, v in theirs.items():
+            assert same(v, mine[keys[k]]), k
+
+
+def test_worker_process_answers_falls_back_and_restarts(page):
+    worker = DrawWorker(keyed_tab, None, tuple(shape(page).items()))
+    try:
+        deadline = time.time() + READY_S
+        while not worker.ready and time.time() < deadline:
+            assert worker.draw(values()[0], "lstm") is None or worker.ready  # not ready: the caller draws
+            time.sleep(0.2)
+        assert worker.ready
+        final, _ = values()
+        out = worker.draw(final, "lstm", complete=True)
+        mine = page.draw(final, "lstm", complete=True)
+        keys = page.output_keys()
+        assert out is not None and {keys[k] for k in out} == set(mine)
+        assert all(same(v, mine[keys[k]]) for k, v in out.items())
+        with pytest.raises(ValueError, match="Ablate units"):
+            worker.draw(final, "lstm", ablate="999")
+        # the worker dies: the next drawing is the caller's, and another worker starts
+        for proc in list(worker._pool._processes.values()):
+            proc.kill()
+            proc.join(10)
+        assert worker.draw(final, "lstm") is None
+        deadline = time.time() + READY_S
+        while not worker.ready and time.time() < deadline:
+            time.sleep(0.2)
+        assert worker.ready and worker.draw(final, "lstm") is not None
+    finally:
+        worker.close()
