@@ -18,7 +18,8 @@ that grow with the page or with the traffic, cut without changing what anyone se
   every event), which this app does not enable: ~10% of the server's time under load, growing
   with the traffic.  Here it is rebuilt every ``ANALYTICS_EVERY`` events unless the variable is set.
 * **Signatures, once.** ``RememberingInspect``: gradio re-reads a component class's signature
-  each time it makes a config or a component; a third of a pen-up's postprocessing.
+  each time it makes a config or a component.  Postprocessing a pen-up's ~40 outputs took 9.4 ms
+  with it, 7.8 ms without; 40 ``gr.skip()`` outputs 13.0 and 8.1 ms.
 * **The config, once.** ``GET /config`` (every gradio_client asks for it as it connects)
   deep-copies the whole config and rewrites its URLs each time: ~10 ms of the GIL, 15% of the
   server's work while 66 API users connect at once.  ``ConfigCache`` keeps the answer per root
@@ -111,8 +112,8 @@ class RememberingInspect(types.ModuleType):
     ``getfullargspec`` remember their answer per function.  Gradio asks for the signature of a
     component's ``__init__`` each time it makes a component's config, and for its argspec each
     time it makes a component (every ``gr.update`` and even every ``gr.skip()`` output makes
-    one): a third of its postprocessing of a pen-up's ~40 outputs.  A function's signature does
-    not change, and both answers are immutable or only read."""
+    one): a sixth of its postprocessing of a pen-up's ~40 outputs, a third for skipped ones.  A
+    function's signature does not change, and both answers are immutable or only read."""
 
     def __init__(self):
         super().__init__("inspect", inspect.__doc__)

@@ -2,7 +2,8 @@
 live while you draw; then ask it why (which rows mattered, what a unit does, what an edit
 changes, where the state travels).  Layout and handlers only: the analysis is
 ``demo.digits.analysis``, the pictures and captions ``demo.digits.views``, the pad
-``demo.digits.pad``.
+``demo.digits.pad``.  On 2+ cores the pad's drawings are analysed by the same handlers in a
+second process (``demo.digits.worker``: ``analysed`` sends them there).
 
 Handlers are plain methods returning ``{component: value}`` (Gradio's own pattern); each fills
 one or more named output groups, and the tests call them without a server:
