@@ -103,3 +103,34 @@ def test_worker_process_answers_falls_back_and_restarts(page):
         assert worker.ready and worker.draw(final, "lstm") is not None
     finally:
         worker.close()
+
+
+class Stuck:
+    """Handlers that never answer (made in the worker: this module is imported there)."""
+
+    def draw(self, *args, **kwargs):
+        time.sleep(3600)
+
+
+def test_a_stuck_worker_is_replaced():
+    """No answer within the timeout: the caller draws (None), the stuck process is killed and
+    another one starts."""
+    worker = DrawWorker(Stuck, timeout=1.0)
+    try:
+        deadline = time.time() + READY_S
+        while not worker.ready and time.time() < deadline:
+            time.sleep(0.2)
+        assert worker.ready
+        stuck = list(worker._pool._processes.values())
+        t = time.perf_counter()
+        assert worker.draw("anything") is None
+        assert time.perf_counter() - t < 10
+        for proc in stuck:
+            proc.join(10)
+            assert not proc.is_alive()
+        deadline = time.time() + READY_S
+        while not worker.ready and time.time() < deadline:
+            time.sleep(0.2)
+        assert worker.ready  # a new one, ready for the next drawing
+    finally:
+        worker.close()

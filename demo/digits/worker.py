@@ -14,7 +14,7 @@ without a page: its outputs are names; ``demo.digits.tab.keyed_tab``, sent by na
 module imports no tab); it answers ``draw`` with the same code, so with the same answer
 (``tests/test_digits_worker.py``).  A ValueError there (a message
 for the user) comes back as a ValueError.  ``None`` means: compute it here (the worker is still
-starting, or it died; it is started again).  Used on 2+ cores unless RNN_LENS_DIGITS_WORKER=0.
+starting, or it died or gave no answer in ANSWER_TIMEOUT; it is started again).  Used on 2+ cores unless RNN_LENS_DIGITS_WORKER=0.
 """
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 log = logging.getLogger(__name__)
+
+ANSWER_TIMEOUT = 30.0  # s: a drawing takes ~30 ms there; one not back by then means a stuck worker
 
 _TAB = None  # the worker process's keyed DigitsTab
 
@@ -55,8 +57,9 @@ def _draw(args: tuple, kwargs: dict) -> dict:
 class DrawWorker:
     """One worker process (a ProcessPoolExecutor of one), started again if it dies."""
 
-    def __init__(self, make, *args):
+    def __init__(self, make, *args, timeout: float = ANSWER_TIMEOUT):
         self.make, self.args = make, args  # the worker's handlers: make(*args), made in the worker
+        self.timeout = timeout
         self._lock = threading.Lock()
         self._pool = None
         self._ready = threading.Event()
@@ -81,11 +84,14 @@ class DrawWorker:
                         future.exception())
             self._drop(pool)
 
-    def _drop(self, pool) -> None:
+    def _drop(self, pool, kill: bool = False) -> None:
         with self._lock:
             if self._pool is pool:
                 self._pool = None
                 self._ready.clear()
+        if kill:  # a stuck worker: the executor has no public way to stop a running process
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.kill()
         pool.shutdown(wait=False, cancel_futures=True)
 
     @property
@@ -108,10 +114,11 @@ class DrawWorker:
             self.start()
             return None
         try:
-            return future.result()
-        except BrokenProcessPool as e:  # it died: start another
-            log.warning("the digits worker stopped (%s); starting another", e)
-            self._drop(pool)
+            return future.result(self.timeout)
+        except (BrokenProcessPool, TimeoutError) as e:  # it died or is stuck (futures raise the builtin one)
+            log.warning("the digits worker %s; starting another",
+                        f"gave no answer in {self.timeout:g} s" if isinstance(e, TimeoutError) else f"stopped ({e})")
+            self._drop(pool, kill=isinstance(e, TimeoutError))
             self.start()
             return None
 
