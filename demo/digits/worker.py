@@ -10,11 +10,12 @@ The server's Python runs on one core at a time (the GIL).  With 100 users, a str
 and views were ~40% of the server's CPU, and each of their hundreds of small torch operations
 lets go of the GIL and waits to get it back behind every other busy thread, so a pen-up took
 5-10x longer than alone.  The worker holds its own copy of the tab's handlers (``DigitsTab``
-without a page: its outputs are names; ``demo.digits.tab.keyed_tab``, sent by name so that this
-module imports no tab); it answers ``draw`` with the same code, so with the same answer
-(``tests/test_digits_worker.py``).  A ValueError there (a message
-for the user) comes back as a ValueError.  ``None`` means: compute it here (the worker is still
-starting, or it died or gave no answer in ANSWER_TIMEOUT; it is started again).  Used on 2+ cores unless RNN_LENS_DIGITS_WORKER=0.
+without a page, its outputs named: ``demo.digits.tab.keyed_tab``, sent by name so that this
+module imports no tab) and answers ``draw`` with the same code, so with the same answer
+(``tests/test_digits_worker.py``).  A ValueError there (a message for the user) comes back as a
+ValueError.  ``None`` means: compute it here (the worker is still starting, or it died or gave
+no answer within ANSWER_TIMEOUT; another is started).  Used on 2+ cores unless
+RNN_LENS_DIGITS_WORKER=0.  Pure: no gradio here (the handlers import it in the worker).
 """
 from __future__ import annotations
 
