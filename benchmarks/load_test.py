@@ -103,7 +103,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def children_cpu_seconds(pid: int) -> float:
-    """CPU seconds used so far by a process's live children (the app's text worker)."""
+    """CPU seconds used so far by a process's live children (the app's text and digits workers)."""
     total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -602,7 +602,7 @@ def main(argv=None):
         print(f"  {n} x {msg}")
     print(f"server still serving: {alive}; peak server memory {rss:.0f} MiB; server CPU {cpu:.1f} s in "
           f"{s['wall_s']:.1f} s ({cpu / s['wall_s']:.2f} of {os.cpu_count()} cores; load average now "
-          f"{os.getloadavg()[0]:.1f}); its text worker {kids:.1f} s; this load generator {own:.1f} s")
+          f"{os.getloadavg()[0]:.1f}); its workers (text, digits) {kids:.1f} s; this load generator {own:.1f} s")
     if traces is not None:
         print_server_timing(traces, s["calls"])
     if args.profile and args.profile.exists():

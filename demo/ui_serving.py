@@ -168,15 +168,23 @@ class ConfigCache:
     def __init__(self, app, size: int = 64):
         self.app, self.size, self.answers = app, size, {}
 
-    async def __call__(self, scope, receive, send):
+    @staticmethod
+    def _key(scope):
+        """The cache key of a plain ``GET /config``; None for any other request, and for an app
+        with logins (the config names the user)."""
         if (scope["type"] != "http" or scope["method"] != "GET" or scope.get("query_string")
                 or scope["path"].rstrip("/") != scope.get("root_path", "").rstrip("/") + "/config"):
-            return await self.app(scope, receive, send)
+            return None
         blocks = scope["app"].get_blocks() if hasattr(scope.get("app"), "get_blocks") else None
-        if blocks is None or blocks.auth is not None:  # per-user answers (the username) stay uncached
+        if blocks is None or blocks.auth is not None:
+            return None
+        return (id(blocks.config), scope.get("scheme"), scope.get("server"), scope.get("root_path"), scope["path"],
+                tuple(sorted((k, v) for k, v in scope["headers"] if k in _ROOT_HEADERS)))
+
+    async def __call__(self, scope, receive, send):
+        key = self._key(scope)
+        if key is None:
             return await self.app(scope, receive, send)
-        key = (id(blocks.config), scope.get("scheme"), scope.get("server"), scope.get("root_path"), scope["path"],
-               tuple(sorted((k, v) for k, v in scope["headers"] if k in _ROOT_HEADERS)))
         answer = self.answers.get(key)
         if answer is None:
             messages = []

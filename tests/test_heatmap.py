@@ -131,7 +131,7 @@ def test_component_builds_and_rejects_bad_labels():
     assert 'data-height="420"' in h.html_template
     assert "image-rendering: pixelated" in h.css_template
     assert "window.rnnLensHeatmap(element, props, trigger, watch)" in h.js_on_load and len(h.js_on_load) < 200
-    from demo.ui_heatmap import HEAD   # the script itself, once per page
+    HEAD = ui_heatmap.HEAD   # the script itself, once per page
     assert HEAD.startswith("<script>") and "trigger(\"select\"" in HEAD and "const LUTS" in HEAD
     with pytest.raises(ValueError, match="must not contain"):
         hover_heatmap("costs ${price}")

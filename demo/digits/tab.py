@@ -104,11 +104,14 @@ class PenUps:
             return self._seen.get(pad, -1) > seq
 
 
-# Every output of the pad's events, by attribute (a list attribute's are "panels.0", ...): what
-# the worker's answers are keyed by (demo/digits/worker.py).
-OUTPUT_NAMES = ("analysis", "hint", "final", "summary", "seen", "compare", "influence", "reading", "caption", "rows",
-                "probs", "hmap", "panels", "confidence", "trajectory", "difference", "edited_final",
-                "edited_confidence", "unit_caption", "unit_rows", "unit_profile", "unit_thumbs")
+# The output groups, by attribute (compare and panels are lists): each handler fills exactly the
+# union of the groups it names.  The worker's answers are keyed by these names ("panels.0", ...
+# for a list's; demo/digits/worker.py).
+DRAWING_OUTPUTS = ("analysis", "hint", "final", "summary", "seen", "compare", "influence", "reading")
+STEP_OUTPUTS = ("caption", "rows", "probs", "hmap", "panels", "confidence", "trajectory", "difference",
+                "edited_final", "edited_confidence")
+UNIT_OUTPUTS = ("unit_caption", "unit_rows", "unit_profile", "unit_thumbs")
+OUTPUT_NAMES = DRAWING_OUTPUTS + STEP_OUTPUTS + UNIT_OUTPUTS
 
 
 class DigitsTab:
@@ -121,6 +124,7 @@ class DigitsTab:
         self.default = next(iter(models), None)
         self.pen_ups = PenUps()
         self.worker = None  # a DrawWorker: the pad's drawings analysed in another process
+        self._keys = None   # output_keys(), once the page exists
 
     @classmethod
     def keyed(cls, models, problems, lookups, lists: dict) -> "DigitsTab":
@@ -131,10 +135,10 @@ class DigitsTab:
             setattr(tab, name, [f"{name}.{i}" for i in range(lists[name])] if name in lists else name)
         return tab
 
-    def output_keys(self) -> dict:
-        """{output name: component} of this page: a keyed tab's answer -> this tab's."""
+    def output_keys(self, names=OUTPUT_NAMES) -> dict:
+        """{output name: component} of this page (a keyed tab's answer -> this tab's), in order."""
         keys = {}
-        for name in OUTPUT_NAMES:
+        for name in names:
             c = getattr(self, name)
             keys.update({f"{name}.{i}": x for i, x in enumerate(c)} if isinstance(c, list) else {name: c})
         return keys
@@ -144,8 +148,8 @@ class DigitsTab:
         out = self.worker.draw(*args, **kwargs) if self.worker is not None else None
         if out is None:
             return self.draw(*args, **kwargs)
-        keys = self.output_keys()
-        return {keys[k]: v for k, v in out.items()}
+        self._keys = self._keys or self.output_keys()
+        return {self._keys[k]: v for k, v in out.items()}
 
     # -- layout ---------------------------------------------------------------------------------
     def layout(self) -> None:
@@ -335,20 +339,18 @@ class DigitsTab:
                 "why_whatif": self.sec_why_whatif, "why_trajectory": self.sec_why_trajectory,
                 "explain": self.sec_explain}
 
-    # The output groups: each handler fills exactly the union of the groups it names.
+    # The output groups (DRAWING_OUTPUTS, ... above).
     @property
     def drawing_outputs(self) -> list:
-        return [self.analysis, self.hint, self.final, self.summary, self.seen, *self.compare, self.influence,
-                self.reading]
+        return list(self.output_keys(DRAWING_OUTPUTS).values())
 
     @property
     def step_outputs(self) -> list:
-        return [self.caption, self.rows, self.probs, self.hmap, *self.panels, self.confidence,
-                self.trajectory, self.difference, self.edited_final, self.edited_confidence]
+        return list(self.output_keys(STEP_OUTPUTS).values())
 
     @property
     def unit_outputs(self) -> list:
-        return [self.unit_caption, self.unit_rows, self.unit_profile, self.unit_thumbs]
+        return list(self.output_keys(UNIT_OUTPUTS).values())
 
     @property
     def edit_inputs(self) -> list:

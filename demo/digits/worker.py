@@ -23,12 +23,14 @@ import logging
 import multiprocessing as mp
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 log = logging.getLogger(__name__)
 
 ANSWER_TIMEOUT = 30.0  # s: a drawing takes ~30 ms there; one not back by then means a stuck worker
+RETRY_AFTER = 60.0     # s before trying again after a worker that could not start
 
 _TAB = None  # the worker process's keyed DigitsTab
 
@@ -56,11 +58,13 @@ def _draw(args: tuple, kwargs: dict) -> dict:
 
 
 class DrawWorker:
-    """One worker process (a ProcessPoolExecutor of one), started again if it dies."""
+    """One worker process (a ProcessPoolExecutor of one), started again if it dies or is stuck;
+    one that could not start is tried again after RETRY_AFTER."""
 
     def __init__(self, make, *args, timeout: float = ANSWER_TIMEOUT):
         self.make, self.args = make, args  # the worker's handlers: make(*args), made in the worker
         self.timeout = timeout
+        self._retry_at = 0.0  # a worker that failed to start is not started again before this
         self._lock = threading.Lock()
         self._pool = None
         self._ready = threading.Event()
@@ -69,7 +73,7 @@ class DrawWorker:
     def start(self) -> None:
         """Start the worker (returns at once; it loads the models in the background)."""
         with self._lock:
-            if self._pool is not None:
+            if self._pool is not None or time.monotonic() < self._retry_at:
                 return
             self._ready.clear()
             self._pool = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"),  # no fork: the server has threads
@@ -78,11 +82,14 @@ class DrawWorker:
         pool.submit(_ready).add_done_callback(lambda f: self._started(pool, f))
 
     def _started(self, pool, future) -> None:
+        if future.cancelled():  # closed while starting
+            return
         if future.exception() is None and future.result():
             self._ready.set()
-        else:
+        else:  # not again for a while: each drawing would otherwise start a process that fails
             log.warning("the digits worker did not start (%s): drawings are analysed in the server",
                         future.exception())
+            self._retry_at = time.monotonic() + RETRY_AFTER
             self._drop(pool)
 
     def _drop(self, pool, kill: bool = False) -> None:

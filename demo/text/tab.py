@@ -40,7 +40,7 @@ from demo.text import analysis, interventions, kernels, limits, matching, units,
 from demo.text.analysis import COMPARE_LENGTH, TEMPERATURES, TextTrace
 from demo.text.limits import MAX_LENGTH, MAX_TEMPERATURE
 from demo.text.model import CharModel, load_char_model
-from demo.text.writer import EVERY, Writer, WriterUnavailable, shared_writer, texts_so_far
+from demo.text.writer import Writer, WriterUnavailable, shared_writer, texts_so_far
 from demo.ui_common import HEAVY, QUIET, WRITER, K, Words, friendly, friendly_stream, load_available, problems_markdown
 from demo.ui_heatmap import hover_heatmap
 
@@ -477,7 +477,7 @@ class TextTab:
     # -- generate -------------------------------------------------------------------------------
     def generate(self, seed=DEFAULTS["seed"], length=DEFAULTS["length"], temperature=DEFAULTS["temperature"],
                  top_k=DEFAULTS["top_k"], rng_seed=DEFAULTS["rng_seed"], model="lstm"):
-        """Yield the text so far every EVERY seconds and once at the end, with what wrote
+        """Yield the text so far every writer.EVERY seconds and once at the end, with what wrote
         it (kept in a gr.State for the step-by-step view).  With a Writer (``build`` starts one on
         a machine with 2+ cores) the text is written in its worker process, on the other core;
         if that worker is unavailable, here."""

@@ -11,8 +11,9 @@ one worker process with the character models loaded and streams what it writes b
 
 The worker writes every text it has been asked for at once, one character each per round, in
 one batched step per model (``demo.text.kernels.BatchStepper``), with ``CharModel.sampling``:
-the same code as ``CharModel.stream``, so the same seed gives the same text as in this process.  A ValueError there (a bad argument) comes back as a ValueError here.  If the
-worker cannot start or dies, ``stream`` raises ``WriterUnavailable`` before yielding anything,
+the same code as ``CharModel.stream``, so the same seed gives the same text as in this process.
+A ValueError there (a bad argument) comes back as a ValueError here.  If the worker cannot
+start or dies, ``stream`` raises ``WriterUnavailable`` before yielding anything,
 and the caller writes in its own process (demo/text/tab.py does); the next call starts a new
 worker.  Pure: no gradio.
 """
