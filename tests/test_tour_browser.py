@@ -71,7 +71,26 @@ def screenshot(page, name: str, full_page: bool = False) -> None:
     folder = os.environ.get("RNN_LENS_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
+        settle(page)
         page.screenshot(path=Path(folder) / name, full_page=full_page)
+
+
+def settle(page, still_ms: int = 300, limit_ms: int = 3000) -> None:
+    """Wait until the page's scroll and the tour's spotlight have not moved for ``still_ms`` (the
+    tour scrolls its target into view 120 ms after a step starts): a screenshot taken during
+    that scroll shows the spotlight beside its target."""
+    page.evaluate("""async ([still, limit]) => {
+        const t0 = performance.now();
+        let last = null, since = t0;
+        while (performance.now() - t0 < limit) {
+            await new Promise((r) => requestAnimationFrame(r));
+            const spot = document.querySelector('.rl-tour-spot');
+            const r = spot && !spot.hidden ? spot.getBoundingClientRect() : null;
+            const now = JSON.stringify([window.scrollX, window.scrollY, r && [r.top, r.left, r.width, r.height]]);
+            if (now !== last) { last = now; since = performance.now(); }
+            else if (performance.now() - since >= still) return;
+        }
+    }""", [still_ms, limit_ms])
 
 
 # ---------------------------------------------------------------------------------------------
