@@ -155,3 +155,85 @@ def test_config_is_cached_per_root(served_small_app, monkeypatch):
                         timeout=30)
     assert proxied.json()["root"] == "https://example.org" != first.json()["root"]
     assert httpx.get(url + "config", timeout=30).json()["root"] == first.json()["root"]
+
+
+class Shouting(gr.Textbox):
+    """A component whose own postprocess may do anything: it stays in a thread."""
+
+    def postprocess(self, value):
+        return (super().postprocess(value) or "").upper()
+
+
+def mixed_app() -> tuple[gr.Blocks, int]:
+    """Inputs and outputs of the converted-at-once kinds, beside an image, a plot's kind of
+    component (gr.Image: files) and a subclass that overrides postprocess."""
+    import numpy as np
+    with gr.Blocks() as demo:
+        ins = [gr.Slider(0, 10, value=3, step=1), gr.Number(2, precision=0), gr.Radio(["a", "b"], value="a"),
+               gr.Dropdown(["x", "y"], value="x"), gr.Textbox("t"), gr.Checkbox(True)]
+        outs = [gr.Label(), gr.Markdown(), gr.HTML(), gr.Slider(0, 10), gr.Number(), gr.Textbox(), Shouting(),
+                gr.Image(type="numpy"), gr.State()]
+
+        def act(s, n, r, d, t, c):
+            return ({"a": 0.7, "b": 0.3}, f"  **{r}{d}**", f"<b>{t}</b>", s + 1, n * 2, t * 2, "quiet",
+                    np.full((4, 4, 3), int(s) * 20, np.uint8), (s, n, r, d, t, c))
+
+        go = gr.Button()
+        go.click(act, ins, outs)
+    return demo, next(iter(demo.fns))
+
+
+def run_event(demo, fn, inputs, monkeypatch) -> tuple[dict, list[str]]:
+    """One event through gradio's process_api: its answer and what went to a worker thread."""
+    import asyncio
+
+    import anyio
+    threaded, real = [], anyio.to_thread.run_sync
+
+    async def counted(func, *args, **kwargs):
+        threaded.append(getattr(func, "__qualname__", repr(func)))
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    try:
+        out = asyncio.run(demo.process_api(fn, inputs, state=SessionState(demo)))
+    finally:
+        monkeypatch.setattr(anyio.to_thread, "run_sync", real)
+    return out, threaded
+
+
+def test_simple_values_are_converted_at_once_with_the_same_answer(monkeypatch, tmp_path):
+    """With install(), the simple components' pre/postprocess run without a thread; the answer
+    (images aside: their cached file's path) is gradio's own; the handler, the image and the
+    overriding subclass still go to a thread."""
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
+    demo, fn = mixed_app()
+    inputs = [4, 2, "b", "y", "hi", False]
+    serving.uninstall()
+    try:
+        plain, plain_threads = run_event(demo, fn, list(inputs), monkeypatch)
+    finally:
+        serving.install()
+    inline, inline_threads = run_event(demo, fn, list(inputs), monkeypatch)
+    assert isinstance(gradio.blocks.anyio, serving.InlineAnyio)
+
+    def without_paths(data):
+        return [{k: v for k, v in d.items() if k not in ("path", "url")} if isinstance(d, dict) and "path" in d
+                else d for d in data]
+    assert without_paths(inline["data"]) == without_paths(plain["data"])
+    assert inline["data"][6] == "QUIET" and inline["data"][3] == 5
+    assert len(plain_threads) == 1 + len(inputs) + 8  # the handler, every input, every output but the State
+    assert sorted(inline_threads) == sorted(["mixed_app.<locals>.act", "Shouting.postprocess", "Image.postprocess"])
+
+
+def test_a_bad_value_is_refused_the_same_way_at_once(monkeypatch):
+    """A slider value out of range: the same gradio error, raised without a thread."""
+    demo, fn = mixed_app()
+    errors = []
+    for install in (serving.uninstall, serving.install):
+        install()
+        with pytest.raises(Exception) as e:
+            run_event(demo, fn, [99, 2, "b", "y", "hi", False], monkeypatch)
+        errors.append((type(e.value), str(e.value)))
+    serving.install()
+    assert errors[0] == errors[1] and "99" in errors[0][1]

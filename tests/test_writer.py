@@ -1,13 +1,14 @@
 """Text written in a worker process (demo/text/writer.py): the same text as in the server's own
 process, bad arguments answered with the same messages, a dead worker replaced, and the tab
 writing the text itself when the worker cannot."""
+import os
 import time
 
 import pytest
 
 from demo.text import load_char_model
 from demo.text.tab import TextTab
-from demo.text.writer import Writer, WriterUnavailable
+from demo.text.writer import NICE, Writer, WriterUnavailable
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +64,17 @@ def test_bad_arguments_get_the_same_message(writer, lstm, args):
     assert str(there.value) == str(here.value)
     with pytest.raises(ValueError, match="no character model 'gpt'"):
         list(writer.stream("gpt", "T", 10, 0.8, 0, 0))
+
+
+@pytest.mark.skipif(not hasattr(os, "nice") or not os.path.exists("/proc/self/stat"), reason="Unix, /proc")
+def test_the_worker_gives_way_to_the_server(writer, lstm):
+    """The worker runs at NICE more than the server (lowest priority), so that when the cores
+    are busy a pen-up's label goes before text."""
+    list(writer.stream("lstm", "T", 5, 0.8, 0, 0))
+
+    def niceness(pid):  # /proc/PID/stat field 19
+        return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[16])
+    assert niceness(writer._proc.pid) == min(19, niceness(os.getpid()) + NICE)
 
 
 def test_a_dead_worker_is_replaced(writer, lstm):
