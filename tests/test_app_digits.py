@@ -201,6 +201,25 @@ def test_the_pads_two_lanes(tab):
     assert label(from_python) == "3" and from_python[tab.unit_caption] != gr.skip()
 
 
+def test_pen_ups_and_the_views_after_them_share_a_session_ordered_lane(tab):
+    """The pad's "submit" and the step, order and unit events run in one lane: several pages'
+    pen-ups at once, one page's events in order (demo.ui_serving.session_ordered_lane); the live
+    previews have their own."""
+    from demo import ui_serving
+    from demo.digits.tab import PEN_UPS_AT_ONCE
+    with gr.Blocks() as demo:
+        wired = DigitsTab(tab.models, lookups=tab.lookups)
+        wired.layout()
+        wired.wire(demo)
+    lanes, limits = {}, {}
+    for fn in demo.fns.values():
+        lanes.setdefault(fn.concurrency_id, []).append(fn.name)
+        limits[fn.concurrency_id] = fn.concurrency_limit
+    assert sorted(lanes["pad-final"]) == ["draw_final", "step", "step", "unit_view"]
+    assert lanes["pad-live"] == ["draw_live"] and limits["pad-live"] == 1
+    assert limits["pad-final"] == PEN_UPS_AT_ONCE > 1 and "pad-final" in ui_serving._SESSION_ORDERED
+
+
 @pytest.mark.parametrize("bad, words", [({"pad": 7}, "pad must be"), ({"seq": -1}, "seq must be"),
                                         ({"seq": True}, "seq must be"), ({"pad": "a b"}, "pad must be")])
 def test_the_pads_lanes_refuse_bad_numbering(tab, bad, words):

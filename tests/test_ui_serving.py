@@ -186,6 +186,7 @@ def mixed_app() -> tuple[gr.Blocks, int]:
 def run_event(demo, fn, inputs, monkeypatch) -> tuple[dict, list[str]]:
     """One event through gradio's process_api: its answer and what went to a worker thread."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     import anyio
     threaded, real = [], anyio.to_thread.run_sync
@@ -195,8 +196,9 @@ def run_event(demo, fn, inputs, monkeypatch) -> tuple[dict, list[str]]:
         return await real(func, *args, **kwargs)
 
     monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
-    try:
-        out = asyncio.run(demo.process_api(fn, inputs, state=SessionState(demo)))
+    try:  # in a thread of its own: a browser test may have left an event loop in this one
+        with ThreadPoolExecutor(1) as pool:
+            out = pool.submit(asyncio.run, demo.process_api(fn, inputs, state=SessionState(demo))).result()
     finally:
         monkeypatch.setattr(anyio.to_thread, "run_sync", real)
     return out, threaded
@@ -237,3 +239,112 @@ def test_a_bad_value_is_refused_the_same_way_at_once(monkeypatch):
         errors.append((type(e.value), str(e.value)))
     serving.install()
     assert errors[0] == errors[1] and "99" in errors[0][1]
+
+
+def fake_queue(lanes: dict, running: list):
+    """A stand-in for gradio's Queue as get_events reads it: {lane: [(session, fn), ...]} waiting,
+    and the (session, lane) pairs running."""
+    from types import SimpleNamespace
+
+    from gradio.queueing import EventQueue
+
+    def event(session, lane, fn="f"):
+        return SimpleNamespace(session_hash=session, concurrency_id=lane, fn=SimpleNamespace(batch=False, name=fn))
+
+    queues = {}
+    for lane, waiting in lanes.items():
+        queues[lane] = EventQueue(lane, 4)
+        queues[lane].queue = [event(s, lane) for s in waiting]
+    jobs = [[event(s, lane)] for s, lane in running] + [None] * 4
+    for s, lane in running:
+        queues[lane].current_concurrency += 1
+    return SimpleNamespace(event_queue_per_concurrency_id=queues, active_jobs=jobs)
+
+
+def picks(queue, n=10) -> list:
+    """The events get_events starts, one after another (none finishes meanwhile)."""
+    out = []
+    while (got := serving.get_events(queue)) is not None and len(out) < n:
+        events, _, lane = got
+        queue.event_queue_per_concurrency_id[lane].current_concurrency += 1
+        queue.active_jobs[queue.active_jobs.index(None)] = events
+        out.append((events[0].session_hash, lane))
+    return out
+
+
+def test_an_ordered_lane_starts_each_sessions_events_one_at_a_time(monkeypatch):
+    monkeypatch.setattr(serving, "_SESSION_ORDERED", {"pen"})
+    # a: one running, two waiting; b and c one each: b and c start beside a's, a's next waits
+    q = fake_queue({"pen": ["a", "b", "a", "c"]}, running=[("a", "pen")])
+    assert picks(q) == [("b", "pen"), ("c", "pen")]
+    assert [e.session_hash for e in q.event_queue_per_concurrency_id["pen"].queue] == ["a", "a"]
+    # a's running event ends: its next one starts, and only one
+    q.active_jobs[0] = None
+    q.event_queue_per_concurrency_id["pen"].current_concurrency -= 1
+    assert picks(q) == [("a", "pen")]
+    assert len(q.event_queue_per_concurrency_id["pen"].queue) == 1
+    # the lane's width (4) still holds: b, c, a running; of d and e waiting, only d starts
+    q.event_queue_per_concurrency_id["pen"].queue += fake_queue({"pen": ["d", "e"]}, []).event_queue_per_concurrency_id[
+        "pen"].queue
+    assert picks(q) == [("d", "pen")]
+    assert [e.session_hash for e in q.event_queue_per_concurrency_id["pen"].queue] == ["a", "e"]
+
+
+def test_other_lanes_start_as_gradio_starts_them(monkeypatch):
+    """A lane not made by session_ordered_lane: the first waiting event, as gradio's own
+    get_events picks (the same lanes shuffled the same way)."""
+    import random
+    monkeypatch.setattr(serving, "_SESSION_ORDERED", set())
+    mine, gradios = [], []
+    for pick, out in ((serving.get_events, mine), (serving._GRADIO_GET_EVENTS, gradios)):
+        random.seed(3)
+        q = fake_queue({"x": ["a", "a", "b"], "y": ["c", "a"]}, running=[("a", "x")])
+        while (got := pick(q)) is not None:
+            events, batch, lane = got
+            out.append((events[0].session_hash, lane, batch))
+    assert mine == gradios and len(mine) == 5
+
+
+def test_a_served_ordered_lane_runs_sessions_beside_each_other_but_not_one_sessions_events():
+    """End to end, with gradio's queue: in a lane two wide, page A's two events run one after the
+    other while page B's runs beside A's first (each of those two waits until the other has
+    started: run one at a time, they would not finish)."""
+    import threading
+    import time
+
+    log, lock = [], threading.Lock()
+    started = {"a1": threading.Event(), "b": threading.Event()}
+
+    def work(who):
+        with lock:
+            log.append(("start", who))
+        if who in started:  # a1 and b: each waits for the other to be running too
+            started[who].set()
+            started["b" if who == "a1" else "a1"].wait(20)
+        with lock:
+            log.append(("end", who))
+        return who
+
+    with gr.Blocks() as demo:
+        who, out = gr.Textbox(), gr.Textbox()
+        who.submit(work, who, out, **serving.session_ordered_lane("ordered-test", 2))
+    demo.queue()
+    serving.install()
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        fn = next(iter(demo.fns))
+        with httpx.Client(timeout=60) as http:
+            ids = {}
+            for session, value in (("page-a", "a1"), ("page-a", "a2"), ("page-b", "b")):
+                r = http.post(url + "gradio_api/queue/join",
+                              json={"data": [value], "fn_index": fn, "session_hash": session, "event_data": None})
+                r.raise_for_status()
+                ids[value] = r.json()["event_id"]
+            deadline = time.time() + 60
+            while len([e for e in log if e[0] == "end"]) < 3 and time.time() < deadline:
+                time.sleep(0.05)
+    finally:
+        demo.close()
+    order = [f"{k} {w}" for k, w in log]
+    assert order.index("start a2") > order.index("end a1"), order
+    assert order.index("start b") < order.index("end a1") and order.index("start a1") < order.index("end b"), order

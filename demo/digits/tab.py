@@ -36,7 +36,7 @@ from demo.digits.model import DigitModel, load_digit_model
 from demo.digits.pad import drawing_pad, pad_value_from_image
 from demo.digits.preprocess import EMPTY_MESSAGE, pad_id_ok, reading_steps, seq_ok
 from demo.digits.worker import shared_worker, use_worker
-from demo import i18n
+from demo import i18n, ui_serving
 from demo.ui_common import (LATEX, QUIET, K, Problem, Words, friendly, heat_image, inline_image, load_available,
                             png, problems_markdown, running)
 from demo.ui_heatmap import hover_heatmap
@@ -50,6 +50,10 @@ CANVAS = 420                    # px, the pad's side; its pen is CANVAS/28 wide,
 PLAY_INTERVAL = 0.3             # s per row when animating
 NO_GATE = "none"
 LIVE_BACKOFF = 0.2            # s a live preview waits while other handlers run (draw_live)
+# Pen-ups answered at once (different pages; one page's events in that lane still run one at a
+# time, in order: ui_serving.session_ordered_lane).  With 100 users arriving together, one at a
+# time made the 34 first pen-ups wait for each other (benchmarks/load_test.py).
+PEN_UPS_AT_ONCE = 4
 CELL_COLOURS = {"LSTM": "#1f77b4", "GRU": "#ff7f0e", "RNN": "#d62728"}
 STATE_COLOURS = {"h": "#111111", "c": "#888888", "i": "#1f77b4", "f": "#ff7f0e", "g": "#2ca02c", "o": "#d62728",
                  "r": "#1f77b4", "z": "#ff7f0e", "n": "#2ca02c"}
@@ -376,12 +380,12 @@ class DigitsTab:
         status = {**live, "show_progress_on": [self.final]}
         self.pad.change(friendly(self.draw_live, lang=True), pad_in, self.all_outputs,
                         concurrency_id="pad-live", concurrency_limit=1, **status)
-        self.pad.submit(friendly(self.draw_final, lang=True), pad_in, self.all_outputs,
-                        concurrency_id="pad-final", concurrency_limit=1, **status)
-        # The step slider, the unit order and the unit share the final lane, one at a time, so
-        # their answers come after the pen-up's (which carries the step and unit it was sent
-        # with): a learner who moves the slider right after drawing keeps that step.
-        after_pen = dict(concurrency_id="pad-final", concurrency_limit=1)
+        # The step slider, the unit order and the unit share the final lane, whose events of one
+        # page run one at a time, in order, so their answers come after the pen-up's (which
+        # carries the step and unit it was sent with): a learner who moves the slider right after
+        # drawing keeps that step.  Other pages' pen-ups run beside them.
+        after_pen = ui_serving.session_ordered_lane("pad-final", PEN_UPS_AT_ONCE)
+        self.pad.submit(friendly(self.draw_final, lang=True), pad_in, self.all_outputs, **after_pen, **status)
         # A picture (upload, paste, drop or an example) goes into the pad, whose change analyses it.
         self.picture.change(friendly(self.to_pad, lang=True), [self.picture, *L], [self.pad, self.picture_reading],
                             **live)  # examples too
