@@ -213,6 +213,12 @@ def sse_lines(response):
 # httpx loads the system's CA bundle for every client it makes, and gradio_client makes one per
 # request: 40% of this load generator's CPU (py-spy), taken from the server it shares the cores with.
 NO_TLS = False
+# gradio_client sends a telemetry request (to huggingface.co, through huggingface_hub) from a
+# thread of every Client it makes, unless these say not to (its analytics_enabled=False alone
+# does not: it falls back to the variable).  Offline, that was 16% of this load generator's
+# Python (py-spy), in the seconds when 66 clients connect: a real user's client does that on
+# its own machine.
+NO_TELEMETRY = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1"}
 
 
 class Busy(Exception):
@@ -390,7 +396,7 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
         if roles[u]:
             return drawing_user(u)
         try:
-            client = Client(url, verbose=False, ssl_verify=NO_TLS)
+            client = Client(url, verbose=False, ssl_verify=NO_TLS, analytics_enabled=False)
         except Exception as e:  # noqa: BLE001 - any failure to connect counts as an error
             for _ in range(requests):
                 record("connect", error=f"connect: {type(e).__name__}")
@@ -547,6 +553,7 @@ def main(argv=None):
     p.add_argument("--profile", type=Path, help="sample the started app with py-spy into this file")
     p.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # internal: the app with overrides
     args = p.parse_args(argv)
+    os.environ.update(NO_TELEMETRY)
     if args.serve:
         return serve(args.serve, args.max_size or "keep", str(args.concurrency or "keep"))
     proc = spy = None

@@ -220,6 +220,32 @@ def test_pen_ups_and_the_views_after_them_share_a_session_ordered_lane(tab):
     assert limits["pad-final"] == PEN_UPS_AT_ONCE > 1 and "pad-final" in ui_serving._SESSION_ORDERED
 
 
+def test_classify_runs_in_the_event_loop_with_the_same_answers(tab):
+    """/classify's handler is a coroutine (gradio runs it in the event loop, not a thread:
+    ui_common.in_event_loop) that answers as the plain handler does, messages included."""
+    import asyncio
+    import inspect
+    from concurrent.futures import ThreadPoolExecutor
+
+    from demo.ui_common import in_event_loop
+    with gr.Blocks() as demo:
+        wired = DigitsTab(tab.models, lookups=tab.lookups)
+        wired.layout()
+        wired.wire(demo)
+    (fn,) = [f for f in demo.fns.values() if f.api_name == "classify"]
+    assert inspect.iscoroutinefunction(fn.fn)
+
+    def run(coro):  # in a thread of its own: a browser test may have left an event loop in this one
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, coro).result()
+    ink = {**sketch(example_digit(4))}
+    plain, at_once = friendly(tab.classify), in_event_loop(friendly(tab.classify))
+    assert run(at_once(ink, "gru")) == plain(ink, "gru")
+    assert run(at_once(ink, "gru"))["label"] == "4"
+    with pytest.raises(gr.Error, match="Send images as files"):
+        run(at_once({"path": "/etc/passwd"}, "lstm"))
+
+
 @pytest.mark.parametrize("bad, words", [({"pad": 7}, "pad must be"), ({"seq": -1}, "seq must be"),
                                         ({"seq": True}, "seq must be"), ({"pad": "a b"}, "pad must be")])
 def test_the_pads_lanes_refuse_bad_numbering(tab, bad, words):

@@ -37,8 +37,8 @@ from demo.digits.pad import drawing_pad, pad_value_from_image
 from demo.digits.preprocess import EMPTY_MESSAGE, pad_id_ok, reading_steps, seq_ok
 from demo.digits.worker import shared_worker, use_worker
 from demo import i18n, ui_serving
-from demo.ui_common import (LATEX, QUIET, K, Problem, Words, friendly, heat_image, inline_image, load_available,
-                            png, problems_markdown, running)
+from demo.ui_common import (LATEX, QUIET, K, Problem, Words, friendly, heat_image, in_event_loop, inline_image,
+                            load_available, png, problems_markdown, running)
 from demo.ui_heatmap import hover_heatmap
 
 log = logging.getLogger(__name__)
@@ -412,7 +412,7 @@ class DigitsTab:
         self.reset.click(lambda: {self.ablate: "", self.gate: NO_GATE, self.from_row: 1, self.blank_rows: ""},
                          None, [self.ablate, self.gate, self.from_row, self.blank_rows], **QUIET).then(**edit)
         self.wire_player()
-        gr.api(friendly(self.classify), api_name="classify")
+        gr.api(in_event_loop(friendly(self.classify)), api_name="classify")
 
     def wire_player(self) -> None:
         """Play: a timer moves the slider one row per tick (the slider's change re-renders)."""
