@@ -3,7 +3,7 @@ that grow with the page or with the traffic, cut without changing what anyone se
 that keep each page's order without making other pages wait.
 
     from demo import ui_serving # importing it sets the analytics interval (before any queue exists)
-    ui_serving.install()        # lazy sessions, signatures, values at once: once, before serving
+    ui_serving.install()        # sessions, signatures, values, ordered lanes: once, before serving
     demo.launch(app_kwargs=ui_serving.app_kwargs())  # the cached /config (demo.app.launch does both)
 
 * **Lazy sessions.** Gradio (6.31, ``gradio.state_holder.SessionState``) gives every new session
