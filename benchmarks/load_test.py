@@ -396,7 +396,7 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
         if roles[u]:
             return drawing_user(u)
         try:
-            client = Client(url, verbose=False, ssl_verify=NO_TLS, analytics_enabled=False)
+            client = Client(url, verbose=False, ssl_verify=NO_TLS)  # no telemetry: NO_TELEMETRY, set in main
         except Exception as e:  # noqa: BLE001 - any failure to connect counts as an error
             for _ in range(requests):
                 record("connect", error=f"connect: {type(e).__name__}")

@@ -213,9 +213,9 @@ def get_events(self):
             continue
         waiting = event_queue.queue
         if concurrency_id in _SESSION_ORDERED:
-            busy = {e.session_hash for job in self.active_jobs if job for e in job
+            seen = {e.session_hash for job in self.active_jobs if job for e in job  # running here
                     if e.concurrency_id == concurrency_id}
-            waiting, seen = [], set(busy)
+            waiting = []
             for e in event_queue.queue:  # each free session's first event, in the queue's order
                 if e.session_hash not in seen:
                     waiting.append(e)

@@ -24,6 +24,15 @@ def data_dir() -> Path:
     return DATA_DIR
 
 
+def run_coroutine(coro):
+    """``asyncio.run(coro)`` in a thread of its own: a browser test may have left an event loop
+    running in this one."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -201,18 +201,24 @@ def test_the_pads_two_lanes(tab):
     assert label(from_python) == "3" and from_python[tab.unit_caption] != gr.skip()
 
 
-def test_pen_ups_and_the_views_after_them_share_a_session_ordered_lane(tab):
+@pytest.fixture(scope="module")
+def wired(tab) -> gr.Blocks:
+    """The tab laid out and wired in a Blocks of its own: its events as gradio holds them."""
+    with gr.Blocks() as demo:
+        t = DigitsTab(tab.models, lookups=tab.lookups)
+        t.layout()
+        t.wire(demo)
+    return demo
+
+
+def test_pen_ups_and_the_views_after_them_share_a_session_ordered_lane(wired):
     """The pad's "submit" and the step, order and unit events run in one lane: several pages'
     pen-ups at once, one page's events in order (demo.ui_serving.session_ordered_lane); the live
     previews have their own."""
     from demo import ui_serving
     from demo.digits.tab import PEN_UPS_AT_ONCE
-    with gr.Blocks() as demo:
-        wired = DigitsTab(tab.models, lookups=tab.lookups)
-        wired.layout()
-        wired.wire(demo)
     lanes, limits = {}, {}
-    for fn in demo.fns.values():
+    for fn in wired.fns.values():
         lanes.setdefault(fn.concurrency_id, []).append(fn.name)
         limits[fn.concurrency_id] = fn.concurrency_limit
     assert sorted(lanes["pad-final"]) == ["draw_final", "step", "step", "unit_view"]
@@ -220,30 +226,21 @@ def test_pen_ups_and_the_views_after_them_share_a_session_ordered_lane(tab):
     assert limits["pad-final"] == PEN_UPS_AT_ONCE > 1 and "pad-final" in ui_serving._SESSION_ORDERED
 
 
-def test_classify_runs_in_the_event_loop_with_the_same_answers(tab):
+def test_classify_runs_in_the_event_loop_with_the_same_answers(tab, wired):
     """/classify's handler is a coroutine (gradio runs it in the event loop, not a thread:
     ui_common.in_event_loop) that answers as the plain handler does, messages included."""
-    import asyncio
     import inspect
-    from concurrent.futures import ThreadPoolExecutor
 
     from demo.ui_common import in_event_loop
-    with gr.Blocks() as demo:
-        wired = DigitsTab(tab.models, lookups=tab.lookups)
-        wired.layout()
-        wired.wire(demo)
-    (fn,) = [f for f in demo.fns.values() if f.api_name == "classify"]
+    from tests.conftest import run_coroutine
+    (fn,) = [f for f in wired.fns.values() if f.api_name == "classify"]
     assert inspect.iscoroutinefunction(fn.fn)
-
-    def run(coro):  # in a thread of its own: a browser test may have left an event loop in this one
-        with ThreadPoolExecutor(1) as pool:
-            return pool.submit(asyncio.run, coro).result()
     ink = {**sketch(example_digit(4))}
     plain, at_once = friendly(tab.classify), in_event_loop(friendly(tab.classify))
-    assert run(at_once(ink, "gru")) == plain(ink, "gru")
-    assert run(at_once(ink, "gru"))["label"] == "4"
+    assert run_coroutine(at_once(ink, "gru")) == plain(ink, "gru")
+    assert run_coroutine(at_once(ink, "gru"))["label"] == "4"
     with pytest.raises(gr.Error, match="Send images as files"):
-        run(at_once({"path": "/etc/passwd"}, "lstm"))
+        run_coroutine(at_once({"path": "/etc/passwd"}, "lstm"))
 
 
 @pytest.mark.parametrize("bad, words", [({"pad": 7}, "pad must be"), ({"seq": -1}, "seq must be"),

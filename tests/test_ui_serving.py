@@ -12,7 +12,7 @@ import pytest
 from gradio.state_holder import SessionState
 
 from demo import ui_serving as serving
-from tests.conftest import free_port
+from tests.conftest import free_port, run_coroutine
 
 
 def small_app() -> tuple[gr.Blocks, dict]:
@@ -185,9 +185,6 @@ def mixed_app() -> tuple[gr.Blocks, int]:
 
 def run_event(demo, fn, inputs, monkeypatch) -> tuple[dict, list[str]]:
     """One event through gradio's process_api: its answer and what went to a worker thread."""
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
-
     import anyio
     threaded, real = [], anyio.to_thread.run_sync
 
@@ -196,9 +193,8 @@ def run_event(demo, fn, inputs, monkeypatch) -> tuple[dict, list[str]]:
         return await real(func, *args, **kwargs)
 
     monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
-    try:  # in a thread of its own: a browser test may have left an event loop in this one
-        with ThreadPoolExecutor(1) as pool:
-            out = pool.submit(asyncio.run, demo.process_api(fn, inputs, state=SessionState(demo))).result()
+    try:
+        out = run_coroutine(demo.process_api(fn, inputs, state=SessionState(demo)))
     finally:
         monkeypatch.setattr(anyio.to_thread, "run_sync", real)
     return out, threaded
