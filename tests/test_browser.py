@@ -323,6 +323,11 @@ def test_phone_pad_first_touch_drawing_and_no_wide_views(phone, tmp_path):
         .map(e => e.className || e.tagName)""", PHONE["width"])
     assert not wide, wide
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+    # the reading strip's label (two lines here) is above its pictures, not over them
+    strip = page.locator("#digit-reading img").first
+    strip.scroll_into_view_if_needed()
+    label_box = page.locator("#digit-reading [data-testid='block-label']").bounding_box()
+    assert label_box["y"] + label_box["height"] <= strip.bounding_box()["y"] + 1, (label_box, strip.bounding_box())
     readme_screenshot(page, "digits_phone.png", width=PHONE["width"], max_height=1800)
 
 

@@ -61,6 +61,9 @@ CSS = """
 #hint { color: var(--body-text-color-subdued); }
 .rl-warning { color: #b45309; font-weight: 600; margin: 6px 0 0; }
 @media (max-width: 640px) { #intro { display: none; } }
+/* gradio floats a block's label over its top: a label that wraps (the reading strip's, on a
+   phone) covered the pictures under it.  In the flow, it pushes them down. */
+#digit-reading [data-testid="block-label"], #digit-seen [data-testid="block-label"] { position: relative; }
 """ + views.INFLUENCE_CSS + views.TRAJECTORY_CSS
 
 
