@@ -1,12 +1,15 @@
-"""Process-wide torch settings, in one place: the app, the benchmarks, the tests and the training
-scripts all call ``configure_torch``.
+"""Process-wide settings, in one place: torch's threads (the app, the benchmarks, the tests and
+the training scripts all call ``configure_torch``), and the app's worker processes ending with
+the server that started them (``exit_with_parent``).
 
     from demo.runtime import configure_torch
     configure_torch()          # one thread (the default), or configure_torch(4)
 """
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
+import threading
 
 # Set before torch loads anywhere (importing demo.runtime first does it): OpenMP threads
 # spin-wait, and inside gradio's worker threads that made each tiny per-character matmul many
@@ -34,3 +37,20 @@ def pin_threads() -> None:
     ran ~100x slower there (78 vs 8,000 chars/s).  Costs well under a microsecond; the UI's
     handler wrapper calls it before every handler."""
     torch.set_num_threads(torch.get_num_threads())
+
+
+def exit_with_parent() -> None:
+    """In a process started by multiprocessing (the digits and text workers): end it as soon as
+    the process that started it ends, however it ended (SIGTERM, SIGKILL, a crash).  Without
+    this a worker waits on its queue for ever: the queue's pipe has a writer in the worker too,
+    so it never reads end-of-file, and each server stopped with SIGTERM left ~750 MB behind.
+    A daemon thread waits on the parent's sentinel (a pipe that closes when the parent exits)."""
+    parent = mp.parent_process()
+    if parent is None:  # not a multiprocessing child: nothing to follow
+        return
+
+    def follow():
+        parent.join()
+        os._exit(0)  # at once: the server is gone, so no one waits for an answer or a clean exit
+
+    threading.Thread(target=follow, daemon=True, name="exit-with-parent").start()

@@ -134,3 +134,57 @@ def test_a_stuck_worker_is_replaced():
         assert worker.ready  # a new one, ready for the next drawing
     finally:
         worker.close()
+
+
+SERVER = """
+import time
+from demo.digits.worker import DrawWorker
+if __name__ == "__main__":
+    w = DrawWorker(dict)  # handlers that cost nothing to make: only the process matters here
+    while not w.ready:
+        time.sleep(0.05)
+    print(*w._pool._processes, flush=True)
+    time.sleep(120)
+"""
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (the worker, multiprocessing's resource tracker)."""
+    import os
+    parents = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                parents[int(d)] = int(open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        kids = {c for c, pp in parents.items() if pp == p}
+        found |= kids
+        todo += kids
+    return found
+
+
+@pytest.mark.parametrize("how", ["terminate", "kill"])
+def test_the_worker_ends_with_its_server(tmp_path, how):
+    """A server stopped with SIGTERM (docker stop, a Space restarting) or SIGKILL leaves no
+    process behind: each worker used to wait on its queue for ever, holding the models."""
+    import os
+    import subprocess
+    import sys
+    script = tmp_path / "server.py"
+    script.write_text(SERVER)
+    server = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(server.stdout.readline().split()[0])
+        left = descendants(server.pid)
+        assert worker in left
+    finally:
+        getattr(server, how)()
+        server.wait()
+    deadline = time.time() + 20
+    while any(os.path.exists(f"/proc/{p}") for p in left) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not [p for p in left if os.path.exists(f"/proc/{p}")], "a process outlived its server"

@@ -44,7 +44,8 @@ def _start(make, args: tuple) -> None:
     """In the worker: one thread for torch, and the handlers (``make(*args)``, which loads the
     models and lookups: ``demo.digits.tab.keyed_tab``)."""
     global _TAB
-    from demo.runtime import configure_torch
+    from demo.runtime import configure_torch, exit_with_parent
+    exit_with_parent()  # ends with the server, even a killed one
     configure_torch()
     _TAB = make(*args)
 

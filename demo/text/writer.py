@@ -73,9 +73,10 @@ def _serve(requests, results, weights_dir, names) -> None:
     texts being written advance together, one character each per round: one batched step per
     model (demo.text.kernels.BatchStepper reads the weights once for all of them: 8 texts cost
     2.6x one), and each text is the one CharModel.stream writes alone."""
+    from demo.runtime import configure_torch, exit_with_parent
+    exit_with_parent()  # ends with the server, even a killed one
     if hasattr(os, "nice"):  # not on Windows
         os.nice(NICE)
-    from demo.runtime import configure_torch
     configure_torch(1)
     from demo.text.kernels import BatchStepper
     from demo.text.model import load_char_model
@@ -88,7 +89,6 @@ def _serve(requests, results, weights_dir, names) -> None:
         except Exception:  # noqa: BLE001 - a model that does not load is refused per request
             pass
     results.put((None, "ready", sorted(models)))
-    parent, checked = os.getppid(), time.monotonic()
     waiting: list = []     # requests not yet started (no free slot)
     active: list[_Text] = []
     while True:
@@ -102,10 +102,6 @@ def _serve(requests, results, weights_dir, names) -> None:
             pass
         except (EOFError, OSError):
             return
-        if time.monotonic() - checked >= IDLE_POLL:
-            if os.getppid() != parent:  # the server is gone (even killed): so is its worker
-                return
-            checked = time.monotonic()
         if any(m is None for m in msgs):
             return
         waiting += msgs
