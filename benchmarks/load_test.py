@@ -17,6 +17,16 @@ does: raw HTTP, POST gradio_api/queue/join with its fn_index, then the gradio_ap
 stream (the event is private: gradio_client does not list it).  The other users alternate
 /classify (a drawn digit as a sketch layer) and /generate (200 characters) through gradio_client.
 
+Arrival: every user first connects (a drawing user fetches the config as its page does; an API
+user makes its gradio_client Client, which fetches the config and the API info and opens a
+heartbeat stream), timed as "connect"; when all 100 are connected, all start acting at the same
+moment: 100 concurrent users.  --overlap instead lets each user act as soon as it has connected
+itself, while the rest are still connecting (what earlier stops measured).  That second crowd
+also measures the load generator: a gradio_client Client costs ~26 ms of the client's own CPU to
+make (parsing the config, one Endpoint per event), which a real user spends on its own machine,
+while here 66 of them take the server's two cores in the same second.  --ramp S spreads the
+arrivals (connect, then act) evenly over S seconds.
+
 Bounded in count (users x actions) and in time (--deadline): after the deadline no new action
 starts.  Prints successes, "busy" answers (the queue is full: the user is told to try again),
 other errors, wrong labels, and p50/p95 latency per kind: a drawing's final label is timed from
@@ -332,8 +342,51 @@ def is_drawer(u: int, users: int, share: float) -> bool:
     return math.floor((u + 1) * share - eps) > math.floor(u * share - eps)
 
 
+def connect_crowd(url: str, n: int, raw: bool, start_at: float, hold_s: float = 20.0) -> None:
+    """--connect-crowd (run in a process of its own): `n` clients connect at `start_at` (a
+    time.time()) and keep their heartbeat open for `hold_s`, doing nothing else; prints their
+    connect times.  `raw`: plain HTTP for the same three requests a gradio_client Client makes
+    (config, API info, heartbeat stream), without the Client's own work on the answers."""
+    import httpx
+    from gradio_client import Client
+    times, keep = [], []
+
+    def one():
+        time.sleep(max(0.0, start_at - time.time()))
+        t = time.perf_counter()
+        if not raw:
+            keep.append(Client(url, verbose=False, ssl_verify=NO_TLS))
+            times.append(time.perf_counter() - t)
+            time.sleep(hold_s)
+            return
+        with httpx.Client(verify=NO_TLS, timeout=120) as http:
+            http.get(url + "config").raise_for_status()
+            http.get(url + "gradio_api/info").raise_for_status()
+            with http.stream("GET", url + f"gradio_api/heartbeat/{uuid.uuid4()}") as beat:
+                times.append(time.perf_counter() - t)
+                for _ in beat.iter_bytes():
+                    if time.perf_counter() - t > hold_s:
+                        break
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    print(f"{len(times)} more clients ({'plain HTTP' if raw else 'gradio_client'}) connecting as the crowd "
+          f"started: connect p50 {pct(times, .5):.2f} / p95 {pct(times, .95):.2f} s", flush=True)
+
+
 def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length: int = 200,
-             drawers: float = 1 / 3, stroke_s: float = STROKE_S, ramp_s: float = 0.0) -> dict:
+             drawers: float = 1 / 3, stroke_s: float = STROKE_S, ramp_s: float = 0.0,
+             overlap: bool = False, connecting: int = 0, connecting_raw: bool = False) -> dict:
+    """The crowd.  Each user first connects (a drawing user loads the page's config, an API user
+    makes its gradio_client Client: config, API info, heartbeat), timed as "connect"; then,
+    arriving all at once (ramp_s 0, overlap False), every user waits until all are connected
+    and all start their actions at the same moment.  With `overlap` (or a ramp) each user acts
+    as soon as it is connected itself, while the others are still connecting.  `connecting`:
+    that many more clients connect, from a process of their own, at the moment the crowd starts
+    acting (--connecting: to tell the server's cost of a connect from the client's)."""
     import httpx
     from gradio_client import Client, handle_file
     from gradio_client.utils import QueueError
@@ -341,13 +394,34 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
     tmp = Path(tempfile.mkdtemp())
     png = sketch_png(tmp)
     lock = threading.Lock()
-    stats = {"classify": [], "generate": [], "draw": [], "update": [], "later": {}, "ok": 0, "busy": 0, "errors": 0,
+    stats = {"classify": [], "generate": [], "draw": [], "update": [], "connect": [], "later": {}, "ok": 0,
+             "busy": 0, "errors": 0,
              "wrong": 0, "messages": {}, "during": [], "calls": [], "drawings": 0, "started": 0}
     roles = [is_drawer(u, users, drawers) for u in range(users)]
     pad = PadEvent(url, "change") if any(roles) else None
     pad_final = PadEvent(url, "submit") if any(roles) else None
     values = {d: stroke_values(d) for d in range(10)} if any(roles) else {}
     stop_at = time.time() + deadline_s
+    # all connected before anyone acts: with a ramp, users arrive one by one instead
+    extra = []  # the --connecting process
+
+    def more_clients():
+        if connecting:
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--connect-crowd", url, str(connecting),
+                   "raw" if connecting_raw else "client", repr(time.time())]
+            extra.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True))
+
+    gate = threading.Barrier(users, action=more_clients) if not overlap and not ramp_s else None
+
+    def connected(u: int, t: float):
+        """`u` is connected (or failed to): its connect time, then the wait for the others."""
+        with lock:
+            stats["connect"].append(time.perf_counter() - t)
+        if gate is not None:
+            try:
+                gate.wait(timeout=120)
+            except threading.BrokenBarrierError:  # someone never got there: go on regardless
+                pass
 
     def record(kind, latency=None, error=None, first=False):
         with lock:
@@ -367,6 +441,12 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
         session = uuid.uuid4().hex[:11]  # one page: one session for all its events (+ the final lane's)
         final_session, pad_id, seq = uuid.uuid4().hex[:11], uuid.uuid4().hex[:12], [0]
         with httpx.Client(verify=NO_TLS) as http, httpx.Client(verify=NO_TLS) as http_final:
+            t = time.perf_counter()
+            try:
+                http.get(url + "config", timeout=120).raise_for_status()  # the page loading its app
+            except Exception as e:  # noqa: BLE001 - counted, and the user goes on drawing
+                record("connect", error=f"connect: {type(e).__name__}")
+            connected(u, t)
             for r in range(requests):
                 if time.time() > stop_at:
                     return
@@ -395,12 +475,14 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
     def user(u: int):
         if roles[u]:
             return drawing_user(u)
+        t = time.perf_counter()
         try:
             client = Client(url, verbose=False, ssl_verify=NO_TLS)  # no telemetry: NO_TELEMETRY, set in main
         except Exception as e:  # noqa: BLE001 - any failure to connect counts as an error
             for _ in range(requests):
                 record("connect", error=f"connect: {type(e).__name__}")
-            return
+            return connected(u, t)
+        connected(u, t)
         for r in range(requests):
             if time.time() > stop_at:
                 return
@@ -435,6 +517,7 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
     with ThreadPoolExecutor(max_workers=users) as pool:
         list(pool.map(arrive, range(users)))
     stats["wall_s"] = time.time() - t0
+    stats["connecting"] = extra[0].communicate(timeout=300)[0].strip() if extra else ""
     stats["drawers"] = sum(roles)
     return stats
 
@@ -547,6 +630,15 @@ def main(argv=None):
     p.add_argument("--stroke", type=float, default=STROKE_S, help="seconds of drawing per action")
     p.add_argument("--ramp", type=float, default=0.0,
                    help="seconds over which the users arrive, evenly (default 0: all at the same moment)")
+    p.add_argument("--overlap", action="store_true",
+                   help="each user acts as soon as it has connected itself, while the others are still "
+                        "connecting (default: all connect, then all act at the same moment)")
+    p.add_argument("--connecting", type=int, default=0, metavar="N",
+                   help="N more gradio_client clients connect, from a process of their own, as the crowd "
+                        "starts acting (nothing else: their cost in the crowd's first seconds)")
+    p.add_argument("--connecting-raw", action="store_true",
+                   help="--connecting clients make the same requests over plain HTTP: the server's share only")
+    p.add_argument("--connect-crowd", nargs=4, help=argparse.SUPPRESS)  # internal: the --connecting process
     p.add_argument("--max-size", help="override QUEUE max_size in the started app (a number or none)")
     p.add_argument("--concurrency", type=int, help="override the concurrency limits in the started app")
     p.add_argument("--server-timing", action="store_true", help="GRADIO_PROFILING=1: gradio's per-event times")
@@ -556,6 +648,9 @@ def main(argv=None):
     os.environ.update(NO_TELEMETRY)
     if args.serve:
         return serve(args.serve, args.max_size or "keep", str(args.concurrency or "keep"))
+    if args.connect_crowd:
+        url, n, mode, start_at = args.connect_crowd
+        return connect_crowd(url, int(n), mode == "raw", float(start_at))
     proc = spy = None
     url = args.url
     if not url:
@@ -568,7 +663,7 @@ def main(argv=None):
         cpu0 = cpu_seconds(proc.pid) if proc else float("nan")
         kids0, own0 = (children_cpu_seconds(proc.pid) if proc else float("nan")), own_cpu_seconds()
         s = run_load(url, args.users, args.requests, args.deadline, args.gen_length, args.drawers, args.stroke,
-                     args.ramp)
+                     args.ramp, args.overlap, args.connecting, args.connecting_raw)
         if os.environ.get("LOAD_DUMP"):
             Path(os.environ["LOAD_DUMP"]).write_text(json.dumps({k: s[k] for k in ("draw", "classify", "generate")}))
         cpu = cpu_seconds(proc.pid) - cpu0 if proc else float("nan")
@@ -587,8 +682,9 @@ def main(argv=None):
     total = args.users * args.requests
     print(f"\n{args.users} users ({s['drawers']} drawing) x {args.requests} actions = {total} in {s['wall_s']:.1f} s")
     print(f"{'':<22}{'ok':>6}{'p50 s':>9}{'p95 s':>9}{'max s':>9}")
-    for kind, name in (("draw", "draw: final label"), ("update", "draw: update (stroke)"),
-                       ("classify", "classify"), ("generate", f"generate-{args.gen_length}")):
+    for kind, name in (("connect", "connect (each user)"), ("draw", "draw: final label"),
+                       ("update", "draw: update (stroke)"), ("classify", "classify"),
+                       ("generate", f"generate-{args.gen_length}")):
         lat = s[kind]
         if kind in ("draw", "update") and not s["drawers"]:
             continue
@@ -599,6 +695,8 @@ def main(argv=None):
           + ", ".join(f"{name} {pct(later.get(kind, []), .5):.2f} / {pct(later.get(kind, []), .95):.2f}"
                       for kind, name in (("draw", "final label"), ("classify", "classify"),
                                          ("generate", f"generate-{args.gen_length}")) if later.get(kind)))
+    if s["connecting"]:
+        print(s["connecting"])
     if s["drawers"]:
         print(f"prediction updates during a {args.stroke:g} s stroke: median {pct(s['during'], .5):.0f}, "
               f"min {min(s['during'], default=0)}, max {max(s['during'], default=0)}")
