@@ -342,17 +342,18 @@ def is_drawer(u: int, users: int, share: float) -> bool:
     return math.floor((u + 1) * share - eps) > math.floor(u * share - eps)
 
 
-def connect_crowd(url: str, n: int, raw: bool, start_at: float, hold_s: float = 20.0) -> None:
-    """--connect-crowd (run in a process of its own): `n` clients connect at `start_at` (a
-    time.time()) and keep their heartbeat open for `hold_s`, doing nothing else; prints their
-    connect times.  `raw`: plain HTTP for the same three requests a gradio_client Client makes
-    (config, API info, heartbeat stream), without the Client's own work on the answers."""
+def connect_crowd(url: str, n: int, raw: bool, hold_s: float = 20.0) -> None:
+    """--connect-crowd (run in a process of its own): prints "ready" once imported, then `n`
+    clients connect when a line arrives on stdin and keep their heartbeat open for `hold_s`,
+    doing nothing else; prints their connect times.  `raw`: plain HTTP for the same three
+    requests a gradio_client Client makes (config, API info, heartbeat stream), without the
+    Client's own work on the answers."""
     import httpx
     from gradio_client import Client
-    times, keep = [], []
+    times, keep, go = [], [], threading.Event()
 
     def one():
-        time.sleep(max(0.0, start_at - time.time()))
+        go.wait()
         t = time.perf_counter()
         if not raw:
             keep.append(Client(url, verbose=False, ssl_verify=NO_TLS))
@@ -371,6 +372,9 @@ def connect_crowd(url: str, n: int, raw: bool, start_at: float, hold_s: float = 
     threads = [threading.Thread(target=one) for _ in range(n)]
     for th in threads:
         th.start()
+    print("ready", flush=True)
+    sys.stdin.readline()
+    go.set()
     for th in threads:
         th.join()
     print(f"{len(times)} more clients ({'plain HTTP' if raw else 'gradio_client'}) connecting as the crowd "
@@ -403,15 +407,22 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
     values = {d: stroke_values(d) for d in range(10)} if any(roles) else {}
     stop_at = time.time() + deadline_s
     # all connected before anyone acts: with a ramp, users arrive one by one instead
-    extra = []  # the --connecting process
+    extra = []  # the --connecting process: started and imported now, its clients go at the gate
+    if connecting:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--connect-crowd", url, str(connecting),
+               "raw" if connecting_raw else "client"]
+        extra.append(subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
+        if extra[0].stdout.readline().strip() != "ready":
+            raise SystemExit("the --connecting process did not start")
 
     def more_clients():
-        if connecting:
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--connect-crowd", url, str(connecting),
-                   "raw" if connecting_raw else "client", repr(time.time())]
-            extra.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True))
+        if extra:
+            extra[0].stdin.write("go\n")
+            extra[0].stdin.flush()
 
     gate = threading.Barrier(users, action=more_clients) if not overlap and not ramp_s else None
+    if gate is None:  # no moment when all are connected: they come with the crowd's first arrivals
+        more_clients()
 
     def connected(u: int, t: float):
         """`u` is connected (or failed to): its connect time, then the wait for the others."""
@@ -638,7 +649,7 @@ def main(argv=None):
                         "starts acting (nothing else: their cost in the crowd's first seconds)")
     p.add_argument("--connecting-raw", action="store_true",
                    help="--connecting clients make the same requests over plain HTTP: the server's share only")
-    p.add_argument("--connect-crowd", nargs=4, help=argparse.SUPPRESS)  # internal: the --connecting process
+    p.add_argument("--connect-crowd", nargs=3, help=argparse.SUPPRESS)  # internal: the --connecting process
     p.add_argument("--max-size", help="override QUEUE max_size in the started app (a number or none)")
     p.add_argument("--concurrency", type=int, help="override the concurrency limits in the started app")
     p.add_argument("--server-timing", action="store_true", help="GRADIO_PROFILING=1: gradio's per-event times")
@@ -649,8 +660,8 @@ def main(argv=None):
     if args.serve:
         return serve(args.serve, args.max_size or "keep", str(args.concurrency or "keep"))
     if args.connect_crowd:
-        url, n, mode, start_at = args.connect_crowd
-        return connect_crowd(url, int(n), mode == "raw", float(start_at))
+        url, n, mode = args.connect_crowd
+        return connect_crowd(url, int(n), mode == "raw")
     proc = spy = None
     url = args.url
     if not url:
