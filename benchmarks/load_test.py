@@ -21,7 +21,7 @@ Arrival: every user first connects (a drawing user fetches the config as its pag
 user makes its gradio_client Client, which fetches the config and the API info and opens a
 heartbeat stream), timed as "connect"; when all 100 are connected, all start acting at the same
 moment: 100 concurrent users.  --overlap instead lets each user act as soon as it has connected
-itself, while the rest are still connecting (what earlier stops measured).  That second crowd
+itself, while the rest are still connecting (the crowd this test ran before).  That second crowd
 also measures the load generator: a gradio_client Client costs ~26 ms of the client's own CPU to
 make (parsing the config, one Endpoint per event), which a real user spends on its own machine,
 while here 66 of them take the server's two cores in the same second.  --ramp S spreads the
@@ -406,7 +406,6 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
     pad_final = PadEvent(url, "submit") if any(roles) else None
     values = {d: stroke_values(d) for d in range(10)} if any(roles) else {}
     stop_at = time.time() + deadline_s
-    # all connected before anyone acts: with a ramp, users arrive one by one instead
     extra = []  # the --connecting process: started and imported now, its clients go at the gate
     if connecting:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--connect-crowd", url, str(connecting),
@@ -420,14 +419,16 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
             extra[0].stdin.write("go\n")
             extra[0].stdin.flush()
 
+    # all connected before anyone acts: with a ramp, users arrive one by one instead
     gate = threading.Barrier(users, action=more_clients) if not overlap and not ramp_s else None
     if gate is None:  # no moment when all are connected: they come with the crowd's first arrivals
         more_clients()
 
-    def connected(u: int, t: float):
-        """`u` is connected (or failed to): its connect time, then the wait for the others."""
-        with lock:
-            stats["connect"].append(time.perf_counter() - t)
+    def connected(t: float, ok: bool = True):
+        """A user is connected (`ok`) or failed to: its connect time, then the wait for the others."""
+        if ok:
+            with lock:
+                stats["connect"].append(time.perf_counter() - t)
         if gate is not None:
             try:
                 gate.wait(timeout=120)
@@ -452,12 +453,13 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
         session = uuid.uuid4().hex[:11]  # one page: one session for all its events (+ the final lane's)
         final_session, pad_id, seq = uuid.uuid4().hex[:11], uuid.uuid4().hex[:12], [0]
         with httpx.Client(verify=NO_TLS) as http, httpx.Client(verify=NO_TLS) as http_final:
-            t = time.perf_counter()
+            t, ok = time.perf_counter(), True
             try:
                 http.get(url + "config", timeout=120).raise_for_status()  # the page loading its app
             except Exception as e:  # noqa: BLE001 - counted, and the user goes on drawing
                 record("connect", error=f"connect: {type(e).__name__}")
-            connected(u, t)
+                ok = False
+            connected(t, ok)
             for r in range(requests):
                 if time.time() > stop_at:
                     return
@@ -492,8 +494,8 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
         except Exception as e:  # noqa: BLE001 - any failure to connect counts as an error
             for _ in range(requests):
                 record("connect", error=f"connect: {type(e).__name__}")
-            return connected(u, t)
-        connected(u, t)
+            return connected(t, ok=False)
+        connected(t)
         for r in range(requests):
             if time.time() > stop_at:
                 return
