@@ -37,6 +37,18 @@ CSS = """
 #lang-switch { max-width: 260px; }
 #app-tools { align-items: center; }
 #link-notice:empty { display: none; }
+/* A phone: the language switch (its options name the languages: no title) and the tour and link
+   buttons in two slim rows.  Stacked as on a desktop they took 240 px of an 844 px screen, and
+   the prediction under the pad began below the fold. */
+@media (max-width: 640px) {
+  #lang-switch { flex-grow: 1 !important; min-width: 100% !important; max-width: none; padding: 6px 8px; }
+  #lang-switch [data-testid="block-info"] { display: none; }
+  #lang-switch .wrap { flex-wrap: nowrap; gap: 6px; }
+  #lang-switch label { padding: 4px 10px; margin: 0; }
+  #app-tools { flex-wrap: nowrap; gap: 8px; justify-content: space-between; }
+  #app-tools > * { flex-grow: 0 !important; }
+  #app-tools .rl-tour-start, #copy-link { white-space: nowrap; min-width: fit-content !important; padding: 6px 12px; }
+}
 """ + digits_tab.CSS + text_tab.CSS
 INTRO = i18n.t("app.intro")     # English; the page shows the browser's language (gr.I18n)
 LANG_CHOICES = [("English", "en"), ("简体中文", "zh-CN")]

@@ -317,6 +317,11 @@ def test_phone_pad_first_touch_drawing_and_no_wide_views(phone, tmp_path):
     expect(predicted(page)).to_have_text("7")
     label = predicted(page).bounding_box()
     assert pad["y"] + pad["height"] < label["y"] < pad["y"] + pad["height"] + 260, (pad, label)
+    # the pad, the answer and its confidence on the first screen, with the language switch and the
+    # tour above them (stacked as on a desktop, they pushed the answer below the fold)
+    top = page.locator("#digit-prediction meter").first.bounding_box()
+    assert page.evaluate("window.scrollY") == 0 and top["y"] + top["height"] <= PHONE["height"], top
+    assert page.locator("#lang-switch").bounding_box()["height"] < 60
     # every view fits the screen: no sideways scrolling, no element wider than the viewport
     wide = page.evaluate("""(w) => [...document.querySelectorAll('img, canvas, .block')]
         .filter(e => e.getBoundingClientRect().width > w + 1 && e.offsetParent !== null)
