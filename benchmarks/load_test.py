@@ -406,18 +406,18 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
     pad_final = PadEvent(url, "submit") if any(roles) else None
     values = {d: stroke_values(d) for d in range(10)} if any(roles) else {}
     stop_at = time.time() + deadline_s
-    extra = []  # the --connecting process: started and imported now, its clients go at the gate
+    crowd = None  # the --connecting process: started and imported now, its clients go at the gate
     if connecting:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--connect-crowd", url, str(connecting),
                "raw" if connecting_raw else "client"]
-        extra.append(subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
-        if extra[0].stdout.readline().strip() != "ready":
+        crowd = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if crowd.stdout.readline().strip() != "ready":
             raise SystemExit("the --connecting process did not start")
 
     def more_clients():
-        if extra:
-            extra[0].stdin.write("go\n")
-            extra[0].stdin.flush()
+        if crowd is not None:
+            crowd.stdin.write("go\n")
+            crowd.stdin.flush()
 
     # all connected before anyone acts: with a ramp, users arrive one by one instead
     gate = threading.Barrier(users, action=more_clients) if not overlap and not ramp_s else None
@@ -530,7 +530,7 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
     with ThreadPoolExecutor(max_workers=users) as pool:
         list(pool.map(arrive, range(users)))
     stats["wall_s"] = time.time() - t0
-    stats["connecting"] = extra[0].communicate(timeout=300)[0].strip() if extra else ""
+    stats["connecting"] = crowd.communicate(timeout=300)[0].strip() if crowd is not None else ""
     stats["drawers"] = sum(roles)
     return stats
 

@@ -33,6 +33,52 @@ def run_coroutine(coro):
         return pool.submit(asyncio.run, coro).result()
 
 
+def proc_stat(pid: int) -> list[str]:
+    """/proc/PID/stat's fields after the command's name (field 3 of proc(5) first): the name may
+    hold spaces and parentheses, so the line is cut at its last ')'."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (its workers, multiprocessing's resource tracker)."""
+    parents = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                parents[int(d)] = int(proc_stat(int(d))[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        kids = {c for c, pp in parents.items() if pp == p}
+        found |= kids
+        todo += kids
+    return found
+
+
+def stop_server_script(tmp_path, source: str, how: str = "kill", wait_s: float = 20) -> tuple[list[int], set[int]]:
+    """Run `source` (a script whose first printed line is its worker pids) as a server, stop it
+    with Popen's `how` ("terminate": SIGTERM, "kill": SIGKILL) and wait up to `wait_s` for the
+    processes it had started to end: (the printed pids, its descendants then)."""
+    import subprocess
+    import sys
+    import time
+    script = tmp_path / "server.py"
+    script.write_text(source)
+    server = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        printed = [int(p) for p in server.stdout.readline().split()]
+        below = descendants(server.pid)
+    finally:
+        getattr(server, how)()
+        server.wait()
+    deadline = time.time() + wait_s
+    while any(os.path.exists(f"/proc/{p}") for p in below | set(printed)) and time.time() < deadline:
+        time.sleep(0.2)
+    return printed, below
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -14,6 +14,7 @@ from demo.digits.preprocess import ink_value
 from demo.digits.sketches import example_digit
 from demo.digits.tab import OUTPUT_NAMES, DigitsTab, keyed_tab, load_all_lookups, load_models
 from demo.digits.worker import DrawWorker
+from tests.conftest import stop_server_script
 from tests.test_app_digits import built
 
 READY_S = 120  # spawning python, importing torch and gradio, loading the models
@@ -148,43 +149,11 @@ if __name__ == "__main__":
 """
 
 
-def descendants(pid: int) -> set[int]:
-    """Every live process below `pid` (the worker, multiprocessing's resource tracker)."""
-    import os
-    parents = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                parents[int(d)] = int(open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    found, todo = set(), [pid]
-    while todo:
-        p = todo.pop()
-        kids = {c for c, pp in parents.items() if pp == p}
-        found |= kids
-        todo += kids
-    return found
-
-
 @pytest.mark.parametrize("how", ["terminate", "kill"])
 def test_the_worker_ends_with_its_server(tmp_path, how):
     """A server stopped with SIGTERM (docker stop, a Space restarting) or SIGKILL leaves no
     process behind: each worker used to wait on its queue for ever, holding the models."""
     import os
-    import subprocess
-    import sys
-    script = tmp_path / "server.py"
-    script.write_text(SERVER)
-    server = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
-    try:
-        worker = int(server.stdout.readline().split()[0])
-        left = descendants(server.pid)
-        assert worker in left
-    finally:
-        getattr(server, how)()
-        server.wait()
-    deadline = time.time() + 20
-    while any(os.path.exists(f"/proc/{p}") for p in left) and time.time() < deadline:
-        time.sleep(0.2)
+    (worker, *_), left = stop_server_script(tmp_path, SERVER, how)
+    assert worker in left
     assert not [p for p in left if os.path.exists(f"/proc/{p}")], "a process outlived its server"

@@ -9,6 +9,7 @@ import pytest
 from demo.text import load_char_model
 from demo.text.tab import TextTab
 from demo.text.writer import NICE, Writer, WriterUnavailable
+from tests.conftest import proc_stat, stop_server_script
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,7 @@ def test_the_worker_gives_way_to_the_server(writer, lstm):
     list(writer.stream("lstm", "T", 5, 0.8, 0, 0))
 
     def niceness(pid):  # /proc/PID/stat field 19
-        return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[16])
+        return int(proc_stat(pid)[16])
     assert niceness(writer._proc.pid) == min(19, niceness(os.getpid()) + NICE)
 
 
@@ -111,18 +112,5 @@ if __name__ == "__main__":
 
 
 def test_the_worker_ends_with_its_server_even_a_killed_one(tmp_path):
-    import os
-    import subprocess
-    import sys
-    script = tmp_path / "server.py"
-    script.write_text(SERVER)
-    server = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
-    try:
-        worker = int(server.stdout.readline())
-    finally:
-        server.kill()
-        server.wait()
-    deadline = time.time() + 20
-    while os.path.exists(f"/proc/{worker}") and time.time() < deadline:
-        time.sleep(0.2)
+    (worker,), _ = stop_server_script(tmp_path, SERVER, "kill")
     assert not os.path.exists(f"/proc/{worker}"), "the worker outlived its server"

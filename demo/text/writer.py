@@ -95,7 +95,7 @@ def _serve(requests, results, weights_dir, names) -> None:
         msgs = []
         try:
             if not active and not waiting:   # block only when there is nothing to write
-                msgs.append(requests.get(timeout=IDLE_POLL))
+                msgs.append(requests.get())  # no timeout: exit_with_parent ends a server-less worker
             while True:
                 msgs.append(requests.get_nowait())
         except queue.Empty:
