@@ -29,7 +29,7 @@ from demo.text import CharModel
 
 skip_without_browser("browser tests")
 from playwright.sync_api import expect  # noqa: E402  (after the skip: it may not be installed)
-from test_pad_browser import mouse_stroke, touch_stroke  # noqa: E402  (tests/ is on sys.path)
+from test_pad_browser import mouse_stroke, touch_stroke, wait_idle  # noqa: E402  (tests/ is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -122,20 +122,6 @@ def draw(page, digit: int, touch: bool = False, settle: bool = True) -> float:
     if settle:
         wait_idle(page)
     return t_up
-
-
-def wait_idle(page, quiet_ms: int = 400) -> None:
-    """Wait until neither of the pad's lanes has an event queued or running for `quiet_ms` (both
-    show their hidden status on the prediction): a live preview's answer can arrive after the
-    label already shows the digit, and the final answer after that."""
-    page.evaluate("() => { window.__idleSince = performance.now(); }")
-    page.wait_for_function(
-        """(q) => {
-          const el = document.querySelector('#digit-prediction [data-testid="status-tracker"]');
-          const busy = !!el && /processing|queue|pending/i.test(el.textContent || '');
-          if (busy) window.__idleSince = performance.now();
-          return performance.now() - window.__idleSince >= q;
-        }""", arg=quiet_ms, polling=50)
 
 
 def predicted(page):

@@ -179,6 +179,20 @@ def settled(page, app, timeout=TIMEOUT_MS / 1000):
         time.sleep(0.05)
 
 
+def wait_idle(page, quiet_ms: int = 400) -> None:
+    """Wait until neither of the pad's lanes has an event queued or running for `quiet_ms` (both
+    show their hidden status on the prediction): a live preview's answer can arrive after the
+    label already shows the digit, and the final answer after that."""
+    page.evaluate("() => { window.__idleSince = performance.now(); }")
+    page.wait_for_function(
+        """(q) => {
+          const el = document.querySelector('#digit-prediction [data-testid="status-tracker"]');
+          const busy = !!el && /processing|queue|pending/i.test(el.textContent || '');
+          if (busy) window.__idleSince = performance.now();
+          return performance.now() - window.__idleSince >= q;
+        }""", arg=quiet_ms, polling=50)
+
+
 def cell_ink(ink: np.ndarray, x: float, y: float, r: int = 1) -> float:
     """Max ink within r cells of (x, y) in pad units from the centre."""
     cx, cy = round((x + 0.5) * CELLS), round((y + 0.5) * CELLS)

@@ -37,7 +37,7 @@ ZH = i18n.strings("zh-CN")
 skip_without_browser("tour browser tests")
 from playwright.sync_api import expect  # noqa: E402  (after the skip: it may not be installed)
 
-from test_pad_browser import mouse_stroke  # noqa: E402  (after the skip: it needs the same browser)
+from test_pad_browser import mouse_stroke, wait_idle  # noqa: E402  (after the skip: it needs the same browser)
 
 
 def open_page(browser, url, locale="en-US", query=""):
@@ -157,6 +157,7 @@ def test_walk_the_whole_tour_by_doing_each_step(page, tmp_path):
 
     mouse_stroke(page, ONE)                                      # 1: draw -> a prediction
     expect(page.locator(PREDICTION)).not_to_be_empty()
+    wait_idle(page)  # the pen-up's answer (with the step it was sent with) is in before the slider moves
     wait_step(page, "row10")
     assert_highlighted(page, "#digit-t")
 
@@ -269,6 +270,7 @@ def test_a_link_reopens_its_view(browser, app_url, tmp_path):
 @screenshot_on_failure
 def test_copy_link_writes_the_view_into_the_address_bar(page, browser, tmp_path):
     mouse_stroke(page, ONE)
+    wait_idle(page)  # as above: a live answer can show the label before the pen-up's answer lands
     expect(page.locator(PREDICTION)).not_to_be_empty()
     answer = page.locator(PREDICTION).text_content()
     slider_number(page).fill("12")
@@ -352,6 +354,7 @@ def test_zh_cn_browser_gets_chinese(page_zh, tmp_path):
 @screenshot_on_failure
 def test_the_switch_changes_the_language(page, tmp_path):
     mouse_stroke(page, ONE)
+    wait_idle(page)
     expect(page.locator("#digit-caption")).to_contain_text("Row 28 of 28")
     page.locator("#lang-switch label", has_text="简体中文").click()
     expect(page.locator("#digit-t")).to_contain_text(ZH["digits.t.label"])
