@@ -78,11 +78,15 @@ INSTRUMENT = r"""
   };
   const pictures = {rows: () => src(document.querySelector('#digit-rows')), h: () => src(document.querySelector('#digit-h'))};
   for (const k in states) { L.views[k] = [[performance.now(), states[k]()]]; L.loads[k] = []; }
+  // Each entry also gets the time of the next animation frame, the one that paints it (the
+  // page may change the DOM early in a long task that applies an answer, and paint only after
+  // the whole task): [t, state, t_frame].
+  const framed = (e) => { requestAnimationFrame(() => e.push(performance.now())); return e; };
   const check = () => {
     const now = performance.now();
     for (const k in states) {
       const s = states[k](), log = L.views[k];
-      if (s !== log[log.length - 1][1]) log.push([now, s]);
+      if (s !== log[log.length - 1][1]) log.push(framed([now, s]));
     }
   };
   new MutationObserver(check).observe(document.body,
@@ -91,7 +95,7 @@ INSTRUMENT = r"""
   document.addEventListener('load', (e) => {
     if (e.target.tagName !== 'IMG') return;
     const now = performance.now(), s = e.target.getAttribute('src');
-    for (const k in pictures) if (pictures[k]() === s) L.loads[k].push([now, s]);
+    for (const k in pictures) if (pictures[k]() === s) L.loads[k].push(framed([now, s]));
   }, true);
   return true;
 }
@@ -151,25 +155,30 @@ def timed_stroke(page, pts, seconds: float) -> None:
     page.mouse.up()
 
 
-def final_since(log: list, t_up: float) -> float:
-    """ms from pen-up to the first entry of the final state's last run in `log` ([t, state]
-    pairs); 0 when that state was already on screen at pen-up."""
+def final_since(log: list, t_up: float, frame: bool = False) -> float:
+    """ms from pen-up to the first entry of the final state's last run in `log` ([t, state,
+    t_frame] entries); 0 when that state was already on screen at pen-up.  ``frame``: to the
+    animation frame that painted it (the entry's time when it has none)."""
     k = len(log) - 1
     while k > 0 and log[k - 1][1] == log[-1][1]:
         k -= 1
-    return max(0.0, log[k][0] - t_up)
+    return max(0.0, _when(log[k], frame) - t_up)
 
 
-def loaded_since(log: list, loads: list, t_up: float) -> float:
+def _when(entry: list, frame: bool) -> float:
+    return entry[2] if frame and len(entry) > 2 else entry[0]
+
+
+def loaded_since(log: list, loads: list, t_up: float, frame: bool = False) -> float:
     """For an image view: ms from pen-up until its final picture had loaded (the later of the
     state change and its src's load event; the change alone when no load was seen, e.g. a cached
-    picture or one drawn on a canvas).  A state is the src, or for the heatmap "count src"."""
-    t_src = final_since(log, t_up)
+    picture or one drawn on a canvas).  A state is the src, or for the heatmap "count src".
+    ``frame``: to the animation frame after each."""
+    t_src = final_since(log, t_up, frame)
     src = log[-1][1].split(" ", 1)[-1]
-    t_src_abs = t_up + t_src
-    done = [t for t, s in loads if s == src]
-    after = [t for t in done if t >= t_src_abs - 1e-6]
-    return max(t_src, (after[0] - t_up) if after else t_src)
+    t_src_abs = t_up + final_since(log, t_up)
+    done = [e for e in loads if e[1] == src and e[0] >= t_src_abs - 1e-6]
+    return max(t_src, (_when(done[0], frame) - t_up) if done else t_src)
 
 
 def clear_pad(page) -> None:
@@ -200,13 +209,16 @@ def draw_once(page, digit: int, speed: float = SPEED) -> dict:
     rec = page.evaluate(SETTLED, QUIET_MS)
     t_up, t_down = rec["up"][-1], rec["down"][-1]
     v = rec["views"]
-    label_ms = final_since(v["label"], t_up)
-    rows_ms = loaded_since(v["rows"], rec["loads"]["rows"], t_up)
-    h_ms = loaded_since(v["h"], rec["loads"]["h"], t_up)
-    during = [t for t, _ in v["label"][1:] if t_down < t < t_up]  # in the last stroke
-    return {"digit": digit, "answer": predicted(page), "label_ms": label_ms, "rows_ms": rows_ms, "h_ms": h_ms,
-            "views_ms": max(rows_ms, h_ms), "updates_last_stroke": len(during),
-            "stroke_s": (t_up - t_down) / 1000, "label_changes": len(v["label"]) - 1}
+    out = {"digit": digit, "answer": predicted(page)}
+    for frame, key in ((False, "dom"), (True, "")):  # in the DOM (or loaded), and painted
+        label_ms = final_since(v["label"], t_up, frame)
+        rows_ms = loaded_since(v["rows"], rec["loads"]["rows"], t_up, frame)
+        h_ms = loaded_since(v["h"], rec["loads"]["h"], t_up, frame)
+        out.update({f"label{key}_ms": label_ms, f"rows{key}_ms": rows_ms, f"h{key}_ms": h_ms,
+                    f"views{key}_ms": max(rows_ms, h_ms)})
+    during = [e[0] for e in v["label"][1:] if t_down < e[0] < t_up]  # in the last stroke
+    return {**out, "updates_last_stroke": len(during), "stroke_s": (t_up - t_down) / 1000,
+            "label_changes": len(v["label"]) - 1}
 
 
 def long_stroke(page, seconds: float = LONG_STROKE_S) -> dict:
@@ -218,7 +230,7 @@ def long_stroke(page, seconds: float = LONG_STROKE_S) -> dict:
     timed_stroke(page, DIGIT_STROKES[7][0], seconds)
     rec = page.evaluate(SETTLED, QUIET_MS)
     t_up, t_down = rec["up"][-1], rec["down"][-1]
-    during = [t for t, _ in rec["views"]["label"][1:] if t_down < t < t_up]
+    during = [e[0] for e in rec["views"]["label"][1:] if t_down < e[0] < t_up]
     return {"stroke_s": (t_up - t_down) / 1000, "updates": len(during), "answer": predicted(page)}
 
 
@@ -254,8 +266,9 @@ def measure(url: str, digits=(1, 4, 7), repeats: int = 3, speed: float = SPEED, 
                 for d in digits:
                     runs.append(draw_once(page, d, speed))
                     x = runs[-1]
-                    log(f"  {d} -> {x['answer']}: label {x['label_ms']:6.1f} ms, row-by-row views "
-                        f"{x['views_ms']:6.1f} ms (rows {x['rows_ms']:.1f}, h {x['h_ms']:.1f}); "
+                    log(f"  {d} -> {x['answer']}: on screen: label {x['label_ms']:6.1f} ms, row-by-row views "
+                        f"{x['views_ms']:6.1f} ms (rows {x['rows_ms']:.1f}, h {x['h_ms']:.1f}); in the DOM: label "
+                        f"{x['labeldom_ms']:.1f}, views {x['viewsdom_ms']:.1f}; "
                         f"{x['updates_last_stroke']} updates during the last {x['stroke_s']:.2f} s stroke")
             long = long_stroke(page)
             log(f"  long stroke: {long['updates']} prediction updates during {long['stroke_s']:.2f} s "
@@ -264,6 +277,7 @@ def measure(url: str, digits=(1, 4, 7), repeats: int = 3, speed: float = SPEED, 
             browser.close()
     med = lambda k: statistics.median(x[k] for x in runs)  # noqa: E731
     return {"runs": runs, "label_ms": med("label_ms"), "views_ms": med("views_ms"),
+            "labeldom_ms": med("labeldom_ms"), "viewsdom_ms": med("viewsdom_ms"),
             "label_max_ms": max(x["label_ms"] for x in runs), "views_max_ms": max(x["views_ms"] for x in runs),
             "wrong": sum(x["answer"] != str(x["digit"]) for x in runs), "long": long}
 
@@ -271,9 +285,11 @@ def measure(url: str, digits=(1, 4, 7), repeats: int = 3, speed: float = SPEED, 
 def rows(result: dict) -> list[tuple]:
     """benchmark.py's table rows (section, measure, value, unit, ratio, goal)."""
     n, long = len(result["runs"]), result["long"]
-    return [("browser", f"pen-up -> final label (median of {n} drawings)", result["label_ms"], "ms",
+    return [("browser", f"pen-up -> final label painted (median of {n} drawings)", result["label_ms"], "ms",
              None, f"<= {GOAL_MS} ms (Sketchpad: {OLD_SKETCHPAD_MS:,})"),
-            ("browser", "pen-up -> row-by-row views show it (median)", result["views_ms"], "ms", None, f"<= {GOAL_MS} ms"),
+            ("browser", "pen-up -> row-by-row views painted (median)", result["views_ms"], "ms", None, f"<= {GOAL_MS} ms"),
+            ("browser", "  the same, in the DOM / loaded: label", result["labeldom_ms"], "ms", None, ""),
+            ("browser", "  the same, in the DOM / loaded: views", result["viewsdom_ms"], "ms", None, ""),
             ("browser", "pen-up -> final label / views (worst)", max(result["label_max_ms"], result["views_max_ms"]),
              "ms", None, ""),
             ("browser", f"prediction updates during one {long['stroke_s']:.1f} s stroke", long["updates"], "",

@@ -12,7 +12,8 @@ share the server's GIL).  A share of the users (--drawers, default a third: user
 draw: each action is one 2-second stroke of a digit during which the user sends the pad's latest
 value (an "ink-v1" dict, the digit drawn up to that moment) whenever its previous request has
 answered, at most 10 a second (what the page's ``trigger_mode="always_last"`` does), then the
-finished drawing, and waits for its label.  They call the pad's own change event as the browser
+finished drawing, and waits for its label, then for the answer's second part (every view below
+the first screen, which the page asks for once the label has come).  They call the pad's own change event as the browser
 does: raw HTTP, POST gradio_api/queue/join with its fn_index, then the gradio_api/queue/data event
 stream (the event is private: gradio_client does not list it).  The other users alternate
 /classify (a drawn digit as a sketch layer) and /generate (200 characters) through gradio_client.
@@ -30,11 +31,11 @@ arrivals (connect, then act) evenly over S seconds.
 Bounded in count (users x actions) and in time (--deadline): after the deadline no new action
 starts.  Prints successes, "busy" answers (the queue is full: the user is told to try again),
 other errors, wrong labels, and p50/p95 latency per kind: a drawing's final label is timed from
-the pen lifting (the end of the stroke) to the label's arrival; the updates during the stroke
-from their own request.  --server-timing starts the app with GRADIO_PROFILING=1 and prints,
-per event, gradio's own breakdown (queue wait, preprocess, our handler, postprocess) next to the
-round trip the client saw; --profile FILE samples the server with py-spy (pip install py-spy)
-and prints where its CPU time went.  --max-size and --concurrency override demo/ui_common.py's
+the pen lifting (the end of the stroke) to the label's arrival ("every view": to the second
+part's); the updates during the stroke from their own request.  --server-timing starts the app
+with GRADIO_PROFILING=1 and prints, per event, gradio's own breakdown (queue wait, preprocess,
+our handler, postprocess) next to the round trip the client saw; --profile FILE samples the
+server with py-spy (pip install py-spy) and prints where its CPU time went.  --max-size and --concurrency override demo/ui_common.py's
 QUEUE and HEAVY in the started app, to size them.
 """
 from __future__ import annotations
@@ -240,18 +241,21 @@ class PadEvent:
     value; "submit": the final lane, pen-ups): its fn_index, the trigger (the pad), the other
     inputs at their initial values, and where the final label is in the outputs."""
 
-    def __init__(self, url: str, event: str = "change"):
+    def __init__(self, url: str, event: str = "change", follows: "PadEvent | None" = None):
+        """``follows``: instead, the event the page sends when that one has answered (the
+        pen-up's second part, after "submit"); its answer has no label (None)."""
         import httpx
         config = httpx.get(url + "config", timeout=30).json()
         comps = {c["id"]: c for c in config["components"]}
         by_elem = {c.get("props", {}).get("elem_id"): c["id"] for c in config["components"]}
         self.pad, final = by_elem["digit-pad"], by_elem["digit-prediction"]
         dep = next(d for d in config["dependencies"]
-                   if any(t[0] == self.pad and t[1] == event for t in d["targets"]))
+                   if (d.get("trigger_after") == follows.fn_index if follows else
+                       any(t[0] == self.pad and t[1] == event for t in d["targets"])))
         self.url, self.fn_index = url, dep["id"]
         self.inputs = [comps[i].get("props", {}).get("value") for i in dep["inputs"]]
         self.pad_at = dep["inputs"].index(self.pad)
-        self.final_at = dep["outputs"].index(final)
+        self.final_at = dep["outputs"].index(final) if final in dep["outputs"] else None
 
     def call(self, http, session: str, value: dict, timeout: float = 120) -> tuple[dict, dict]:
         """Join the queue with `value` as the pad's, read the event stream until this event
@@ -283,23 +287,26 @@ class PadEvent:
                     if not msg.get("success"):
                         err = (msg.get("output") or {}).get("error") or "error"
                         raise RuntimeError(str(err).splitlines()[0][:80])
-                    return msg["output"]["data"][self.final_at], t
+                    return (msg["output"]["data"][self.final_at] if self.final_at is not None else None), t
                 elif msg.get("msg") == "unexpected_error":
                     raise RuntimeError(str(msg.get("message"))[:80])
         raise RuntimeError("event stream ended before the answer")
 
 
-def draw_action(live: PadEvent, final: PadEvent, http, http_final, session: str, final_session: str,
-                values: list[dict], pad_id: str, seq: list[int], stroke_s: float = STROKE_S) -> dict:
+def draw_action(live: PadEvent, final: PadEvent, rest: PadEvent, http, http_final, session: str,
+                final_session: str, values: list[dict], pad_id: str, seq: list[int],
+                stroke_s: float = STROKE_S) -> dict:
     """One drawing, as the page sends it: during `stroke_s` seconds the latest value goes to the
     live lane ("change") whenever the previous one has answered (at most one per MIN_GAP_S),
     marked ``"drawing": true``; at pen-up the finished value goes at once to the final lane
     ("submit"), while the live lane gets it too (after the update still on its way, as
-    ``always_last`` does; the server skips it there).  Every value carries the pad's id and its
+    ``always_last`` does; the server skips it there); once the label has come, the answer's
+    second part (``rest``: every view below the first screen).  Every value carries the pad's id and its
     next ``seq``.  The final lane runs in a second session (``final_session``): one session has
     one event stream, which two requests in flight cannot share here; the server then cannot
     reuse the live lane's last analysis for the final value, a little more work than a page
-    causes.  Returns the final label, the latency from pen-up, and each request's timings."""
+    causes.  Returns the final label, the latencies from pen-up (to the label, to every view)
+    and each request's timings."""
     def numbered(v, **extra):
         seq[0] += 1
         return {**v, **extra, "pad": pad_id, "seq": seq[0]}
@@ -328,12 +335,14 @@ def draw_action(live: PadEvent, final: PadEvent, http, http_final, session: str,
     time.sleep(max(0.0, up - time.perf_counter()))
     label, t = final.call(http_final, final_session, done_value)
     t["final"] = True
+    _, t_rest = rest.call(http_final, final_session, done_value)  # then the answer's second part
+    t_rest["final"] = True
     lane.join()
     if errors:
         raise errors[0]
-    calls.append(t)
-    return {"label": (label or {}).get("label"), "latency": t["done"] - up, "calls": calls,
-            "during": len(calls) - 1}
+    calls += [t, t_rest]
+    return {"label": (label or {}).get("label"), "latency": t["done"] - up, "all_latency": t_rest["done"] - up,
+            "calls": calls, "during": len(calls) - 2}
 
 
 def is_drawer(u: int, users: int, share: float) -> bool:
@@ -398,12 +407,14 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
     tmp = Path(tempfile.mkdtemp())
     png = sketch_png(tmp)
     lock = threading.Lock()
-    stats = {"classify": [], "generate": [], "draw": [], "update": [], "connect": [], "later": {}, "ok": 0,
+    stats = {"classify": [], "generate": [], "draw": [], "draw_all": [], "update": [], "connect": [], "later": {},
+             "ok": 0,
              "busy": 0, "errors": 0,
              "wrong": 0, "messages": {}, "during": [], "calls": [], "drawings": 0, "started": 0}
     roles = [is_drawer(u, users, drawers) for u in range(users)]
     pad = PadEvent(url, "change") if any(roles) else None
     pad_final = PadEvent(url, "submit") if any(roles) else None
+    pad_rest = PadEvent(url, follows=pad_final) if any(roles) else None
     values = {d: stroke_values(d) for d in range(10)} if any(roles) else {}
     stop_at = time.time() + deadline_s
     crowd = None  # the --connecting process: started and imported now, its clients go at the gate
@@ -467,8 +478,8 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
                 with lock:
                     stats["started"] += 1
                 try:
-                    d = draw_action(pad, pad_final, http, http_final, session, final_session, values[digit],
-                                    pad_id, seq, stroke_s)
+                    d = draw_action(pad, pad_final, pad_rest, http, http_final, session, final_session,
+                                    values[digit], pad_id, seq, stroke_s)
                 except Busy:
                     record("draw", error="busy")
                     continue
@@ -476,6 +487,7 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
                     record("draw", error=(str(e).splitlines() or [type(e).__name__])[0][:80] or type(e).__name__)
                     continue
                 record("draw", d["latency"], first=r == 0)
+                record("draw_all", d["all_latency"], first=r == 0)
                 with lock:
                     stats["drawings"] += 1
                     stats["during"].append(d["during"])
@@ -696,10 +708,10 @@ def main(argv=None):
     print(f"\n{args.users} users ({s['drawers']} drawing) x {args.requests} actions = {total} in {s['wall_s']:.1f} s")
     print(f"{'':<22}{'ok':>6}{'p50 s':>9}{'p95 s':>9}{'max s':>9}")
     for kind, name in (("connect", "connect (each user)"), ("draw", "draw: final label"),
-                       ("update", "draw: update (stroke)"), ("classify", "classify"),
+                       ("draw_all", "draw: every view"), ("update", "draw: update (stroke)"), ("classify", "classify"),
                        ("generate", f"generate-{args.gen_length}")):
         lat = s[kind]
-        if kind in ("draw", "update") and not s["drawers"]:
+        if kind in ("draw", "draw_all", "update") and not s["drawers"]:
             continue
         print(f"{name:<22}{len(lat):>6}{pct(lat, 0.5):>9.2f}{pct(lat, 0.95):>9.2f}"
               f"{(max(lat) if lat else float('nan')):>9.2f}")

@@ -9,12 +9,32 @@ from pathlib import Path
 
 from demo.runtime import configure_torch  # first: it sets OMP_NUM_THREADS before torch loads
 
+import numpy as np
+import pandas as pd
 import pytest
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 configure_torch()
 
 DATA_DIR = ROOT.parent / "shared" / "data"
+
+
+def same(a, b) -> bool:
+    """Equal values as the page gets them: dicts, lists, arrays, frames, pictures, numbers."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+    if isinstance(a, pd.DataFrame):
+        return isinstance(b, pd.DataFrame) and a.equals(b)
+    if isinstance(a, Image.Image):
+        return isinstance(b, Image.Image) and a.mode == b.mode and a.tobytes() == b.tobytes()
+    if hasattr(a, "__dataclass_fields__"):
+        return type(a) is type(b) and all(same(getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__)
+    return a == b
 
 
 @pytest.fixture(scope="session")

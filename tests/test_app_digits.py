@@ -24,6 +24,7 @@ from demo.digits.sketches import example_digit
 from demo.digits.preprocess import ink_value
 from demo.digits.tab import DigitsTab, load_all_lookups, load_models
 from demo.ui_common import friendly
+from tests.conftest import same
 
 DIGITS = range(10)
 # gradio's own queue code warns about pandas deprecations on every event
@@ -193,12 +194,35 @@ def test_the_pads_two_lanes(tab):
     label = lambda out: max(out[tab.final], key=out[tab.final].get)  # noqa: E731
     assert label(shown) == "7"
     final = tab.draw_final(up, "lstm", before=shown[tab.analysis], unit=3)
-    assert label(final) == "7" and final[tab.unit_caption].startswith("**Unit 3**")
+    rest = tab.draw_rest(final[tab.analysis], up, None, 28, "index", 3)
+    assert label(final) == "7" and rest[tab.unit_caption].startswith("**Unit 3**")
     late = tab.draw_live(live, "lstm", before=shown[tab.analysis])          # seq 4 < 5: too late
     assert all(v == gr.skip() for v in late.values())
     assert label(tab.draw_live({**live, "pad": "page2"}, "lstm")) == "7"  # another page
     from_python = tab.draw_live(sketch(example_digit(3)), "lstm")           # an example, a link
     assert label(from_python) == "3" and from_python[tab.unit_caption] != gr.skip()
+
+
+@pytest.mark.parametrize("name, digit, t, unit", [("gru", 7, 9, 3), ("lstm", 2, 28, 0)])
+def test_the_pen_ups_two_parts_are_the_whole_answer(tab, name, digit, t, unit):
+    """The pen-up's first part (the prediction, the row-by-row views) and its second (the rest,
+    with every model's row influence) hold together what one complete answer holds."""
+    up = {**sketch(example_digit(digit)), "pad": "page9", "seq": 2}
+    whole = tab.draw(up, name, t=t, unit=unit, complete=True)
+    first = tab.draw_final(up, name, t=t, unit=unit)
+    rest = tab.draw_rest(first[tab.analysis], up, None, t, "index", unit)
+    ids = lambda out: set(map(id, out))  # noqa: E731
+    assert ids(first) == ids(tab.first_outputs) and ids(rest) == ids(tab.rest_outputs)
+    assert not ids(first) & ids(rest) and ids(first) | ids(rest) == ids(whole) == ids(tab.all_outputs)
+    assert first[tab.analysis].influence == {}                  # the costly part waits for the second
+    assert set(whole[tab.analysis].influence) == set(tab.models)
+    for c, v in rest.items():
+        assert same(v, whole[c]), c
+    for c, v in first.items():
+        if c is not tab.analysis:
+            assert same(v, whole[c]), c
+    blank = tab.draw_rest(None, {**up, "data": ink_value(np.zeros((56, 56), np.uint8))["data"]})
+    assert ids(blank) == ids(tab.rest_outputs) and blank[tab.influence] == "" and blank[tab.unit_caption] == ""
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +245,7 @@ def test_pen_ups_and_the_views_after_them_share_a_session_ordered_lane(wired):
     for fn in wired.fns.values():
         lanes.setdefault(fn.concurrency_id, []).append(fn.name)
         limits[fn.concurrency_id] = fn.concurrency_limit
-    assert sorted(lanes["pad-final"]) == ["draw_final", "step", "step", "unit_view"]
+    assert sorted(lanes["pad-final"]) == ["draw_final", "draw_rest", "step", "step", "unit_view"]
     assert lanes["pad-live"] == ["draw_live"] and limits["pad-live"] == 1
     assert limits["pad-final"] == PEN_UPS_AT_ONCE > 1 and "pad-final" in ui_serving._SESSION_ORDERED
 

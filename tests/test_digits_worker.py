@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pandas as pd
 import pytest
 from PIL import Image
 
@@ -14,27 +13,10 @@ from demo.digits.preprocess import ink_value
 from demo.digits.sketches import example_digit
 from demo.digits.tab import OUTPUT_NAMES, DigitsTab, keyed_tab, load_all_lookups, load_models
 from demo.digits.worker import DrawWorker
-from tests.conftest import stop_server_script
+from tests.conftest import same, stop_server_script
 from tests.test_app_digits import built
 
 READY_S = 120  # spawning python, importing torch and gradio, loading the models
-
-
-def same(a, b) -> bool:
-    """Equal values as the page gets them: dicts, lists, arrays, frames, pictures, numbers."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
-    if isinstance(a, pd.DataFrame):
-        return isinstance(b, pd.DataFrame) and a.equals(b)
-    if isinstance(a, Image.Image):
-        return isinstance(b, Image.Image) and a.mode == b.mode and a.tobytes() == b.tobytes()
-    if hasattr(a, "__dataclass_fields__"):
-        return type(a) is type(b) and all(same(getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__)
-    return a == b
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +52,11 @@ def test_keyed_tab_answers_as_the_page(loaded, page):
     keyed = DigitsTab.keyed(*loaded[:1], [], loaded[1], shape(page))
     keys = page.output_keys()
     final, half = values()
-    for args, kwargs in (((final, "lstm"), {"complete": True}), ((half, "gru"), {}), ((final, "rnn"), {"t": 9})):
-        mine, theirs = page.draw(*args, **kwargs), keyed.draw(*args, **kwargs)
+    a = page.draw(final, "gru", complete=True, first=True)[page.analysis]
+    for method, args, kwargs in (("draw", (final, "lstm"), {"complete": True}), ("draw", (half, "gru"), {}),
+                                 ("draw", (final, "rnn"), {"t": 9}), ("draw", (final, "gru"), {"first": True}),
+                                 ("rest", (a, final, None, 9, "index", 5), {})):
+        mine, theirs = getattr(page, method)(*args, **kwargs), getattr(keyed, method)(*args, **kwargs)
         assert set(theirs) <= set(keys) and {keys[k] for k in theirs} == set(mine)
         for k, v in theirs.items():
             assert same(v, mine[keys[k]]), k
@@ -91,8 +76,14 @@ def test_worker_process_answers_falls_back_and_restarts(page):
         keys = page.output_keys()
         assert out is not None and {keys[k] for k in out} == set(mine)
         assert all(same(v, mine[keys[k]]) for k, v in out.items())
+        a = mine[page.analysis]
+        out, mine = worker.call("rest", a, final, unit=4), page.rest(a, final, unit=4)
+        assert out is not None and {keys[k] for k in out} == set(mine)
+        assert all(same(v, mine[keys[k]]) for k, v in out.items())
         with pytest.raises(ValueError, match="Ablate units"):
             worker.draw(final, "lstm", ablate="999")
+        with pytest.raises(ValueError, match="answers draw, rest"):
+            worker.call("close")
         # the worker dies: the next drawing is the caller's, and another worker starts
         for proc in list(worker._pool._processes.values()):
             proc.kill()

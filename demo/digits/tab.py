@@ -119,6 +119,14 @@ STEP_OUTPUTS = ("caption", "rows", "probs", "hmap", "panels", "confidence", "tra
                 "edited_final", "edited_confidence")
 UNIT_OUTPUTS = ("unit_caption", "unit_rows", "unit_profile", "unit_thumbs")
 OUTPUT_NAMES = DRAWING_OUTPUTS + STEP_OUTPUTS + UNIT_OUTPUTS
+# The pen-up's answer comes in two parts, so that the first screen is painted first: the page
+# applies an answer in one task and paints after it, and the whole ~30-output answer was painted
+# ~70 ms later than these outputs alone (benchmarks/bench_browser.py).  First the prediction and
+# the row-by-row views ("submit": ``draw_final``), then what lies further down: the comparison,
+# the "why" sections, the unit's drill-down and the reading strip (``draw_rest``), with every
+# model's row influence, the costly part of the server's work (~20 ms of ~30).
+FIRST_OUTPUTS = ("analysis", "hint", "final", "summary", "seen", "caption", "rows", "probs", "hmap", "panels",
+                 "confidence")
 
 
 class DigitsTab:
@@ -150,13 +158,28 @@ class DigitsTab:
             keys.update({f"{name}.{i}": x for i, x in enumerate(c)} if isinstance(c, list) else {name: c})
         return keys
 
-    def analysed(self, *args, **kwargs) -> dict:
-        """``draw(*args, **kwargs)``, in the worker process when there is one and it is ready."""
-        out = self.worker.draw(*args, **kwargs) if self.worker is not None else None
+    def analysed(self, *args, method: str = "draw", **kwargs) -> dict:
+        """``draw(*args, **kwargs)`` (or ``method``'s: "rest"), in the worker process when there
+        is one and it is ready."""
+        out = self.worker.call(method, *args, **kwargs) if self.worker is not None else None
         if out is None:
-            return self.draw(*args, **kwargs)
+            return getattr(self, method)(*args, **kwargs)
         self._keys = self._keys or self.output_keys()
         return {self._keys[k]: v for k, v in out.items()}
+
+    def _only(self, out: dict, names, keep: bool = True) -> dict:
+        """The entries of an answer whose outputs are among ``names`` (``keep=False``: are not)."""
+        chosen = set(map(id, self.output_keys(names).values()))
+        return {c: v for c, v in out.items() if (id(c) in chosen) == keep}
+
+    @property
+    def first_outputs(self) -> list:
+        return list(self.output_keys(FIRST_OUTPUTS).values())
+
+    @property
+    def rest_outputs(self) -> list:
+        first = set(map(id, self.first_outputs))
+        return [c for c in self.all_outputs if id(c) not in first]
 
     # -- layout ---------------------------------------------------------------------------------
     def layout(self) -> None:
@@ -388,7 +411,12 @@ class DigitsTab:
         # carries the step and unit it was sent with): a learner who moves the slider right after
         # drawing keeps that step.  Other pages' pen-ups run beside them.
         after_pen = ui_serving.session_ordered_lane("pad-final", PEN_UPS_AT_ONCE)
-        self.pad.submit(friendly(self.draw_final, lang=True), pad_in, self.all_outputs, **after_pen, **status)
+        # The pen-up's answer in two parts (FIRST_OUTPUTS above); the second reads the analysis
+        # the first left, and the step, order and unit as they are when it leaves the page.
+        self.pad.submit(friendly(self.draw_final, lang=True), pad_in, self.first_outputs, **after_pen, **status) \
+            .success(friendly(self.draw_rest, lang=True),
+                     [self.analysis, self.pad, self.picture_reading, *view, *L], self.rest_outputs,
+                     **after_pen, **status)
         # A picture (upload, paste, drop or an example) goes into the pad, whose change analyses it.
         self.picture.change(friendly(self.to_pad, lang=True), [self.picture, *L], [self.pad, self.picture_reading],
                             **live)  # examples too
@@ -473,18 +501,49 @@ class DigitsTab:
     def draw_final(self, value, name, ablate=None, gate=NO_GATE, gate_value=1.0, from_row=1, blank_rows=None,
                    t=STEPS, order="index", unit=0, before: DigitAnalysis | None = None, picture=None,
                    lang: str = "en") -> dict:
-        """The pad's "submit": the pen lifted (or Undo, Clear): the answer, with every view."""
+        """The pad's "submit": the pen lifted (or Undo, Clear): the answer's first part, the
+        prediction and the row-by-row views (FIRST_OUTPUTS); ``draw_rest`` follows."""
         if numbered(value):
             self.pen_ups.lifted(value["pad"], value["seq"])
         # Every view, as for a first drawing: the two lanes answer in any order, so ``before``
         # (and what the page shows) may not be the last live answer: a Clear's blank page may
         # land after it, or the live answer was dropped.  The final answer stands on its own.
         return self.analysed(value, name, ablate, gate, gate_value, from_row, blank_rows, t, order, unit, before,
-                             picture, lang, complete=True)
+                             picture, lang, complete=True, first=True)
+
+    def draw_rest(self, a: DigitAnalysis | None, value=None, picture=None, t=STEPS, order="index", unit=0,
+                  lang: str = "en") -> dict:
+        """After ``draw_final``: the rest of the pen-up's answer (every output not in
+        FIRST_OUTPUTS), from the analysis it left."""
+        return self.analysed(a, value, picture, t, order, unit, lang, method="rest")
+
+    def rest(self, a: DigitAnalysis | None, value=None, picture=None, t=STEPS, order="index", unit=0,
+             lang: str = "en") -> dict:
+        """``draw_rest``'s answer: every model's row influence is added here.  The analysis
+        state is left as the first part set it: a live answer of the next drawing may have
+        replaced it since (influence is added again wherever it is shown)."""
+        if a is None:  # the pad was blank (Clear): so is everything below
+            out = self.blank("", lang)
+        else:
+            a = analysis.with_influence(self.models, a)
+            out = {**self.show(a, True, lang), **self.step(a, t, order, False, lang), **self.unit_view(a, unit, lang),
+                   self.reading: self.reading_for(a, value, picture, lang)}
+        return self._only(out, FIRST_OUTPUTS, keep=False)
 
     def draw(self, value, name, ablate=None, gate=NO_GATE, gate_value=1.0, from_row=1, blank_rows=None,
              t=STEPS, order="index", unit=0, before: DigitAnalysis | None = None, picture=None,
-             lang: str = "en", complete: bool = False) -> dict:
+             lang: str = "en", complete: bool = False, first: bool = False) -> dict:
+        """``_draw``; ``first``: only FIRST_OUTPUTS, from an analysis without row influence (the
+        pen-up's first part: ``rest`` adds the others)."""
+        out = self._draw(value, name, ablate, gate, gate_value, from_row, blank_rows, t, order, unit, before,
+                         picture, lang, complete, first)
+        if not first:
+            return out
+        return self._only(out, FIRST_OUTPUTS)
+
+    def _draw(self, value, name, ablate=None, gate=NO_GATE, gate_value=1.0, from_row=1, blank_rows=None,
+              t=STEPS, order="index", unit=0, before: DigitAnalysis | None = None, picture=None,
+              lang: str = "en", complete: bool = False, first: bool = False) -> dict:
         """A stroke (every ~100 ms while the pen moves), an upload or an example: analyse the
         drawing with every model and render every view.  While the pen is down (the pad's value
         says "drawing"), the row influence is the chosen cell's only and the unit's looked-up
@@ -497,14 +556,16 @@ class DigitsTab:
         iv = self.intervention(name, ablate, gate, gate_value, from_row, blank_rows)
         drawing = isinstance(value, dict) and value.get("drawing") is True
         try:
-            a = analysis.analyse(self.models, name, value, iv, influence="current" if drawing else "all",
-                                 before=before)
+            a = analysis.analyse(self.models, name, value, iv,
+                                 influence="none" if first else "current" if drawing else "all", before=before)
         except ValueError as e:
             if str(e) == EMPTY_MESSAGE:  # cleared pad: a hint, not an error popup
                 return self.blank(i18n.translate_message(str(e), lang), lang)
             raise
         refresh = complete or before is None or before.name != name
         out = {**self.show(a, refresh, lang), **self.step(a, t, order, refresh, lang)}
+        if first:  # the unit's views and the reading strip are the second part's (``rest``)
+            return out
         if refresh:  # a first drawing or another model: everything at once
             out.update({**self.unit_view(a, unit, lang), self.reading: self.reading_for(a, value, picture, lang)})
         elif drawing:

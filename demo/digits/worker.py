@@ -5,13 +5,14 @@ of every stroke run on the machine's other core instead of taking turns with the
     out = worker.draw(value, "lstm", ...)  # keyed_tab(...).draw's answer, keyed by output name,
                                            # or None while the worker is not ready (starts at once,
                                            # loads in a few seconds)
+    out = worker.call("rest", analysis, ...)  # the same for the pen-up's second part
 
 The server's Python runs on one core at a time (the GIL).  With 100 users, a stroke's models
 and views were ~40% of the server's CPU, and each of their hundreds of small torch operations
 lets go of the GIL and waits to get it back behind every other busy thread, so a pen-up took
 5-10x longer than alone.  The worker holds its own copy of the tab's handlers (``DigitsTab``
 without a page, its outputs named: ``demo.digits.tab.keyed_tab``, sent by name so that this
-module imports no tab) and answers ``draw`` with the same code, so with the same answer
+module imports no tab) and answers ``draw`` and ``rest`` with the same code, so with the same answer
 (``tests/test_digits_worker.py``).  A ValueError there (a message for the user) comes back as a
 ValueError.  ``None`` means: compute it here (the worker is still starting, or it died or gave
 no answer within ANSWER_TIMEOUT; another is started).  Used on 2+ cores unless
@@ -54,8 +55,11 @@ def _ready() -> bool:
     return _TAB is not None
 
 
-def _draw(args: tuple, kwargs: dict) -> dict:
-    return _TAB.draw(*args, **kwargs)
+HANDLERS = ("draw", "rest")  # the DigitsTab methods the worker answers
+
+
+def _call(method: str, args: tuple, kwargs: dict) -> dict:
+    return getattr(_TAB, method)(*args, **kwargs)
 
 
 class DrawWorker:
@@ -111,13 +115,20 @@ class DrawWorker:
         """``DigitsTab.draw(*args, **kwargs)`` in the worker: its answer keyed by output name,
         or None when the worker cannot answer now (the caller computes it).  A ValueError (a
         message for the user) is raised as it is."""
+        return self.call("draw", *args, **kwargs)
+
+    def call(self, method: str, *args, **kwargs) -> dict | None:
+        """``DigitsTab.<method>(*args, **kwargs)`` in the worker (``method`` one of HANDLERS), as
+        ``draw``."""
+        if method not in HANDLERS:
+            raise ValueError(f"the worker answers {', '.join(HANDLERS)}, not {method!r}")
         with self._lock:
             pool = self._pool if self._ready.is_set() else None
         if pool is None:
             self.start()
             return None
         try:
-            future = pool.submit(_draw, args, kwargs)
+            future = pool.submit(_call, method, args, kwargs)
         except RuntimeError:  # shut down (or broken) since: start another
             self._drop(pool)
             self.start()
