@@ -144,6 +144,18 @@ function pack(r, g, b) {
 const GREY32 = pack(GUTTER[0], GUTTER[1], GUTTER[2]), ACCENT32 = pack(ACCENT[0], ACCENT[1], ACCENT[2]);
 const SETTLED32 = pack(SETTLED[0], SETTLED[1], SETTLED[2]);
 const SETTLED_DIM32 = pack(DIM[SETTLED[0]], DIM[SETTLED[1]], DIM[SETTLED[2]]);
+// Each colour table's entries as packed pixels, plain and dimmed: one lookup per cell.
+const PACKED_LUTS = {}, DIMMED_LUTS = {};
+for (const name in LUTS) {
+  const lut = LUTS[name], n = lut.length / 3;
+  PACKED_LUTS[name] = new Uint32Array(n);
+  DIMMED_LUTS[name] = new Uint32Array(n);
+  for (let k = 0; k < n; k++) {
+    PACKED_LUTS[name][k] = pack(lut[3 * k], lut[3 * k + 1], lut[3 * k + 2]);
+    DIMMED_LUTS[name][k] = pack(DIM[lut[3 * k]], DIM[lut[3 * k + 1]], DIM[lut[3 * k + 2]]);
+  }
+}
+let line32 = null;  // one row of cells of the grid, drawn once and copied to each of its pixel rows
 
 function paint(x) {
   // Draw a "heat-v2" value at its natural size: render.with_legend(render.heatmap(...)), with
@@ -162,24 +174,21 @@ function paint(x) {
   const d = px32;
   d.fill(GREY32);
   const lut = LUTS[x.cmap], ch = x.cell_h, cw = x.cell_w, top = x.top, left = x.left, cols = x.cols;
+  const plain = PACKED_LUTS[x.cmap], dimmed = DIMMED_LUTS[x.cmap], cmap = x.cmap, lim = x.lim;
   const t = x.t, settled = x.settled;
   const dimFrom = t != null && x.dim_future && t < cols ? t : cols;  // first dimmed column (0-based)
   const frameT = t != null && cw >= 6;  // wide columns: step t framed in orange too (render.heatmap)
   const line = settled != null ? (settled - 1) * cw : -1;  // grid px of the green settled line
+  const gw = cols * cw;
+  if (!line32 || line32.length !== gw) line32 = new Uint32Array(gw);
   for (let r = 0; r < x.rows; r++) {
-    const y0 = (top + r * ch) * W + left;
     for (let c = 0; c < cols; c++) {
-      const k = lutIndex(vals ? vals[r * cols + c] : NaN, x.cmap, x.lim);
-      const dim = c >= dimFrom;
-      const colour = dim ? pack(DIM[lut[k]], DIM[lut[k + 1]], DIM[lut[k + 2]]) : pack(lut[k], lut[k + 1], lut[k + 2]);
-      for (let dx = 0; dx < cw; dx++) {
-        const gx = c * cw + dx;
-        let p = colour;
-        if (gx === line) p = dim ? SETTLED_DIM32 : SETTLED32;       // drawn before the dimming
-        if (frameT && (gx === (t - 1) * cw || gx === t * cw - 1)) p = ACCENT32;  // drawn after it
-        for (let dy = 0, i = y0 + gx; dy < ch; dy++, i += W) d[i] = p;
-      }
+      const k = lutIndex(vals ? vals[r * cols + c] : NaN, cmap, lim) / 3;
+      line32.fill(c >= dimFrom ? dimmed[k] : plain[k], c * cw, c * cw + cw);
     }
+    if (line >= 0) line32[line] = Math.floor(line / cw) >= dimFrom ? SETTLED_DIM32 : SETTLED32;  // before the dimming
+    if (frameT) line32[(t - 1) * cw] = line32[t * cw - 1] = ACCENT32;                            // after it
+    for (let dy = 0; dy < ch; dy++) d.set(line32, (top + r * ch + dy) * W + left);
   }
   // The step strip on top (render.step_strip): grey, the settled step's lower half green, t orange.
   const strip = x.strip;
