@@ -132,14 +132,21 @@ def confidence_map(probs: np.ndarray, t: int | None = None, settled: int | None 
                       width=cell[0] + 4, size=font)
 
 
+def _grey8(x: np.ndarray) -> np.ndarray:
+    """The input in [0, 1] as bytes, 0-255 (truncated, as astype does)."""
+    return (np.clip(np.asarray(x, np.float32), 0, 1) * 255).astype(np.uint8)
+
+
 def digit_image(x: np.ndarray, scale: int = 10, t: int | None = None) -> np.ndarray:
     """The (28, 28) input in [0, 1], white on black, enlarged.  With t: rows before t as they are,
-    row t (1-based) tinted orange with a frame, rows after t dimmed."""
-    grey = np.clip(np.asarray(x, np.float32), 0, 1)
-    rgb = np.repeat((grey[..., None] * 255).astype(np.uint8), 3, axis=2)
+    row t (1-based) tinted orange with a frame, rows after t dimmed.  Computed from the input's
+    bytes in float64, so that the page (demo/digits/input_view.js) draws the same pixels from a
+    ``digit_value``."""
+    g8 = _grey8(x)
+    rgb = np.repeat(g8[..., None], 3, axis=2)
     if t is not None:
         rgb[t:] = (rgb[t:] * 0.25 + 20).astype(np.uint8)
-        row = grey[t - 1][:, None]  # (28, 1): ink of the row being read
+        row = g8[t - 1][:, None] / 255.0  # (28, 1): ink of the row being read
         rgb[t - 1] = (row * ACCENT + (1 - row) * ACCENT * 0.35).astype(np.uint8)
     img = upscale(rgb, scale, scale)
     if t is not None:
@@ -147,6 +154,23 @@ def digit_image(x: np.ndarray, scale: int = 10, t: int | None = None) -> np.ndar
         img[y0, :] = ACCENT
         img[y1 - 1, :] = ACCENT
     return img
+
+
+def digit_value(x: np.ndarray, scale: int = 10, t: int | None = None, alt: str = "") -> dict:
+    """``digit_image(x, scale, t)`` as numbers for the page to draw (the "digit-v1" value of
+    ``demo.digits.input_view``): {"format", "width", "height" (of the input, in cells),
+    "scale", "t" (1-based or None), "ink" (base64 of the input's bytes, row by row), "alt"}.
+    Raises ValueError on a bad shape, scale or step."""
+    g8 = _grey8(x)
+    if g8.ndim != 2 or not g8.size:
+        raise ValueError(f"the input must be a 2-D array, got shape {g8.shape}")
+    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or not 1 <= scale <= 32:
+        raise ValueError(f"scale must be a whole number from 1 to 32, got {scale!r}")
+    if t is not None and (isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 1 <= t <= g8.shape[0]):
+        raise ValueError(f"t must be a row from 1 to {g8.shape[0]} or None, got {t!r}")
+    return {"format": "digit-v1", "width": int(g8.shape[1]), "height": int(g8.shape[0]), "scale": int(scale),
+            "t": None if t is None else int(t), "ink": base64.b64encode(g8.tobytes()).decode("ascii"),
+            "alt": str(alt)}
 
 
 # Ten distinguishable class colours (Tableau 10), for clouds of points coloured by digit.

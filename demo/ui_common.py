@@ -200,15 +200,6 @@ def load_available(titles: dict[str, str], load, weights_dir=None) -> tuple[dict
     return models, problems
 
 
-def inline_image(rgb, alt: str, height: int | None = None) -> str:
-    """A small RGB array as an <img> with its PNG inline (a data URL), shown pixel-exact: no file
-    in gradio's cache and no second request per update, which matters ~10 times a second."""
-    import html as html_lib
-    size = f"height:{height}px;" if height else ""
-    return (f'<img src="{render.png_data_url(rgb)}" alt="{html_lib.escape(alt, quote=True)}" '
-            f'style="{size}max-width:100%;image-rendering:pixelated;display:block;margin:auto">')
-
-
 def html_asset(path) -> str:
     """A gr.HTML template, stylesheet or script kept beside its module (``Path(__file__)``)."""
     from pathlib import Path

@@ -37,14 +37,6 @@ def sketch(layer: np.ndarray) -> dict:
     return ink_value(np.asarray(ink))
 
 
-def png_size(html: str) -> tuple[int, int]:
-    """The size of the inline PNG in an <img src="data:image/png;base64,..."> string."""
-    import base64
-    import io
-    data = html.split("base64,", 1)[1].split('"', 1)[0]
-    return Image.open(io.BytesIO(base64.b64decode(data))).size
-
-
 def built(models, problems=(), lookups=None) -> DigitsTab:
     """A tab whose components exist (inside a throwaway Blocks), so handlers can be called."""
     tab = DigitsTab(models, problems, lookups)
@@ -98,12 +90,14 @@ def test_each_handler_fills_exactly_its_output_group(tab):
 def test_draw_then_step_outputs_all_views(tab):
     out = tab.draw(sketch(example_digit(7)), "lstm")
     side = 28 * views.DIGIT_SCALE
-    assert png_size(out[tab.seen]) == (side, side)   # inline PNGs: no file, no second request
+    seen = out[tab.seen]  # numbers the page draws (demo/digits/input_view.py): no PNG, no file
+    assert (seen["width"] * seen["scale"], seen["height"] * seen["scale"], seen["t"]) == (side, side, None)
     assert not out[tab.hint]["visible"] and "reads **7**" in out[tab.summary]
     assert [out[c]["label"].split(":")[0] for c in tab.compare] == ["LSTM", "GRU", "RNN"]
     step = tab.step(out[tab.analysis], 12)
     assert step[tab.caption].startswith("**Row 12 of 28.**")
-    assert png_size(step[tab.rows]) == (side, side) and set(step[tab.probs]) == {str(d) for d in DIGITS}
+    assert step[tab.rows]["t"] == 12 and set(step[tab.probs]) == {str(d) for d in DIGITS}
+    assert step[tab.rows]["scale"] * 28 == side and step[tab.rows]["ink"] == seen["ink"]
     # units x steps, the step strip on top and the colour legend underneath
     hmap = step[tab.hmap]  # a hover value: the picture and the numbers behind it
     assert hmap["height"] == 128 * views.UNIT_CELL[0] + render.STRIP + 26 and hmap["rows"] == 128
@@ -365,10 +359,10 @@ def test_the_tabs_own_words_follow_the_language(tab, tmp_path):
     value = sketch(example_digit(3))
     out = tab.draw(value, "lstm", lang="zh-CN")
     assert "图片是如何被读取的" in out[tab.reading] and "how the picture was read" not in out[tab.reading]
-    assert 'alt="模型看到的图像"' in out[tab.seen] and 'alt="输入图像，第 28 行高亮"' in out[tab.rows]
+    assert out[tab.seen]["alt"] == "模型看到的图像" and out[tab.rows]["alt"] == "输入图像，第 28 行高亮"
     assert out[tab.unit_rows]["color"] == "状态" and "状态" in out[tab.unit_rows]["value"]
     en = tab.draw(value, "lstm")
-    assert 'alt="what the model sees"' in en[tab.seen] and 'alt="the input, row 28 highlighted"' in en[tab.rows]
+    assert en[tab.seen]["alt"] == "what the model sees" and en[tab.rows]["alt"] == "the input, row 28 highlighted"
     words = tab.static_words("zh-CN")
     assert words[tab.curves] == gr.update(color="模型") and "模型" in tab.curves.value["columns"]
     assert cjk.search(words[tab.curves_text]) and "Mean gradient" not in words[tab.curves_text]

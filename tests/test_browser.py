@@ -12,17 +12,20 @@ Needs chromium (apt-get install chromium; RNN_LENS_CHROMIUM=/path overrides the 
 it the module is skipped, except when CI is set, where it fails.  On a failure a full-page
 screenshot goes to RNN_LENS_ARTIFACTS (default: the test's tmp_path) and the message names it.
 """
+import base64
 import json
 import os
 import re
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from conftest import screenshot_on_failure, skip_without_browser
 
+from demo import render
 from demo.digits.preprocess import EMPTY_MESSAGE
 from demo.text.writer import Writer, WriterUnavailable
 from demo.text import CharModel
@@ -124,6 +127,16 @@ def draw(page, digit: int, touch: bool = False, settle: bool = True) -> float:
     return t_up
 
 
+def drawn_input(page, selector):
+    """An input view's value ("digit-v1") and its canvas's pixels, (H, W, 3) uint8."""
+    value, size, flat = page.evaluate("""(sel) => {
+        const root = document.querySelector(sel + ' .rl-digit'), c = root.querySelector('canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        return [root.rlDigit.value(), [c.height, c.width], Array.from(d)];
+    }""", selector)
+    return value, np.array(flat, np.uint8).reshape(size[0], size[1], 4)[..., :3]
+
+
 def predicted(page):
     return block(page, "Prediction after all 28 rows").get_by_test_id("label-output-value")
 
@@ -177,13 +190,19 @@ def test_step_slider_moves_the_views(page, tmp_path):
     expect(predicted(page)).to_have_text("7")
     caption = step_caption(page)
     expect(caption).to_have_text("Row 28 of 28.")
-    rows = page.locator("#digit-rows img")
-    expect(rows).to_have_attribute("src", re.compile("."))
-    before = rows.get_attribute("src")
+    assert drawn_input(page, "#digit-rows")[0]["t"] == 28
 
     set_slider(page, "Step t: rows read so far", 18)
     expect(caption).to_have_text("Row 18 of 28.")
-    expect(rows).not_to_have_attribute("src", before)  # a new picture, row 18 highlighted
+    page.wait_for_function("() => document.querySelector('#digit-rows .rl-digit').rlDigit.value().t === 18")
+    # the canvas holds render.digit_image's pixels: row 18 tinted and framed, the rows after it dimmed
+    value, got = drawn_input(page, "#digit-rows")
+    g8 = np.frombuffer(base64.b64decode(value["ink"]), np.uint8).reshape(value["height"], value["width"])
+    want = render.digit_image((g8 + 0.5) / 255, value["scale"], t=18)
+    assert got.shape == want.shape and (got == want).all(), np.argwhere((got != want).any(axis=2))[:3]
+    seen, plain = drawn_input(page, "#digit-seen")   # what the model sees: the same input, no row marked
+    assert seen["t"] is None and seen["ink"] == value["ink"]
+    assert (plain == render.digit_image((g8 + 0.5) / 255, seen["scale"])).all()
     expect(block(page, "Class probabilities after row t").get_by_test_id("label-output-value")
            ).not_to_be_empty()
     # The keyboard on the range input works too: one row back.

@@ -266,3 +266,25 @@ def test_shipped_accuracy_on_test_images(name, data_dir):
     acc = hits / 10_000
     assert acc >= TARGETS[name], f"{name}: {acc:.4f}"
     assert abs(acc - model.meta["metrics"]["test_acc"]) < 1e-4, (acc, model.meta["metrics"]["test_acc"])
+
+
+def test_digit_value_holds_the_inputs_bytes_and_refuses_bad_input():
+    """The input view's value (demo/digits/input_view.js draws render.digit_image from it): the
+    input's bytes as digit_image truncates them, the scale, the step; bad input raises."""
+    import base64
+
+    from demo import render
+    x = np.linspace(0, 1, 28 * 28, dtype=np.float32).reshape(28, 28)
+    v = render.digit_value(x, 4, t=12, alt="row 12")
+    g8 = np.frombuffer(base64.b64decode(v["ink"]), np.uint8).reshape(28, 28)
+    assert (v["format"], v["width"], v["height"], v["scale"], v["t"], v["alt"]) == ("digit-v1", 28, 28, 4, 12, "row 12")
+    assert np.array_equal(g8, (x * 255).astype(np.uint8))
+    img = render.digit_image(x, 4, t=12)
+    assert np.array_equal(img[:44:4, ::4, 0], g8[:11])                           # rows before t as they are
+    assert np.array_equal(img[48::4, ::4, 0], (g8[12:] * 0.25 + 20).astype(np.uint8))  # later rows dimmed
+    assert (img[44] == render.ACCENT).all() and (img[47] == render.ACCENT).all()       # row t framed
+    assert render.digit_value(x, 4)["t"] is None
+    for bad, words in [((np.zeros(5), 4, None), "2-D"), ((x, 0, None), "scale"), ((x, 2.5, None), "scale"),
+                       ((x, 4, 29), "t must be"), ((x, 4, True), "t must be")]:
+        with pytest.raises(ValueError, match=words):
+            render.digit_value(*bad)

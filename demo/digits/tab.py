@@ -30,6 +30,7 @@ from demo.checkpoint import WeightsError
 from demo.digits import analysis, units, views
 from demo.digits.analysis import STEPS, DigitAnalysis, title
 from demo.digits.explain import explain_markdown
+from demo.digits.input_view import input_view
 from demo.digits.interventions import Intervention, parse_numbers
 from demo.digits.lookups import load_lookups
 from demo.digits.model import DigitModel, load_digit_model
@@ -37,7 +38,7 @@ from demo.digits.pad import drawing_pad, pad_value_from_image
 from demo.digits.preprocess import EMPTY_MESSAGE, pad_id_ok, reading_steps, seq_ok
 from demo.digits.worker import shared_worker, use_worker
 from demo import i18n, ui_serving
-from demo.ui_common import (LATEX, QUIET, K, Problem, Words, friendly, heat_image, in_event_loop, inline_image,
+from demo.ui_common import (LATEX, QUIET, K, Problem, Words, friendly, heat_image, in_event_loop,
                             load_available, png, problems_markdown, running)
 from demo.ui_heatmap import hover_heatmap
 
@@ -217,8 +218,7 @@ class DigitsTab:
                                             interactive=bool(self.models), elem_id="digit-model"),
                                    label="digits.model.label")
                 self.summary = gr.Markdown()
-                self.seen = w.add(gr.HTML("", label=K("digits.seen.label"), show_label=True, container=True,
-                                          padding=True, elem_id="digit-seen"), label="digits.seen.label")
+                self.seen = w.add(input_view(K("digits.seen.label"), elem_id="digit-seen"), label="digits.seen.label")
 
         with gr.Column(elem_id="sec-row-by-row") as self.sec_row_by_row:
             w.add(gr.Markdown(K("digits.section.row_by_row")), value="digits.section.row_by_row")
@@ -231,8 +231,7 @@ class DigitsTab:
                     self.stop = w.add(gr.Button(K("digits.stop"), size="sm", elem_id="digit-stop"), value="digits.stop")
             self.caption = gr.Markdown(elem_id="digit-caption")
             with gr.Row():
-                self.rows = w.add(gr.HTML("", label=K("digits.rows.label"), show_label=True, container=True,
-                                          padding=True, elem_id="digit-rows"), label="digits.rows.label")
+                self.rows = w.add(input_view(K("digits.rows.label"), elem_id="digit-rows"), label="digits.rows.label")
                 self.probs = w.add(gr.Label(label=K("digits.probs.label"), num_top_classes=5),
                                    label="digits.probs.label")
                 self.confidence = w.add(hover_heatmap(i18n.t("digits.confidence.label"), elem_id="digit-confidence",
@@ -633,7 +632,7 @@ class DigitsTab:
         ``refresh``: also set which gate panels show (the model changed, or the pad was blank)."""
         if a is None:
             hidden = gr.update(value=None, visible=False)
-            return {self.caption: "", self.rows: "", self.probs: None, self.hmap: None,
+            return {self.caption: "", self.rows: None, self.probs: None, self.hmap: None,
                     **{p: hidden for p in self.panels}, self.confidence: None, self.trajectory: "",
                     self.difference: "", self.edited_final: None, self.edited_confidence: None}
         t = int(t)
@@ -650,7 +649,7 @@ class DigitsTab:
         lookups = self.lookups.get(a.name)
         trajectory = (views.trajectory_html(a, lookups, t, lang=lang)
                       if lookups is not None else "")
-        return {self.caption: v.caption, self.rows: inline_image(v.rows, i18n.t("digits.rows.alt", lang, t=t), 280),
+        return {self.caption: v.caption, self.rows: v.rows,
                 self.probs: v.probs,
                 self.hmap: v.h, **dict(zip(self.panels, panels)), self.confidence: v.confidence,
                 self.trajectory: trajectory, self.difference: difference, self.edited_final: edited_final,
@@ -717,14 +716,14 @@ class DigitsTab:
         # the hint is already hidden unless this is a first drawing (or the pad was blank): a
         # gr.update costs gradio more than the value itself
         return {self.analysis: a, self.hint: gr.update(visible=False) if refresh else gr.skip(), self.final: d.final,
-                self.summary: d.summary, self.seen: inline_image(d.seen, i18n.t("digits.seen.alt", lang), 280),
+                self.summary: d.summary, self.seen: d.seen,
 
                 **self._compare(d.compare, refresh),
                 self.influence: views.influence_html(a, lang)}
 
     def blank(self, hint: str, lang: str = "en") -> dict:
         return {self.analysis: None, self.hint: gr.update(value=f"✏️ {hint}", visible=True), self.final: None,
-                self.summary: "", self.seen: "", **self._compare([]), self.influence: "", self.reading: "",
+                self.summary: "", self.seen: None, **self._compare([]), self.influence: "", self.reading: "",
                 **self.step(None, STEPS), **self.unit_view(None, 0)}
 
     @staticmethod

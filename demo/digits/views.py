@@ -42,7 +42,7 @@ DIGIT_SCALE = 4         # the 28x28 input -> 112x112, enough for the row-t frame
 @dataclass(frozen=True)
 class StepViews:
     caption: str                    # Markdown: what happened at row t
-    rows: np.ndarray                # the input, row t highlighted, later rows dimmed
+    rows: dict                      # the input, row t highlighted, later rows dimmed (render.digit_value)
     probs: dict[str, float]         # class probabilities after row t
     h: dict                         # h: units x steps, column t marked (a render.hover_value)
     panels: list[tuple[str, dict]] = field(default_factory=list)  # gates and c, titled (hover values)
@@ -51,7 +51,7 @@ class StepViews:
 
 @dataclass(frozen=True)
 class DrawingViews:
-    seen: np.ndarray                # the 28x28 model input, enlarged
+    seen: dict                      # the 28x28 model input, enlarged (render.digit_value)
     final: dict[str, float]         # probabilities after the last row
     summary: str                    # Markdown one-liner
     compare: list[tuple[str, dict]]  # per model: caption, confidence-over-time map (heat-v2 value)
@@ -102,7 +102,7 @@ def step_views(a: DigitAnalysis, t: int, order: np.ndarray | None = None, lang: 
         panels.append((label, units_map(values, kind, lim, key)))
     return StepViews(
         caption=step_caption(a, t, lang),
-        rows=render.digit_image(a.x, DIGIT_SCALE, t=t),
+        rows=render.digit_value(a.x, DIGIT_SCALE, t=t, alt=tr_("digits.rows.alt", lang, t=t)),
         probs=label_dict(tr.probs[t - 1]),
         h=units_map(tr.h, "diverging", 1.0, "h"),
         panels=panels,
@@ -136,7 +136,8 @@ def drawing_views(a: DigitAnalysis, lang: str = "en") -> DrawingViews:
         caption = tr_("digits.compare.caption", lang, model=title(name), answer=CLASSES[int(p.argmax())], p=p.max(),
                       settled=when)
         compare.append((caption, confidence_value(probs, None, when, MINI_CELL, lang)))
-    return DrawingViews(seen=render.digit_image(a.x, DIGIT_SCALE), final=label_dict(final),
+    return DrawingViews(seen=render.digit_value(a.x, DIGIT_SCALE, alt=tr_("digits.seen.alt", lang)),
+                        final=label_dict(final),
                         summary=summary, compare=compare)
 
 

@@ -1,0 +1,76 @@
+// RNN Lens input view: the body of gr.HTML's js_on_load (demo/digits/input_view.py).  Gradio
+// runs it once with `element`, `props` (props.value: a "digit-v1" dict of demo.render.digit_value,
+// or null for nothing) and `watch`.  Draws render.digit_image's pixels: the input's bytes g, white
+// on black; with t (1-based): rows after t dimmed to trunc(g * 0.25 + 20), row t tinted
+// trunc(q * A + (1 - q) * A * 0.35) with q = g / 255 (float64 in numpy and here alike), every
+// cell a scale x scale block, and the first and last pixel rows of row t orange.
+const root = element.querySelector(".rl-digit");
+const canvas = root.querySelector("canvas");
+const ACCENT = [255, 140, 0];  // render.ACCENT
+const SIDE = Number(root.dataset.height) || 280;
+let updates = 0;  // values shown so far (tests, benchmarks/bench_browser.py)
+let shown = null; // the value drawn (null: nothing)
+
+function bytes(x) {
+  // The value's ink as bytes, or null when the value is not a well-formed "digit-v1".
+  if (!x || typeof x !== "object" || x.format !== "digit-v1") return null;
+  const W = x.width, H = x.height, s = x.scale, t = x.t;
+  if (![W, H, s].every((n) => Number.isInteger(n) && n >= 1) || W * s > 4096 || H * s > 4096) return null;
+  if (!(t == null || (Number.isInteger(t) && t >= 1 && t <= H)) || typeof x.ink !== "string") return null;
+  let bin;
+  try { bin = atob(x.ink); } catch (_) { return null; }
+  return bin.length === W * H ? bin : null;
+}
+
+function draw(x) {
+  const bin = bytes(x);
+  updates++;
+  root.dataset.updates = String(updates);
+  shown = bin === null ? null : x;
+  if (bin === null) {
+    root.classList.add("is-empty");
+    canvas.setAttribute("aria-label", "");
+    return;
+  }
+  const W = x.width, H = x.height, s = x.scale, t = x.t, PW = W * s;
+  if (canvas.width !== PW || canvas.height !== H * s) {
+    canvas.width = PW;
+    canvas.height = H * s;
+  }
+  canvas.style.width = Math.round(SIDE * W / Math.max(W, H)) + "px";
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(PW, H * s);
+  const px = new Uint32Array(img.data.buffer);
+  const word = new Uint8Array(4), word32 = new Uint32Array(word.buffer);
+  const line = new Uint32Array(PW);  // one input row, enlarged, copied to its s pixel rows
+  word[3] = 255;
+  for (let y = 0; y < H; y++) {
+    for (let c = 0; c < W; c++) {
+      const g = bin.charCodeAt(y * W + c);
+      if (t != null && y >= t) {
+        word[0] = word[1] = word[2] = Math.trunc(g * 0.25 + 20);
+      } else if (t != null && y === t - 1) {
+        const q = g / 255;
+        for (let k = 0; k < 3; k++) word[k] = Math.trunc(q * ACCENT[k] + (1 - q) * ACCENT[k] * 0.35);
+      } else {
+        word[0] = word[1] = word[2] = g;
+      }
+      line.fill(word32[0], c * s, c * s + s);
+    }
+    for (let dy = 0; dy < s; dy++) px.set(line, (y * s + dy) * PW);
+  }
+  if (t != null) {
+    word[0] = ACCENT[0]; word[1] = ACCENT[1]; word[2] = ACCENT[2];
+    px.fill(word32[0], (t - 1) * s * PW, ((t - 1) * s + 1) * PW);
+    px.fill(word32[0], (t * s - 1) * PW, t * s * PW);
+  }
+  ctx.putImageData(img, 0, 0);
+  canvas.setAttribute("aria-label", typeof x.alt === "string" ? x.alt : "");
+  root.classList.remove("is-empty");
+}
+
+watch("value", () => draw(props.value));
+draw(props.value);
+// Read-only view for tests and debugging (document.querySelector(".rl-digit").rlDigit).
+root.rlDigit = { value: () => shown, updates: () => updates };
+root.dataset.ready = "true";
