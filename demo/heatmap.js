@@ -157,6 +157,28 @@ for (const name in LUTS) {
 }
 let line32 = null;  // one row of cells of the grid, drawn once and copied to each of its pixel rows
 
+// Text is slow to draw (fillText, in software on a machine without a GPU: ~11 ms of each pen-up's
+// answers went to the confidence maps' row names): a gutter of row names, or a legend's band of
+// labels, is drawn once on a canvas of its own, grey under white text as it would be here, kept
+// for the page (every heatmap shares them), and copied at integer offsets: the same pixels.
+const TEXT_BLOCKS = window.rnnLensHeatText || (window.rnnLensHeatText = new Map());
+function textBlock(key, w, h, drawText) {
+  let block = TEXT_BLOCKS.get(key);
+  if (!block) {
+    block = document.createElement("canvas");
+    block.width = w;
+    block.height = h;
+    const g = block.getContext("2d");
+    g.fillStyle = "rgb(" + GUTTER.join(",") + ")";
+    g.fillRect(0, 0, w, h);
+    g.fillStyle = "#ffffff";
+    drawText(g);
+    if (TEXT_BLOCKS.size >= 256) TEXT_BLOCKS.clear();  // legends' labels follow the data's range
+    TEXT_BLOCKS.set(key, block);
+  }
+  return block;
+}
+
 function paint(x) {
   // Draw a "heat-v2" value at its natural size: render.with_legend(render.heatmap(...)), with
   // the gutter of render.label_rows when it has row names.
@@ -212,27 +234,28 @@ function paint(x) {
   }
   ctx.putImageData(pixels, 0, 0);
   // Text, white on the grey: row names in the gutter, the legend's labels.
-  ctx.fillStyle = "#ffffff";
-  if (Array.isArray(x.row_names) && left > 0) {
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(0, 0, left, top + x.rows * ch);
-    ctx.clip();
-    ctx.font = x.font + "px sans-serif";
-    ctx.textAlign = "center";
-    ctx.textBaseline = "middle";
-    x.row_names.forEach((name, r) => ctx.fillText(String(name), left / 2, top + r * ch + ch / 2));
-    ctx.restore();
+  if (Array.isArray(x.row_names) && left > 0 && top + x.rows * ch > 0) {
+    const names = x.row_names.map(String), gh = top + x.rows * ch;
+    const key = ["g", x.font, left, top, ch, x.rows, names.join("\u0001")].join("|");
+    ctx.drawImage(textBlock(key, left, gh, (g) => {
+      g.font = x.font + "px sans-serif";
+      g.textAlign = "center";
+      g.textBaseline = "middle";
+      names.forEach((name, r) => g.fillText(name, left / 2, top + r * ch + ch / 2));
+    }), 0, 0);
   }
-  if (lg) {
-    const y = lg.top + lg.ramp + (lg.height - lg.ramp) / 2;
-    ctx.font = "9px sans-serif";
-    ctx.textBaseline = "middle";
-    ctx.textAlign = "left";
-    ctx.fillText(String(lg.lo), 1, y);
-    ctx.textAlign = "right";
-    ctx.fillText(String(lg.hi), W - 1, y);
-    if (lg.mid) { ctx.textAlign = "center"; ctx.fillText(String(lg.mid), W / 2, y); }
+  if (lg && lg.height > lg.ramp) {
+    const band = lg.height - lg.ramp, lo = String(lg.lo), hi = String(lg.hi), mid = lg.mid ? String(lg.mid) : "";
+    ctx.drawImage(textBlock(["l", W, band, lo, mid, hi].join("|"), W, band, (g) => {
+      const y = band / 2;
+      g.font = "9px sans-serif";
+      g.textBaseline = "middle";
+      g.textAlign = "left";
+      g.fillText(lo, 1, y);
+      g.textAlign = "right";
+      g.fillText(hi, W - 1, y);
+      if (mid) { g.textAlign = "center"; g.fillText(mid, W / 2, y); }
+    }), 0, lg.top + lg.ramp);
   }
   draws++;
 }
