@@ -92,6 +92,16 @@ def bench_model(tab, name: str, value: dict, repeats: int) -> dict[str, float]:
     def pen_up_same_ink():  # pen-up with the ink of the last move: the runs are reused
         encode_all(images_in(tab.draw(value, name, **edit, t=14, order="influence", unit=5, before=last_move)))
 
+    # The pen-up as the app answers it: its first part (the label and the row-by-row views, no
+    # row influence), then the rest (every model's row influence, the why sections, the unit).
+    first = tab.draw_final(value, name, **edit, t=14, order="influence", unit=5, before=other)[tab.analysis]
+
+    def pen_up_first():
+        encode_all(images_in(tab.draw_final(value, name, **edit, t=14, order="influence", unit=5, before=other)))
+
+    def pen_up_rest():
+        encode_all(images_in(tab.draw_rest(first, value, None, 14, "influence", 5)))
+
     def slider_move():
         encode_all(images_in(tab.step(a, 14, "influence")))
 
@@ -109,6 +119,8 @@ def bench_model(tab, name: str, value: dict, repeats: int) -> dict[str, float]:
         "per pen move": median_ms(per_move, repeats),
         "per stroke (all)": median_ms(per_stroke, repeats),
         "pen-up, same ink": median_ms(pen_up_same_ink, repeats),
+        "pen-up 1st part": median_ms(pen_up_first, repeats),
+        "pen-up 2nd part": median_ms(pen_up_rest, repeats),
         "slider move": median_ms(slider_move, repeats),
     }
 
