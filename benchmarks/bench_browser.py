@@ -10,8 +10,8 @@ not count: a capture-phase listener records when the pen lifts, and MutationObse
 every change of the final label (``#digit-prediction``: its answer and exact confidences), of
 the "Input: row t highlighted" view (``#digit-rows``) and of the ``#digit-h`` hover heatmap (each
 value either draws on its canvas counts; pictures count by their src), with a load listener
-for when each new picture has decoded.  Strokes take a set time (--speed), however slowly Playwright moves the
-mouse on a busy machine.  Once the pad's event is idle and nothing has changed for 1.2 s, what
+for when each new picture has decoded.  Strokes take a set time (--speed), however slowly
+Playwright moves the mouse on a busy machine.  Once the pad's event is idle and nothing has changed for 1.2 s, what
 is on screen is the finished drawing's answer; the time it got there is the first change into
 that final state (0 when it was already on screen at pen-up, e.g. the last value sent during the
 stroke gave the same picture).  Each change is also timed at the next animation frame, the one

@@ -166,10 +166,8 @@ def digit_value(x: np.ndarray, scale: int = 10, t: int | None = None, alt: str =
         raise ValueError(f"the input must be a 2-D array, got shape {g8.shape}")
     if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or not 1 <= scale <= 32:
         raise ValueError(f"scale must be a whole number from 1 to 32, got {scale!r}")
-    if t is not None and (isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 1 <= t <= g8.shape[0]):
-        raise ValueError(f"t must be a row from 1 to {g8.shape[0]} or None, got {t!r}")
     return {"format": "digit-v1", "width": int(g8.shape[1]), "height": int(g8.shape[0]), "scale": int(scale),
-            "t": None if t is None else int(t), "ink": base64.b64encode(g8.tobytes()).decode("ascii"),
+            "t": _step(t, "t", g8.shape[0]), "ink": base64.b64encode(g8.tobytes()).decode("ascii"),
             "alt": str(alt)}
 
 

@@ -10,6 +10,8 @@ const ACCENT = [255, 140, 0];  // render.ACCENT
 const SIDE = Number(root.dataset.height) || 280;
 let updates = 0;  // values shown so far (tests, benchmarks/bench_browser.py)
 let shown = null; // the value drawn (null: nothing)
+let img = null, px = null, line = null;  // the canvas's pixels (and a 32-bit view), one enlarged row: kept while the size stays
+const word = new Uint8Array(4), word32 = new Uint32Array(word.buffer);  // one RGBA pixel
 
 function bytes(x) {
   // The value's ink as bytes, or null when the value is not a well-formed "digit-v1".
@@ -33,16 +35,15 @@ function draw(x) {
     return;
   }
   const W = x.width, H = x.height, s = x.scale, t = x.t, PW = W * s;
-  if (canvas.width !== PW || canvas.height !== H * s) {
+  const ctx = canvas.getContext("2d");
+  if (!img || canvas.width !== PW || canvas.height !== H * s) {
     canvas.width = PW;
     canvas.height = H * s;
+    canvas.style.width = Math.round(SIDE * W / Math.max(W, H)) + "px";
+    img = ctx.createImageData(PW, H * s);
+    px = new Uint32Array(img.data.buffer);
+    line = new Uint32Array(PW);  // one input row, enlarged, copied to its s pixel rows
   }
-  canvas.style.width = Math.round(SIDE * W / Math.max(W, H)) + "px";
-  const ctx = canvas.getContext("2d");
-  const img = ctx.createImageData(PW, H * s);
-  const px = new Uint32Array(img.data.buffer);
-  const word = new Uint8Array(4), word32 = new Uint32Array(word.buffer);
-  const line = new Uint32Array(PW);  // one input row, enlarged, copied to its s pixel rows
   word[3] = 255;
   for (let y = 0; y < H; y++) {
     for (let c = 0; c < W; c++) {

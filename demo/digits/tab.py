@@ -179,8 +179,7 @@ class DigitsTab:
 
     @property
     def rest_outputs(self) -> list:
-        first = set(map(id, self.first_outputs))
-        return [c for c in self.all_outputs if id(c) not in first]
+        return list(self._only(dict.fromkeys(self.all_outputs), FIRST_OUTPUTS, keep=False))
 
     # -- layout ---------------------------------------------------------------------------------
     def layout(self) -> None:
@@ -522,12 +521,10 @@ class DigitsTab:
         state is left as the first part set it: a live answer of the next drawing may have
         replaced it since (influence is added again wherever it is shown)."""
         if a is None:  # the pad was blank (Clear): so is everything below
-            out = self.blank("", lang)
-        else:
-            a = analysis.with_influence(self.models, a)
-            out = {**self.show(a, True, lang), **self.step(a, t, order, False, lang), **self.unit_view(a, unit, lang),
-                   self.reading: self.reading_for(a, value, picture, lang)}
-        return self._only(out, FIRST_OUTPUTS, keep=False)
+            return self._only(self.blank("", lang), FIRST_OUTPUTS, keep=False)
+        a = analysis.with_influence(self.models, a)
+        return {**self._shown_below(a, views.drawing_views(a, lang), True, lang), **self._step_why(a, int(t), lang),
+                **self.unit_view(a, unit, lang), self.reading: self.reading_for(a, value, picture, lang)}
 
     def draw(self, value, name, ablate=None, gate=NO_GATE, gate_value=1.0, from_row=1, blank_rows=None,
              t=STEPS, order="index", unit=0, before: DigitAnalysis | None = None, picture=None,
@@ -562,9 +559,10 @@ class DigitsTab:
                 return self.blank(i18n.translate_message(str(e), lang), lang)
             raise
         refresh = complete or before is None or before.name != name
+        if first:  # the views further down are the second part's (``rest``)
+            return {**self._shown(a, views.drawing_views(a, lang), refresh),
+                    **self._step_rows(a, int(t), order, refresh, lang)}
         out = {**self.show(a, refresh, lang), **self.step(a, t, order, refresh, lang)}
-        if first:  # the unit's views and the reading strip are the second part's (``rest``)
-            return out
         if refresh:  # a first drawing or another model: everything at once
             out.update({**self.unit_view(a, unit, lang), self.reading: self.reading_for(a, value, picture, lang)})
         elif drawing:
@@ -635,7 +633,10 @@ class DigitsTab:
             return {self.caption: "", self.rows: None, self.probs: None, self.hmap: None,
                     **{p: hidden for p in self.panels}, self.confidence: None, self.trajectory: "",
                     self.difference: "", self.edited_final: None, self.edited_confidence: None}
-        t = int(t)
+        return {**self._step_rows(a, int(t), order, refresh, lang), **self._step_why(a, int(t), lang)}
+
+    def _step_rows(self, a: DigitAnalysis, t: int, order="index", refresh: bool = False, lang: str = "en") -> dict:
+        """``step``'s row-by-row views (the pen-up's first part)."""
         v = views.step_views(a, t, self.unit_order(a, order), lang)
         # The caption travels in the value; a gr.update (dearer for gradio to apply) only when
         # the panels' visibility may change: a new model, or after a blank pad.
@@ -645,14 +646,16 @@ class DigitsTab:
             panels += [gr.update(value=None, visible=False)] * (len(self.panels) - len(panels))
         else:
             panels += [gr.skip()] * (len(self.panels) - len(panels))
+        return {self.caption: v.caption, self.rows: v.rows, self.probs: v.probs, self.hmap: v.h,
+                **dict(zip(self.panels, panels)), self.confidence: v.confidence}
+
+    def _step_why(self, a: DigitAnalysis, t: int, lang: str = "en") -> dict:
+        """``step``'s views further down: the state's path and what the edit changed (the pen-up's
+        second part)."""
         edited_final, edited_img, difference = views.edited_views(a, t, lang)
         lookups = self.lookups.get(a.name)
-        trajectory = (views.trajectory_html(a, lookups, t, lang=lang)
-                      if lookups is not None else "")
-        return {self.caption: v.caption, self.rows: v.rows,
-                self.probs: v.probs,
-                self.hmap: v.h, **dict(zip(self.panels, panels)), self.confidence: v.confidence,
-                self.trajectory: trajectory, self.difference: difference, self.edited_final: edited_final,
+        trajectory = views.trajectory_html(a, lookups, t, lang=lang) if lookups is not None else ""
+        return {self.trajectory: trajectory, self.difference: difference, self.edited_final: edited_final,
                 self.edited_confidence: edited_img}
 
     def unit_view(self, a: DigitAnalysis | None, unit, lang: str = "en") -> dict:
@@ -713,13 +716,18 @@ class DigitsTab:
 
     def show(self, a: DigitAnalysis, refresh: bool = True, lang: str = "en") -> dict:
         d = views.drawing_views(a, lang)
+        return {**self._shown(a, d, refresh), **self._shown_below(a, d, refresh, lang)}
+
+    def _shown(self, a: DigitAnalysis, d: views.DrawingViews, refresh: bool = True) -> dict:
+        """``show``'s answer and what the model sees (the pen-up's first part)."""
         # the hint is already hidden unless this is a first drawing (or the pad was blank): a
         # gr.update costs gradio more than the value itself
         return {self.analysis: a, self.hint: gr.update(visible=False) if refresh else gr.skip(), self.final: d.final,
-                self.summary: d.summary, self.seen: d.seen,
+                self.summary: d.summary, self.seen: d.seen}
 
-                **self._compare(d.compare, refresh),
-                self.influence: views.influence_html(a, lang)}
+    def _shown_below(self, a: DigitAnalysis, d: views.DrawingViews, refresh: bool = True, lang: str = "en") -> dict:
+        """``show``'s comparison and row influence (the pen-up's second part)."""
+        return {**self._compare(d.compare, refresh), self.influence: views.influence_html(a, lang)}
 
     def blank(self, hint: str, lang: str = "en") -> dict:
         return {self.analysis: None, self.hint: gr.update(value=f"✏️ {hint}", visible=True), self.final: None,
