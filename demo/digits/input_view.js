@@ -10,7 +10,8 @@ const ACCENT = [255, 140, 0];  // render.ACCENT
 const SIDE = Number(root.dataset.height) || 280;
 let updates = 0;  // values shown so far (tests, benchmarks/bench_browser.py)
 let shown = null; // the value drawn (null: nothing)
-let img = null, px = null, line = null;  // the canvas's pixels (and a 32-bit view), one enlarged row: kept while the size stays
+// The canvas's pixels (and a 32-bit view of them) and one enlarged row: kept while the size stays.
+let img = null, px = null, line = null;
 const word = new Uint8Array(4), word32 = new Uint32Array(word.buffer);  // one RGBA pixel
 
 function bytes(x) {
