@@ -217,7 +217,7 @@ class App:
         text_extra = [self.text.unit_pick] if self.text_controls else []
         return _unique([self.lang, self.lesson, self.lesson_box, self.tab, self.chosen, self.switch, self.guide,
                         self.notice,
-                        self.tabs, self.tab_digits, self.tab_text, *self.digit_controls.values(), d.pad,
+                        self.tabs, self.tab_digits, self.tab_text, *self.digit_controls.values(), d.controls, d.pad,
                         *d.all_outputs, d.explain, *self.text_controls.values(), *text_extra,
                         *self.text.static_words(), *([self.text.units_table] if self.text_controls else []),
                         *self.sections().values(), *self.headings(), *self.words.components,
@@ -358,6 +358,8 @@ class App:
         for key in ("model", "t", "unit", "order", "ablate", "gate_value", "from_row", "blank_rows"):
             out.put(self.digit_controls[key], dc[key])
         out.put(d.gate, gr.update(choices=d.gate_choices(model.gate_names, lang), value=gate))
+        # the pad's events read the controls from their copy: it is set with them, in this answer
+        out.put(d.controls, {k: gate if k == "gate" else dc[k] for k in digits_tab.CONTROLS})
         value = None
         if dc["digit"] is not None:
             value = pad_value_from_image(self.examples[dc["digit"]])

@@ -239,9 +239,74 @@ def test_pen_ups_and_the_views_after_them_share_a_session_ordered_lane(wired):
     for fn in wired.fns.values():
         lanes.setdefault(fn.concurrency_id, []).append(fn.name)
         limits[fn.concurrency_id] = fn.concurrency_limit
-    assert sorted(lanes["pad-final"]) == ["draw_final", "draw_rest", "step", "step", "unit_view"]
-    assert lanes["pad-live"] == ["draw_live"] and limits["pad-live"] == 1
+    assert sorted(lanes["pad-final"]) == ["pad_rest", "pad_up", "step", "step", "unit_view"]
+    assert lanes["pad-live"] == ["pad_live"] and limits["pad-live"] == 1
     assert limits["pad-final"] == PEN_UPS_AT_ONCE > 1 and "pad-final" in ui_serving._SESSION_ORDERED
+
+
+def test_the_pads_events_read_the_controls_from_the_pages_copy(wired):
+    """The pad's events take 5 inputs: the controls come as one value that the page copies
+    (a js function, no server call) whenever any of them changes; its first value is theirs."""
+    from demo.digits.tab import CONTROLS
+    (t,) = [b for b in wired.blocks.values() if getattr(b, "elem_id", None) == "digit-controls"]
+    by_id = {b._id: b for b in wired.blocks.values()}
+    pad_events = [fn for fn in wired.fns.values() if fn.name in ("pad_live", "pad_up", "pad_rest")]
+    assert len(pad_events) == 3
+    for fn in pad_events:
+        assert t in fn.inputs and len(fn.inputs) == 5, fn.name
+        assert not any(getattr(c, "elem_id", None) in ("digit-t", "digit-model", "digit-ablate", "digit-gate")
+                       for c in fn.inputs)
+    (copy,) = [fn for fn in wired.fns.values() if fn.outputs == [t]]
+    assert copy.fn is None and copy.js and [c for c in copy.inputs] == [by_id[c._id] for c in copy.inputs]
+    assert len(copy.inputs) == len(CONTROLS) and {i for i, _ in copy.targets} == {c._id for c in copy.inputs}
+    assert set(t.value) == set(CONTROLS) and t.value["t"] == 28 and t.value["model"] == "lstm"
+
+
+def test_the_pads_handlers_with_the_pages_controls_answer_as_the_plain_handlers(tab):
+    """pad_live / pad_up / pad_rest with a copy of the controls give the answers of draw_live /
+    draw_final / draw_rest called with those controls; an empty copy means the defaults."""
+    from tests.conftest import same
+    c = {"model": "gru", "ablate": "3, 17", "gate": "none", "gate_value": 1.0, "from_row": 1, "blank_rows": "",
+         "t": 9, "order": "index", "unit": 5}
+    live = {**sketch(example_digit(4)), "pad": "ctl1", "seq": 1, "drawing": True}
+    up = {**sketch(example_digit(4)), "pad": "ctl1", "seq": 2}
+    assert same(tab.pad_live(live, c), tab.draw_live(live, "gru", "3, 17", "none", 1.0, 1, "", 9, "index", 5))
+    first = tab.pad_up(up, c)
+    assert same(first, tab.draw_final(up, "gru", "3, 17", "none", 1.0, 1, "", 9, "index", 5))
+    assert "Row 9 of 28" in first[tab.caption], first[tab.caption]
+    assert first[tab.analysis].intervention.ablate == (3, 17)
+    assert same(tab.pad_rest(first[tab.analysis], up, None, c), tab.draw_rest(first[tab.analysis], up, None, 9, "index", 5))
+    assert same(tab.pad_up(up, {}), tab.draw_final(up, "lstm")) and same(tab.pad_up(up, None), tab.draw_final(up, "lstm"))
+    with pytest.raises(ValueError, match="Unit must be from 0 to 127"):  # the model's range: its handler's
+        tab.pad_rest(first[tab.analysis], up, None, {**c, "unit": 999})
+
+
+CONTROL_CASES = [  # a bad copy of the controls -> the message's words
+    ("lstm", "must be an object"), ([28], "must be an object"), ({"x": 1}, "unknown field 'x'"),
+    ({"t": "12"}, "t must be a number"), ({"t": float("nan")}, "t must be a number"),
+    ({"unit": True}, "unit must be a number"), ({"gate_value": float("inf")}, "gate_value must be a number"),
+    ({"from_row": [1]}, "from_row must be a number"), ({"model": 3}, "model must be text"),
+    ({"ablate": "1," * 600}, "ablate must be text of at most"), ({"t": 99}, "t must be a whole number from 1 to 28"),
+    ({"t": 2.5}, "whole number"), ({"unit": -1}, "unit must be a whole number from 0"),
+    ({"from_row": 0}, "from_row must be a whole number from 1 to 28"), ({"gate_value": 1.5}, "gate_value must be from 0"), ({"ablate": "x"}, "Ablate units"),
+    ({"gate": "zz"}, "no gate 'zz'"), ({"order": "nonsense"}, "order must be one of index"),
+]
+
+
+@pytest.mark.parametrize("bad, words", CONTROL_CASES, ids=[repr(b)[:30] for b, _ in CONTROL_CASES])
+def test_the_pads_events_refuse_a_bad_copy_of_the_controls(tab, bad, words):
+    """The page's copy of the controls is input from outside, checked at the edge: a clear
+    message (gr.Error), never a traceback or the generic apology."""
+    up = {**sketch(example_digit(7)), "pad": "badctl", "seq": 1}
+    calls = [lambda: friendly(tab.pad_up)(up, bad), lambda: friendly(tab.pad_live)({**up, "drawing": True}, bad)]
+    if not isinstance(bad, dict) or set(bad) & {"x", "t", "unit", "order"}:
+        a = tab.pad_up(up, {})[tab.analysis]
+        calls.append(lambda: friendly(tab.pad_rest)(a, up, None, bad))
+    for call in calls:
+        with pytest.raises(gr.Error) as info:
+            call()
+        assert words.lower() in str(info.value).lower(), str(info.value)
+        assert "went wrong" not in str(info.value).lower()
 
 
 def test_classify_runs_in_the_event_loop_with_the_same_answers(tab, wired):

@@ -263,8 +263,37 @@ def test_a_link_reopens_its_view(browser, app_url, tmp_path):
         expect(page.locator(PREDICTION)).to_have_text("7")       # the example 7, read by the GRU
         expect(page.locator("#digit-difference")).to_contain_text("Ablating unit (3)")
         expect(page.locator("#link-notice")).to_be_empty()
+        # a new drawing is read with the link's controls (the pad's events read the page's
+        # copy of them, which the link set with them)
+        page.locator('#digit-pad button[data-act="clear"]').click()
+        wait_idle(page)
+        mouse_stroke(page, ONE)
+        wait_idle(page)
+        expect(page.locator(PREDICTION)).to_have_text("1")
+        expect(page.locator("#digit-caption")).to_contain_text("Row 10 of 28. The GRU")
+        expect(page.locator("#digit-difference")).to_contain_text("Ablating unit (3)")
     finally:
         page.context.close()
+
+
+@screenshot_on_failure
+def test_a_drawing_is_read_with_the_controls_as_the_page_shows_them(page, tmp_path):
+    """The model, the step, the unit and an edit typed (not yet sent) before drawing: the pen-up's
+    answer uses them all (the pad's events read the page's copy of the controls)."""
+    page.locator("#digit-model label", has_text="RNN").click()
+    slider_number(page).fill("12")
+    slider_number(page).press("Enter")
+    page.locator("#digit-unit input").fill("5")
+    page.locator("#digit-ablate textarea, #digit-ablate input").first.fill("3")
+    wait_idle(page)
+    page.locator("#digit-pad canvas").scroll_into_view_if_needed()
+    mouse_stroke(page, ONE)
+    wait_idle(page)
+    expect(page.locator(PREDICTION)).not_to_be_empty()
+    expect(page.locator("#digit-controls")).to_be_hidden()
+    expect(page.locator("#digit-caption")).to_contain_text("Row 12 of 28. The RNN")
+    expect(page.locator("#digit-difference")).to_contain_text("Ablating unit (3)")
+    expect(page.locator("#sec-why-unit")).to_contain_text("Unit 5")
 
 
 @screenshot_on_failure

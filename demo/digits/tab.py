@@ -18,7 +18,9 @@ API: ``/classify`` takes the pad's ink value, a Sketchpad value or one image fil
 """
 from __future__ import annotations
 
+import json
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -65,6 +67,8 @@ CSS = """
 /* gradio floats a block's label over its top: a label that wraps (the reading strip's, on a
    phone) covered the pictures under it.  In the flow, it pushes them down. */
 #digit-reading [data-testid="block-label"], #digit-seen [data-testid="block-label"] { position: relative; }
+/* the page's copy of the controls that the pad's events read (CONTROLS): kept, never shown */
+#digit-controls { display: none !important; }
 """ + views.INFLUENCE_CSS + views.TRAJECTORY_CSS
 
 
@@ -128,6 +132,13 @@ OUTPUT_NAMES = DRAWING_OUTPUTS + STEP_OUTPUTS + UNIT_OUTPUTS
 # model's row influence, the costly part of the server's work (~20 ms of ~30).
 FIRST_OUTPUTS = ("analysis", "hint", "final", "summary", "seen", "caption", "rows", "probs", "hmap", "panels",
                  "confidence")
+# The controls the pad's handlers read (the model, the edit, the view), which the page copies into
+# one hidden value (``controls``) whenever one of them changes: the pad's events then take 5
+# inputs, not 13.  At an event's start, and at each of its status changes, gradio's page deep-copies
+# the props of every input of every event it has run (~0.1-0.2 ms each, two thrown exceptions
+# apiece for the functions in them): 13 inputs were ~250 copies in the 400 ms after a pen-up, and
+# the first answer was painted ~20 ms later than with 4 (benchmarks/bench_browser.py).
+CONTROLS = ("model", "ablate", "gate", "gate_value", "from_row", "blank_rows", "t", "order", "unit")
 
 
 class DigitsTab:
@@ -336,6 +347,8 @@ class DigitsTab:
         with gr.Accordion(K("digits.explain.title"), open=False, elem_id="sec-explain") as self.sec_explain:
             self.explain = gr.Markdown(explain_markdown(self.models[self.default]) if self.models else "",
                                        latex_delimiters=LATEX, elem_id="digit-explain")
+        # what the pad's events read of the controls (CONTROLS above; ``wire`` keeps it up to date)
+        self.controls = gr.JSON(self.control_values(), visible="hidden", elem_id="digit-controls")
         for acc, key in ((self.sec_why_rows, "digits.why_rows.title"), (self.sec_why_unit, "digits.why_unit.title"),
                          (self.sec_why_whatif, "digits.why_whatif.title"),
                          (self.sec_why_trajectory, "digits.why_trajectory.title"),
@@ -400,9 +413,13 @@ class DigitsTab:
         # uploads, links) come only as a "change", so the live lane analyses those.  The
         # prediction alone carries both lanes' (hidden) status: tests and the browser benchmark
         # read it to know when the page is idle.
-        pad_in = [self.pad, self.model, *self.edit_inputs, *view, self.analysis, self.picture_reading, *L]
+        # The controls come as one value that the page keeps (CONTROLS above): no server call.
+        controls = [getattr(self, k) for k in CONTROLS]
+        gr.on([c.change for c in controls], None, controls, [self.controls],
+              js=f"(...v) => Object.fromEntries({json.dumps(list(CONTROLS))}.map((k, i) => [k, v[i]]))", **live)
+        pad_in = [self.pad, self.controls, self.analysis, self.picture_reading, *L]
         status = {**live, "show_progress_on": [self.final]}
-        self.pad.change(friendly(self.draw_live, lang=True), pad_in, self.all_outputs,
+        self.pad.change(friendly(self.pad_live, lang=True), pad_in, self.all_outputs,
                         concurrency_id="pad-live", concurrency_limit=1, **status)
         # The step slider, the unit order and the unit share the final lane, whose events of one
         # page run one at a time, in order, so their answers come after the pen-up's (which
@@ -411,9 +428,9 @@ class DigitsTab:
         after_pen = ui_serving.session_ordered_lane("pad-final", PEN_UPS_AT_ONCE)
         # The pen-up's answer in two parts (FIRST_OUTPUTS above); the second reads the analysis
         # the first left, and the step, order and unit as they are when it leaves the page.
-        self.pad.submit(friendly(self.draw_final, lang=True), pad_in, self.first_outputs, **after_pen, **status) \
-            .success(friendly(self.draw_rest, lang=True),
-                     [self.analysis, self.pad, self.picture_reading, *view, *L], self.rest_outputs,
+        self.pad.submit(friendly(self.pad_up, lang=True), pad_in, self.first_outputs, **after_pen, **status) \
+            .success(friendly(self.pad_rest, lang=True),
+                     [self.analysis, self.pad, self.picture_reading, self.controls, *L], self.rest_outputs,
                      **after_pen, **status)
         # A picture (upload, paste, drop or an example) goes into the pad, whose change analyses it.
         self.picture.change(friendly(self.to_pad, lang=True), [self.picture, *L], [self.pad, self.picture_reading],
@@ -475,6 +492,59 @@ class DigitsTab:
             raise ValueError(f"from row must be 1 to {STEPS}")
         return Intervention(ablate=parse_numbers(ablate, 0, model.hidden - 1, "Ablate units"), clamp=clamp,
                             from_step=from_row, blank_rows=parse_numbers(blank_rows, 1, STEPS, "Blank rows"))
+
+    def control_values(self) -> dict:
+        """The controls' values as the page shows them at first (``controls``'s first value)."""
+        return {k: getattr(self, k).value for k in CONTROLS}
+
+    @staticmethod
+    def controls_from(value) -> dict:
+        """The page's copy of the controls (``controls``) -> the draw handlers' keyword
+        arguments, checked at the edge: ValueError names a bad field.  A missing field keeps the
+        handler's default, as a control left empty (None) does; the handlers check the ranges."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ValueError("controls must be an object of the Digits tab's controls")
+        unknown = sorted(set(value) - set(CONTROLS), key=str)
+        if unknown:
+            raise ValueError(f"controls: unknown field {str(unknown[0])[:40]!r}")
+        # the ranges the components themselves keep (the handlers check the rest: the unit
+        # against the model, the gate, the edit's numbers)
+        ranges = {"t": (1, STEPS), "from_row": (1, STEPS), "gate_value": (0.0, 1.0), "unit": (0, None)}
+        for k, v in value.items():
+            if v is None:
+                continue
+            if k in ranges:
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                    raise ValueError(f"controls: {k} must be a number")
+                lo, hi = ranges[k]
+                if v < lo or (hi is not None and v > hi) or (k != "gate_value" and v != int(v)):
+                    raise ValueError(f"controls: {k} must be {'a whole number ' if k != 'gate_value' else ''}"
+                                     f"from {lo}" + (f" to {hi}" if hi is not None else ""))
+            elif not isinstance(v, str) or len(v) > 1000:
+                raise ValueError(f"controls: {k} must be text of at most 1000 characters")
+            elif k == "order" and v not in units.ORDERS:
+                raise ValueError(f"controls: order must be one of {', '.join(units.ORDERS)}")
+        out = {k: v for k, v in value.items() if v is not None}
+        if "model" in out:
+            out["name"] = out.pop("model")
+        return out
+
+    def pad_live(self, value, controls=None, before=None, picture=None, lang: str = "en") -> dict:
+        """The pad's "change": ``draw_live`` with the controls the page copied (``controls_from``)."""
+        return self.draw_live(value, **{"name": None, **self.controls_from(controls)}, before=before,
+                              picture=picture, lang=lang)
+
+    def pad_up(self, value, controls=None, before=None, picture=None, lang: str = "en") -> dict:
+        """The pad's "submit": ``draw_final`` with the controls the page copied."""
+        return self.draw_final(value, **{"name": None, **self.controls_from(controls)}, before=before,
+                               picture=picture, lang=lang)
+
+    def pad_rest(self, a, value=None, picture=None, controls=None, lang: str = "en") -> dict:
+        """After ``pad_up``: ``draw_rest`` with the step, order and unit the page copied."""
+        c = self.controls_from(controls)
+        return self.draw_rest(a, value, picture, **{k: c[k] for k in ("t", "order", "unit") if k in c}, lang=lang)
 
     def draw_live(self, value, name, ablate=None, gate=NO_GATE, gate_value=1.0, from_row=1, blank_rows=None,
                   t=STEPS, order="index", unit=0, before: DigitAnalysis | None = None, picture=None,
