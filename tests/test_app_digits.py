@@ -281,6 +281,36 @@ def test_the_pads_handlers_with_the_pages_controls_answer_as_the_plain_handlers(
         tab.pad_rest(first[tab.analysis], up, None, {**c, "unit": 999})
 
 
+def test_the_pen_ups_first_part_does_not_wait_behind_a_busy_worker(tab, monkeypatch):
+    """The worker answers one call at a time: while it computes a live preview, the pen-up's
+    first part is computed in the server (the same answer) when nothing else runs there; under
+    load, and for every other call, the worker takes it."""
+    from tests.conftest import same
+    from demo.digits import tab as tab_module
+    calls = []
+
+    class Worker:  # records the calls; None: "compute it here"
+        busy = True
+
+        def call(self, method, *args, **kwargs):
+            calls.append(method)
+            return None
+
+    up = {**sketch(example_digit(7)), "pad": "busy1", "seq": 1}
+    plain = tab.draw_final(up, "gru")
+    monkeypatch.setattr(tab, "worker", Worker())
+    assert same(tab.draw_final(up, "gru"), plain) and calls == []            # not behind the preview
+    tab.draw_live({**up, "seq": 2, "drawing": True}, "gru")
+    tab.draw_rest(plain[tab.analysis], up)
+    assert calls == ["draw", "rest"]                                          # the others wait their turn
+    monkeypatch.setattr(tab_module, "running", lambda: 5)                     # a loaded server
+    tab.draw_final({**up, "seq": 3}, "gru")
+    Worker.busy = False
+    monkeypatch.setattr(tab_module, "running", lambda: 1)
+    tab.draw_final({**up, "seq": 4}, "gru")
+    assert calls == ["draw", "rest", "draw", "draw"]
+
+
 CONTROL_CASES = [  # a bad copy of the controls -> the message's words
     ("lstm", "must be an object"), ([28], "must be an object"), ({"x": 1}, "unknown field 'x'"),
     ({"t": "12"}, "t must be a number"), ({"t": float("nan")}, "t must be a number"),

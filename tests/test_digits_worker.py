@@ -3,6 +3,7 @@ answer as the server's own handlers, a bad edit still comes back as a ValueError
 that dies is replaced while the server answers by itself."""
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -132,8 +133,12 @@ def test_a_stuck_worker_is_replaced():
         assert worker.ready
         stuck = list(worker._pool._processes.values())
         t = time.perf_counter()
+        assert not worker.busy
+        seen = []
+        threading.Timer(0.3, lambda: seen.append(worker.busy)).start()  # while the call waits
         assert worker.draw("anything") is None
         assert time.perf_counter() - t < 10
+        assert seen == [True] and not worker.busy  # busy while a call is on its way, then not
         for proc in stuck:
             proc.join(10)
             # killed: ended, or a zombie that the executor's own thread is about to reap (its

@@ -53,6 +53,7 @@ CANVAS = 420                    # px, the pad's side; its pen is CANVAS/28 wide,
 PLAY_INTERVAL = 0.3             # s per row when animating
 NO_GATE = "none"
 LIVE_BACKOFF = 0.2            # s a live preview waits while other handlers run (draw_live)
+URGENT_HERE_UP_TO = 2         # handlers running (a live preview and the pen-up's own): the server is free
 # Pen-ups answered at once (different pages; one page's events in that lane still run one at a
 # time, in order: ui_serving.session_ordered_lane).  With 100 users arriving together, one at a
 # time made the 34 first pen-ups wait for each other (benchmarks/load_test.py).
@@ -170,10 +171,14 @@ class DigitsTab:
             keys.update({f"{name}.{i}": x for i, x in enumerate(c)} if isinstance(c, list) else {name: c})
         return keys
 
-    def analysed(self, *args, method: str = "draw", **kwargs) -> dict:
+    def analysed(self, *args, method: str = "draw", urgent: bool = False, **kwargs) -> dict:
         """``draw(*args, **kwargs)`` (or ``method``'s: "rest"), in the worker process when there
-        is one and it is ready."""
-        out = self.worker.call(method, *args, **kwargs) if self.worker is not None else None
+        is one and it is ready.  ``urgent`` (the pen-up's first part): not behind a live preview
+        the worker is still computing (~40 ms) when nothing else runs on the server: then it is
+        computed here, on the other core.  Under load the worker takes it, as everything else."""
+        w = self.worker
+        here = w is None or (urgent and w.busy and running() <= URGENT_HERE_UP_TO)
+        out = None if here else w.call(method, *args, **kwargs)
         if out is None:
             return getattr(self, method)(*args, **kwargs)
         self._keys = self._keys or self.output_keys()
@@ -577,7 +582,7 @@ class DigitsTab:
         # (and what the page shows) may not be the last live answer: a Clear's blank page may
         # land after it, or the live answer was dropped.  The final answer stands on its own.
         return self.analysed(value, name, ablate, gate, gate_value, from_row, blank_rows, t, order, unit, before,
-                             picture, lang, complete=True, first=True)
+                             picture, lang, complete=True, first=True, urgent=True)
 
     def draw_rest(self, a: DigitAnalysis | None, value=None, picture=None, t=STEPS, order="index", unit=0,
                   lang: str = "en") -> dict:

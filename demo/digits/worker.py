@@ -73,6 +73,7 @@ class DrawWorker:
         self._lock = threading.Lock()
         self._pool = None
         self._ready = threading.Event()
+        self._in_flight = 0  # calls sent and not answered yet
         self.start()
 
     def start(self) -> None:
@@ -111,6 +112,11 @@ class DrawWorker:
     def ready(self) -> bool:
         return self._ready.is_set()
 
+    @property
+    def busy(self) -> bool:
+        """A call is on its way: a new one would wait for it (one process answers one at a time)."""
+        return self._in_flight > 0
+
     def draw(self, *args, **kwargs) -> dict | None:
         """``DigitsTab.draw(*args, **kwargs)`` in the worker: its answer keyed by output name,
         or None when the worker cannot answer now (the caller computes it).  A ValueError (a
@@ -127,20 +133,27 @@ class DrawWorker:
         if pool is None:
             self.start()
             return None
+        with self._lock:
+            self._in_flight += 1
         try:
-            future = pool.submit(_call, method, args, kwargs)
-        except RuntimeError:  # shut down (or broken) since: start another
-            self._drop(pool)
-            self.start()
-            return None
-        try:
-            return future.result(self.timeout)
-        except (BrokenProcessPool, TimeoutError) as e:  # it died or is stuck (futures raise the builtin one)
-            log.warning("the digits worker %s; starting another",
-                        f"gave no answer in {self.timeout:g} s" if isinstance(e, TimeoutError) else f"stopped ({e})")
-            self._drop(pool, kill=isinstance(e, TimeoutError))
-            self.start()
-            return None
+            try:
+                future = pool.submit(_call, method, args, kwargs)
+            except RuntimeError:  # shut down (or broken) since: start another
+                self._drop(pool)
+                self.start()
+                return None
+            try:
+                return future.result(self.timeout)
+            except (BrokenProcessPool, TimeoutError) as e:  # it died or is stuck (futures raise the builtin one)
+                log.warning("the digits worker %s; starting another",
+                            f"gave no answer in {self.timeout:g} s" if isinstance(e, TimeoutError)
+                            else f"stopped ({e})")
+                self._drop(pool, kill=isinstance(e, TimeoutError))
+                self.start()
+                return None
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
     def close(self) -> None:
         with self._lock:
