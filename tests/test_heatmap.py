@@ -54,7 +54,8 @@ def test_value_round_trip_and_geometry():
     assert (out["width"], out["height"]) == (img.shape[1], img.shape[0]) == (150, STRIP + 128 + 26)
     assert (out["top"], out["left"], out["cell_h"], out["cell_w"], out["rows"], out["cols"]) == \
         (STRIP, 0, 1, 4, 128, 28)
-    assert out["row_ids"] == list(range(128)) and out["first_col"] == 1
+    assert out["row_ids"] is None and out["first_col"] == 1   # the rows in their own order
+    assert hover_value(picture(v), v, STRIP, CELL, row_ids=np.arange(128))["row_ids"] is None
     assert (out["row_label"], out["col_label"], out["what"]) == ("unit", "step", "h")
     back = decode_hover_values(out)
     assert back.shape == v.shape and back.dtype == np.float32
