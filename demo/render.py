@@ -286,16 +286,17 @@ def hover_value(img: np.ndarray, values: np.ndarray, top: int, cell: tuple[int, 
     ``values`` (rows, cols) the numbers behind it, one per cell of ``cell`` = (px per row,
     px per column), drawn from pixel (left, top) on (``heatmap`` puts a STRIP px step strip on
     top, ``label_rows`` a gutter on the left).  ``row_ids``: the real number of each displayed
-    row (rows may be shown sorted), default 0..rows-1 (sent as None); columns are numbered from ``first_col``
-    (1: steps are 1-based, like the step slider).  Raises ValueError on shapes that do not fit.
+    row (rows may be shown sorted), default 0..rows-1 (sent as None); columns are numbered from
+    ``first_col`` (1: steps are 1-based, like the step slider).  Raises ValueError on shapes that
+    do not fit.
 
     The value (format "heat-v1"): ``src`` a PNG data URL (zlib level 1), ``width``/``height``
     the image size in px, ``top``/``left``/``cell_h``/``cell_w``/``rows``/``cols`` the grid,
     ``values`` base64 of float16 little-endian, row-major (rows x cols; NaN stays NaN),
     ``row_ids`` a list of ints (None: the rows in their own order, 0..rows-1, the usual case:
-    the page then neither parses nor copies 128 numbers per map), ``first_col``, and the labels ``row_label``, ``col_label``,
-    ``what`` (the tooltip reads "unit 37 · step 12 · h = +0.523") and ``missing`` (shown for a
-    NaN value): the caller passes them in the page's language (this module has no words)."""
+    the page then neither parses nor copies 128 numbers per map), ``first_col``, and the labels
+    ``row_label``, ``col_label``, ``what`` (the tooltip reads "unit 37 · step 12 · h = +0.523")
+    and ``missing`` (shown for a NaN value): the caller passes them in the page's language (this module has no words)."""
     img = np.asarray(img)
     if img.ndim != 3 or img.shape[2] not in (3, 4) or img.dtype != np.uint8:
         raise ValueError(f"img must be uint8 (H, W, 3 or 4), got {img.dtype} {img.shape}")

@@ -506,7 +506,9 @@ class DigitsTab:
     def controls_from(value) -> dict:
         """The page's copy of the controls (``controls``) -> the draw handlers' keyword
         arguments, checked at the edge: ValueError names a bad field.  A missing field keeps the
-        handler's default, as a control left empty (None) does; the handlers check the ranges."""
+        handler's default, as a control left empty (None) does.  The ranges the components keep
+        are checked here; the handlers check the rest (the unit against the model, the gate, the
+        edit's numbers)."""
         if value is None:
             return {}
         if not isinstance(value, dict):
@@ -514,8 +516,6 @@ class DigitsTab:
         unknown = sorted(set(value) - set(CONTROLS), key=str)
         if unknown:
             raise ValueError(f"controls: unknown field {str(unknown[0])[:40]!r}")
-        # the ranges the components themselves keep (the handlers check the rest: the unit
-        # against the model, the gate, the edit's numbers)
         ranges = {"t": (1, STEPS), "from_row": (1, STEPS), "gate_value": (0.0, 1.0), "unit": (0, None)}
         for k, v in value.items():
             if v is None:
