@@ -8,19 +8,17 @@ Digits tab's pad with the mouse, against the app served in this process on local
 Everything is timed in the page (performance.now()), so Python's and Playwright's own latency do
 not count: a capture-phase listener records when the pen lifts, and MutationObservers record
 every change of the final label (``#digit-prediction``: its answer and exact confidences), of
-the "Input: row t highlighted" view (``#digit-rows``) and of the ``#digit-h`` hover heatmap (each
-value either draws on its canvas counts; pictures count by their src), with a load listener
-for when each new picture has decoded.  Strokes take a set time (--speed), however slowly
-Playwright moves the mouse on a busy machine.  Once the pad's event is idle and nothing has changed for 1.2 s, what
-is on screen is the finished drawing's answer; the time it got there is the first change into
+the "Input: row t highlighted" view (``#digit-rows``) and of the ``#digit-h`` hover heatmap (both
+are canvases, which count the values they have drawn).  Strokes take a set time (--speed), however
+slowly Playwright moves the mouse on a busy machine.  Once the pad's event is idle and nothing has
+changed for 1.2 s, what is on screen is the finished drawing's answer; the time it got there is the first change into
 that final state (0 when it was already on screen at pen-up, e.g. the last value sent during the
 stroke gave the same picture).  Each change is also timed at the next animation frame, the one
 that paints it: the page applies an answer in one long task and paints only after it, so a
 label can be in the DOM tens of ms before anyone sees it.
 
 Reported: median (and worst) ms from pen-up to (a) the final label and (b) the row-by-row views
-(both, loaded) painted with the finished drawing, and the same to when they reached the DOM (or
-loaded); and, for one long 3 s stroke, how many prediction updates (new confidences) arrived
+(both) painted with the finished drawing, and the same to when they reached the DOM; and, for one long 3 s stroke, how many prediction updates (new confidences) arrived
 while the pen was still down; and a reference, a fixed script timed in the same page (the
 machine's pace varies by 1.5x over a day).  The old Sketchpad took 1.9 s from pen-up to the
 label; the goal is <= 150 ms.
@@ -37,7 +35,7 @@ import time
 from demo.runtime import configure_torch  # first: it sets OMP_NUM_THREADS before torch loads
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-VIEWPORT = {"width": 1400, "height": 2200}  # tall: the row-by-row views are on screen (lazy images load)
+VIEWPORT = {"width": 1400, "height": 2200}  # tall: the row-by-row views are on screen
 TIMEOUT_MS = 60_000
 QUIET_MS = 1200          # no change for this long after pen-up: the page shows the final answer
 GOAL_MS = 150
@@ -54,18 +52,17 @@ DIGIT_STROKES = {
 }
 
 # Installed once per page: window.__lens records the pen and every change of the watched views.
-# Each watcher keeps [t, state] pairs (state: the label's text, or an image's src); `loads` keeps
-# [t, src] for every image of a watched view that finished loading.
+# Each watcher keeps [t, state, t_frame] entries (state: the label's text, or a view's count of
+# the values it has drawn).
 INSTRUMENT = r"""
 () => {
   if (window.__lens) return true;
-  const L = window.__lens = {down: [], up: [], views: {}, loads: {}};
+  const L = window.__lens = {down: [], up: [], views: {}};
   const canvas = document.querySelector('#digit-pad canvas');
   canvas.addEventListener('pointerdown', () => L.down.push(performance.now()), true);
   canvas.addEventListener('pointerup', () => L.up.push(performance.now()), true);
   // Gradio may replace a component's DOM (e.g. a label going from empty to a value): every
   // state is looked up afresh.
-  const src = (el) => { const i = el && el.querySelector('img'); return i ? i.getAttribute('src') || '' : ''; };
   // Each state is read inside its own view's block: a query of the whole document ran at every
   // change of any watched view, inside the task being timed (~8 ms per pen-up in a profile).
   const inside = (sel) => document.querySelector(sel) || document.body;
@@ -74,16 +71,11 @@ INSTRUMENT = r"""
     label: () => [...inside('#digit-prediction').querySelectorAll('[data-testid="label-output-value"], meter')]
       .map(e => e.tagName === 'METER' ? e.getAttribute('aria-label') + '=' + e.getAttribute('value') : e.textContent)
       .join(' '),
-    // the input views count the values they have drawn on their canvas (data-updates)
-    rows: () => { const r = document.querySelector('#digit-rows .rl-digit');
-                  return r ? (r.dataset.updates || '0') + ' ' : src(document.querySelector('#digit-rows')); },
-    // the hover heatmap counts the values it has shown (data-updates); a "heat-v1" value is a
-    // picture (its src), a "heat-v2" one is drawn on its canvas at once
-    h: () => { const r = document.querySelector('#digit-h .rl-heat');
-               return r ? (r.dataset.updates || '0') + ' ' + src(r) : ''; },
+    // the input view and the hover heatmap count the values they have drawn (data-updates)
+    rows: () => (inside('#digit-rows').querySelector('.rl-digit') || {dataset: {}}).dataset.updates || '',
+    h: () => (inside('#digit-h').querySelector('.rl-heat') || {dataset: {}}).dataset.updates || '',
   };
-  const pictures = {rows: () => src(document.querySelector('#digit-rows')), h: () => src(document.querySelector('#digit-h'))};
-  for (const k in states) { L.views[k] = [[performance.now(), states[k]()]]; L.loads[k] = []; }
+  for (const k in states) L.views[k] = [[performance.now(), states[k]()]];
   // Each entry also gets the time of the next animation frame, the one that paints it (the
   // page may change the DOM early in a long task that applies an answer, and paint only after
   // the whole task): [t, state, t_frame].
@@ -102,12 +94,6 @@ INSTRUMENT = r"""
   for (const sel of ['#digit-prediction', '#digit-rows', '#digit-h'])
     observer.observe(document.querySelector(sel) || document.body,
                      {subtree: true, childList: true, attributes: true, characterData: true});
-  // a picture of a watched view finished decoding
-  document.addEventListener('load', (e) => {
-    if (e.target.tagName !== 'IMG') return;
-    const now = performance.now(), s = e.target.getAttribute('src');
-    for (const k in pictures) if (pictures[k]() === s) L.loads[k].push(framed([now, s]));
-  }, true);
   return true;
 }
 """
@@ -121,8 +107,7 @@ SETTLED = r"""
   const busy = () => /processing|queue/.test(
       (document.querySelector('#digit-prediction [data-testid="status-tracker"]') || {}).textContent || '');
   let idleSince = performance.now();
-  const last = () => Math.max(L.up.at(-1) || 0, idleSince, ...Object.values(L.views).map(v => v.at(-1)[0]),
-                              ...Object.values(L.loads).map(v => (v.at(-1) || [0])[0]));
+  const last = () => Math.max(L.up.at(-1) || 0, idleSince, ...Object.values(L.views).map(v => v.at(-1)[0]));
   const poll = () => {
     if (busy()) idleSince = performance.now();
     if (performance.now() - last() >= quiet) resolve(L); else setTimeout(poll, 20);
@@ -200,18 +185,6 @@ def _when(entry: list, frame: bool) -> float:
     return entry[2] if frame and len(entry) > 2 else entry[0]
 
 
-def loaded_since(log: list, loads: list, t_up: float, frame: bool = False) -> float:
-    """For an image view: ms from pen-up until its final picture had loaded (the later of the
-    state change and its src's load event; the change alone when no load was seen, e.g. a cached
-    picture or one drawn on a canvas).  A state is the src, or for the heatmap "count src".
-    ``frame``: to the animation frame after each."""
-    t_src = final_since(log, t_up, frame)
-    src = log[-1][1].split(" ", 1)[-1]
-    t_src_abs = t_up + final_since(log, t_up)
-    done = [e for e in loads if e[1] == src and e[0] >= t_src_abs - 1e-6]
-    return max(t_src, (_when(done[0], frame) - t_up) if done else t_src)
-
-
 def clear_pad(page) -> None:
     page.locator('#digit-pad button[data-act="clear"]').click()
     page.locator("#hint").wait_for(state="visible")
@@ -225,8 +198,7 @@ def predicted(page) -> str:
 
 def reset_record(page) -> None:
     page.evaluate("() => { const L = window.__lens; L.down = []; L.up = [];"
-                  " for (const k in L.views) L.views[k] = [L.views[k].at(-1)];"
-                  " for (const k in L.loads) L.loads[k] = []; }")
+                  " for (const k in L.views) L.views[k] = [L.views[k].at(-1)]; }")
 
 
 def draw_once(page, digit: int, speed: float = SPEED) -> dict:
@@ -241,10 +213,8 @@ def draw_once(page, digit: int, speed: float = SPEED) -> dict:
     t_up, t_down = rec["up"][-1], rec["down"][-1]
     v = rec["views"]
     out = {"digit": digit, "answer": predicted(page)}
-    for frame, key in ((False, "dom"), (True, "")):  # in the DOM (or loaded), and painted
-        label_ms = final_since(v["label"], t_up, frame)
-        rows_ms = loaded_since(v["rows"], rec["loads"]["rows"], t_up, frame)
-        h_ms = loaded_since(v["h"], rec["loads"]["h"], t_up, frame)
+    for frame, key in ((False, "dom"), (True, "")):  # in the DOM, and painted
+        label_ms, rows_ms, h_ms = (final_since(v[k], t_up, frame) for k in ("label", "rows", "h"))
         out.update({f"label{key}_ms": label_ms, f"rows{key}_ms": rows_ms, f"h{key}_ms": h_ms,
                     f"views{key}_ms": max(rows_ms, h_ms)})
     during = [e[0] for e in v["label"][1:] if t_down < e[0] < t_up]  # in the last stroke
@@ -320,8 +290,8 @@ def rows(result: dict) -> list[tuple]:
     return [("browser", f"pen-up -> final label painted (median of {n} drawings)", result["label_ms"], "ms",
              None, f"<= {GOAL_MS} ms (Sketchpad: {OLD_SKETCHPAD_MS:,})"),
             ("browser", "pen-up -> row-by-row views painted (median)", result["views_ms"], "ms", None, f"<= {GOAL_MS} ms"),
-            ("browser", "  the same, in the DOM / loaded: label", result["labeldom_ms"], "ms", None, ""),
-            ("browser", "  the same, in the DOM / loaded: views", result["viewsdom_ms"], "ms", None, ""),
+            ("browser", "  the same, in the DOM: label", result["labeldom_ms"], "ms", None, ""),
+            ("browser", "  the same, in the DOM: views", result["viewsdom_ms"], "ms", None, ""),
             ("browser", "pen-up -> final label / views (worst)", max(result["label_max_ms"], result["views_max_ms"]),
              "ms", None, ""),
             ("browser", f"prediction updates during one {long['stroke_s']:.1f} s stroke", long["updates"], "",

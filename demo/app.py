@@ -199,9 +199,7 @@ class App:
     # -- events ---------------------------------------------------------------------------------
     @property
     def digit_controls(self) -> dict:
-        d = self.digits
-        return {"model": d.model, "t": d.t, "unit": d.unit, "order": d.order, "ablate": d.ablate, "gate": d.gate,
-                "gate_value": d.gate_value, "from_row": d.from_row, "blank_rows": d.blank_rows}
+        return {k: getattr(self.digits, k) for k in digits_tab.CONTROLS}
 
     @property
     def text_controls(self) -> dict:

@@ -296,7 +296,8 @@ def hover_value(img: np.ndarray, values: np.ndarray, top: int, cell: tuple[int, 
     ``row_ids`` a list of ints (None: the rows in their own order, 0..rows-1, the usual case:
     the page then neither parses nor copies 128 numbers per map), ``first_col``, and the labels
     ``row_label``, ``col_label``, ``what`` (the tooltip reads "unit 37 · step 12 · h = +0.523")
-    and ``missing`` (shown for a NaN value): the caller passes them in the page's language (this module has no words)."""
+    and ``missing`` (shown for a NaN value): the caller passes them in the page's language (this
+    module has no words)."""
     img = np.asarray(img)
     if img.ndim != 3 or img.shape[2] not in (3, 4) or img.dtype != np.uint8:
         raise ValueError(f"img must be uint8 (H, W, 3 or 4), got {img.dtype} {img.shape}")

@@ -136,24 +136,26 @@ class DrawWorker:
         with self._lock:
             self._in_flight += 1
         try:
-            try:
-                future = pool.submit(_call, method, args, kwargs)
-            except RuntimeError:  # shut down (or broken) since: start another
-                self._drop(pool)
-                self.start()
-                return None
-            try:
-                return future.result(self.timeout)
-            except (BrokenProcessPool, TimeoutError) as e:  # it died or is stuck (futures raise the builtin one)
-                log.warning("the digits worker %s; starting another",
-                            f"gave no answer in {self.timeout:g} s" if isinstance(e, TimeoutError)
-                            else f"stopped ({e})")
-                self._drop(pool, kill=isinstance(e, TimeoutError))
-                self.start()
-                return None
+            return self._answer(pool, method, args, kwargs)
         finally:
             with self._lock:
                 self._in_flight -= 1
+
+    def _answer(self, pool, method: str, args: tuple, kwargs: dict) -> dict | None:
+        try:
+            future = pool.submit(_call, method, args, kwargs)
+        except RuntimeError:  # shut down (or broken) since: start another
+            self._drop(pool)
+            self.start()
+            return None
+        try:
+            return future.result(self.timeout)
+        except (BrokenProcessPool, TimeoutError) as e:  # it died or is stuck (futures raise the builtin one)
+            log.warning("the digits worker %s; starting another",
+                        f"gave no answer in {self.timeout:g} s" if isinstance(e, TimeoutError) else f"stopped ({e})")
+            self._drop(pool, kill=isinstance(e, TimeoutError))
+            self.start()
+            return None
 
     def close(self) -> None:
         with self._lock:
