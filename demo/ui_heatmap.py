@@ -34,6 +34,12 @@ from demo.ui_common import html_asset, template_safe
 
 HERE = Path(__file__).resolve().parent
 MAX_SCALE = 3  # the image is shown at most this many times its own width
+# The class of every view drawn on a canvas (the heatmaps, demo.digits.input_view): at least
+# VIEW_MIN_WIDTH px wide in a gr.Row, so that a row of them wraps, one under the other, on a phone.
+# Squeezed three abreast at 390 px, a map was ~50 px wide and its label one letter a line; gr.HTML
+# does not pass its min_width to the page, so the rule is in the page's <head> (HEAD).
+VIEW_CLASS = "rl-view"
+VIEW_MIN_WIDTH = 240
 
 _TEMPLATE = """\
 <div class="rl-heat is-empty" data-max-scale="{scale}" data-height="{height}">
@@ -52,7 +58,8 @@ def _head() -> str:
     if "</script" in js.lower():
         raise ValueError("heatmap.js must not contain </script>")
     return ("<script>\n// demo/heatmap.js, once per page: every heatmap's js_on_load calls it\n"
-            "window.rnnLensHeatmap = function (element, props, trigger, watch) {\n" + js + "\n};\n</script>")
+            "window.rnnLensHeatmap = function (element, props, trigger, watch) {\n" + js + "\n};\n</script>\n"
+            f"<style>.{VIEW_CLASS} {{ min-width: min({VIEW_MIN_WIDTH}px, 100%) !important; }}</style>")
 
 
 HEAD = _head()
@@ -75,6 +82,7 @@ def hover_heatmap(label: str, elem_id: str | None = None, height: int | None = N
         scale=MAX_SCALE, height=int(height or 0),
         label=template_safe(html.escape(str(label), quote=True), "label")), "html_template")
     kwargs.setdefault("value", None)
+    kwargs.setdefault("elem_classes", [VIEW_CLASS])
     return gr.HTML(
         label=label, html_template=template,
         css_template=CSS,

@@ -333,6 +333,13 @@ def test_phone_pad_first_touch_drawing_and_no_wide_views(phone, tmp_path):
         .map(e => e.className || e.tagName)""", PHONE["width"])
     assert not wide, wide
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+    # ... and none squeezed by its neighbours in a row: they stack, in reading order
+    views = ["#digit-rows canvas", "#digit-probs", "#digit-confidence canvas", "#digit-h canvas",
+             "#digit-panel-0 canvas", "#digit-compare-lstm canvas", "#digit-curves"]
+    boxes = [page.locator(v).first.bounding_box() for v in views]
+    narrow = {v: b["width"] for v, b in zip(views, boxes) if b["width"] < 0.6 * PHONE["width"]}
+    assert not narrow, narrow
+    assert all(a["y"] + a["height"] <= b["y"] + 1 for a, b in zip(boxes, boxes[1:])), boxes
     # the reading strip's label (two lines here) is above its pictures, not over them
     strip = page.locator("#digit-reading img").first
     strip.scroll_into_view_if_needed()

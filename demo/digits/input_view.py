@@ -20,6 +20,7 @@ from pathlib import Path
 import gradio as gr
 
 from demo.ui_common import html_asset, template_safe
+from demo.ui_heatmap import VIEW_CLASS
 
 HERE = Path(__file__).resolve().parent
 _TEMPLATE = '<div class="rl-digit is-empty" data-height="{height}"><canvas role="img" aria-label=""></canvas></div>'
@@ -31,6 +32,7 @@ def input_view(label, elem_id: str | None = None, height: int = 280, **kwargs) -
     if not 16 <= int(height) <= 2000:
         raise ValueError(f"height must be 16..2000 px, got {height}")
     kwargs.setdefault("value", None)
+    kwargs.setdefault("elem_classes", [VIEW_CLASS])  # in a gr.Row: on a phone, under its neighbours
     return gr.HTML(
         label=label, html_template=template_safe(_TEMPLATE.format(height=int(height)), "html_template"),
         css_template=template_safe(html_asset(HERE / "input_view.css"), "input_view.css"),

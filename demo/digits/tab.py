@@ -247,7 +247,7 @@ class DigitsTab:
             self.caption = gr.Markdown(elem_id="digit-caption")
             with gr.Row():
                 self.rows = w.add(input_view(K("digits.rows.label"), elem_id="digit-rows"), label="digits.rows.label")
-                self.probs = w.add(gr.Label(label=K("digits.probs.label"), num_top_classes=5),
+                self.probs = w.add(gr.Label(label=K("digits.probs.label"), num_top_classes=5, elem_id="digit-probs"),
                                    label="digits.probs.label")
                 self.confidence = w.add(hover_heatmap(i18n.t("digits.confidence.label"), elem_id="digit-confidence",
                                                       height=280), label="digits.confidence.label")
@@ -286,7 +286,7 @@ class DigitsTab:
             with gr.Row():
                 curves = (views.influence_curves(self.lookups) if self.lookups else None)
                 self.curves = w.add(gr.LinePlot(curves, x="row", y="mean |dz/d row|", color=views.curves_color(),
-                                                height=260,
+                                                height=260, min_width=320,  # a phone: the summary under it
                                                 color_map=CELL_COLOURS, label=K("digits.curves.label"),
                                                 x_title=i18n.t("digits.curves.x", i18n.DEFAULT),
                                                 y_title=i18n.t("digits.curves.y", i18n.DEFAULT),
