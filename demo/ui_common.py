@@ -267,3 +267,17 @@ class Words:
     @property
     def components(self) -> list:
         return [c for c, _ in self.items]
+
+
+def to_gradio(answer: dict, components: dict) -> dict:
+    """A pure handler's answer ({output name: value, SKIP or Update}, demo.answers) -> gradio's
+    ({component: value, gr.skip() or gr.update(...)}), through ``components`` ({name: component})."""
+    from demo.answers import SKIP, Update
+    out = {}
+    for name, value in answer.items():
+        if value is SKIP:
+            value = gr.skip()
+        elif isinstance(value, Update):
+            value = gr.update(**value)
+        out[components[name]] = value
+    return out
