@@ -5,7 +5,11 @@ Launches the app in-process on a free port, then measures:
     runs (target <= 100 ms), both over plain HTTP (POST queue/join, then read the event stream:
     what a browser sees) and with gradio_client's submit() (which adds its own threads);
   * throughput: characters per second arriving through the server for a long generation, next
-    to characters per second of model.stream() called directly in this process.
+    to characters per second of model.stream() called directly in this process;
+  * the first /generate after the app is up against the second (the text worker starts and
+    warms up while the app is built, so the first visitor's text is as fast as the next's);
+  * select and match (Ask why): one click's time on the Vanilla RNN over the validation split
+    (budget 1 s), next to tracing the same text, measured in the same run.
 
     python benchmarks/bench_app_text.py                       # weights/char_lstm
     python benchmarks/bench_app_text.py --weights-dir /tmp/wc --model rnn --requests 20
@@ -72,6 +76,38 @@ def server_rate(client, args) -> tuple[float, int, str]:
     return (len(text) - 1) / (times[-1] - times[0]), len(times), text
 
 
+def whole_ms(client, args, rng_seed: int) -> float:
+    """One 200-character /generate, from the request to its last output."""
+    t0 = time.perf_counter()
+    client.predict(args.seed, 200, args.temperature, 0, rng_seed, args.model, api_name="/generate")
+    return (time.perf_counter() - t0) * 1000
+
+
+def match_ms(weights_dir, repeat: int = 5) -> tuple[float, float] | None:
+    """Select and match on the Vanilla RNN (JULIET's name, threshold 0.5): the median click, and
+    tracing the same text as the reference; None without the RNN's lookups or the data."""
+    from demo.text import analysis, why
+    from demo.text.lab import Lab
+    try:
+        rnn = load_char_model("rnn", weights_dir)
+        lab = Lab({"rnn": rnn}, weights_dir=weights_dir)
+        if lab.validation_acts("rnn") is None:   # computed once per process: not the click's time
+            return None
+    except Exception:  # noqa: BLE001 - no RNN weights or lookups here
+        return None
+    text = "I will not speak.\n\nJULIET:\nO Romeo, Romeo! wherefore art thou Romeo?\n"
+    start = text.index("JULIET") + 1
+    clicks, traces = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        trace = analysis.trace_text(rnn, "ROMEO:\n", text)
+        traces.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        why.select_match(lab, trace, "h", start, start + 5, 0.5)
+        clicks.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(clicks), statistics.median(traces)
+
+
 def direct_rate(model, args) -> float:
     t0 = time.perf_counter()
     n = sum(1 for _ in model.stream(args.seed, args.length, args.temperature, rng_seed=0, n_top=0))
@@ -94,13 +130,14 @@ def main() -> None:
     client = Client(url, verbose=False)
     model = load_char_model(args.model, args.weights_dir)
     fn_index = next(d["id"] for d in client.config["dependencies"] if d.get("api_name") == "generate")
-    first_char_ms(client, args, 0)  # warm-up: first request pays for imports and caches
+    first_whole, second_whole = whole_ms(client, args, 0), whole_ms(client, args, 1)   # right after start
     http_firsts = [first_char_http_ms(url, fn_index, args, k) for k in range(args.requests)]
     firsts = [first_char_ms(client, args, k) for k in range(args.requests)]
     srv = [server_rate(client, args) for _ in range(3)]
     direct = [direct_rate(model, args) for _ in range(3)]
     same = srv[0][2] == model.generate(args.seed, args.length, args.temperature, rng_seed=0)
     app.close()
+    matched = match_ms(args.weights_dir)
 
     rows = [("first char, HTTP: median (ms)", f"{statistics.median(http_firsts):.1f}", "<= 100"),
             ("first char, HTTP: max (ms)", f"{max(http_firsts):.1f}", ""),
@@ -109,7 +146,12 @@ def main() -> None:
             ("through the server (chars/s)", f"{statistics.median(r[0] for r in srv):,.0f}", ""),
             ("model.stream directly (chars/s)", f"{statistics.median(direct):,.0f}", ""),
             ("partial outputs per request", f"{statistics.median(r[1] for r in srv):.0f}", ""),
-            ("server text == model.generate", str(same), "True")]
+            ("server text == model.generate", str(same), "True"),
+            ("1st /generate after start (ms)", f"{first_whole:.0f}", "~2nd"),
+            ("2nd /generate (ms)", f"{second_whole:.0f}", "")]
+    if matched is not None:
+        rows += [("select and match, RNN (ms)", f"{matched[0]:.0f}", "<= 1000"),
+                 ("tracing the same text (ms)", f"{matched[1]:.1f}", "")]
     print(f"\n{model!r}, {args.length:,} chars at temperature {args.temperature}, "
           f"{args.requests} requests, torch threads {args.threads}\n")
     print(f"| {'measure':<32} | {'value':>10} | {'target':>6} |\n|{'-' * 34}|{'-' * 12}|{'-' * 8}|")

@@ -26,7 +26,9 @@ from demo.digits import analysis, to_mnist
 from demo.digits.interventions import Intervention
 from demo.digits.preprocess import ink_value
 from demo.digits.sketches import example_digit
-from demo.digits.tab import CANVAS, DigitsTab, load_all_lookups, load_models
+from demo.digits import drawing, handlers
+from demo.digits.controls import TABLE
+from demo.digits.page import CANVAS
 
 BUDGET_MS = 20.0
 
@@ -57,8 +59,9 @@ def encode_all(images) -> int:
 
 
 def images_in(out: dict) -> list:
-    """The pictures in a handler's {component: value} answer (gr.update dicts unwrapped)."""
-    vals = [v.get("value") if isinstance(v, dict) and v.get("__type__") == "update" else v for v in out.values()]
+    """The pictures in a handler's {output name: value} answer (Updates unwrapped)."""
+    from demo.answers import Update
+    vals = [v.get("value") if isinstance(v, Update) else v for v in out.values()]
     return [v for v in vals if isinstance(v, (Image.Image, np.ndarray))]
 
 
@@ -68,42 +71,42 @@ def pad_value(digit: int = 7) -> dict:
     return ink_value(np.asarray(Image.fromarray(layer[..., 3]).resize((56, 56), Image.Resampling.BOX)))
 
 
-def bench_model(tab, name: str, value: dict, repeats: int) -> dict[str, float]:
+def bench_model(lab, name: str, value: dict, repeats: int) -> dict[str, float]:
     """Medians (wall, CPU) of each part of one stroke for model `name`, and of the whole update
     as the tab does it: every model, row influence in the three cells, an edited run (20 units
-    ablated: the "What if" panel in use), every view and PNG."""
-    models = tab.models
+    ablated: the "What if" panel in use), every view and PNG.  ``lab``: demo.digits.handlers.Lab."""
+    models = lab.models
     model = models[name]
     x = to_mnist(value)
     iv = Intervention(ablate=tuple(range(0, 40, 2)))
     a = analysis.analyse(models, name, value, iv, influence="all")
-    edit = dict(ablate="0-38", gate="none", gate_value=1.0, from_row=1, blank_rows="")
+    c = TABLE.check(dict(model=name, ablate="0-38", t=14, order="influence", unit=5))
     moving = {**value, "drawing": True}
     # the previous update was of another drawing (a stroke ago), with the same model
     other = analysis.analyse(models, name, pad_value(1), iv, influence="all")
     last_move = analysis.analyse(models, name, moving, iv, influence="current")
 
     def per_stroke():  # exactly what the pad's change handler does on pen-up, plus PNG encoding
-        encode_all(images_in(tab.draw(value, name, **edit, t=14, order="influence", unit=5, before=other)))
+        encode_all(images_in(drawing.drawing(lab, value, c, before=other)))
 
     def per_move():  # ... and while the pen moves (every ~100 ms)
-        encode_all(images_in(tab.draw(moving, name, **edit, t=14, order="influence", unit=5, before=other)))
+        encode_all(images_in(drawing.drawing(lab, moving, c, before=other)))
 
     def pen_up_same_ink():  # pen-up with the ink of the last move: the runs are reused
-        encode_all(images_in(tab.draw(value, name, **edit, t=14, order="influence", unit=5, before=last_move)))
+        encode_all(images_in(drawing.drawing(lab, value, c, before=last_move)))
 
     # The pen-up as the app answers it: its first part (the label and the row-by-row views, no
     # row influence), then the rest (every model's row influence, the why sections, the unit).
-    first = tab.draw_final(value, name, **edit, t=14, order="influence", unit=5, before=other)[tab.analysis]
+    first = drawing.first(lab, value, c, before=other)["analysis"]
 
     def pen_up_first():
-        encode_all(images_in(tab.draw_final(value, name, **edit, t=14, order="influence", unit=5, before=other)))
+        encode_all(images_in(drawing.first(lab, value, c, before=other)))
 
     def pen_up_rest():
-        encode_all(images_in(tab.draw_rest(first, value, None, 14, "influence", 5)))
+        encode_all(images_in(drawing.rest(lab, first, value, None, c)))
 
     def slider_move():
-        encode_all(images_in(tab.step(a, 14, "influence")))
+        encode_all(images_in(handlers.step(lab, a, c)))
 
     return {
         "bare forward": median_ms(lambda: model.logits(x[None]), repeats),
@@ -112,10 +115,10 @@ def bench_model(tab, name: str, value: dict, repeats: int) -> dict[str, float]:
         "compare (others)": median_ms(lambda: [m.step_probs(x) for n, m in models.items() if n != name], repeats),
         "row influence (3 cells)": median_ms(lambda: [m.row_influence_mnist(x) for m in models.values()], repeats),
         "edited run": median_ms(lambda: model.trace_mnist(x, ablate=list(iv.ablate)), repeats),
-        "render views": median_ms(lambda: (tab.step(a, 14, "influence"), tab.show(a), tab.unit_view(a, 5)),
+        "render views": median_ms(lambda: (handlers.step(lab, a, c), handlers.show(a), handlers.unit_view(lab, a, c)),
                                   repeats),
-        "PNG encode": median_ms(lambda: encode_all(images_in({**tab.step(a, 14), **tab.show(a),
-                                                              **tab.unit_view(a, 5)})), repeats),
+        "PNG encode": median_ms(lambda: encode_all(images_in({**handlers.step(lab, a, c), **handlers.show(a),
+                                                              **handlers.unit_view(lab, a, c)})), repeats),
         "per pen move": median_ms(per_move, repeats),
         "per stroke (all)": median_ms(per_stroke, repeats),
         "pen-up, same ink": median_ms(pen_up_same_ink, repeats),
@@ -126,14 +129,10 @@ def bench_model(tab, name: str, value: dict, repeats: int) -> dict[str, float]:
 
 
 def make_tab(weights_dir=None):
-    """The Digits tab with its components made (no server), as the app builds it."""
-    import gradio as gr
-    models, problems = load_models(weights_dir)
-    lookups, missing = load_all_lookups(models, weights_dir)
-    tab = DigitsTab(models, problems + missing, lookups)
-    with gr.Blocks():
-        tab.layout()
-    return tab, problems + missing
+    """The Digits tab's handlers' Lab (its models and lookups, no page), and the messages about
+    what could not load."""
+    lab = handlers.load_lab(weights_dir)
+    return lab, [f"{key}: {error}" for key, _, error, _ in lab.failures]
 
 
 PHOTO_BUDGET_MS = 30.0
@@ -171,12 +170,12 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (the app uses 1)")
     args = p.parse_args()
     configure_torch(args.threads)
-    tab, problems = make_tab(args.weights_dir)
+    lab, problems = make_tab(args.weights_dir)
     for msg in problems:
         print(msg.replace("**", ""), file=sys.stderr)
-    names = args.model or list(tab.models)
+    names = args.model or list(lab.models)
     value = pad_value(7)  # what the pad sends while the pen moves: 56x56 ink
-    rows = {n: bench_model(tab, n, value, args.repeats) for n in names if n in tab.models}
+    rows = {n: bench_model(lab, n, value, args.repeats) for n in names if n in lab.models}
     steps = list(next(iter(rows.values())))
     print(f"median ms over {args.repeats} runs (wall / CPU), torch threads={args.threads}, "
           f"canvas {CANVAS}x{CANVAS}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")

@@ -38,7 +38,7 @@ import bench_digits
 import bench_text
 import load_test
 from demo.digits.sketches import example_digit
-from demo.digits.tab import CANVAS
+from demo.digits.page import CANVAS
 
 ROOT = Path(__file__).resolve().parent.parent
 

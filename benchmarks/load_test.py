@@ -6,6 +6,8 @@ pad, mixed with gradio_client users of /classify and /generate.
     python benchmarks/load_test.py --drawers 0              # only classify/generate users, as before
     python benchmarks/load_test.py --server-timing --profile /tmp/load.txt   # where the time goes
     python benchmarks/load_test.py --url http://127.0.0.1:7860/   # an app you started yourself
+    python benchmarks/load_test.py --uploaders 2            # and 2 users uploading 40 MP PNGs to /classify
+    python benchmarks/load_test.py --stoppers 3             # then 3 users who press Stop (benchmarks/load_stoppers.py)
 
 Without --url it starts ``app.py`` in a subprocess on a free port (so the load generator does not
 share the server's GIL).  A share of the users (--drawers, default a third: users 0, 3, 6, ...)
@@ -668,6 +670,12 @@ def main(argv=None):
     p.add_argument("--concurrency", type=int, help="override the concurrency limits in the started app")
     p.add_argument("--server-timing", action="store_true", help="GRADIO_PROFILING=1: gradio's per-event times")
     p.add_argument("--profile", type=Path, help="sample the started app with py-spy into this file")
+    p.add_argument("--uploaders", type=int, default=0, metavar="N",
+                   help="N more users upload a 40 MP PNG to /classify, again and again, while the crowd acts "
+                        "(benchmarks/load_uploads.py)")
+    p.add_argument("--stoppers", type=int, default=0, metavar="N",
+                   help="after the crowd, N users press Generate and Stop at the first words, 5 times each; "
+                        "the text worker's CPU is read until it is idle (benchmarks/load_stoppers.py)")
     p.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # internal: the app with overrides
     args = p.parse_args(argv)
     os.environ.update(NO_TELEMETRY)
@@ -687,8 +695,14 @@ def main(argv=None):
     try:
         cpu0 = cpu_seconds(proc.pid) if proc else float("nan")
         kids0, own0 = (children_cpu_seconds(proc.pid) if proc else float("nan")), own_cpu_seconds()
+        sys.path.insert(0, str(ROOT))  # benchmarks/ as a package
+        from benchmarks import load_uploads
+        uploads = load_uploads.start(url, args.uploaders)
         s = run_load(url, args.users, args.requests, args.deadline, args.gen_length, args.drawers, args.stroke,
                      args.ramp, args.overlap, args.connecting, args.connecting_raw)
+        uploads = uploads and uploads.stop()
+        from benchmarks import load_stoppers
+        stops = load_stoppers.start(url, args.stoppers, proc.pid if proc else None)
         if os.environ.get("LOAD_DUMP"):
             Path(os.environ["LOAD_DUMP"]).write_text(json.dumps({k: s[k] for k in ("draw", "classify", "generate")}))
         cpu = cpu_seconds(proc.pid) - cpu0 if proc else float("nan")
@@ -720,6 +734,10 @@ def main(argv=None):
           + ", ".join(f"{name} {pct(later.get(kind, []), .5):.2f} / {pct(later.get(kind, []), .95):.2f}"
                       for kind, name in (("draw", "final label"), ("classify", "classify"),
                                          ("generate", f"generate-{args.gen_length}")) if later.get(kind)))
+    if uploads:
+        print(uploads.report())
+    if stops:
+        print(stops)
     if s["connecting"]:
         print(s["connecting"])
     if s["drawers"]:

@@ -7,7 +7,8 @@ file, so a reader never sees half a file or a mismatched pair.  The JSON also re
 constructor's keyword arguments (normalisation included).  Loading is strict and checks all
 three: a missing file, a wrong kind or version, a config that does not name every constructor
 argument, or a tensor mismatch raises ``WeightsError`` naming the file and the command that
-rebuilds it.
+rebuilds it: a key of demo/i18n (``app.error.*``) and its fields, so the page says it in its own
+language (``str(e)`` is the English).
 """
 from __future__ import annotations
 
@@ -21,12 +22,31 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from demo.errors import Text
+
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 FORMAT_VERSION = 1  # bump when the JSON's meaning changes; loading refuses any other version
 
 
 class WeightsError(RuntimeError):
-    """Weights are missing, damaged, or do not fit the model they are loaded into."""
+    """Weights are missing, damaged, or do not fit the model they are loaded into: ``key`` of
+    demo/i18n and its ``fields`` (as demo.errors.UserError; not a ValueError: bad input is not
+    the reason).  ``str()`` is the English message; ``text(lang)`` the message in ``lang``."""
+
+    def __init__(self, key: str, **fields):
+        self.key, self.fields = key, fields
+        self.message = Text(key, **fields)
+        super().__init__(self.message.text())
+
+    def text(self, lang: str | None = None) -> str:
+        return self.message.text(lang)
+
+    def __reduce__(self):   # across processes with its key and fields
+        return (_rebuild, (type(self), self.key, self.fields))
+
+
+def _rebuild(cls, key, fields):
+    return cls(key, **fields)
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -77,28 +97,27 @@ def load_weights(stem: Path, make_command: str, kind: str) -> tuple[dict[str, to
     st_path, js_path = stem.with_suffix(".safetensors"), stem.with_suffix(".json")
     for p in (st_path, js_path):
         if not p.is_file():
-            raise WeightsError(f"missing weights file {p}. Create it with:\n    {make_command}")
+            raise WeightsError("app.error.weights_missing", path=str(p), command=make_command)
     try:
         meta = json.loads(js_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise WeightsError(f"cannot read {js_path}: {e}. Recreate it with:\n    {make_command}") from e
+        raise WeightsError("app.error.weights_unreadable", path=str(js_path), error=str(e), command=make_command) from e
     if not isinstance(meta, dict) or meta.get("kind") != kind:
         found = meta.get("kind") if isinstance(meta, dict) else None
-        raise WeightsError(f"{js_path} holds {found!r} weights, not {kind!r}. Recreate it with:\n    {make_command}")
+        raise WeightsError("app.error.weights_kind", path=str(js_path), found=repr(found), kind=repr(kind),
+                           command=make_command)
     if meta.get("format_version") != FORMAT_VERSION:
-        raise WeightsError(f"{js_path} is in format version {meta.get('format_version')!r}; this code reads "
-                           f"version {FORMAT_VERSION}. Recreate it with:\n    {make_command}")
+        raise WeightsError("app.error.weights_version", path=str(js_path), found=repr(meta.get("format_version")),
+                           version=FORMAT_VERSION, command=make_command)
     if not isinstance(meta.get("config"), dict):
-        raise WeightsError(f"{js_path} has no 'config' (the model's constructor arguments). "
-                           f"Recreate it with:\n    {make_command}")
+        raise WeightsError("app.error.weights_config", path=str(js_path), command=make_command)
     want = meta.get("weights_sha256")
     if want and sha256_file(st_path) != want:
-        raise WeightsError(f"{st_path} does not match the checksum in {js_path.name} (the pair was "
-                           f"not written together). Recreate it with:\n    {make_command}")
+        raise WeightsError("app.error.weights_checksum", path=str(st_path), name=js_path.name, command=make_command)
     try:
         state = load_file(st_path)
     except Exception as e:  # safetensors raises its own error types for damaged files
-        raise WeightsError(f"cannot read {st_path}: {e}. Recreate it with:\n    {make_command}") from e
+        raise WeightsError("app.error.weights_unreadable", path=str(st_path), error=str(e), command=make_command) from e
     return state, meta
 
 
@@ -111,19 +130,19 @@ def load_lookup_pair(stem: Path, weights_sha256: str | None, fields, make_comman
     npz, js = Path(stem).with_suffix(".npz"), Path(stem).with_suffix(".json")
     for p in (npz, js):
         if not p.is_file():
-            raise WeightsError(f"missing {p}. Create it with:\n    {make_command}")
+            raise WeightsError("app.error.file_missing", path=str(p), command=make_command)
     try:
         meta = json.loads(js.read_text(encoding="utf-8"))
         with np.load(npz) as f:
             arrays = {k: f[k] for k in f.files}
     except (OSError, ValueError) as e:
-        raise WeightsError(f"cannot read {npz} / {js.name}: {e}. Recreate them with:\n    {make_command}") from e
+        raise WeightsError("app.error.lookups_unreadable", path=str(npz), name=js.name, error=str(e),
+                           command=make_command) from e
     if weights_sha256 and meta.get("weights_sha256") != weights_sha256:
-        raise WeightsError(f"{js} was made for other weights of {what} (checksum differs). "
-                           f"Recreate it with:\n    {make_command}")
+        raise WeightsError("app.error.lookups_other", path=str(js), what=what, command=make_command)
     missing = [f for f in fields if f not in arrays]
     if missing:
-        raise WeightsError(f"{npz} lacks {missing}. Recreate it with:\n    {make_command}")
+        raise WeightsError("app.error.lookups_lacks", path=str(npz), fields=str(missing), command=make_command)
     return arrays, meta
 
 
@@ -134,8 +153,8 @@ def build_strict(cls, args: dict, source: str, make_command: str, **extra):
     params = set(inspect.signature(cls).parameters) - set(extra)
     missing, unknown = sorted(params - set(args)), sorted(set(args) - params)
     if missing or unknown:
-        raise WeightsError(f"{source}: the config does not match {cls.__name__}'s arguments "
-                           f"(missing {missing}, unknown {unknown}). Recreate it with:\n    {make_command}")
+        raise WeightsError("app.error.config_mismatch", path=source, name=cls.__name__, missing=str(missing),
+                           unknown=str(unknown), command=make_command)
     return cls(**args, **extra)
 
 
@@ -144,15 +163,15 @@ def load_state_strict(module: torch.nn.Module, state: dict[str, torch.Tensor], s
     own = module.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
-    shapes = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+    shapes = [Text("app.error.fit_shape", name=k, file=tuple(state[k].shape), model=tuple(own[k].shape))
               for k in own if k in state and state[k].shape != own[k].shape]
     if missing or unexpected or shapes:
         parts = []
         if missing:
-            parts.append(f"missing keys {missing}")
+            parts.append(Text("app.error.fit_missing", keys=str(missing)))
         if unexpected:
-            parts.append(f"unexpected keys {unexpected}")
+            parts.append(Text("app.error.fit_unexpected", keys=str(unexpected)))
         if shapes:
-            parts.append("shape mismatches " + "; ".join(shapes))
-        raise WeightsError(f"{source} does not fit the model built from its config: " + ", ".join(parts))
+            parts.append(Text("app.error.fit_shapes", shapes=shapes))
+        raise WeightsError("app.error.weights_fit", path=source, parts=parts)
     module.load_state_dict(state, strict=True)

@@ -6,7 +6,7 @@ or raises a ``UserError`` whose ``label`` names the control.  Pure (no gradio).
     check_t = whole(1, 28, Text("digits.t.label"))    # a Field's check: check_t("10") -> 10
     choice(("lstm", "gru"), Text("digits.model.label"))("gru")
 
-URL numbers are plain ASCII: float() would also take "１０", "1_000" or " 5 ", which a link never
+URL numbers are plain ASCII: float() would also take full-width digits, "1_000" or " 5 ", which a link never
 means.  Booleans never count as numbers.
 """
 from __future__ import annotations

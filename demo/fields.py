@@ -39,7 +39,9 @@ class Field:
     default: its value when a link leaves it out; check: any value (a URL's text, a component's
     value, Python) -> the canonical value, or a UserError; component: ``lambda gr, K: ...``, the
     page's control (None: not a component of the tab, e.g. the drawing); url: canonical -> the
-    URL's text; shown: canonical -> the component's value (e.g. (3, 17) -> "3, 17")."""
+    URL's text; shown: canonical -> the component's value (e.g. (3, 17) -> "3, 17"); example:
+    a URL text of a value other than the default, which the tests round-trip through a link and
+    the page."""
     name: str
     key: str
     default: Any
@@ -47,6 +49,7 @@ class Field:
     component: Callable | None = None
     url: Callable[[Any], str] = _url
     shown: Callable[[Any], Any] = lambda v: v
+    example: str | None = None      # a link's text for a value other than the default (tests and docs)
 
 
 class Table:
@@ -91,22 +94,23 @@ class Table:
         return self.check({self.by_key[k].name: v for k, v in query.items()})
 
     def decode_partial(self, query: dict):
-        """{URL key: text} -> (Controls, [UserError]): every bad field at its default."""
+        """{URL key: text} -> (Controls, the names of the fields set, [UserError]): a bad field stays
+        at its default and its problem names its key (``app.link.param``); when the fields'
+        joint check fails, every field is at its default."""
         good, problems = {}, []
         for k, v in query.items():
             f = self.by_key[k]
             try:
                 good[f.name] = f.check(v)
             except UserError as e:
-                problems.append(e)
+                problems.append(UserError("app.link.param", param=k, message=e))
         controls = dataclasses.replace(self.default, **good)
         if self.together is not None:
             try:
                 self.together(controls)
             except UserError as e:
-                problems.append(e)
-                controls = self.default
-        return controls, problems
+                return self.default, frozenset(), problems + [e]
+        return controls, frozenset(good), problems
 
     def encode(self, controls) -> list[tuple[str, str]]:
         """[(URL key, text)] of the fields not at their default, in the table's order."""

@@ -5,12 +5,11 @@ module in ``demo/lessons/`` (presets.json, tour.json) and is checked when loaded
     from demo import lessons
     lessons.visibility("first")       # {"pad": True, ..., "compare": False, ...}: gr.update(visible=...)
     lessons.tabs_shown("first")       # ("digits",)
-    lessons.hidden_css("first")       # "#sec-compare, ... { display: none !important; }"
+    lessons.preset("gates").link      # "gate=f&gv=0.2": the controls the lesson sets
     lessons.tour_steps("first")       # the tour steps of that lesson (dicts, both languages)
 
-A group is one section of a tab.  The lead wraps each in a container with ``GROUPS[g].elem_id``
-(``gr.Column(elem_id="sec-compare")`` or ``gr.Group``), so hiding is ``gr.update(visible=False)``
-on it from the load handler, or the CSS of ``hidden_css`` for a page without Python.
+A group is one section of a tab: its page puts it in a container with ``GROUPS[g].elem_id`` and
+lists it in ``sections``; hiding it is ``gr.update(visible=False)`` from the load handler.
 """
 from __future__ import annotations
 
@@ -28,43 +27,17 @@ TABS = ("digits", "text")
 @dataclass(frozen=True)
 class Group:
     tab: str
-    elem_id: str                # the id of the section's container (the lead adds it)
-    parts: tuple[str, ...]      # the tab's attributes (components) in this section
-    title: dict                 # {"en": ..., "zh-CN": ...}
+    elem_id: str                # the id of the section's container (each tab's page.py makes it)
 
 
-def _g(tab, name, parts, en, zh) -> tuple[str, Group]:
-    return name, Group(tab, f"sec-{name.replace('_', '-')}", tuple(parts.split()), {"en": en, "zh-CN": zh})
-
-
-GROUPS: dict[str, Group] = dict([
-    # Digits (demo/digits/tab.py), top to bottom
-    _g("digits", "pad", "pad hint picture examples", "Drawing pad", "画板"),
-    _g("digits", "prediction", "final model summary seen", "Prediction", "预测"),
-    _g("digits", "row_by_row", "t play stop caption rows probs confidence order hmap panels", "Row by row", "逐行"),
-    _g("digits", "compare", "compare", "Compare the three cells", "比较三种单元"),
-    _g("digits", "why_rows", "influence curves curves_text", "Which rows mattered", "哪些行起了作用"),
-    _g("digits", "why_unit", "unit unit_caption unit_rows unit_profile unit_thumbs", "One unit", "单个单元"),
-    _g("digits", "why_whatif", "ablate ablate_unit top_k ablate_top gate gate_value from_row blank_rows reset "
-       "difference edited_final edited_confidence", "What if: interventions", "假如：干预实验"),
-    _g("digits", "why_trajectory", "trajectory", "Where the state travels", "状态的轨迹"),
-    _g("digits", "explain", "explain", "Explain: equations and shapes", "解释：公式与张量形状"),
-    # Text (demo/text/tab.py)
-    _g("text", "generate", "seed model length temperature top_k rng_seed go stop dice generated",
-       "Generate", "生成"),
-    _g("text", "steps", "unit_pick which unit coloured t step_view hmap", "See each step", "查看每一步"),
-    _g("text", "units", "units_table", "Units worth looking at", "值得一看的单元"),
-    _g("text", "why_conn", "conn_view conn_plot conn_words", "How far back it looks", "能回看多远"),
-    _g("text", "why_text_unit", "unit_plot unit_contexts unit_features", "One unit (text)", "单个单元（文本）"),
-    _g("text", "why_match", "span_start span_end threshold match_button match_view", "Select and match",
-       "选择与匹配"),
-    _g("text", "why_text_whatif", "clamp_box ablate_box edit_button example_button edit_summary plain_text "
-       "edited_text", "What if: interventions while generating", "假如：生成时干预"),
-    _g("text", "why_sampling", "samp_temperature samp_top_k sampling_view", "Sampling made visible", "采样可视化"),
-    _g("text", "surprise", "pasted score_button summary surprise_view", "How surprising is this text?",
-       "这段文本有多意外？"),
-    _g("text", "temperature", "compare_button columns", "Temperature", "温度"),
-])
+# Each tab's sections, top to bottom: the keys of its page's ``sections`` (tests check they agree)
+SECTIONS = {
+    "digits": ("pad", "prediction", "row_by_row", "compare", "why_rows", "why_unit", "why_whatif",
+               "why_trajectory", "explain"),
+    "text": ("generate", "steps", "units", "why_conn", "why_text_unit", "why_match", "why_text_whatif",
+             "why_sampling", "surprise", "temperature"),
+}
+GROUPS: dict[str, Group] = {g: Group(tab, f"sec-{g.replace('_', '-')}") for tab, gs in SECTIONS.items() for g in gs}
 
 
 @dataclass(frozen=True)
@@ -75,6 +48,8 @@ class Preset:
     tour: tuple[str, ...] | None  # the tour's step ids; None: every step whose group is shown
     title: dict
     about: dict
+    link: str = ""              # controls the lesson sets, as a link's query ("gate=f&gv=0.2"); the
+                                # link's own fields win (demo.links.with_lesson; tests decode each)
 
 
 def _texts(where: str, d: dict, fields) -> None:
@@ -108,7 +83,7 @@ def load_presets(path: Path = HERE / "presets.json") -> dict[str, Preset]:
             raise ValueError(f"{where}: unknown tour step(s) {sorted(set(tour) - steps)}")
         _texts(where, p, ("title", "about"))
         out[name] = Preset(name, tabs, show, tour, {k: p[k]["title"] for k in LANGS},
-                           {k: p[k]["about"] for k in LANGS})
+                           {k: p[k]["about"] for k in LANGS}, str(p.get("link", "")))
     if "full" not in out:
         raise ValueError(f"{Path(path).name}: the preset 'full' (nothing hidden) is missing")
     return out
@@ -192,7 +167,7 @@ def load_tour(path: Path = HERE / "tour.json") -> dict:
         check_condition(s.get("done"), f"{where} done")
         _texts(where, s, ("title", "body"))
         for lang in LANGS:
-            n = len(re.findall(r"[。！？]|[.!?](?=\s|$)", s[lang]["body"].strip()))
+            n = len(re.findall(r"[\u3002\uff01\uff1f]|[.!?](?=\s|$)", s[lang]["body"].strip()))
             if not 1 <= n <= 3:
                 raise ValueError(f"{where}: the {lang} body should be two or three sentences, found {n}")
     return data
@@ -219,14 +194,6 @@ def hidden_groups(name: str | None) -> list[str]:
 
 def tabs_shown(name: str | None) -> tuple[str, ...]:
     return preset(name).tabs
-
-
-def hidden_css(name: str | None) -> str:
-    """CSS that hides the lesson's hidden groups by their containers' ids ("" when none)."""
-    hidden = hidden_groups(name)
-    if not hidden:
-        return ""
-    return ", ".join(f"#{GROUPS[g].elem_id}" for g in hidden) + " { display: none !important; }"
 
 
 def tour_steps(name: str | None = None) -> list[dict]:

@@ -1,6 +1,6 @@
 """What both tabs' UI code shares (gradio lives here and in the tabs only): the handler wrappers
-that turn a ValueError into a message for the user, loading whichever models exist, a pixel-exact
-image output, and the queue settings.
+that turn a UserError (or a WeightsError) into a message for the user in the page's language,
+loading whichever models exist, a pixel-exact image output, and the queue settings.
 
     from demo.ui_common import friendly, friendly_stream, heat_image, load_available
 """
@@ -14,8 +14,9 @@ import threading
 
 import gradio as gr
 
-from demo import i18n, render
+from demo import errors, i18n, render
 from demo.checkpoint import WeightsError
+from demo.errors import UserError
 from demo.runtime import pin_threads
 
 log = logging.getLogger(__name__)
@@ -82,16 +83,30 @@ def remember_lang(request, lang: str) -> None:
             _SESSION_LANGS.popitem(last=False)
 
 
+def request_lang(request) -> str:
+    """The language of ``request`` (a gr.Request, or None): the one its page chose
+    (``remember_lang``), else the first of its Accept-Language header (an API client that sends
+    one), else "en"."""
+    known = _SESSION_LANGS.get(getattr(request, "session_hash", None) or "")
+    if known:
+        return known
+    try:
+        header = request.headers.get("accept-language", "") or ""
+    except AttributeError:
+        header = ""
+    return i18n.normalize(header.split(",")[0].split(";")[0].strip())
+
+
 def session_lang() -> str:
     """The language of the session whose event is being handled ("en" outside an event)."""
     from gradio.context import LocalContext
-    request = LocalContext.request.get(None)
-    return _SESSION_LANGS.get(getattr(request, "session_hash", None) or "", "en")
+    return request_lang(LocalContext.request.get(None))
 
 
 def message(e: Exception, lang) -> str:
-    """A ValueError's message in the page's language (demo.i18n.translate_message)."""
-    return i18n.translate_message(str(e), lang)
+    """What the user reads for ``e``: a UserError or WeightsError in the page's language
+    (``demo.errors.message``), any other exception's own words."""
+    return errors.message(e, i18n.normalize(lang))
 
 
 _running = [0]                # handlers running now, in any worker thread (see running())
@@ -105,11 +120,12 @@ def running() -> int:
 
 
 def friendly(fn, lang: bool = False):
-    """Handler wrapper: ValueError -> gr.Error(message); anything unexpected is logged here and the
-    user sees a short apology, never a traceback.  Pins torch's thread count in the worker thread
-    gradio runs the handler in, and counts running handlers (``running``).  ``lang=True``: the
-    last input is the page's language; messages are shown in it (and ``fn`` gets it as ``lang=``
-    if it takes one)."""
+    """Handler wrapper: a UserError or WeightsError -> gr.Error(its message in the page's
+    language); anything else (a plain ValueError included: bad input is always raised as a
+    UserError, so that is a bug) is logged here and the user sees a short apology, never a
+    traceback.  Pins torch's thread count in the worker thread gradio runs the handler in, and
+    counts running handlers (``running``).  ``lang=True``: the last input is the page's language
+    (and ``fn`` gets it as ``lang=`` if it takes one); else the session's (``session_lang``)."""
     def wrapper(*args, **kwargs):
         pin_threads()
         code, args, kwargs = _split_lang(fn, lang, args, kwargs)
@@ -120,7 +136,7 @@ def friendly(fn, lang: bool = False):
             return fn(*args, **kwargs)
         except gr.Error:
             raise
-        except (ValueError, WeightsError) as e:
+        except (UserError, WeightsError) as e:
             raise gr.Error(message(e, code), print_exception=False) from None
         except Exception:
             log.exception("handler %s failed", fn.__name__)
@@ -132,39 +148,56 @@ def friendly(fn, lang: bool = False):
 
 
 def in_event_loop(fn):
-    """``fn`` (a ``friendly`` handler) as a coroutine function, so that gradio runs it in the
-    server's event loop instead of handing it to a worker thread.  For short pure computations
-    only (a few ms: /classify).  In a thread, each of a computation's GIL releases (every PIL,
-    NumPy and torch call) waits up to Python's switch interval (5 ms) to get the GIL back from
-    the busy event loop: a 2.4 ms classification took 140 ms beside one busy thread, and ~50-120
-    ms when 100 users arrived together.  In the event loop it takes its own time."""
+    """``fn`` (a coroutine function, or a ``friendly`` handler) as a coroutine function with
+    ``friendly``'s messages, so that gradio runs it in the server's event loop instead of handing
+    it to a worker thread.  For short computations only (a few ms: /classify's model); anything
+    slow (decoding an upload) must be awaited in a worker thread (demo/digits/api.py).  In a
+    thread, each of a computation's GIL releases (every PIL, NumPy and torch call) waits up to
+    Python's switch interval (5 ms) to get the GIL back from the busy event loop: a 2.4 ms
+    classification took 140 ms beside one busy thread, and ~50-120 ms when 100 users arrived
+    together.  In the event loop it takes its own time."""
+    def fail(error: Exception):
+        raise error
+    messages = friendly(functools.wraps(fn)(fail))  # logs under fn's name
+
     @functools.wraps(fn)
     async def run(*args, **kwargs):
-        return fn(*args, **kwargs)
+        pin_threads()
+        try:
+            result = fn(*args, **kwargs)
+            return await result if inspect.isawaitable(result) else result
+        except Exception as e:
+            messages(e)
     return run
 
 
 def friendly_stream(gen_fn, lang: bool = False):
-    """``friendly`` for generator handlers: every next() goes through it, so a ValueError raised
+    """``friendly`` for generator handlers: every next() goes through it, so a UserError raised
     before or during streaming becomes a gr.Error message (and each next(), which may run in
-    another worker thread, pins the thread count)."""
+    another worker thread, pins the thread count).  Its language: the last input with
+    ``lang=True``, else the session's (``session_lang``), as ``friendly``'s."""
     done = object()
 
     def wrapper(*args, **kwargs):
         code, args, kwargs = _split_lang(gen_fn, lang, args, kwargs)
+        code = code if lang else session_lang()
         it = gen_fn(*args, **kwargs)
-        step = functools.wraps(gen_fn)(lambda: next(it, done))  # logs under gen_fn's name
+        step = lambda: next(it, done)  # noqa: E731
+        step.__name__ = step.__qualname__ = gen_fn.__name__  # logs under gen_fn's name (not its signature)
         advance = friendly(step, lang=True)
-        while (item := advance(code)) is not done:
-            yield item
+        try:
+            while (item := advance(code)) is not done:
+                yield item
+        finally:   # closed early (Stop, a client gone): gen_fn's own cleanup runs now
+            it.close()
     return _with_lang(gen_fn, wrapper, lang)
 
 
 class Problem(str):
     """A Markdown message about something that could not load (in English, as a str), that
     can be written again in another language: ``problem.text(lang)``.  ``key`` is a demo/i18n
-    text with ``fields``, and ``error`` (an English message, translated with
-    ``i18n.translate_message``) goes into its field ``error_field``."""
+    text with ``fields``, and ``error`` (a WeightsError or UserError, put into the language; any
+    other value as it is) goes into its field ``error_field``."""
 
     def __new__(cls, key: str, error: str, error_field: str = "message", **fields):
         self = super().__new__(cls, cls._render(key, error, error_field, fields, i18n.DEFAULT))
@@ -174,7 +207,8 @@ class Problem(str):
     @staticmethod
     def _render(key, error, error_field, fields, lang) -> str:
         # the message ends in an indented command: a blank line makes it a code block
-        message = i18n.translate_message(str(error), lang).replace("\n    ", "\n\n    ")
+        message = errors.message(error, lang) if isinstance(error, BaseException) else str(error)
+        message = message.replace("\n    ", "\n\n    ")
         return i18n.t(key, lang, **{**fields, error_field: message})
 
     def text(self, lang) -> str:
@@ -182,10 +216,10 @@ class Problem(str):
 
 
 def problems_markdown(problems, lang="en") -> str:
-    """The load problems of a tab as Markdown in ``lang`` (plain strings are translated as
-    messages)."""
-    return "\n\n".join(p.text(lang) if isinstance(p, Problem) else i18n.translate_message(str(p), lang)
-                       for p in problems)
+    """The load problems of a tab as Markdown in ``lang``: Problems, errors and Texts in it (a
+    plain string as it is)."""
+    lang = i18n.normalize(lang)
+    return "\n\n".join(p.text(lang) if hasattr(p, "text") and callable(p.text) else str(p) for p in problems)
 
 
 def load_available(titles: dict[str, str], load, weights_dir=None) -> tuple[dict, list[str]]:
@@ -196,7 +230,7 @@ def load_available(titles: dict[str, str], load, weights_dir=None) -> tuple[dict
         try:
             models[name] = load(name, weights_dir)
         except WeightsError as e:
-            problems.append(Problem("app.error.unavailable", str(e), title=title))
+            problems.append(Problem("app.error.unavailable", e, title=title))
     return models, problems
 
 

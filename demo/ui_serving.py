@@ -3,8 +3,15 @@ that grow with the page or with the traffic, cut without changing what anyone se
 that keep each page's order without making other pages wait.
 
     from demo import ui_serving # importing it sets the analytics interval (before any queue exists)
+    lane = ui_serving.session_ordered_lane("pen", 4)  # in the wiring: a lane's listener kwargs
     ui_serving.install()        # sessions, signatures, values, ordered lanes: once, before serving
     demo.launch(app_kwargs=ui_serving.app_kwargs())  # the cached /config (demo.app.launch does both)
+
+Each of these replaces a part of gradio's internals as gradio ``PINNED`` has them, so they are
+installed on that version only: on any other, or with ``RNN_LENS_PLAIN_GRADIO=1`` in the
+environment, ``install()`` logs one line and the app runs on gradio's own behaviour (a
+session-ordered lane is then a plain gradio lane of its width).  ``tests/test_ui_serving.py``
+compares each with gradio's own: it is the gate for moving the pin.
 
 * **Lazy sessions.** Gradio (6.31, ``gradio.state_holder.SessionState``) gives every new session
   a copy of every block's config, so that its updates (``gr.update``) and gradio's own deep links
@@ -41,19 +48,37 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import os
 import random
 import types
 from copy import copy
 
 import anyio
+import gradio
 import gradio.blocks
 import gradio.component_meta
 from gradio import queueing, state_holder
 
+log = logging.getLogger(__name__)
+PINNED = "6.31.0"                 # the gradio whose internals these patches replace
+PLAIN = "RNN_LENS_PLAIN_GRADIO"   # =1: gradio's own behaviour, whatever the version
+
+
+def plain_reason() -> str | None:
+    """Why gradio runs as it comes (a line for the log), or None when the patches apply."""
+    if os.environ.get(PLAIN) == "1":
+        return f"{PLAIN}=1: gradio's own sessions, signatures, value conversion, queue order and /config"
+    if gradio.__version__ != PINNED:
+        return (f"gradio {gradio.__version__} is not the pinned {PINNED}: the serving patches "
+                "(demo/ui_serving.py) are off; tests/test_ui_serving.py checks them before a move")
+    return None
+
+
 _GRADIO_SESSION = state_holder.SessionState
 ANALYTICS_EVERY = 1000   # events between rebuilds of gradio's monitoring summary
-os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(ANALYTICS_EVERY))
+if plain_reason() is None:
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(ANALYTICS_EVERY))
 
 
 class LazyConfigs(dict):
@@ -183,19 +208,19 @@ class InlineAnyio(types.ModuleType):
 
 
 _GRADIO_GET_EVENTS = queueing.Queue.get_events
-_SESSION_ORDERED: set[str] = set()  # concurrency ids of the lanes made by session_ordered_lane
+_SESSION_ORDERED: set[str] = set()  # concurrency ids of the lanes declared by session_ordered_lane
 
 
 def session_ordered_lane(concurrency_id: str, width: int) -> dict:
-    """An event lane (gradio's concurrency group) that runs up to `width` events at once, but
-    never two of one session: a session's events in it start one after another, in the order
+    """Declare an event lane (gradio's concurrency group) that runs up to `width` events at once,
+    but never two of one session: a session's events in it start one after another, in the order
     they came, each after the one before has finished and sent its answer.  Returns the event
-    listener's keyword arguments.  The queue's order is installed with the lane, since without
-    it the lane would run a session's events side by side."""
+    listener's keyword arguments.  Only a declaration: ``install()`` puts the queue's order in
+    place at launch; without it (another gradio, ``RNN_LENS_PLAIN_GRADIO=1``) the lane is
+    gradio's own, `width` events at once in the order they came, whichever page sent them."""
     if width < 1:
         raise ValueError(f"a lane is at least 1 event wide, got {width}")
     _SESSION_ORDERED.add(concurrency_id)
-    queueing.Queue.get_events = get_events
     return dict(concurrency_id=concurrency_id, concurrency_limit=width)
 
 
@@ -237,9 +262,14 @@ def get_events(self):
 _PATCHED = (gradio.blocks, gradio.component_meta)
 
 
-def install() -> None:
+def install() -> bool:
     """Lazy sessions, remembered signatures, inline value conversion and session-ordered lanes
-    for this process (idempotent)."""
+    for this process (idempotent), on the pinned gradio only: otherwise one log line says why,
+    nothing changes and the answer is False."""
+    reason = plain_reason()
+    if reason is not None:
+        log.warning("%s", reason)
+        return False
     state_holder.SessionState = LazySessionState
     for module in _PATCHED:
         if not isinstance(module.inspect, RememberingInspect):
@@ -247,6 +277,7 @@ def install() -> None:
     if not isinstance(gradio.blocks.anyio, InlineAnyio):
         gradio.blocks.anyio = InlineAnyio()
     queueing.Queue.get_events = get_events
+    return True
 
 
 def uninstall() -> None:
@@ -311,8 +342,10 @@ class ConfigCache:
 
 def app_kwargs(extra: dict | None = None) -> dict:
     """``Blocks.launch(app_kwargs=...)`` (the FastAPI app's arguments) with the config cache added
-    to any middleware in ``extra``."""
+    to any middleware in ``extra`` (on the pinned gradio only, as ``install``)."""
     from starlette.middleware import Middleware
     extra = dict(extra or {})
+    if plain_reason() is not None:
+        return extra
     extra["middleware"] = [*extra.get("middleware", []), Middleware(ConfigCache)]
     return extra

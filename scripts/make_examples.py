@@ -8,9 +8,10 @@ from pathlib import Path
 from PIL import Image
 
 from demo.digits.sketches import example_digit
-from demo.digits.tab import BRUSH_COLOUR, CANVAS
+from demo.digits.page import CANVAS
 
 ROOT = Path(__file__).resolve().parent.parent
+BRUSH_COLOUR = "#3b82f6"        # #rrggbb: the strokes' colour, visible on light and dark themes
 
 
 def main() -> None:

@@ -20,6 +20,20 @@ configure_torch()
 DATA_DIR = ROOT.parent / "shared" / "data"
 
 
+KINDS = ("unit", "server", "browser", "perf")
+
+
+def pytest_collection_modifyitems(items):
+    """Every test carries one of KINDS: its own or its module's mark, else "browser" when it
+    uses the browser, else "unit"."""
+    for item in items:
+        marks = {m.name for m in item.iter_markers()} & set(KINDS)
+        if len(marks) > 1:
+            raise pytest.UsageError(f"{item.nodeid} has several kinds: {sorted(marks)}")
+        if not marks:
+            item.add_marker("browser" if "browser" in item.fixturenames else "unit")
+
+
 def same(a, b) -> bool:
     """Equal values as the page gets them: dicts, lists, arrays, frames, pictures, numbers."""
     if isinstance(a, dict) and isinstance(b, dict):

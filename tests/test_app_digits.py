@@ -1,28 +1,27 @@
-"""The Digits tab: handlers called directly on project-drawn digits, then the running app's
-/classify endpoint through gradio_client, including bad uploads that must get a clear message
-while the server keeps serving.
+"""The Digits tab: its pure handlers (demo.digits.handlers, demo.digits.drawing) called directly on
+project-drawn digits, answers compared by output name.  The wiring (demo.digits.events) is
+tests/test_digits_events.py; /classify through a server, tests/test_digits_classify.py.
 
     .venv/bin/python -m pytest -q tests/test_app_digits.py
 
 Uses the trained weights in weights/ (python training/train_digits.py --config lstm|gru|rnn).
 """
-import os
-import socket
-
 import gradio as gr
-import httpx
 import numpy as np
 import pytest
-from gradio_client import Client, handle_file
 from PIL import Image
 
 from demo import render
-from demo.app import build_app, launch
-from demo.digits import analysis, views
-from demo.digits.preprocess import EMPTY_MESSAGE
+from demo.answers import SKIP, Update
+from demo.digits import analysis, drawing, handlers, views
+from demo.digits.controls import TABLE
+from demo.digits.drawing import live, pen_up_first, pen_up_rest
+from demo.digits.handlers import (ALL_OUTPUTS, COMPARE, EDIT_OUTPUTS, FIRST_OUTPUTS, PANELS, PICK_OUTPUTS,
+                                  RELANGUAGE_OUTPUTS, REST_OUTPUTS, STEP_OUTPUTS, UNIT_OUTPUTS, Lab, load_lab)
+from demo.digits.preprocess import EMPTY_MESSAGE, ink_value
 from demo.digits.sketches import example_digit
-from demo.digits.preprocess import ink_value
-from demo.digits.tab import DigitsTab, load_all_lookups, load_models
+from demo.digits.worker import WorkerBusy
+from demo.errors import UserError
 from demo.ui_common import friendly
 from tests.conftest import same
 
@@ -37,441 +36,342 @@ def sketch(layer: np.ndarray) -> dict:
     return ink_value(np.asarray(ink))
 
 
-def built(models, problems=(), lookups=None) -> DigitsTab:
-    """A tab whose components exist (inside a throwaway Blocks), so handlers can be called."""
-    tab = DigitsTab(models, problems, lookups)
-    with gr.Blocks():
-        tab.layout()
-    return tab
+def C(**values):
+    """Controls, as the page's components would send them (every other field at its default)."""
+    return TABLE.check(values)
 
 
 @pytest.fixture(scope="module")
-def tab() -> DigitsTab:
-    models, problems = load_models()
-    lookups, missing = load_all_lookups(models)
-    assert not problems and not missing, problems + missing
-    return built(models, lookups=lookups)
+def lab() -> Lab:
+    lab = load_lab()
+    assert not lab.failures, lab.failures
+    return lab
 
 
-# ---------------------------------------------------------------------------------------------
-# Handlers, no server
+def draw(lab, value, model="lstm", before=None, picture=None, lang="en", complete=False, **controls):
+    return drawing.drawing(lab, value, C(model=model, **controls), before, picture, lang, complete)
+
+
+def label(out: dict) -> str:
+    return max(out["final"], key=out["final"].get)
+
 
 @pytest.mark.parametrize("name", ["lstm", "gru", "rnn"])
-def test_draw_reads_every_example_digit(tab, name):
+def test_draw_reads_every_example_digit(lab, name):
     for d in DIGITS:
-        out = tab.draw(sketch(example_digit(d)), name)
-        a, final = out[tab.analysis], out[tab.final]
-        assert max(final, key=final.get) == str(d), (name, d, final)
+        out = draw(lab, sketch(example_digit(d)), name)
+        a = out["analysis"]
+        assert label(out) == str(d), (name, d, out["final"])
         assert a.name == name and a.x.shape == (28, 28) and a.cell == name
 
 
-def test_each_handler_fills_exactly_its_output_group(tab):
-    """The events list these groups as outputs: a handler returning other keys (or missing
+def test_each_handler_fills_exactly_its_output_group(lab):
+    """The events list these groups as outputs: a handler returning other names (or missing
     some) would fail silently in the browser."""
-    a = tab.draw(sketch(example_digit(2)), "gru")[tab.analysis]
+    two = sketch(example_digit(2))
+    a = draw(lab, two, "gru")["analysis"]
+    up = {**two, "pad": "groups", "seq": 1}
     groups = {
-        "draw": (tab.draw(sketch(example_digit(2)), "gru"), tab.all_outputs),
-        "blank": (tab.draw(None, "gru"), tab.all_outputs),
-        "pick": (tab.pick(a, "lstm"), [*tab.all_outputs, tab.explain, tab.gate]),
-        "pick, nothing drawn": (tab.pick(None, "lstm"), [*tab.all_outputs, tab.explain, tab.gate]),
-        "picture": (tab.to_pad(None), [tab.pad, tab.picture_reading]),
-        "step": (tab.step(a, 5), tab.step_outputs),
-        "step, nothing drawn": (tab.step(None, 5), tab.step_outputs),
-        "edit": (tab.edit(a, "1, 2", "r", 0.0, 3, "", 5), [tab.analysis, *tab.step_outputs]),
-        "edit, nothing drawn": (tab.edit(None, "1", "none", 0.0, 3, "", 5), [tab.analysis, *tab.step_outputs]),
-        "unit": (tab.unit_view(a, 7), tab.unit_outputs),
-        "pen down": (tab.draw({**sketch(example_digit(2)), "drawing": True}, "gru", before=a), tab.all_outputs),
-        "pen up": (tab.draw(sketch(example_digit(2)), "gru", before=a), tab.all_outputs),
+        "draw": (draw(lab, two, "gru"), ALL_OUTPUTS),
+        "blank": (draw(lab, None, "gru"), ALL_OUTPUTS),
+        "pick": (handlers.pick(lab, a, C(model="lstm")), PICK_OUTPUTS),
+        "pick, nothing drawn": (handlers.pick(lab, None, C(model="lstm")), PICK_OUTPUTS),
+        "step": (handlers.step(lab, a, C(t=5)), STEP_OUTPUTS),
+        "step, nothing drawn": (handlers.step(lab, None, C(t=5)), STEP_OUTPUTS),
+        "edit": (handlers.edit(lab, a, C(ablate="1, 2", gate="r", gate_value=0.0, from_row=3, t=5)), EDIT_OUTPUTS),
+        "edit, nothing drawn": (handlers.edit(lab, None, C(ablate="1", from_row=3, t=5)), EDIT_OUTPUTS),
+        "unit": (handlers.unit_view(lab, a, C(unit=7)), UNIT_OUTPUTS),
+        "pen down": (draw(lab, {**two, "drawing": True}, "gru", before=a), ALL_OUTPUTS),
+        "pen up": (draw(lab, two, "gru", before=a), ALL_OUTPUTS),
+        "pen-up, first part": (pen_up_first(lab, up, C(model="gru")), FIRST_OUTPUTS),
+        "pen-up, the rest": (pen_up_rest(lab, a, up, None, C(model="gru")), REST_OUTPUTS),
+        "relanguage": (handlers.relanguage(lab, a, C(model="gru"), two, None, "zh-CN"), RELANGUAGE_OUTPUTS),
+        "top units": (handlers.top_units(lab, a, 3), ("ablate",)),
+        "add a unit": (handlers.add_unit("1, 2", 7), ("ablate",)),
+        "click": (handlers.click_unit(lab, a, [7, 3]), ("unit",)),
     }
     for what, (out, group) in groups.items():
         assert set(out) == set(group) and len(group) == len(set(group)), what
+    assert set(FIRST_OUTPUTS) | set(REST_OUTPUTS) == set(ALL_OUTPUTS) and not set(FIRST_OUTPUTS) & set(REST_OUTPUTS)
 
 
-def test_draw_then_step_outputs_all_views(tab):
-    out = tab.draw(sketch(example_digit(7)), "lstm")
+def test_draw_then_step_outputs_all_views(lab):
+    out = draw(lab, sketch(example_digit(7)), "lstm")
+    a = out["analysis"]
     side = 28 * views.DIGIT_SCALE
-    seen = out[tab.seen]  # numbers the page draws (demo/digits/input_view.py): no PNG, no file
+    seen = out["seen"]  # numbers the page draws (demo/digits/input_view.py): no PNG, no file
     assert (seen["width"] * seen["scale"], seen["height"] * seen["scale"], seen["t"]) == (side, side, None)
-    assert not out[tab.hint]["visible"] and "reads **7**" in out[tab.summary]
-    assert [out[c]["label"].split(":")[0] for c in tab.compare] == ["LSTM", "GRU", "RNN"]
-    step = tab.step(out[tab.analysis], 12)
-    assert step[tab.caption].startswith("**Row 12 of 28.**")
-    assert step[tab.rows]["t"] == 12 and set(step[tab.probs]) == {str(d) for d in DIGITS}
-    assert step[tab.rows]["scale"] * 28 == side and step[tab.rows]["ink"] == seen["ink"]
+    assert out["hint"] == Update(visible=False) and "reads **7**" in out["summary"]
+    assert [out[c]["label"].split(":")[0] for c in COMPARE] == ["LSTM", "GRU", "RNN"]
+    step = handlers.step(lab, a, C(t=12))
+    assert step["caption"].startswith("**Row 12 of 28.**")
+    assert step["rows"]["t"] == 12 and set(step["probs"]) == {str(d) for d in DIGITS}
+    assert step["rows"]["scale"] * 28 == side and step["rows"]["ink"] == seen["ink"]
     # units x steps, the step strip on top and the colour legend underneath
-    hmap = step[tab.hmap]  # a hover value: the picture and the numbers behind it
+    hmap = step["hmap"]  # a hover value: the picture and the numbers behind it
     assert hmap["height"] == 128 * views.UNIT_CELL[0] + render.STRIP + 26 and hmap["rows"] == 128
-    np.testing.assert_allclose(render.decode_hover_values(hmap), out[tab.analysis].trace.h.T, atol=1e-3)
-    assert [step[p]["caption"].split(":")[0] for p in tab.panels] == ["i", "f", "g", "o", "c"]
-    refreshed = tab.step(out[tab.analysis], 12, refresh=True)  # the model changed: labels and visibility
-    assert [refreshed[p]["label"].split(":")[0] for p in tab.panels] == ["i", "f", "g", "o", "c"]
-    assert all(refreshed[p]["visible"] for p in tab.panels)
-    assert step[tab.confidence]["rows"] == 10
-    assert out[tab.influence].count("rl-inf-cell") == 3 and out[tab.unit_thumbs].mode == "RGB"
-    assert 'class="now"' in step[tab.trajectory]
+    np.testing.assert_allclose(render.decode_hover_values(hmap), a.trace.h.T, atol=1e-3)
+    assert [step[p]["caption"].split(":")[0] for p in PANELS] == ["i", "f", "g", "o", "c"]
+    refreshed = handlers.step(lab, a, C(t=12), refresh=True)  # the model changed: labels and visibility
+    assert [refreshed[p]["label"].split(":")[0] for p in PANELS] == ["i", "f", "g", "o", "c"]
+    assert all(isinstance(refreshed[p], Update) and refreshed[p]["visible"] for p in PANELS)
+    assert step["confidence"]["rows"] == 10
+    assert out["influence"].count("rl-inf-cell") == 3 and out["unit_thumbs"].mode == "RGB"
+    assert 'class="now"' in step["trajectory"]
 
 
-def test_blank_canvas_is_a_hint_not_an_error(tab):
+def test_blank_canvas_is_a_hint_not_an_error(lab):
     blank = np.zeros((420, 420, 4), np.uint8)
     for value in (None, sketch(blank), ink_value(np.zeros((56, 56), np.uint8))):
-        out = tab.draw(value, "lstm")
-        assert out[tab.analysis] is None and out[tab.final] is None
-        assert out[tab.hint]["visible"] and EMPTY_MESSAGE in out[tab.hint]["value"]
-        assert tab.step(out[tab.analysis], 28)[tab.caption] == ""
+        out = draw(lab, value, "lstm")
+        assert out["analysis"] is None and out["final"] is None
+        assert out["hint"]["visible"] and EMPTY_MESSAGE in out["hint"]["value"]
+        assert handlers.step(lab, out["analysis"], C())["caption"] == ""
 
 
-def test_slider_rerenders_without_running_a_model(tab, monkeypatch):
-    a = tab.draw(sketch(example_digit(3)), "gru")[tab.analysis]
+def test_slider_rerenders_without_running_a_model(lab, monkeypatch):
+    a = draw(lab, sketch(example_digit(3)), "gru")["analysis"]
 
     def boom(*args, **kwargs):
         raise AssertionError("a model ran on a slider move")
 
-    for m in tab.models.values():
+    for m in lab.models.values():
         monkeypatch.setattr(m.hand, "run", boom)
         monkeypatch.setattr(m.net, "forward", boom)
     for t in (1, 14, 28):
-        out = tab.step(a, t)
-        assert f"Row {t} of 28" in out[tab.caption]
-        assert [out[p]["caption"].split(":")[0] for p in tab.panels[:3]] == ["r", "z", "n"]
-        assert all(out[p] == gr.skip() for p in tab.panels[3:])      # hidden since the GRU was drawn
+        out = handlers.step(lab, a, C(t=t))
+        assert f"Row {t} of 28" in out["caption"]
+        assert [out[p]["caption"].split(":")[0] for p in PANELS[:3]] == ["r", "z", "n"]
+        assert all(out[p] is SKIP for p in PANELS[3:])      # hidden since the GRU was drawn
 
 
-def test_model_picker_retraces_and_explains(tab):
-    a = tab.draw(sketch(example_digit(5)), "lstm")[tab.analysis]
-    out = tab.pick(a, "rnn")
-    explain = out[tab.explain]
-    assert out[tab.analysis].cell == "rnn" and "RNN" in explain and "(B, 28, 28)" in explain
-    np.testing.assert_array_equal(out[tab.analysis].x, a.x)  # the same drawing, not re-read
-    step = out  # the picker refreshes the panels: a plain RNN has no gates
-    assert all(not step[p]["visible"] for p in tab.panels)
-    assert [c[1] for c in out[tab.gate]["choices"]] == ["none"]  # ... to clamp
+def test_model_picker_retraces_and_explains(lab):
+    a = draw(lab, sketch(example_digit(5)), "lstm")["analysis"]
+    out = handlers.pick(lab, a, C(model="rnn"))
+    explain = out["explain"]
+    assert out["analysis"].cell == "rnn" and "RNN" in explain and "(B, 28, 28)" in explain
+    np.testing.assert_array_equal(out["analysis"].x, a.x)  # the same drawing, not re-read
+    assert all(not out[p]["visible"] for p in PANELS)    # the picker refreshes: a plain RNN has no gates
+    assert [c[1] for c in out["gate"]["choices"]] == ["none"]  # ... to clamp
+    clamped = handlers.edit(lab, a, C(gate="f", gate_value=0.0))["analysis"]
+    assert handlers.pick(lab, clamped, C(model="lstm"))["gate"]["value"] == "f"     # the clamp stays
+    assert handlers.pick(lab, clamped, C(model="gru"))["gate"]["value"] == "none"   # the GRU has no f
 
 
-def test_comparison_matches_each_models_own_trace(tab):
+def test_comparison_matches_each_models_own_trace(lab):
     """The fast torch module behind the comparison and the hand cells behind the trace agree."""
-    a = tab.draw(sketch(example_digit(4)), "lstm")[tab.analysis]
+    a = draw(lab, sketch(example_digit(4)), "lstm")["analysis"]
     for name, probs in a.compare.items():
-        np.testing.assert_allclose(probs, tab.models[name].trace_mnist(a.x).probs, atol=1e-5)
+        np.testing.assert_allclose(probs, lab.models[name].trace_mnist(a.x).probs, atol=1e-5)
 
 
-def test_while_the_pen_moves_the_slow_views_wait_for_pen_up(tab):
+def test_while_the_pen_moves_the_slow_views_wait_for_pen_up(lab):
     value = sketch(example_digit(7))
-    first = tab.draw(sketch(example_digit(1)), "gru")  # the drawing a stroke ago
-    a = first[tab.analysis]
-    assert list(a.influence) == ["lstm", "gru", "rnn"] and first[tab.unit_thumbs] is not None
-    moving = tab.draw({**value, "drawing": True}, "gru", before=a)
-    assert list(moving[tab.analysis].influence) == ["gru"]          # the chosen cell's only
-    assert moving[tab.influence].count("rl-inf-wait") == 2           # the others shown faded
-    np.testing.assert_array_equal(moving[tab.analysis].influence["gru"]["gradient"],
-                                  tab.models["gru"].row_influence_mnist(moving[tab.analysis].x)["gradient"])
-    assert moving[tab.unit_thumbs] == gr.skip()                      # unchanged: not sent again
-    lifted = tab.draw(value, "gru", before=moving[tab.analysis])
-    assert list(lifted[tab.analysis].influence) == ["lstm", "gru", "rnn"]
+    first = draw(lab, sketch(example_digit(1)), "gru")  # the drawing a stroke ago
+    a = first["analysis"]
+    assert list(a.influence) == ["lstm", "gru", "rnn"] and first["unit_thumbs"] is not None
+    moving = draw(lab, {**value, "drawing": True}, "gru", before=a)
+    assert list(moving["analysis"].influence) == ["gru"]          # the chosen cell's only
+    assert moving["influence"].count("rl-inf-wait") == 2           # the others shown faded
+    np.testing.assert_array_equal(moving["analysis"].influence["gru"]["gradient"],
+                                  lab.models["gru"].row_influence_mnist(moving["analysis"].x)["gradient"])
+    assert moving["unit_thumbs"] is SKIP                           # unchanged: not sent again
+    lifted = draw(lab, value, "gru", before=moving["analysis"])
+    assert list(lifted["analysis"].influence) == ["lstm", "gru", "rnn"]
     # the pen lifted where the last value left it: the same ink, so the runs are reused
-    assert lifted[tab.analysis].trace is moving[tab.analysis].trace
+    assert lifted["analysis"].trace is moving["analysis"].trace
     # while the pen is down the unit's drill-down and the reading strip wait ...
-    assert moving[tab.unit_caption] == gr.skip() and moving[tab.reading] == gr.skip()
+    assert moving["unit_caption"] is SKIP and moving["reading"] is SKIP
     # ... and follow once it is up (the looked-up profile and thumbnails do not change)
-    lifted = tab.draw(value, "gru", before=moving[tab.analysis], unit=5)
-    assert lifted[tab.unit_caption].startswith("**Unit 5**") and "how the picture was read" in lifted[tab.reading]
-    assert lifted[tab.unit_thumbs] == gr.skip() and lifted[tab.unit_profile] == gr.skip()
+    lifted = draw(lab, value, "gru", before=moving["analysis"], unit=5)
+    assert lifted["unit_caption"].startswith("**Unit 5**") and "how the picture was read" in lifted["reading"]
+    assert lifted["unit_thumbs"] is SKIP and lifted["unit_profile"] is SKIP
 
 
-def test_the_pads_two_lanes(tab):
-    """"change" (live) leaves pen-ups to "submit" (final), analyses values set from Python, and
-    drops a live answer that a later pen-up overtook; "submit" answers with every view."""
+def test_the_pads_two_lanes(lab):
+    """"change" (live) leaves pen-ups to "submit", analyses values set from Python, and drops a
+    live answer that a later pen-up overtook; "submit" answers in two parts."""
     pad = {"pad": "page1"}
-    live = {**sketch(example_digit(7)), **pad, "seq": 4, "drawing": True}
+    moving = {**sketch(example_digit(7)), **pad, "seq": 4, "drawing": True}
     up = {**sketch(example_digit(7)), **pad, "seq": 5}
-    assert all(v == gr.skip() for v in tab.draw_live(up, "lstm").values())   # the final lane's
-    shown = tab.draw_live(live, "lstm")                                        # not overtaken yet
-    label = lambda out: max(out[tab.final], key=out[tab.final].get)  # noqa: E731
+    assert all(v is SKIP for v in live(lab, up, C()).values())               # the submit lane's
+    shown = live(lab, moving, C())                                           # not overtaken yet
     assert label(shown) == "7"
-    final = tab.draw_final(up, "lstm", before=shown[tab.analysis], unit=3)
-    rest = tab.draw_rest(final[tab.analysis], up, None, 28, "index", 3)
-    assert label(final) == "7" and rest[tab.unit_caption].startswith("**Unit 3**")
-    late = tab.draw_live(live, "lstm", before=shown[tab.analysis])          # seq 4 < 5: too late
-    assert all(v == gr.skip() for v in late.values())
-    assert label(tab.draw_live({**live, "pad": "page2"}, "lstm")) == "7"  # another page
-    from_python = tab.draw_live(sketch(example_digit(3)), "lstm")           # an example, a link
-    assert label(from_python) == "3" and from_python[tab.unit_caption] != gr.skip()
+    final = pen_up_first(lab, up, C(unit=3), before=shown["analysis"])
+    rest = pen_up_rest(lab, final["analysis"], up, None, C(unit=3))
+    assert label(final) == "7" and rest["unit_caption"].startswith("**Unit 3**")
+    late = live(lab, moving, C(), before=shown["analysis"])                  # seq 4 < 5: too late
+    assert set(late) == set(ALL_OUTPUTS) and all(v is SKIP for v in late.values())
+    assert label(live(lab, {**moving, "pad": "page2"}, C())) == "7"          # another page
+    from_python = live(lab, sketch(example_digit(3)), C())                   # an example, a link
+    assert label(from_python) == "3" and from_python["unit_caption"] is not SKIP
 
 
 @pytest.mark.parametrize("name, digit, t, unit", [("gru", 7, 9, 3), ("lstm", 2, 28, 0)])
-def test_the_pen_ups_two_parts_are_the_whole_answer(tab, name, digit, t, unit):
+def test_the_pen_ups_two_parts_are_the_whole_answer(lab, name, digit, t, unit):
     """The pen-up's first part (the prediction, the row-by-row views) and its second (the rest,
     with every model's row influence) hold together what one complete answer holds."""
     up = {**sketch(example_digit(digit)), "pad": "page9", "seq": 2}
-    whole = tab.draw(up, name, t=t, unit=unit, complete=True)
-    first = tab.draw_final(up, name, t=t, unit=unit)
-    rest = tab.draw_rest(first[tab.analysis], up, None, t, "index", unit)
-    ids = lambda out: set(map(id, out))  # noqa: E731
-    assert ids(first) == ids(tab.first_outputs) and ids(rest) == ids(tab.rest_outputs)
-    assert not ids(first) & ids(rest) and ids(first) | ids(rest) == ids(whole) == ids(tab.all_outputs)
-    assert first[tab.analysis].influence == {}                  # the costly part waits for the second
-    assert set(whole[tab.analysis].influence) == set(tab.models)
-    for c, v in rest.items():
-        assert same(v, whole[c]), c
-    for c, v in first.items():
-        if c is not tab.analysis:
-            assert same(v, whole[c]), c
-    blank = tab.draw_rest(None, {**up, "data": ink_value(np.zeros((56, 56), np.uint8))["data"]})
-    assert ids(blank) == ids(tab.rest_outputs) and blank[tab.influence] == "" and blank[tab.unit_caption] == ""
+    c = C(model=name, t=t, unit=unit)
+    whole = drawing.drawing(lab, up, c, complete=True)
+    first = pen_up_first(lab, up, c)
+    rest = pen_up_rest(lab, first["analysis"], up, None, c)
+    assert set(first) == set(FIRST_OUTPUTS) and set(rest) == set(REST_OUTPUTS) and set(whole) == set(ALL_OUTPUTS)
+    assert first["analysis"].influence == {}                  # the costly part waits for the second
+    assert set(whole["analysis"].influence) == set(lab.models)
+    for k, v in rest.items():
+        assert same(v, whole[k]), k
+    for k, v in first.items():
+        if k != "analysis":
+            assert same(v, whole[k]), k
+    blank = pen_up_rest(lab, None, {**up, "data": ink_value(np.zeros((56, 56), np.uint8))["data"]})
+    assert set(blank) == set(REST_OUTPUTS) and blank["influence"] == "" and blank["unit_caption"] == ""
 
 
-@pytest.fixture(scope="module")
-def wired(tab) -> gr.Blocks:
-    """The tab laid out and wired in a Blocks of its own: its events as gradio holds them."""
-    with gr.Blocks() as demo:
-        t = DigitsTab(tab.models, lookups=tab.lookups)
-        t.layout()
-        t.wire(demo)
-    return demo
-
-
-def test_pen_ups_and_the_views_after_them_share_a_session_ordered_lane(wired):
-    """The pad's "submit" and the step, order and unit events run in one lane: several pages'
-    pen-ups at once, one page's events in order (demo.ui_serving.session_ordered_lane); the live
-    previews have their own."""
-    from demo import ui_serving
-    from demo.digits.tab import PEN_UPS_AT_ONCE
-    lanes, limits = {}, {}
-    for fn in wired.fns.values():
-        lanes.setdefault(fn.concurrency_id, []).append(fn.name)
-        limits[fn.concurrency_id] = fn.concurrency_limit
-    assert sorted(lanes["pad-final"]) == ["pad_rest", "pad_up", "step", "step", "unit_view"]
-    assert lanes["pad-live"] == ["pad_live"] and limits["pad-live"] == 1
-    assert limits["pad-final"] == PEN_UPS_AT_ONCE > 1 and "pad-final" in ui_serving._SESSION_ORDERED
-
-
-def test_the_pads_events_read_the_controls_from_the_pages_copy(wired):
-    """The pad's events take 5 inputs: the controls come as one value that the page copies
-    (a js function, no server call) whenever any of them changes; its first value is theirs."""
-    from demo.digits.tab import CONTROLS
-    (t,) = [b for b in wired.blocks.values() if getattr(b, "elem_id", None) == "digit-controls"]
-    by_id = {b._id: b for b in wired.blocks.values()}
-    pad_events = [fn for fn in wired.fns.values() if fn.name in ("pad_live", "pad_up", "pad_rest")]
-    assert len(pad_events) == 3
-    for fn in pad_events:
-        assert t in fn.inputs and len(fn.inputs) == 5, fn.name
-        assert not any(getattr(c, "elem_id", None) in ("digit-t", "digit-model", "digit-ablate", "digit-gate")
-                       for c in fn.inputs)
-    (copy,) = [fn for fn in wired.fns.values() if fn.outputs == [t]]
-    assert copy.fn is None and copy.js and [c for c in copy.inputs] == [by_id[c._id] for c in copy.inputs]
-    assert len(copy.inputs) == len(CONTROLS) and {i for i, _ in copy.targets} == {c._id for c in copy.inputs}
-    assert set(t.value) == set(CONTROLS) and t.value["t"] == 28 and t.value["model"] == "lstm"
-
-
-def test_the_pads_handlers_with_the_pages_controls_answer_as_the_plain_handlers(tab):
-    """pad_live / pad_up / pad_rest with a copy of the controls give the answers of draw_live /
-    draw_final / draw_rest called with those controls; an empty copy means the defaults."""
-    from tests.conftest import same
-    c = {"model": "gru", "ablate": "3, 17", "gate": "none", "gate_value": 1.0, "from_row": 1, "blank_rows": "",
-         "t": 9, "order": "index", "unit": 5}
-    live = {**sketch(example_digit(4)), "pad": "ctl1", "seq": 1, "drawing": True}
-    up = {**sketch(example_digit(4)), "pad": "ctl1", "seq": 2}
-    assert same(tab.pad_live(live, c), tab.draw_live(live, "gru", "3, 17", "none", 1.0, 1, "", 9, "index", 5))
-    first = tab.pad_up(up, c)
-    assert same(first, tab.draw_final(up, "gru", "3, 17", "none", 1.0, 1, "", 9, "index", 5))
-    assert "Row 9 of 28" in first[tab.caption], first[tab.caption]
-    assert first[tab.analysis].intervention.ablate == (3, 17)
-    assert same(tab.pad_rest(first[tab.analysis], up, None, c), tab.draw_rest(first[tab.analysis], up, None, 9, "index", 5))
-    assert same(tab.pad_up(up, {}), tab.draw_final(up, "lstm")) and same(tab.pad_up(up, None), tab.draw_final(up, "lstm"))
-    with pytest.raises(ValueError, match="Unit must be from 0 to 127"):  # the model's range: its handler's
-        tab.pad_rest(first[tab.analysis], up, None, {**c, "unit": 999})
-
-
-def test_the_pen_ups_first_part_does_not_wait_behind_a_busy_worker(tab, monkeypatch):
+def test_the_pen_ups_first_part_does_not_wait_behind_a_busy_worker(lab):
     """The worker answers one call at a time: while it computes a live preview, the pen-up's
     first part is computed in the server (the same answer) when nothing else runs there; under
-    load, and for every other call, the worker takes it."""
-    from tests.conftest import same
-    from demo.digits import tab as tab_module
+    load, and for every other call, the worker takes it.  An over-full worker: a preview waits
+    for the pen-up, a pen-up says "busy, try again"."""
     calls = []
 
     class Worker:  # records the calls; None: "compute it here"
-        busy = True
+        busy, full = True, False
 
-        def call(self, method, *args, **kwargs):
-            calls.append(method)
+        def call(self, name, *args):
+            calls.append(name)
+            if self.full:
+                raise WorkerBusy()
             return None
 
     up = {**sketch(example_digit(7)), "pad": "busy1", "seq": 1}
-    plain = tab.draw_final(up, "gru")
-    monkeypatch.setattr(tab, "worker", Worker())
-    assert same(tab.draw_final(up, "gru"), plain) and calls == []            # not behind the preview
-    tab.draw_live({**up, "seq": 2, "drawing": True}, "gru")
-    tab.draw_rest(plain[tab.analysis], up)
-    assert calls == ["draw", "rest"]                                          # the others wait their turn
-    monkeypatch.setattr(tab_module, "running", lambda: 5)                     # a loaded server
-    tab.draw_final({**up, "seq": 3}, "gru")
+    plain = pen_up_first(lab, up, C(model="gru"))
+    routed = Lab(lab.models, lab.lookups, worker=Worker(), running=lambda: 1)
+    assert same(pen_up_first(routed, up, C(model="gru")), plain) and calls == []   # not behind the preview
+    live(routed, {**up, "seq": 2, "drawing": True}, C(model="gru"))
+    pen_up_rest(routed, plain["analysis"], up)
+    assert calls == ["drawing", "rest"]                                          # the others wait their turn
+    routed.running = lambda: 5                                                   # a loaded server
+    pen_up_first(routed, {**up, "seq": 3}, C(model="gru"))
     Worker.busy = False
-    monkeypatch.setattr(tab_module, "running", lambda: 1)
-    tab.draw_final({**up, "seq": 4}, "gru")
-    assert calls == ["draw", "rest", "draw", "draw"]
-
-
-CONTROL_CASES = [  # a bad copy of the controls -> the message's words
-    ("lstm", "must be an object"), ([28], "must be an object"), ({"x": 1}, "unknown field 'x'"),
-    ({"t": "12"}, "t must be a number"), ({"t": float("nan")}, "t must be a number"),
-    ({"unit": True}, "unit must be a number"), ({"gate_value": float("inf")}, "gate_value must be a number"),
-    ({"from_row": [1]}, "from_row must be a number"), ({"model": 3}, "model must be text"),
-    ({"ablate": "1," * 600}, "ablate must be text of at most"), ({"t": 99}, "t must be a whole number from 1 to 28"),
-    ({"t": 2.5}, "whole number"), ({"unit": -1}, "unit must be a whole number from 0"),
-    ({"from_row": 0}, "from_row must be a whole number from 1 to 28"), ({"gate_value": 1.5}, "gate_value must be from 0"), ({"ablate": "x"}, "Ablate units"),
-    ({"gate": "zz"}, "no gate 'zz'"), ({"order": "nonsense"}, "order must be one of index"),
-]
-
-
-@pytest.mark.parametrize("bad, words", CONTROL_CASES, ids=[repr(b)[:30] for b, _ in CONTROL_CASES])
-def test_the_pads_events_refuse_a_bad_copy_of_the_controls(tab, bad, words):
-    """The page's copy of the controls is input from outside, checked at the edge: a clear
-    message (gr.Error), never a traceback or the generic apology."""
-    up = {**sketch(example_digit(7)), "pad": "badctl", "seq": 1}
-    calls = [lambda: friendly(tab.pad_up)(up, bad), lambda: friendly(tab.pad_live)({**up, "drawing": True}, bad)]
-    if not isinstance(bad, dict) or set(bad) & {"x", "t", "unit", "order"}:
-        a = tab.pad_up(up, {})[tab.analysis]
-        calls.append(lambda: friendly(tab.pad_rest)(a, up, None, bad))
-    for call in calls:
-        with pytest.raises(gr.Error) as info:
-            call()
-        assert words.lower() in str(info.value).lower(), str(info.value)
-        assert "went wrong" not in str(info.value).lower()
-
-
-def test_classify_runs_in_the_event_loop_with_the_same_answers(tab, wired):
-    """/classify's handler is a coroutine (gradio runs it in the event loop, not a thread:
-    ui_common.in_event_loop) that answers as the plain handler does, messages included."""
-    import inspect
-
-    from demo.ui_common import in_event_loop
-    from tests.conftest import run_coroutine
-    (fn,) = [f for f in wired.fns.values() if f.api_name == "classify"]
-    assert inspect.iscoroutinefunction(fn.fn)
-    ink = {**sketch(example_digit(4))}
-    plain, at_once = friendly(tab.classify), in_event_loop(friendly(tab.classify))
-    assert run_coroutine(at_once(ink, "gru")) == plain(ink, "gru")
-    assert run_coroutine(at_once(ink, "gru"))["label"] == "4"
-    with pytest.raises(gr.Error, match="Send images as files"):
-        run_coroutine(at_once({"path": "/etc/passwd"}, "lstm"))
+    routed.running = lambda: 1
+    pen_up_first(routed, {**up, "seq": 4}, C(model="gru"))
+    assert calls == ["drawing", "rest", "first", "first"]
+    Worker.full = True
+    assert all(v is SKIP for v in live(routed, {**up, "seq": 5, "drawing": True}, C()).values())
+    with pytest.raises(UserError, match="busy"):
+        pen_up_first(routed, {**up, "seq": 6}, C())
 
 
 @pytest.mark.parametrize("bad, words", [({"pad": 7}, "pad must be"), ({"seq": -1}, "seq must be"),
                                         ({"seq": True}, "seq must be"), ({"pad": "a b"}, "pad must be")])
-def test_the_pads_lanes_refuse_bad_numbering(tab, bad, words):
+def test_the_pads_lanes_refuse_bad_numbering(lab, bad, words):
     value = {**sketch(example_digit(7)), "pad": "p", "seq": 1, **bad}
-    for lane in (tab.draw_live, tab.draw_final):
-        with pytest.raises(gr.Error, match=words):
-            friendly(lane)(value, "lstm")
-        with pytest.raises(gr.Error, match=words):
-            friendly(lane)({**value, "drawing": True}, "lstm")
+    for lane in (live, pen_up_first):
+        for v in (value, {**value, "drawing": True}):
+            with pytest.raises(UserError, match=words):
+                lane(lab, v, C())
 
 
-def test_interventions_rerun_and_name_the_difference(tab):
-    a = tab.draw(sketch(example_digit(7)), "lstm")[tab.analysis]
-    top = tab.top_units(a, 5)
+def test_interventions_rerun_and_name_the_difference(lab):
+    a = draw(lab, sketch(example_digit(7)), "lstm")["analysis"]
+    top = handlers.top_units(lab, a, 5)["ablate"]
     assert len(top.split(", ")) == 5
-    out = tab.edit(a, top, "none", 1.0, 1, "", 28)
-    edited = out[tab.analysis]
+    out = handlers.edit(lab, a, C(ablate=top))
+    edited = out["analysis"]
     assert edited.intervention.ablate == tuple(sorted(int(u) for u in top.split(", ")))
-    assert out[tab.difference].startswith("Ablating 5 units") and "the **7**" in out[tab.difference]
+    assert out["difference"].startswith("Ablating 5 units") and "the **7**" in out["difference"]
     np.testing.assert_array_equal(edited.trace.h, a.trace.h)       # the original run is kept
     assert np.all(edited.edited.h[:, list(edited.intervention.ablate)] == 0)
-    shut = tab.edit(a, "", "f", 0.0, 10, "", 28)
-    assert "forget gate f to 0 from row 10" in shut[tab.difference]
-    assert np.all(shut[tab.analysis].edited.gates["f"][9:] == 0)
-    blank = tab.edit(a, "", "none", 1.0, 1, "1-28", 28)
-    assert blank[tab.difference].startswith("Blanking rows 1-28")
-    plain = tab.edit(a, "", "none", 1.0, 1, "", 28)                # the empty edit: no edited run
-    assert plain[tab.analysis].edited is None and plain[tab.edited_final] is None
+    shut = handlers.edit(lab, a, C(gate="f", gate_value=0.0, from_row=10))
+    assert "forget gate f to 0 from row 10" in shut["difference"]
+    assert np.all(shut["analysis"].edited.gates["f"][9:] == 0)
+    blank = handlers.edit(lab, a, C(blank_rows="1-28"))
+    assert blank["difference"].startswith("Blanking rows 1-28")
+    plain = handlers.edit(lab, a, C())                              # the empty edit: no edited run
+    assert plain["analysis"].edited is None and plain["edited_final"] is None
     # the edit stays on while drawing: the next stroke re-runs it
-    again = tab.draw(sketch(example_digit(7)), "lstm", "3", "none", 1.0, 1, "")
-    assert again[tab.analysis].edited is not None and "unit (3)" in again[tab.difference]
+    again = draw(lab, sketch(example_digit(7)), "lstm", ablate="3")
+    assert again["analysis"].edited is not None and "unit (3)" in again["difference"]
+    assert handlers.add_unit("3, 17", 5.0) == {"ablate": "3, 17, 5"} and handlers.add_unit("3", 3)["ablate"] == "3"
+    with pytest.raises(UserError, match="Draw a digit first"):
+        handlers.top_units(lab, None, 5)
 
 
-@pytest.mark.parametrize("args, words", [
-    (("abc", "none", 1.0, 1, ""), "not a number"),
-    (("1, 500", "none", 1.0, 1, ""), "out of range"),
-    (("", "r", 1.0, 1, ""), "no gate"),                   # a GRU gate on the LSTM
-    (("", "none", 1.0, 1, "0-3"), "out of range"),
-    (("", "none", 1.0, 1, "29"), "out of range"),
-    (("", "f", 1.0, 40, ""), "from row"),
+@pytest.mark.parametrize("controls, words", [
+    (dict(ablate="1, 500"), "out of range"),         # the LSTM has 128 units
+    (dict(gate="r"), "no gate"),                     # a GRU gate on the LSTM
 ])
-def test_bad_intervention_controls_get_a_message(tab, args, words):
-    a = tab.draw(sketch(example_digit(7)), "lstm")[tab.analysis]
-    with pytest.raises(gr.Error, match=words):
-        friendly(tab.edit)(a, *args)
+def test_edits_the_model_cannot_take_get_a_message(lab, controls, words):
+    """The table checks the controls' own ranges (tests/test_digits_events.py); the handler what
+    the drawing's model allows."""
+    a = draw(lab, sketch(example_digit(7)), "lstm")["analysis"]
+    with pytest.raises(UserError, match=words):
+        handlers.edit(lab, a, C(**controls))
 
 
-def test_clicking_a_map_row_opens_that_unit_in_the_shown_order(tab):
-    a = tab.draw(sketch(example_digit(2)), "gru")[tab.analysis]
-    perm = tab.unit_order(a, "influence")
+def test_clicking_a_map_row_opens_that_unit_in_the_shown_order(lab):
+    a = draw(lab, sketch(example_digit(2)), "gru")["analysis"]
+    perm = handlers.unit_order(lab, a, "influence")
     assert sorted(perm.tolist()) == list(range(128)) and perm[0] == int(np.argmax(a.contributions))
-    shown = tab.step(a, 12, "influence")[tab.hmap]
+    shown = handlers.step(lab, a, C(t=12, order="influence"))["hmap"]
     assert shown["row_ids"] == perm.tolist()  # the map says which unit each displayed row is
     np.testing.assert_allclose(render.decode_hover_values(shown)[0], a.trace.h[:, perm[0]], atol=1e-3)
     for unit in (0, 5, 127):
-        evt = gr.SelectData(None, {"index": [unit, 12], "value": 0.5})
-        assert tab.click_unit(a, evt)[tab.unit] == unit
-    for bad in ([500, 3], None, "x", [None, 1]):
-        evt = gr.SelectData(None, {"index": bad, "value": None})
-        assert tab.click_unit(a, evt)[tab.unit] is not None  # gr.skip(): nothing happens
-    out = tab.unit_view(a, int(perm[0]))
-    assert out[tab.unit_caption].startswith(f"**Unit {perm[0]}**") and "rank 1 of 128" in out[tab.unit_caption]
-    assert list(out[tab.unit_profile]["class"]) == [str(d) for d in DIGITS]
-    assert out[tab.unit_rows]["color"] == "state" and set(out[tab.unit_rows]["value"]["state"]) == {"h", "r", "z", "n"}
-    with pytest.raises(gr.Error, match="from 0 to 127"):
-        friendly(tab.unit_view)(a, 128)
+        assert handlers.click_unit(lab, a, [unit, 12]) == {"unit": unit}
+    for bad in ([500, 3], None, "x", [None, 1], [1, 2, 3]):
+        assert handlers.click_unit(lab, a, bad) == {"unit": SKIP}          # nothing happens
+    assert handlers.click_unit(lab, None, [5, 12]) == {"unit": SKIP}
+    out = handlers.unit_view(lab, a, C(unit=int(perm[0])))
+    assert out["unit_caption"].startswith(f"**Unit {perm[0]}**") and "rank 1 of 128" in out["unit_caption"]
+    assert list(out["unit_profile"]["class"]) == [str(d) for d in DIGITS]
+    assert out["unit_rows"]["color"] == "state" and set(out["unit_rows"]["value"]["state"]) == {"h", "r", "z", "n"}
+    with pytest.raises(UserError, match="from 0 to 127"):
+        handlers.unit_view(lab, a, C(unit=128))
 
 
-def test_an_uploaded_photo_shows_how_it_was_read(tab, tmp_path):
+def test_an_uploaded_photo_shows_how_it_was_read(lab, tmp_path):
+    from demo.digits.events import to_pad
     from demo.digits.photos import not_one_digit, render_photo
     rng = np.random.default_rng(5)
     path = tmp_path / "three.jpg"
     photo = render_photo(3, rng, "pencil", size=(800, 600))  # a phone JPEG: EXIF orientation kept
     photo.save(path, quality=88, exif=photo.getexif())
-    loaded = tab.to_pad(str(path))
-    value, (data, reading) = loaded[tab.pad], loaded[tab.picture_reading]
-    strip = tab.reading_html(reading)
+    loaded = to_pad(str(path))
+    value, (data, reading) = loaded["pad"], loaded["picture_reading"]
+    strip = views.reading_html(reading)
     assert value["format"] == "ink-v1" and data == value["data"] and "how the picture was read" in strip
-    out = tab.draw(value, "lstm", picture=loaded[tab.picture_reading])
-    assert max(out[tab.final], key=out[tab.final].get) == "3"
-    assert out[tab.reading] == strip            # the photo's own steps, not the pad's ink
-    stroked = tab.draw({**value, "data": ink_value(np.full((56, 56), 9, np.uint8))["data"]}, "lstm",
-                       picture=loaded[tab.picture_reading])
-    assert stroked[tab.reading] != strip        # strokes added on top: the pad's reading
+    out = draw(lab, value, "lstm", picture=loaded["picture_reading"])
+    assert label(out) == "3"
+    assert out["reading"] == strip            # the photo's own steps, not the pad's ink
+    stroked = draw(lab, {**value, "data": ink_value(np.full((56, 56), 9, np.uint8))["data"]}, "lstm",
+                   picture=loaded["picture_reading"])
+    assert stroked["reading"] != strip        # strokes added on top: the pad's reading
+    assert to_pad(None) == {"pad": SKIP, "picture_reading": SKIP}
     faces = tmp_path / "two.jpg"
     not_one_digit("two_digits", np.random.default_rng(1)).save(faces, quality=90)
-    with pytest.raises(gr.Error, match="digit"):
-        friendly(tab.to_pad)(str(faces))
+    with pytest.raises(ValueError, match="digit"):
+        to_pad(str(faces))
 
 
-def test_the_tabs_own_words_follow_the_language(tab, tmp_path):
+def test_the_views_follow_the_language(lab):
     """A zh-CN page: the reading strip, the pictures' alt texts, the plots' colour columns, the
-    over-data curves and what could not load are in Chinese; English stays as it was."""
-    import re
-    cjk = re.compile(r"[\u4e00-\u9fff]")
+    gate names and the equations are in Chinese; English stays as it was."""
     value = sketch(example_digit(3))
-    out = tab.draw(value, "lstm", lang="zh-CN")
-    assert "图片是如何被读取的" in out[tab.reading] and "how the picture was read" not in out[tab.reading]
-    assert out[tab.seen]["alt"] == "模型看到的图像" and out[tab.rows]["alt"] == "输入图像，第 28 行高亮"
-    assert out[tab.unit_rows]["color"] == "状态" and "状态" in out[tab.unit_rows]["value"]
-    en = tab.draw(value, "lstm")
-    assert en[tab.seen]["alt"] == "what the model sees" and en[tab.rows]["alt"] == "the input, row 28 highlighted"
-    words = tab.static_words("zh-CN")
-    assert words[tab.curves] == gr.update(color="模型") and "模型" in tab.curves.value["columns"]
-    assert cjk.search(words[tab.curves_text]) and "Mean gradient" not in words[tab.curves_text]
-    assert tab.static_words()[tab.curves]["color"] == "cell"
-    # the maps shown before a first drawing are named by the switch too
-    panel_keys = dict((id(c), k) for c, k in tab.words.items)
-    assert panel_keys[id(tab.panels[0])] == {"label": "digits.panel.i"}
-    assert tab.words.update(panel_keys[id(tab.panels[1])], "zh-CN") == {"label": "f：遗忘门"}
-    assert tab.words.update(panel_keys[id(tab.reading)], "zh-CN")["label"].startswith("图片是如何被读取的")
-    models, problems = load_models(tmp_path)
-    empty = built(models, problems)
-    shown = empty.static_words("zh-CN")[empty.problems_md]
-    assert "**LSTM 不可用**" in shown and "缺少权重文件" in shown and "unavailable" not in shown
-    assert "LSTM unavailable" in empty.static_words()[empty.problems_md]
+    out = draw(lab, value, "lstm", lang="zh-CN")
+    assert "图片是如何被读取的" in out["reading"] and "how the picture was read" not in out["reading"]
+    assert out["seen"]["alt"] == "模型看到的图像" and out["rows"]["alt"] == "输入图像，第 28 行高亮"
+    assert out["unit_rows"]["color"] == "状态" and "状态" in out["unit_rows"]["value"]
+    en = draw(lab, value, "lstm")
+    assert en["seen"]["alt"] == "what the model sees" and en["rows"]["alt"] == "the input, row 28 highlighted"
+    again = handlers.relanguage(lab, en["analysis"], C(), value, None, "zh-CN")   # the switch: no model run
+    assert "图片是如何被读取的" in again["reading"] and again["unit_rows"]["color"] == "状态"
+    assert again["panels.0"]["label"] == "i：输入门" and again["gate"]["choices"][1] == ("输入门 i", "i")
+    assert "层，每层 128 个单元" in again["explain"]
+    back = handlers.relanguage(lab, en["analysis"], C(), value, None, "en")
+    assert "how the picture was read" in back["reading"] and back["unit_rows"]["color"] == "state"
+    nothing = handlers.relanguage(lab, None, C(), None, None, "zh-CN")
+    assert nothing["hint"].startswith("✏️ 画板是空的") and nothing["explain"] == again["explain"]
 
 
 def test_settle_step():
@@ -497,128 +397,20 @@ def test_friendly_errors():
     def fails(error):
         raise error
 
-    with pytest.raises(gr.Error, match="bad drawing"):
-        friendly(fails)(ValueError("bad drawing"))
-    with pytest.raises(gr.Error, match="Something went wrong") as info:
-        friendly(fails)(ZeroDivisionError("division by zero"))
-    assert "division" not in str(info.value)
+    with pytest.raises(gr.Error, match="Draw a digit first"):
+        friendly(fails)(UserError("digits.error.draw_first"))
+    for error in (ZeroDivisionError("division by zero"), ValueError("a bug: not a message for the user")):
+        with pytest.raises(gr.Error, match="Something went wrong") as info:
+            friendly(fails)(error)
+        assert "division" not in str(info.value) and "a bug" not in str(info.value)
 
 
-def test_missing_weights_still_builds(tmp_path):
-    models, problems = load_models(tmp_path)
-    assert not models and len(problems) == 3
-    assert "digits_lstm.safetensors" in problems[0] and "train_digits.py --config lstm" in problems[0]
-    shown = [b.value for b in build_app(tmp_path).blocks.values() if isinstance(b, gr.Markdown)]
-    assert any("LSTM unavailable" in v and "train_digits.py --config lstm" in v for v in shown), shown
-    empty = built(models, problems)
-    out = empty.draw(sketch(example_digit(1)), "lstm")
-    assert out[empty.hint]["visible"] and "No digit model" in out[empty.hint]["value"]
-
-
-# ---------------------------------------------------------------------------------------------
-# The running app, through gradio_client
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    """Project-drawn good inputs and a zoo of bad ones, written once."""
-    d = tmp_path_factory.mktemp("uploads")
-    seven = example_digit(7)                        # (280, 280, 4) transparent stroke layer
-    ink = seven[..., 3]                             # strokes as brightness
-    paper = Image.fromarray(255 - ink, "L")         # dark digit on white paper
-    paths = {"layer7": d / "layer7.png", "paper7": d / "paper7.png"}
-    Image.fromarray(seven, "RGBA").save(paths["layer7"])
-    paper.save(paths["paper7"])
-    Image.fromarray(np.zeros((420, 420, 4), np.uint8), "RGBA").save(d / "blank.png")
-    Image.new("L", (8000, 8000), 255).save(d / "huge.png", compress_level=1)
-    Image.new("L", (1, 1), 0).save(d / "tiny.png")
-    paper.convert("P").save(d / "mode_P.png")
-    Image.fromarray(np.dstack([np.zeros_like(ink), ink]), "LA").save(d / "mode_LA.png")
-    Image.fromarray(ink.astype(np.uint16) * 257).save(d / "mode_I16.png")  # I;16, white on black
-    paper.convert("CMYK").save(d / "mode_CMYK.jpg")
-    frames = [paper.convert("P"), Image.fromarray(255 - example_digit(1)[..., 3], "L").convert("P")]
-    frames[0].save(d / "animated.gif", save_all=True, append_images=frames[1:], duration=200, loop=0)
-    (d / "text.png").write_text("this is not an image\n")
-    (d / "big.png").write_bytes(os.urandom(11_000_000))
-    return d
-
-
-@pytest.fixture(scope="module")
-def client():
-    demo = build_app()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    saved = dict(os.environ)
-    os.environ["GRADIO_SERVER_PORT"] = str(port)  # the Space-style way to pick the port
-    try:
-        _, url, _ = launch(demo, prevent_thread_lock=True, quiet=True)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    assert f":{port}" in url
-    yield Client(url, verbose=False)
-    demo.close()
-
-
-def classify(client, value, model=None):
-    return client.predict(value, model, api_name="/classify")
-
-
-def test_classify_pad_value(client):
-    out = classify(client, sketch(example_digit(4)), "gru")
-    assert (out["label"], out["model"]) == ("4", "gru")
-
-
-def test_classify_sketch_value(client, files):
-    value = {"background": None, "layers": [handle_file(str(files / "layer7.png"))], "composite": None}
-    out = classify(client, value)
-    assert out["label"] == "7" and out["model"] == "lstm"
-    assert abs(sum(c["confidence"] for c in out["confidences"]) - 1) < 1e-4
-
-
-@pytest.mark.parametrize("model", ["lstm", "gru", "rnn"])
-def test_classify_plain_upload(client, files, model):
-    out = classify(client, handle_file(str(files / "paper7.png")), model)
-    assert (out["label"], out["model"]) == ("7", model)
-
-
-# Valid images in odd forms are read (animations: the first frame); the rest get a message.
-ODD_BUT_VALID = {"mode_P.png": "7", "mode_LA.png": "7", "mode_I16.png": "7", "mode_CMYK.jpg": "7",
-                 "animated.gif": "7"}
-BAD = {"huge.png": "too large", "tiny.png": "empty", "blank.png": "empty", "text.png": "not an image",
-       "big.png": "maximum file size", "not-a-model": "Unknown or unavailable model"}
-
-
-@pytest.mark.parametrize("name", sorted(ODD_BUT_VALID))
-def test_odd_image_modes(client, files, name):
-    assert classify(client, handle_file(str(files / name)))["label"] == ODD_BUT_VALID[name]
-
-
-@pytest.mark.parametrize("name", sorted(BAD))
-def test_bad_input_gets_a_message_and_server_keeps_serving(client, files, name):
-    if name == "not-a-model":
-        call = lambda: classify(client, handle_file(str(files / "paper7.png")), "transformer")
-    elif name == "blank.png":  # a cleared canvas, as a Sketchpad value
-        call = lambda: classify(client, {"background": None, "layers": [handle_file(str(files / name))],
-                                         "composite": None})
-    else:
-        call = lambda: classify(client, handle_file(str(files / name)))
-    with pytest.raises(Exception) as info:
-        call()
-    message = str(info.value)
-    assert BAD[name].lower() in message.lower(), message
-    assert "Traceback" not in message and "Something went wrong" not in message
-    assert classify(client, handle_file(str(files / "paper7.png")))["label"] == "7"
-
-
-def test_server_caps_upload_size(client, files):
-    """gradio_client refuses big files itself; a raw upload must be refused by the server."""
-    r = httpx.post(client.src.rstrip("/") + "/gradio_api/upload",
-                   files={"files": ("big.png", (files / "big.png").read_bytes(), "image/png")})
-    assert r.status_code == 413, r.text
-    assert classify(client, handle_file(str(files / "paper7.png")))["label"] == "7"
-
-
-def test_raw_strings_are_not_read_as_server_paths(client):
-    with pytest.raises(Exception, match="Expected an image file"):
-        classify(client, "/etc/passwd")
+def test_missing_weights_leave_a_blank_pad_that_says_why(tmp_path):
+    empty = load_lab(tmp_path)
+    assert not empty.models and len(empty.failures) == 3
+    key, _, error, fields = empty.failures[0]
+    assert key == "app.error.unavailable" and fields == {"title": "LSTM"}
+    assert "digits_lstm.safetensors" in str(error) and "train_digits.py --config lstm" in str(error)
+    out = draw(empty, sketch(example_digit(1)), "lstm")
+    assert out["hint"]["visible"] and "No digit model" in out["hint"]["value"]
+    assert set(handlers.pick(empty, None, C())) == set(PICK_OUTPUTS)

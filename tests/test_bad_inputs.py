@@ -320,8 +320,8 @@ def test_bad_link_gets_a_message_and_the_default_view(built_app, query):
     notice = out[built_app.notice]
     assert "could not be opened" in notice and LINK_CASES[query] in notice, (query, notice)
     assert "Traceback" not in notice and "Something went wrong" not in notice
-    d = built_app.digits
-    assert out[d.t] == 28 and out[d.model] == "lstm" and out[d.unit] == 0 and out.get(d.pad) is None
+    d = built_app.tabs["digits"].c
+    assert out[d["t"]] == 28 and out[d["model"]] == "lstm" and out[d["unit"]] == 0 and out.get(d["pad"]) is None
     assert out[built_app.tabs]["selected"] == "digits"
 
 
@@ -332,11 +332,11 @@ def test_bad_link_message_in_chinese(built_app):
 
 def test_good_link_restores_the_view(built_app):
     out = built_app.on_load(fake_request("model=gru&t=10&unit=5&ablate=3&digit=7&tab=text&seed=KING%3A%0A&len=80"))
-    d, x = built_app.digits, built_app.text
+    d, x = built_app.tabs["digits"].c, built_app.text
     assert out[built_app.notice] == ""
-    assert out[d.model] == "gru" and out[d.t] == 10 and out[d.unit] == 5 and out[d.ablate] == "3"
-    assert out[d.caption].startswith("**Row 10 of 28.** The GRU")
-    assert "Ablating unit (3)" in out[d.difference]
+    assert out[d["model"]] == "gru" and out[d["t"]] == 10 and out[d["unit"]] == 5 and out[d["ablate"]] == "3"
+    assert out[d["caption"]].startswith("**Row 10 of 28.** The GRU")
+    assert "Ablating unit (3)" in out[d["difference"]]
     assert out[built_app.tabs]["selected"] == "text"
     assert out[x.seed] == "KING:\n" and out[x.length] == 80
 
@@ -347,8 +347,8 @@ def test_a_chinese_page_gets_the_text_tab_and_the_pad_in_chinese(built_app):
     import re
     cjk = re.compile(r"[\u4e00-\u9fff]")
     out = built_app.on_load(fake_request("", "zh-CN,zh;q=0.9"))
-    d, x = built_app.digits, built_app.text
-    assert out[d.pad]["words"]["undo"] == "撤销" and out[d.pad]["__type__"] == "update"
+    d, x = built_app.tabs["digits"].c, built_app.text
+    assert out[d["pad"]]["words"]["undo"] == "撤销" and out[d["pad"]]["__type__"] == "update"
     assert cjk.search(out[x.length]["info"]) and cjk.search(out[x.temperature]["info"])
     assert cjk.search(out[x.units_table]) and cjk.search(out[x.conn_legend]) and cjk.search(out[x.temperature_md])
     assert cjk.search(out[x.hmap]["label"])   # a hover heatmap's label, registered by hand
@@ -362,30 +362,15 @@ def test_a_chinese_page_gets_the_text_tab_and_the_pad_in_chinese(built_app):
     assert len(replot) == 1 and [c._id for c in replot[0].outputs] == [x.conn_plot._id]
 
 
-def test_the_switch_writes_the_digits_tabs_own_words_again(built_app):
-    """After the switch (and on a Chinese page's load), the reading strip, the plots' colour
-    columns, the curves and the maps' titles are in Chinese; a link's own maps keep their titles."""
-    import re
-    cjk = re.compile(r"[\u4e00-\u9fff]")
-    from demo.digits.pad import pad_value_from_image
-    from demo.digits.tab import EXAMPLES_DIR
-    d = built_app.digits
-    value = pad_value_from_image(EXAMPLES_DIR / "digit_7.png")
-    a = d.draw(value, "lstm")[d.analysis]
-    out = built_app.on_switch("zh-CN", None, a, "lstm", 28, "index", 0, value, None, fake_request(""))
-    assert out[d.reading]["label"].startswith("图片是如何被读取的")
-    assert "图片是如何被读取的" in out[d.reading]["value"] and "原图" in out[d.reading]["value"]
-    assert out[d.curves]["color"] == "模型" and out[d.unit_rows]["color"] == "状态"
-    assert cjk.search(out[d.curves_text]) and cjk.search(out[d.unit_profile]["x_title"])
-    assert out[d.panels[0]]["label"] == "i：输入门"
-    back = built_app.on_switch("en", None, a, "lstm", 28, "index", 0, value, None, fake_request(""))
-    assert "how the picture was read" in back[d.reading]["value"] and back[d.curves]["color"] == "cell"
-    assert set(built_app.switch_outputs()) >= {d.curves, d.curves_text, d.reading}
+def test_a_chinese_page_opens_the_digits_tab_in_chinese(built_app):
+    """On a Chinese page's load the Digits tab's curves and maps' titles are in Chinese, and a
+    link's own maps keep theirs (the switch re-renders the views: tests/test_digits_events.py)."""
+    d = built_app.tabs["digits"].c
     load = built_app.on_load(fake_request("", "zh-CN,zh;q=0.9"))
-    assert load[d.curves]["color"] == "模型" and load[d.panels[0]]["label"] == "i：输入门"
+    assert load[d["curves"]]["color"] == "模型" and load[d["panels.0"]]["label"] == "i：输入门"
     gru = built_app.on_load(fake_request("model=gru&digit=7", "zh-CN,zh;q=0.9"))
-    assert gru[d.panels[0]]["label"].startswith("r：重置门") and gru[d.panels[3]]["visible"] is False
-    assert "图片是如何被读取的" in gru[d.reading]["value"]
+    assert gru[d["panels.0"]]["label"].startswith("r：重置门") and gru[d["panels.3"]]["visible"] is False
+    assert "图片是如何被读取的" in gru[d["reading"]]["value"]
 
 
 def inspect_unwrap(fn):

@@ -195,6 +195,7 @@ def run_train(args, cwd, **kw):
                           cwd=cwd, env=env, capture_output=True, text=True, timeout=120, **kw)
 
 
+@pytest.mark.server   # runs the training script in a process of its own (~30-50 s)
 def test_training_smoke_writes_weights_and_eval_recomputes(tmp_path):
     write_idx(tmp_path / "data")
     out = tmp_path / "w" / "digits_gru"
@@ -215,6 +216,7 @@ def test_training_smoke_writes_weights_and_eval_recomputes(tmp_path):
     assert f"{meta['metrics']['test_acc']:.4f}" in r.stdout.splitlines()[-1]
 
 
+@pytest.mark.server   # runs the training script in a process of its own (~30-50 s)
 def test_sigterm_leaves_resumable_checkpoint_and_no_weights(tmp_path):
     write_idx(tmp_path / "data", n_train=400)
     out = tmp_path / "w" / "digits_rnn"
@@ -226,7 +228,7 @@ def test_sigterm_leaves_resumable_checkpoint_and_no_weights(tmp_path):
     deadline = time.time() + 60
     while not list((tmp_path / "ck").glob("digits_rnn-*.pt")) and time.time() < deadline:
         time.sleep(0.1)
-    time.sleep(0.3)
+    # the first checkpoint is written inside the training's GracefulStop: SIGTERM is handled now
     proc.send_signal(signal.SIGTERM)
     output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, output[-2000:]

@@ -1,6 +1,8 @@
 """demo.digits.worker: the pad's drawings analysed in a second process give the page the same
-answer as the server's own handlers, a bad edit still comes back as a ValueError, and a worker
-that dies is replaced while the server answers by itself."""
+answer as the server's own handlers (demo.digits.drawing, called there by name), a bad edit still
+comes back as its message, a worker that dies or is stuck is replaced while the server answers by
+itself, the calls waiting for it are bounded, and it ends with its server.  How long a stuck
+worker holds a call is measured in benchmarks/bench_digits_worker.py."""
 from __future__ import annotations
 
 import threading
@@ -10,30 +12,22 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from demo.digits import drawing
+from demo.digits.controls import TABLE
+from demo.digits.handlers import ALL_OUTPUTS, FIRST_OUTPUTS, REST_OUTPUTS, load_lab, worker_lab
 from demo.digits.preprocess import ink_value
 from demo.digits.sketches import example_digit
-from demo.digits.tab import OUTPUT_NAMES, DigitsTab, keyed_tab, load_all_lookups, load_models
-from demo.digits.worker import DrawWorker
+from demo.digits.worker import WORK, DrawWorker, WorkerBusy
+from demo.errors import UserError
 from tests.conftest import proc_stat, same, stop_server_script
-from tests.test_app_digits import built
 
+pytestmark = pytest.mark.server
 READY_S = 120  # spawning python, importing torch and gradio, loading the models
 
 
 @pytest.fixture(scope="module")
-def loaded():
-    models, problems = load_models()
-    lookups, missing = load_all_lookups(models)
-    return models, lookups
-
-
-@pytest.fixture(scope="module")
-def page(loaded) -> DigitsTab:
-    return built(loaded[0], lookups=loaded[1])
-
-
-def shape(tab: DigitsTab) -> dict:
-    return {"compare": len(tab.compare), "panels": len(tab.panels)}
+def lab():
+    return load_lab()
 
 
 def values():
@@ -42,67 +36,55 @@ def values():
     return {**seven, "pad": "p" * 12, "seq": 2}, {**seven, "drawing": True, "pad": "p" * 12, "seq": 1}
 
 
-def test_the_output_names_are_every_output(page):
-    keys = page.output_keys()
-    assert len(keys) == len(page.all_outputs) and set(map(id, keys.values())) == set(map(id, page.all_outputs))
-    assert {k.split(".")[0] for k in keys} == set(OUTPUT_NAMES)
+def until(condition, within: float = READY_S) -> bool:
+    deadline = time.monotonic() + within
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
 
 
-def test_keyed_tab_answers_as_the_page(loaded, page):
-    """The worker's handlers (outputs named, no page) give the page's answer, name by name."""
-    keyed = DigitsTab.keyed(*loaded[:1], [], loaded[1], shape(page))
-    keys = page.output_keys()
+def test_the_worker_computes_the_drawings_own_functions():
+    assert all(callable(getattr(drawing, name)) for name in WORK)
+    assert {"live", "pen_up_first", "pen_up_rest"}.isdisjoint(WORK)   # the lanes route, the worker computes
+
+
+def test_worker_process_answers_as_the_server_falls_back_and_restarts(lab):
+    worker = DrawWorker(worker_lab, None)
     final, half = values()
-    a = page.draw(final, "gru", complete=True, first=True)[page.analysis]
-    for method, args, kwargs in (("draw", (final, "lstm"), {"complete": True}), ("draw", (half, "gru"), {}),
-                                 ("draw", (final, "rnn"), {"t": 9}), ("draw", (final, "gru"), {"first": True}),
-                                 ("rest", (a, final, None, 9, "index", 5), {})):
-        mine, theirs = getattr(page, method)(*args, **kwargs), getattr(keyed, method)(*args, **kwargs)
-        assert set(theirs) <= set(keys) and {keys[k] for k in theirs} == set(mine)
-        for k, v in theirs.items():
-            assert same(v, mine[keys[k]]), k
-
-
-def test_worker_process_answers_falls_back_and_restarts(page):
-    worker = DrawWorker(keyed_tab, None, tuple(shape(page).items()))
+    gru = TABLE.check({"model": "gru", "t": 9, "unit": 4})
     try:
-        deadline = time.time() + READY_S
-        while not worker.ready and time.time() < deadline:
-            assert worker.draw(values()[0], "lstm") is None or worker.ready  # not ready: the caller draws
-            time.sleep(0.2)
-        assert worker.ready
-        final, _ = values()
-        out = worker.draw(final, "lstm", complete=True)
-        mine = page.draw(final, "lstm", complete=True)
-        keys = page.output_keys()
-        assert out is not None and {keys[k] for k in out} == set(mine)
-        assert all(same(v, mine[keys[k]]) for k, v in out.items())
-        a = mine[page.analysis]
-        out, mine = worker.call("rest", a, final, unit=4), page.rest(a, final, unit=4)
-        assert out is not None and {keys[k] for k in out} == set(mine)
-        assert all(same(v, mine[keys[k]]) for k, v in out.items())
-        with pytest.raises(ValueError, match="Ablate units"):
-            worker.draw(final, "lstm", ablate="999")
-        with pytest.raises(ValueError, match="answers draw, rest"):
+        assert not worker.ready and worker.call("first", final, gru) is None   # starting: the caller draws
+        assert until(lambda: worker.ready)
+        a = drawing.first(lab, final, gru)["analysis"]
+        for name, args, names in (("drawing", (final, TABLE.default, None, None, "en", True), ALL_OUTPUTS),
+                                  ("drawing", (half, gru), ALL_OUTPUTS), ("first", (final, gru), FIRST_OUTPUTS),
+                                  ("rest", (a, final, None, gru, "zh-CN"), REST_OUTPUTS)):
+            theirs, mine = worker.call(name, *args), getattr(drawing, name)(lab, *args)
+            assert theirs is not None and set(theirs) == set(mine) == set(names), name
+            for k, v in theirs.items():
+                assert same(v, mine[k]), (name, k)
+        with pytest.raises(UserError, match="Ablate units"):
+            worker.call("drawing", final, TABLE.check({"ablate": "999"}))
+        with pytest.raises(ValueError, match="answers drawing, first, rest"):
             worker.call("close")
         # the worker dies: the next drawing is the caller's, and another worker starts
         for proc in list(worker._pool._processes.values()):
             proc.kill()
             proc.join(10)
-        assert worker.draw(final, "lstm") is None
-        deadline = time.time() + READY_S
-        while not worker.ready and time.time() < deadline:
-            time.sleep(0.2)
-        assert worker.ready and worker.draw(final, "lstm") is not None
+        assert worker.call("first", final, gru) is None
+        assert until(lambda: worker.ready) and worker.call("first", final, gru) is not None
     finally:
         worker.close()
 
 
-class Stuck:
-    """Handlers that never answer (made in the worker: this module is imported there)."""
+def nothing() -> dict:
+    """A Lab that costs nothing to make: only the process matters here."""
+    return {}
 
-    def draw(self, *args, **kwargs):
-        time.sleep(3600)
+
+def first(lab, *args):
+    """A handler that never answers (the worker imports this module to call it)."""
+    time.sleep(3600)
 
 
 def proc_state(pid: int) -> str:
@@ -113,41 +95,28 @@ def proc_state(pid: int) -> str:
         return "gone"
 
 
-def ended(pid: int, within: float = 10.0) -> bool:
-    deadline = time.monotonic() + within
-    while proc_state(pid) not in ("Z", "X", "gone"):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
-def test_a_stuck_worker_is_replaced():
+def test_a_stuck_worker_is_replaced_and_its_waiting_list_is_bounded():
     """No answer within the timeout: the caller draws (None), the stuck process is killed and
-    another one starts."""
-    worker = DrawWorker(Stuck, timeout=1.0)
+    another one starts.  While a call waits, one more than ``max_waiting`` is refused at once."""
+    worker = DrawWorker(nothing, module=__name__, timeout=3.0, max_waiting=1)
     try:
-        deadline = time.time() + READY_S
-        while not worker.ready and time.time() < deadline:
-            time.sleep(0.2)
-        assert worker.ready
+        assert until(lambda: worker.ready)
         stuck = list(worker._pool._processes.values())
-        t = time.perf_counter()
         assert not worker.busy
-        seen = []
-        threading.Timer(0.3, lambda: seen.append(worker.busy)).start()  # while the call waits
-        assert worker.draw("anything") is None
-        assert time.perf_counter() - t < 10
-        assert seen == [True] and not worker.busy  # busy while a call is on its way, then not
+        answers = []
+        waiting = threading.Thread(target=lambda: answers.append(worker.call("first", "anything")))
+        waiting.start()
+        assert until(lambda: worker.busy or answers, 10) and not answers   # busy while the call is on its way
+        with pytest.raises(WorkerBusy, match="busy"):
+            worker.call("first", "one too many")
+        waiting.join(60)
+        assert answers == [None] and not worker.busy                       # given up: the caller draws
         for proc in stuck:
             proc.join(10)
             # killed: ended, or a zombie that the executor's own thread is about to reap (its
             # Process object can then report "alive" for a moment)
-            assert not proc.is_alive() or ended(proc.pid), proc_state(proc.pid)
-        deadline = time.time() + READY_S
-        while not worker.ready and time.time() < deadline:
-            time.sleep(0.2)
-        assert worker.ready  # a new one, ready for the next drawing
+            assert not proc.is_alive() or until(lambda: proc_state(proc.pid) in ("Z", "X", "gone"), 10)
+        assert until(lambda: worker.ready)   # a new one, ready for the next drawing
     finally:
         worker.close()
 
@@ -156,7 +125,7 @@ SERVER = """
 import time
 from demo.digits.worker import DrawWorker
 if __name__ == "__main__":
-    w = DrawWorker(dict)  # handlers that cost nothing to make: only the process matters here
+    w = DrawWorker(dict)  # a Lab that costs nothing to make: only the process matters here
     while not w.ready:
         time.sleep(0.05)
     print(*w._pool._processes, flush=True)

@@ -1,5 +1,6 @@
 """The app's words in both languages (demo/i18n): the same keys, the same placeholders, the
 same Markdown, the field's standard Chinese terms, and a loader that fails loudly."""
+import ast
 import re
 
 import numpy as np
@@ -20,6 +21,7 @@ GLOSSARY = {
 SAME_IN_BOTH = {"app.title", "digits.top_k.label", "text.top_k.label", "digits.explain.name.lstm",
                 "digits.explain.name.gru", "text.model.lstm", "digits.explain.heading", "digits.explain.shape.state",
                 "text.sampling.top_k"}
+PUNCTUATION = {"app.sep.list", "app.sep.enum", "app.sep.clause", "app.sep.stop"}   # Chinese punctuation, no words
 
 
 def test_every_key_exists_in_every_language():
@@ -47,7 +49,7 @@ def test_markdown_and_code_survive_translation():
 
 
 def test_chinese_is_chinese():
-    untranslated = [k for k in ZH if k not in SAME_IN_BOTH and not re.search(r"[\u4e00-\u9fff]", ZH[k])]
+    untranslated = [k for k in ZH if k not in SAME_IN_BOTH | PUNCTUATION and not re.search(r"[\u4e00-\u9fff]", ZH[k])]
     assert not untranslated, untranslated
 
 
@@ -247,29 +249,9 @@ def test_the_pad_gets_its_words_in_the_pages_language():
     assert not re.search(r"""['"`]words['"`]""", js)
 
 
-@pytest.mark.parametrize("message, chinese", [
-    ("Unit must be from 0 to 99 (the top layer has units 0 to 99), got 100", "单元必须在 0 到 99 之间（顶层的单元编号为 0 到 99）"),
-    ("Position must be from 1 to 4 (0-based index of the character whose prediction is explained; it needs one "
-     "before it), got 0", "位置必须在 1 到 4 之间"),
-    ("this model has no 'c' state (h is the hidden state; only the LSTM keeps a cell state c)", "细胞状态"),
-    ("No units to match: no unit is on over the whole span and off around it at this threshold. Try a lower "
-     "threshold or a different span.", "没有可匹配的单元"),
-    ("The text needs at least 2 characters to score (the first one is only context).", "才能打分"),
-    ("Span start must be from 1 to 50 (a step), got 0", "区间起点（步）必须在 1 到 50 之间（步数）"),
-    ("Nothing generated yet: press Generate first.", "请先点击“生成”"),
-    ("no character model 'gru' is loaded; choose one of lstm, rnn", "没有加载字符模型“gru”"),
-    ("Cannot read the unit 'x': write units as h7 or c25 (h: hidden state, c: LSTM cell state), separated by "
-     "commas.", "无法读取单元“x”"),
-])
-def test_the_text_tabs_messages_are_translated(message, chinese):
-    out = i18n.translate_message(message, "zh-CN")
-    assert chinese in out, out
-    assert not re.search(r"[A-Za-z]{4,}", re.sub(r"LSTM|Generate|lstm|rnn|gru", "", out)), out
-
-
 # ---------------------------------------------------------------------------------------------
-# The Digits tab's reading strip, its plots' column names, what could not load and the photo
-# messages follow the language; no words are drawn into images (their font is Latin-only)
+# The Digits tab's reading strip and its plots' column names follow the language; no words are
+# drawn into images (their font is Latin-only)
 
 def _reading(warning=None):
     import dataclasses
@@ -282,9 +264,9 @@ def _reading(warning=None):
 
 
 def test_the_reading_strip_speaks_the_pages_language():
-    from demo.digits import preprocess
     from demo.digits.views import reading_html
-    r = _reading(preprocess.SIDE_BY_SIDE.format(n="several"))
+    from demo.errors import Text
+    r = _reading(Text("digits.error.side_by_side_some"))
     en, zh = reading_html(r, "en"), reading_html(r, "zh-CN")
     for word in ("how the picture was read", "picture", "ink found", "cropped", "Low confidence", "marks side by side"):
         assert word in en and word not in zh, word
@@ -294,37 +276,217 @@ def test_the_reading_strip_speaks_the_pages_language():
     assert reading_html(None, "zh-CN") == ""
 
 
-def test_the_photo_messages_are_the_keys_texts_and_are_translated():
-    from demo.digits import preprocess as P
-    for key, text in (("many_marks", P.MANY_MARKS), ("side_by_side", P.SIDE_BY_SIDE), ("busy", P.BUSY),
-                      ("not_on_paper", P.NOT_ON_PAPER)):
-        assert EN[f"digits.error.{key}"] == text, key   # translate_message finds them by their English
-    for message in (P.MANY_MARKS.format(n=5, text=" or a page of text"), P.MANY_MARKS.format(n=2, text=""),
-                    P.SIDE_BY_SIDE.format(n="several"), P.SIDE_BY_SIDE.format(n=3), P.BUSY,
-                    P.NOT_ON_PAPER.format(p=0.61, what=", in one solid blot"), P.NOT_ON_PAPER.format(p=0.4, what="")):
-        out = i18n.translate_message(message, "zh-CN")
-        assert CJK.search(out) and not re.search(r"[A-Za-z]{3,}", out), out
+# ---------------------------------------------------------------------------------------------
+# Messages by key: errors carry a key of demo/i18n and its fields (demo.errors), put into words
+# once at the UI's edge; no English is matched back and no Chinese lives in Python
+
+DEMO = i18n.HERE.parent
+KEYED = {"UserError", "Text", "WeightsError", "NotOneDigit"}   # callables whose first argument is a key
 
 
-def test_what_could_not_load_is_said_in_the_pages_language():
+def _keyed_calls():
+    """Every call in demo/ that makes a message from a literal key: [(where, key, field names or
+    None when they cannot be read: a ``**fields``)]."""
+    out = []
+    for path in sorted(DEMO.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)):
+                continue
+            f = node.func
+            name = f.id if isinstance(f, ast.Name) else (
+                f.attr if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "errors"
+                else None)
+            key = node.args[0].value
+            if name == "_bad_ink":                            # demo/digits/preprocess.py: digits.ink.<what>
+                name, key = "Text", f"digits.ink.{key}"
+            if name in KEYED:
+                fields = None if any(k.arg is None for k in node.keywords) else {k.arg for k in node.keywords}
+                out.append((f"{path.relative_to(DEMO.parent)}:{node.lineno}", key, fields))
+    return out
+
+
+def test_every_key_used_in_the_code_exists_with_its_fields():
+    calls = _keyed_calls()
+    assert len(calls) > 100, len(calls)          # the scan finds the raises
+    missing = [(where, key) for where, key, _ in calls if key not in EN]
+    assert not missing, missing
+    wrong = [(where, key, sorted(fields), sorted({n for n, _ in placeholders(EN[key])}))
+             for where, key, fields in calls
+             if fields is not None and fields != {n for n, _ in placeholders(EN[key])}]
+    assert not wrong, wrong                      # a field left out would be a KeyError at the edge
+    named_key = [k for k in EN if "key" in {n for n, _ in placeholders(EN[k])}]
+    assert not named_key, named_key              # Text(key, **fields) cannot take a field named "key"
+
+
+CJK_ANY = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")   # CJK characters and punctuation
+
+
+def test_no_chinese_in_python():
+    """Every Chinese string (words, punctuation, docstrings' examples) lives in zh-CN.json."""
+    found = [f"{p.relative_to(DEMO.parent)}:{n}: {line.strip()[:80]}" for p in sorted(DEMO.rglob("*.py"))
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if CJK_ANY.search(line)]
+    assert not found, "\n".join(found)
+
+
+def _english_left(text: str, names=()) -> list[str]:
+    """ASCII words left in a Chinese message once the names it quotes are taken out."""
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(name, " ")
+    return re.findall(r"[A-Za-z]{2,}", text)
+
+
+def _raised(call):
+    from demo.errors import UserError
+    with pytest.raises(UserError) as info:
+        call()
+    return info.value
+
+
+def _bad_photo():
+    from demo.digits.photos import not_one_digit
+    from demo.digits.preprocess import to_mnist
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        try:
+            to_mnist(not_one_digit("two_digits", rng))
+        except ValueError as e:
+            return e
+    raise AssertionError("no photo of two digits was refused")
+
+
+def test_real_errors_read_in_chinese():
+    """Errors raised by the real functions, as the UI shows them on a Chinese page."""
+    from demo.digits import preprocess
+    from demo.digits.preprocess import NotOneDigit, ink_value, to_mnist
+    from demo.errors import message
+    from demo.text import interventions, limits
+    cases = [
+        (_raised(lambda: limits.check_length(0)), "长度必须在 1 到 5,000 之间（要生成的字符数）", ()),
+        (_raised(lambda: limits.check_unit(100, 100)), "（顶层的单元编号为 0 到 99）", ()),
+        (_raised(lambda: limits.check_position(0, 5)), "位置必须在 1 到 4 之间", ()),
+        (_raised(lambda: limits.check_span(3, 2, 50)), "选段至少要包含一个字符", ()),
+        (_raised(lambda: limits.check_score_text("a")), "才能打分", ()),
+        (_raised(lambda: limits.check_state("c", "rnn")), "只有 LSTM 才有 c", ("RNN", "LSTM")),
+        (_raised(lambda: limits.check_temperature("hot")), "温度必须是", ("'hot'",)),
+        (_raised(lambda: interventions.parse_units("h7, x")), "无法读取单元“x”", ("h7", "c25", "LSTM")),
+        (_raised(lambda: to_mnist(ink_value(np.zeros((56, 56), np.uint8)))), "画板是空的", ()),
+        (_raised(lambda: to_mnist(None)), "画板是空的", ()),
+        (_raised(lambda: to_mnist({"format": "ink-v1", "width": 5, "height": 56, "data": ""})),
+         "无法读取这幅图（width 为 5，超出了 8..512）", ("width",)),
+        (_bad_photo(), "看起来不止一个数字", ()),
+    ]
+    assert isinstance(cases[-1][0], NotOneDigit)
+    assert str(cases[8][0]) == preprocess.EMPTY_MESSAGE               # str(e) stays the English
+    for error, chinese, names in cases:
+        zh = message(error, "zh-CN")
+        assert chinese in zh, zh
+        assert not _english_left(zh, names), zh
+        assert message(error, "en") == str(error) and not CJK_ANY.search(str(error)), str(error)
+
+
+def test_photo_problems_and_drawing_warnings_are_keyed():
+    """A picture that is not one digit: its layout's problem is a Text of a digits.error key, so
+    a drawing's warning (a Reading's) and a photo's refusal read in either language."""
+    from demo.digits.preprocess import check_single_digit
+    from demo.errors import Text
+    ink = np.zeros((56, 56), np.float32)
+    ink[10:46, 6:12] = ink[10:46, 22:28] = ink[10:46, 40:46] = 1.0   # three bars side by side
+    problem = check_single_digit(ink)
+    assert isinstance(problem, Text) and problem.key.startswith("digits.error."), problem
+    assert "more than one digit" in str(problem) and "不止一个数字" in problem.text("zh-CN")
+    for text in (Text("digits.error.many_marks", n=5, text=Text("digits.word.page_of_text")),
+                 Text("digits.error.side_by_side_some"), Text("digits.error.busy"),
+                 Text("digits.error.not_on_paper", p=0.61, what=Text("digits.word.solid_blot"))):
+        zh = text.text("zh-CN")
+        assert CJK.search(zh) and not _english_left(zh), zh
+
+
+def test_errors_cross_processes_with_their_key():
+    """The workers send errors back pickled: key and fields survive, so the page still gets its
+    language."""
+    import pickle
+
+    from demo.checkpoint import WeightsError
+    from demo.digits.preprocess import NotOneDigit
+    from demo.errors import Text, UserError
+    for e in (UserError("text.error.range", label=Text("text.length.label"), lo=1, hi=5, value=9, hint=""),
+              NotOneDigit("digits.error.busy"), WeightsError("app.error.file_missing", path="/w/a.npz", command="x")):
+        back = pickle.loads(pickle.dumps(e))
+        assert type(back) is type(e) and str(back) == str(e) and back.text("zh-CN") == e.text("zh-CN")
+
+
+def test_what_could_not_load_is_said_in_the_pages_language(tmp_path):
+    from demo.checkpoint import WeightsError, load_lookup_pair, load_weights
     from demo.ui_common import Problem, problems_markdown
-    missing = "missing weights file /w/digits_lstm.safetensors. Create it with:\n    python training/train_digits.py --config lstm"
+    with pytest.raises(WeightsError) as info:
+        load_weights(tmp_path / "digits_lstm", "python training/train_digits.py --config lstm", "digits")
+    missing = info.value
+    assert str(missing) == (f"missing weights file {tmp_path / 'digits_lstm.safetensors'}. Create it with:\n"
+                            "    python training/train_digits.py --config lstm")
     p = Problem("app.error.unavailable", missing, title="LSTM")
-    assert p == ("**LSTM unavailable**: missing weights file /w/digits_lstm.safetensors. Create it with:\n\n"
-                 "    python training/train_digits.py --config lstm")        # as before, in English
+    assert p == ("**LSTM unavailable**: " + str(missing).replace("\n    ", "\n\n    "))   # in English, as a str
     zh = p.text("zh-CN")
     assert "**LSTM 不可用**" in zh and "缺少权重文件" in zh and "\n\n    python training/train_digits.py" in zh
     assert "unavailable" not in zh and "Create it" not in zh
-    other = Problem("digits.error.lookups", "cannot read /w/x.npz / x.json: bad. Recreate them with:\n    python t.py",
-                    "error", model="GRU")
-    assert "unit profiles unavailable" in other
+    (tmp_path / "x.npz").write_bytes(b"not a zip")
+    (tmp_path / "x.json").write_text("{}")
+    with pytest.raises(WeightsError) as info:
+        load_lookup_pair(tmp_path / "x", None, ("a",), "python t.py", "GRU")
+    other = Problem("digits.error.lookups", info.value, "error", model="GRU")
+    assert "unit profiles unavailable" in other and "Recreate them with" in other
     both = problems_markdown([p, other], "zh-CN")
     assert "GRU 的单元概况不可用" in both and "可以用下面的命令重新生成" in both and "Recreate" not in both
-    for message in ("missing /w/a.npz. Create it with:\n    python a.py",
-                    "/w/a.json was made for other weights of the LSTM (checksum differs). Recreate it with:\n    x",
-                    "/w/a.safetensors does not match the checksum in a.json (the pair was not written together). "
-                    "Recreate it with:\n    x", "cannot read /w/a.json: oops. Recreate it with:\n    x"):
-        assert not re.search(r"Create|Recreate|missing|cannot|checksum", i18n.translate_message(message, "zh-CN"))
+    np.savez(tmp_path / "y.npz", a=np.zeros(2))
+    (tmp_path / "y.json").write_text('{"weights_sha256": "old"}')
+    for call in (lambda: load_lookup_pair(tmp_path / "y", "new", ("a",), "python t.py", "the LSTM"),
+                 lambda: load_lookup_pair(tmp_path / "y", None, ("a", "b"), "python t.py", "the LSTM"),
+                 lambda: load_lookup_pair(tmp_path / "z", None, ("a",), "python t.py", "the LSTM")):
+        with pytest.raises(WeightsError) as info:
+            call()
+        zh = info.value.text("zh-CN")
+        assert "可以用下面的命令" in zh and not re.search(r"Create|Recreate|missing|cannot|checksum|lacks", zh), zh
+
+
+def test_the_ui_edge_shows_keyed_errors_and_hides_bugs(caplog):
+    """friendly: a UserError in the page's language; a plain ValueError is a bug: logged, and
+    the user reads the apology, never its words."""
+    import gradio as gr
+
+    from demo.errors import UserError
+    from demo.text import limits
+    from demo.ui_common import friendly, friendly_stream
+
+    def bad(length):
+        return limits.check_length(length)
+
+    def bug():
+        raise ValueError("internal detail")
+
+    with pytest.raises(gr.Error) as info:
+        friendly(bad, lang=True)(0, "zh-CN")
+    assert "长度必须在 1 到 5,000 之间" in info.value.message
+    with pytest.raises(gr.Error) as info:
+        friendly(bug)()
+    assert info.value.message == EN["app.error.fallback"] and "internal detail" in caplog.text
+
+    def stream(seed, lang="en"):
+        yield "a"
+        raise UserError("text.error.seed_hint")
+
+    out = friendly_stream(stream, lang=True)("T", "zh-CN")
+    assert next(out) == "a"
+    with pytest.raises(gr.Error) as info:
+        next(out)
+    assert info.value.message == ZH["text.error.seed_hint"]
+    # an API client that sends Accept-Language (no page, so no language chosen) reads its own
+    from types import SimpleNamespace
+
+    from demo.ui_common import request_lang
+    api = SimpleNamespace(session_hash="api-client", headers={"accept-language": "zh-CN,zh;q=0.9,en;q=0.8"})
+    assert request_lang(api) == "zh-CN" and request_lang(None) == "en"
+    assert i18n.translate_message(UserError("text.error.nothing_yet"), "zh-CN") == ZH["text.error.nothing_yet"]
+    assert i18n.translate_message("Nothing generated yet: press Generate first.", "zh-CN").startswith("Nothing")
 
 
 def test_plot_columns_are_named_in_the_pages_language():

@@ -24,12 +24,11 @@ def test_groups_name_the_tabs_components():
 def test_presets():
     presets = lessons.load_presets()
     assert {"full", "first", "gates", "why", "text"} <= set(presets)
-    assert lessons.hidden_groups(None) == [] == lessons.hidden_groups("full") and lessons.hidden_css(None) == ""
+    assert lessons.hidden_groups(None) == [] == lessons.hidden_groups("full")
     first = lessons.visibility("first")
     assert [g for g, shown in first.items() if shown] == ["pad", "prediction", "row_by_row"]
     assert lessons.tabs_shown("first") == ("digits",) and lessons.tabs_shown("text") == ("text",)
-    css = lessons.hidden_css("first")
-    assert "#sec-compare" in css and "#sec-pad" not in css and css.endswith("{ display: none !important; }")
+    assert "compare" in lessons.hidden_groups("first") and "pad" not in lessons.hidden_groups("first")
     assert all(lessons.GROUPS[g].tab == "text" for g, shown in lessons.visibility("text").items() if shown)
     assert lessons.visibility("gates")["why_whatif"] and not lessons.visibility("gates")["compare"]
     with pytest.raises(ValueError, match="unknown lesson 'x'"):

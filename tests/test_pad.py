@@ -1,7 +1,8 @@
 """The drawing pad's value format ("ink-v1", demo/digits/preprocess.py) and pad.py's helpers:
 encode/decode round trips, a pad's 56x56 ink reads like the full drawing, background pictures
 are composited, and every malformed value raises ValueError with a message (never another
-exception).  Pure and fast: no browser, no network.
+exception); a drawing in a link (demo/digits/ink_link.py) round-trips and each malformed
+ink= text is refused once, here.  Pure and fast: no browser, no network.
 
     .venv/bin/python -m pytest -q tests/test_pad.py
 """
@@ -9,6 +10,7 @@ import base64
 import io
 import json
 import re
+import zlib
 
 import numpy as np
 import pytest
@@ -287,3 +289,60 @@ def test_drawing_pad_component():
     assert 'value="8"' in drawing_pad(size=224).html_template
     with pytest.raises(ValueError):
         drawing_pad(hint="costs ${price}")
+
+
+# ---------------------------------------------------------------------------------------------
+# A drawing in a link (demo/digits/ink_link.py): the ink= codec, each malformed text once, here
+
+def _raw_ink(body: bytes, version=1, w=56, h=56) -> str:
+    return base64.urlsafe_b64encode(bytes([version, w, h]) + body).decode().rstrip("=")
+
+
+def _example_ink(digit: int = 3) -> dict:
+    layer = example_digit(digit)[..., 3]
+    return ink_value(np.asarray(Image.fromarray(layer).resize((56, 56), Image.Resampling.BOX)))
+
+
+def test_an_ink_link_round_trips_and_is_short():
+    from demo.digits.ink_link import check_ink, decode_ink_param, encode_ink, ink_from_param
+    value = _example_ink(3)
+    code = encode_ink(value)
+    assert 200 < len(code) < 1000 and re.fullmatch(r"[A-Za-z0-9_-]+", code)
+    back = ink_from_param(code)
+    assert back["format"] == INK_FORMAT and (back["width"], back["height"]) == (56, 56)
+    assert np.abs(decode_ink(back) - decode_ink(value)).max() <= 1 / 30 + 1e-6      # 16 levels
+    assert encode_ink(back) == code and check_ink(code) == back
+    canonical = check_ink({**value, "pad": "p", "seq": 3, "drawing": False})   # the pad's numbering dropped
+    assert set(canonical) == {"format", "width", "height", "data"} and encode_ink(canonical) == code
+    odd = (np.arange(99).reshape(9, 11) % 7 == 0).astype(np.float32)
+    assert decode_ink_param(encode_ink(odd)).shape == (9, 11) and check_ink("") is None and check_ink(None) is None
+
+
+INK_CASES = [  # the ink= text -> words of its message
+    ("!!!notbase64", "not valid urlsafe base64"), ("AAAA", "too short"), ("AAAAA", "length is wrong"),
+    (_raw_ink(zlib.compress(bytes(1568)), version=2), "version 2"),
+    (_raw_ink(zlib.compress(bytes(1568)), w=200), "sides 8 to 128, got 200x56"),
+    (_raw_ink(zlib.compress(bytes(1568)), w=3), "sides"), (_raw_ink(b"not zlib at all"), "corrupt"),
+    (_raw_ink(zlib.compress(bytes(1568))[:-6]), "cut short"),
+    (_raw_ink(zlib.compress(bytes([0x11]) * 1600)), "longer than its sides say"),
+    (_raw_ink(zlib.compress(bytes(2_500_000), 9)), "longer than its sides say"),      # a zip bomb
+    (_raw_ink(zlib.compress(bytes(1568))), "the drawing is empty"), ("A" * 5000, "too long"),
+]
+
+
+@pytest.mark.parametrize("text, words", INK_CASES, ids=[w for _, w in INK_CASES])
+def test_a_malformed_ink_link_gets_a_message(text, words):
+    from demo.digits.ink_link import decode_ink_param
+    from demo.errors import UserError
+    with pytest.raises(UserError, match=words) as info:
+        decode_ink_param(text)
+    assert info.value.key.startswith("digits.error.ink_") and info.value.text("zh-CN") != str(info.value)
+
+
+def test_ink_that_cannot_be_linked_is_refused():
+    from demo.digits.ink_link import check_ink, encode_ink
+    from demo.errors import UserError
+    for bad, words in ((np.zeros((56, 56)), "empty"), (np.ones((200, 56)), "sides"), (np.ones(5), "2-D"),
+                       (np.full((9, 9), np.nan), "finite"), ({"format": "ink-v2"}, "format")):
+        with pytest.raises(UserError, match=words):
+            encode_ink(bad) if not isinstance(bad, dict) else check_ink(bad)

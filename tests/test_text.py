@@ -93,72 +93,74 @@ def test_temperature_zero_is_argmax_decoding(cell):
 _LSTM_EDITS = [{}, {"units": {("c", 3): 1.5, ("f", 0): 0.0, ("h", 5): 0.0, ("i", 2): 0.0}},
                {"units": {("o", 7): 1.0, ("g", 1): -0.5}, "gates": {"f": 1.0}}]
 _RNN_EDITS = [{}, {"units": {("h", 3): 0.8, ("h", 11): 0.0}}]
+_GRU_EDITS = [{}, {"units": {("z", 2): 1.0, ("h", 4): 0.0}, "gates": {"r": 0.5}}]
 
 
 @pytest.mark.parametrize("cell,layers,embed,hidden,edits", [
     *[("lstm", ly, em, hi, ed) for ly, em, hi in ((1, 0, 16), (2, 6, 16), (3, 0, 13)) for ed in _LSTM_EDITS],
-    *[("rnn", ly, em, hi, ed) for ly, em, hi in ((1, 0, 16), (2, 5, 13)) for ed in _RNN_EDITS]])
-def test_compiled_sampler_is_the_hand_cells(cell, layers, embed, hidden, edits):
-    """Sampling's compiled loop gives the hand cells' logits at every step (edited or not), so
-    the same seed gives the same text whichever loop reads it.  Hidden sizes that are not a
-    multiple of 8 take the products' remainder rows."""
-    from demo.text.kernels import Stepper
-    m = make_model(cell, hidden=hidden, layers=layers, embed=embed, seed=layers)
+    *[("rnn", ly, em, hi, ed) for ly, em, hi in ((1, 0, 16), (2, 5, 13)) for ed in _RNN_EDITS],
+    *[("gru", 2, 4, 13, ed) for ed in _GRU_EDITS]])
+def test_sampler_is_the_hand_cells(cell, layers, embed, hidden, edits):
+    """Sampling's stepper gives the hand cells' logits at every step (edited or not): its
+    layers, padded with zero units to a multiple of ALIGN, compute the model's numbers, and the
+    edit holds in the state it carries."""
     from demo.cells import Edit
+    from demo.text.sampler import BatchStepper
+    m = make_model(cell, hidden=hidden, layers=layers, embed=embed, seed=layers)
     edit = Edit.make(cell, hidden, **edits)
-    w_out, b_out = m.head_weights()
-    step = Stepper(m.cell_weights(), w_out, b_out, edit)
-    state = m.hand.init_state(1)
+    bs = BatchStepper(m, 1)
+    slot = bs.open(edit)
     ids = m.encode("First Citizen:\nBefore we proceed any further, hear me speak.")
     with torch.inference_mode():
-        for i in ids:
-            state, want = m._advance(i, state, edit)
-            np.testing.assert_allclose(step(i), want.numpy()[0], rtol=1e-5, atol=1e-5)
-        if edit is not None:  # the edit holds in the state the loop carries
-            for name, idx, vals in edit.units:
-                if name in ("h", "c"):
-                    held = step.h[-1] if name == "h" else step.c[-1]
-                    np.testing.assert_array_equal(held[idx.numpy()], vals.numpy())
+        top_h, _, recs = m.hand.run(m._table[ids][None], projected=True, edit=edit)
+        want = torch.addmm(m._b_out, top_h[0], m._w_out).numpy()        # (T, V)
+    for t, i in enumerate(ids):
+        np.testing.assert_allclose(bs.step([slot], [i])[0], want[t], rtol=1e-5, atol=1e-5)
+    top = bs.state[-1]
+    if edit is not None:
+        for name, idx, vals in edit.units:
+            if name in ("h", "c"):
+                held = top[0 if name == "h" else 1] if cell == "lstm" else top
+                np.testing.assert_array_equal(held[0, idx].numpy(), vals.numpy())
 
 
-@pytest.mark.parametrize("cell", ["lstm", "rnn"])
-def test_a_batch_of_texts_is_each_text_alone(cell):
-    """BatchStepper: slots stepped together (some edited, joining and leaving at different
-    times) give, to the last bit, the logits each one gives alone, so the writer's batches
-    write the texts a single call would."""
+@pytest.mark.parametrize("cell,hidden", [("lstm", 16), ("rnn", 13), ("gru", 13)])
+def test_a_batch_of_texts_is_each_text_alone(cell, hidden):
+    """BatchStepper: slots stepped together (some edited, opened and closed at different times,
+    from one to many rows) give, to the last bit, the logits each one gives alone, so the
+    writer's batches write the texts CharModel.stream writes (the same seed, the same text)."""
     from demo.cells import Edit
-    from demo.text.kernels import BatchStepper, Stepper
-    m = make_model(cell, hidden=16, layers=2, embed=4, seed=7)
-    w, (w_out, b_out) = m.cell_weights(), m.head_weights()
-    edits = [None, Edit.make(cell, 16, units={("h", 3): 0.5}), None]
-    bs = BatchStepper(w, w_out, b_out, slots=4)
-    alone = [Stepper(w, w_out, b_out, e) for e in edits]
-    slots = [bs.open(e) for e in edits]
+    from demo.text.sampler import BatchStepper
+    m = make_model(cell, hidden=hidden, layers=2, embed=4, seed=7)
+    edits = [None, Edit.make(cell, hidden, units={("h", 3): 0.5}), None, None, None]
+    bs = BatchStepper(m, slots=4)
     rng = np.random.default_rng(0)
-    for t in range(30):
-        live = [i for i in range(3) if not (i == 0 and t >= 20)]   # the first text ends early
-        if t == 10:  # the third slot wrote something else until now: reopened, it starts from zero
-            bs.close(slots[2])
-            slots[2] = bs.open(edits[2])
-        ids = rng.integers(0, len(m.vocab), len(live))
-        got = bs.step([slots[i] for i in live], ids)
-        for row, i, idx in zip(got, live, ids):
-            if not (i == 2 and t < 10):
-                np.testing.assert_array_equal(row, alone[i](int(idx)))
-    with pytest.raises(ValueError, match="slots are in use"):
-        [bs.open() for _ in range(2)]
+    live = {}                                          # text -> (its slot, the same text alone)
 
-
-def test_compiled_tanh_and_sigmoid_are_float32_exact():
-    """The kernels' polynomial tanh is within float32 rounding of the true value everywhere
-    (relative, down to tiny inputs), so the compiled loops compute the same cells."""
-    from demo.text.kernels import tanh
-    x = np.concatenate([np.linspace(-30, 30, 200_001), 10.0 ** np.linspace(-30, 1.5, 20_001)]).astype(np.float32)
-    x = np.concatenate([x, -x])
-    out = np.empty_like(x)
-    tanh(x, out)
-    true = np.tanh(x.astype(np.float64))
-    assert np.all(np.abs(out - true) <= 6e-8 * np.maximum(np.abs(true), 1e-30) + 1e-45)
+    def start(i):
+        alone = BatchStepper(m, 1)
+        live[i] = (bs.open(edits[i]), alone, alone.open(edits[i]))
+    for i in (0, 1):
+        start(i)
+    for t in range(40):
+        if t == 5:
+            start(2)
+        if t == 10:
+            bs.close(live.pop(0)[0])               # back to one row beside another's
+        if t == 12:
+            bs.close(live.pop(2)[0])               # one text left: a lone row
+        if t == 20:
+            start(3), start(4), start(0)           # four at once: every slot taken
+            with pytest.raises(ValueError, match="slots are in use"):
+                bs.open()
+        order = sorted(live, key=lambda i: bs.rows.index(live[i][0]))
+        ids = rng.integers(0, len(m.vocab), len(order))
+        got = bs.step([live[i][0] for i in order], ids)
+        for row, i, idx in zip(got, order, ids):
+            _, alone, slot = live[i]
+            np.testing.assert_array_equal(row, alone.step([slot], [int(idx)])[0])
+    with pytest.raises(ValueError, match="every open slot"):
+        bs.step([live[i][0] for i in order][::-1], ids)
 
 
 def test_top_k_restricts_choices(model):

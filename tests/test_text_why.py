@@ -8,7 +8,6 @@ handlers filling exactly their output groups, and bad inputs getting clear messa
 import json
 import shutil
 
-import gradio as gr
 import numpy as np
 import pytest
 import torch
@@ -19,7 +18,11 @@ from demo.text import CharModel, CharRNN, Vocab, analysis, load_char_model
 from demo.text import interventions, matching
 from demo.text.connectivity import distance_summary, log_prob_from_inputs, mean_connectivity
 from demo.text.lookups import WINDOW, load_lookups, top_windows
-from demo.text.tab import TextTab, Written
+from demo.answers import SKIP
+from demo.errors import UserError
+from demo.text import handlers, steps, why
+from demo.text.lab import Lab
+from demo.text.steps import Written
 
 CORPUS = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n"
 SHIPPED = (WEIGHTS_DIR / "char_lstm_lookups.npz").is_file() and (WEIGHTS_DIR / "char_rnn_lookups.npz").is_file()
@@ -68,38 +71,6 @@ def test_connectivity_matches_finite_differences(cell, embed):
                 xm[0, j, k] -= eps
                 g[k] = (f(xp) - f(xm)) / (2 * eps)
             assert np.linalg.norm(g) == pytest.approx(conn[j], rel=2e-3, abs=1e-9), (cell, j)
-
-
-@pytest.mark.parametrize("layers,embed", [(1, 8), (2, 0), (3, 5)])
-def test_lstm_hand_connectivity_equals_autograd(layers, embed):
-    """The LSTM's hand-written forward and backward give autograd's gradient, any depth, with
-    an embedding or one-hot inputs."""
-    from demo.text.connectivity import connectivity_autograd
-    m = make_model("lstm", hidden=12, layers=layers, embed=embed, seed=layers)
-    text = CORPUS[:60]
-    for position in (1, 2, 31, 59):
-        got = m.connectivity(text, position)
-        want = connectivity_autograd(m, text, position)
-        assert got.shape == want.shape == (position,)
-        assert np.allclose(got, want, rtol=1e-4, atol=1e-7 * want.max()), position
-
-
-def test_connectivity_reuses_the_read_it_just_made():
-    """states() leaves its LSTM read for connectivity on the same text or a prefix; an edited
-    read or another text is never reused, and reusing changes nothing."""
-    from demo.text.connectivity import connectivity_autograd
-    m = make_model("lstm", embed=8)
-    text = CORPUS[:50]
-    m.states(text, clamp={("c", 3): 2.0})
-    assert m.forward_cache(text) is None                     # an edited read is not the model's
-    m.states(text)
-    assert m.forward_cache(text[:30]) is not None and m.forward_cache("Second" + text) is None
-    for position in (10, 30, 49):
-        assert np.allclose(m.connectivity(text, position), connectivity_autograd(m, text, position),
-                           rtol=1e-4, atol=1e-9)
-    other = "Speak, speak.\nAll:\nBefore we proceed any further, hear"
-    assert np.allclose(m.connectivity(other, 40), connectivity_autograd(m, other, 40), rtol=1e-4, atol=1e-9)
-    assert m.forward_cache(text) is None                     # the last read is now the other text
 
 
 def test_mean_connectivity_is_the_mean_of_single_ones():
@@ -302,121 +273,123 @@ def test_reshape_matches_the_sampler():
 # -- the tab's handlers ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def tab():
+def lab():
     if not SHIPPED:
         pytest.skip("no shipped lookups")
-    t = TextTab({n: load_char_model(n) for n in ("lstm", "rnn")})
-    with gr.Blocks() as app:
-        t.layout()
-        t.wire(app)
-    return t
+    return Lab({n: load_char_model(n) for n in ("lstm", "rnn")})
 
 
-def test_why_handlers_fill_exactly_their_groups(tab):
-    m = tab.models["rnn"]
+def test_why_handlers_fill_exactly_their_groups(lab):
+    m = lab.models["rnn"]
     seed = "ROMEO:\n"
     text = m.generate(seed, 150, 0.8, rng_seed=0)
     written = Written("rnn", seed)
     trace = analysis.trace_text(m, seed, text)
-    keys = lambda out: {id(c) for c in out}
-    group = lambda g: {id(c) for c in g}
-    out = tab.connect(written, text, 100)
-    assert keys(out) == group(tab.connect_outputs)
-    assert "conn-text" in out[tab.conn_view] and "10^−4" in out[tab.conn_view]  # the tint and its legend
-    assert set(out[tab.conn_plot]["value"]["series"]) >= {"LSTM · this text", "Vanilla RNN · this text",
-                                                  "LSTM · validation mean", "Vanilla RNN · validation mean"}
-    assert keys(tab.connect(None, "", 1)) == group(tab.connect_outputs)
-    assert set(tab.data_curves()["series"]) == {"LSTM · validation mean", "Vanilla RNN · validation mean"}
-    out = tab.connect_pasted("ROMEO: hello there", "lstm", gr.SelectData(tab.surprise_view, {"index": 8, "value": "h"}))
-    assert keys(out) == group(tab.connect_outputs) and 'data-pos="7"' in out[tab.conn_view]
-    out = tab.drill(trace, "h", 93)
-    assert keys(out) == group(tab.drill_outputs) and out[tab.unit_contexts].count("<tr>") == 10
-    assert "r over validation" in out[tab.unit_features]
-    assert keys(tab.drill(None, "h", 0)) == group(tab.drill_outputs)
-    out = tab.sampling(trace, 5, 0.5, 3)
-    assert keys(out) == group(tab.sampling_outputs) and "3 of 65 characters can be drawn" in out[tab.sampling_view]
-    out = tab.worked_example("lstm")
-    assert keys(out) == group(tab.example_outputs) and out[tab.clamp_box].startswith("c25 = ")
-    out = tab.side_by_side(seed, 200, 0.8, 0, 0, "rnn", "h7 = 1", "h3")
-    assert keys(out) == group(tab.edit_outputs) and out[tab.plain_text] == m.generate(seed, 200, 0.8, None, 0)
-    assert out[tab.edited_text] == m.generate(seed, 200, 0.8, None, 0, clamp={("h", 7): 1.0}, ablate=[("h", 3)])
-    assert "mean line length" in out[tab.edit_summary]
-    out = tab.select_match(trace, "h", 1, 6, 0.3)
-    assert keys(out) == group(tab.match_outputs)
-    out = tab.click_unit(trace, "h", 3, gr.SelectData(tab.hmap, {"index": [42, 3], "value": 0.1}))
-    assert out[tab.unit] == 42 and "h[42]" in out[tab.coloured]
+    out = why.connect(lab, written, text, 100)
+    assert set(out) == set(why.CONNECT)
+    assert "conn-text" in out["conn_view"] and "10^−4" in out["conn_view"]  # the tint and its legend
+    assert set(out["conn_plot"]["value"]["series"]) >= {"LSTM · this text", "Vanilla RNN · this text",
+                                                        "LSTM · validation mean", "Vanilla RNN · validation mean"}
+    assert why.connect(lab, None, "", 1) == {"conn_view": "", "conn_plot": SKIP, "conn_shown": None}
+    out = why.connect_pasted(lab, "ROMEO: hello there", "lstm", 8)
+    assert set(out) == set(why.CONNECT) and 'data-pos="7"' in out["conn_view"]
+    assert 'data-pos="8"' in why.connect_pasted(lab, "ROMEO: hello there", "lstm", [3, 9])["conn_view"]  # a drag: its last
+    out = why.drill(lab, trace, "h", 93)
+    assert set(out) == set(why.DRILL) and out["unit_contexts"].count("<tr>") == 10
+    assert "r over validation" in out["unit_features"] and out["unit_plot"]["label"].startswith("h[93] along")
+    assert why.drill(lab, None, "h", 0) == {"unit_plot": None, "unit_contexts": "", "unit_features": ""}
+    out = why.sampling(trace, 5, 0.5, 3)
+    assert set(out) == set(why.SAMPLING) and "3 of 65 characters can be drawn" in out["sampling_view"]
+    out = why.worked_example(lab, "lstm")
+    assert set(out) == set(why.EXAMPLE) and out["clamp"].startswith("c25 = ") and out["ablate"] == ""
+    out = why.side_by_side(lab, seed, 200, 0.8, 0, 0, "rnn", "h7 = 1", "h3")
+    assert set(out) == set(why.EDIT) and out["plain_text"] == m.generate(seed, 200, 0.8, None, 0)
+    assert out["edited_text"] == m.generate(seed, 200, 0.8, None, 0, clamp={("h", 7): 1.0}, ablate=[("h", 3)])
+    assert "mean line length" in out["edit_summary"]
+    out = why.select_match(lab, trace, "h", 1, 6, 0.3)
+    assert set(out) == set(why.MATCH) and out["match_shown"][3] == trace.text[:6]   # steps 1..6, end included
+    out = steps.click_unit(lab, trace, "h", 3, [42, 3])
+    assert out["unit"] == 42 and "h[42]" in out["coloured"]
 
 
-def test_why_handlers_refuse_bad_inputs(tab):
-    m = tab.models["rnn"]
+def test_why_handlers_refuse_bad_inputs(lab):
+    m = lab.models["rnn"]
     trace = analysis.trace_text(m, "T", m.generate("T", 50, 0.8, rng_seed=0))
     for args, words in [((trace, "h", 5, 3, 0.3), "at least one character"),
-                        ((trace, "h", 0, 3, 0.3), "Span start must be from 1 to 50"),
+                        ((trace, "h", -1, 3, 0.3), "Span start must be from 1 to 50"),
                         ((trace, "h", 1, 51, 0.3), "Span end must be from 1 to 50"),
                         ((trace, "h", 1, 3, "nan"), "Threshold must be a finite"),
                         ((trace, "h", None, 3, 0.3), "Choose a span"),
+                        ((trace, "h", 0, 0, 0.3), "Choose a span"),   # the page's empty fields
                         ((None, "h", 1, 3, 0.3), "Generate some text first")]:
-        with pytest.raises(ValueError, match=words):
-            tab.select_match(*args)
-    with pytest.raises(ValueError, match="Unit must be from 0 to 99"):
-        tab.drill(trace, "h", 100)
-    with pytest.raises(ValueError, match="out of range"):
-        tab.side_by_side("T", 50, 0.8, 0, 0, "rnn", "h100 = 1", "")
-    with pytest.raises(ValueError, match="Nothing to edit"):
-        tab.side_by_side("T", 50, 0.8, 0, 0, "rnn", "", "")
-    with pytest.raises(ValueError, match="State must be"):
-        tab.side_by_side("T", 50, 0.8, 0, 0, "rnn", "c1 = 1", "")
-    with pytest.raises(ValueError, match="Position must be from 1"):
-        tab.connect_pasted("ROMEO", "lstm", gr.SelectData(tab.surprise_view, {"index": 1, "value": "R"}))
+        with pytest.raises(UserError, match=words):
+            why.select_match(lab, *args)
+    with pytest.raises(UserError, match="Unit must be from 0 to 99"):
+        why.drill(lab, trace, "h", 100)
+    with pytest.raises(UserError, match="out of range"):
+        why.side_by_side(lab, "T", 50, 0.8, 0, 0, "rnn", "h100 = 1", "")
+    with pytest.raises(UserError, match="Nothing to edit"):
+        why.side_by_side(lab, "T", 50, 0.8, 0, 0, "rnn", "", "")
+    with pytest.raises(UserError, match="State must be"):
+        why.side_by_side(lab, "T", 50, 0.8, 0, 0, "rnn", "c1 = 1", "")
+    with pytest.raises(UserError, match="Position must be from 1"):
+        why.connect_pasted(lab, "ROMEO", "lstm", 1)
 
 
 @needs_data
-def test_select_and_match_finds_passages_fast(tab):
-    import time
-    m = tab.models["rnn"]
+def test_select_and_match_finds_passages(lab):
+    """A span of JULIET's name selects units that are on over it, and the validation split has
+    passages where they all are (how fast: benchmarks/bench_app_text.py)."""
+    m = lab.models["rnn"]
     seed = "ROMEO:\n"
     text = "I will not speak.\n\nJULIET:\nO Romeo, Romeo! wherefore art thou Romeo?\n"
     trace = analysis.trace_text(m, seed, text)
     start = text.index("JULIET") + 1
-    tab.validation_acts("rnn")  # computed once (the first use)
-    t0 = time.perf_counter()
-    out = tab.select_match(trace, "h", start, start + 5, 0.5)
-    assert time.perf_counter() - t0 < 1.0
-    assert "passages</b> of the validation split" in out[tab.match_view] or "No unit" in out[tab.match_view]
+    out = why.select_match(lab, trace, "h", start, start + 5, 0.5)
+    selected, _, _, span, found, passages, _ = out["match_shown"]
+    assert span == "JULIET"
+    if selected:
+        assert found is not None and found.count >= 1 and len(passages) >= 1
+        assert "passages</b> of the validation split" in out["match_view"]
+    else:
+        assert "No unit" in out["match_view"]
 
 
-def test_the_switch_writes_every_view_again_in_the_other_language(tab):
+def test_the_switch_writes_every_view_again_in_the_other_language(lab):
     """What the handlers showed in English, kept in their gr.States, comes back in Chinese from
     relanguage (no model run for the connectivity, the match, the edit or the score)."""
     import re
     cjk = re.compile(r"[\u4e00-\u9fff]")
-    m = tab.models["rnn"]
+    m = lab.models["rnn"]
     seed = "ROMEO:\n"
     text = m.generate(seed, 120, 0.8, rng_seed=0)
     trace = analysis.trace_text(m, seed, text)
-    conn = tab.connect(Written("rnn", seed), text, 60)
-    match = tab.select_match(trace, "h", 1, 6, 0.3)
-    edit = tab.side_by_side(seed, 120, 0.8, 0, 0, "rnn", "h7 = 1", "")
-    score = tab.score("ROMEO: hello there", "rnn")
-    assert not cjk.search(conn[tab.conn_view] + edit[tab.edit_summary] + score[tab.summary])
-    out = tab.relanguage("rnn", trace, 60, "h", 7, 0.8, 0, conn[tab.conn_shown], match[tab.match_shown],
-                         edit[tab.edit_shown], score[tab.score_shown], lang="zh-CN")
-    assert {id(c) for c in out} == {id(c) for c in tab.relanguage_outputs}
-    for c in (tab.coloured, tab.step_view, tab.conn_view, tab.match_view, tab.edit_summary, tab.summary,
-              tab.surprise_view, tab.unit_contexts, tab.unit_features, tab.sampling_view, tab.units_table,
-              tab.conn_legend, tab.temperature_md, tab.match_help, tab.conn_words):
-        assert cjk.search(out[c]), c
-    assert "步" in out[tab.step_view] and "钳制为" in out[tab.edit_summary] and "奈特/字符" in out[tab.summary]
-    assert out[tab.hmap]["col_label"] == "步" and out[tab.hmap]["row_label"] == "单元"
-    assert out[tab.conn_plot] is None   # emptied, then drawn again by replot (new series names)
-    plot = tab.replot(conn[tab.conn_shown], lang="zh-CN")[tab.conn_plot]
+    conn = why.connect(lab, Written("rnn", seed), text, 60)
+    match = why.select_match(lab, trace, "h", 1, 6, 0.3)
+    edit = why.side_by_side(lab, seed, 120, 0.8, 0, 0, "rnn", "h7 = 1", "")
+    score = handlers.score(lab, "ROMEO: hello there", "rnn")
+    assert not cjk.search(conn["conn_view"] + edit["edit_summary"] + score["summary"])
+    out = handlers.relanguage(lab, "rnn", trace, 60, "h", 7, 0.8, 0, conn["conn_shown"], match["match_shown"],
+                              edit["edit_shown"], score["score_shown"], lang="zh-CN")
+    assert set(out) == set(handlers.RELANGUAGE_VIEWS)
+    words = handlers.static_words(lab, "zh-CN")   # sent by the app's switch itself
+    for name in ("coloured", "step_view", "conn_view", "match_view", "edit_summary", "summary", "surprise_view",
+                 "unit_contexts", "unit_features", "sampling_view", "units_table"):
+        assert cjk.search(out[name]), name
+    for name in ("conn_legend", "temperature_md", "match_help", "conn_words"):
+        assert cjk.search(words[name]), name
+    assert "步" in out["step_view"] and "钳制为" in out["edit_summary"] and "奈特/字符" in out["summary"]
+    assert out["hmap"]["col_label"] == "步" and out["hmap"]["row_label"] == "单元"
+    assert out["conn_plot"] is None   # emptied, then drawn again by replot (new series names)
+    plot = handlers.replot(lab, conn["conn_shown"], lang="zh-CN")["conn_plot"]
     assert plot["color"] == "曲线"   # the series column is named in Chinese: the tooltip shows its name
     assert set(plot["value"]["曲线"]) >= {"LSTM · 这段文本", "普通 RNN · 这段文本", "普通 RNN · 验证集平均"}
     assert set(plot["color_map"]) >= set(plot["value"]["曲线"])
-    assert out[tab.unit_plot].label == "h[7] 在生成文本上的取值（选出每个字符的那个状态）"
-    assert out[tab.columns[0]]["label"].startswith("温度 ")
-    assert "普通 RNN" in str(out[tab.model]["choices"])
+    assert out["unit_plot"]["label"] == "h[7] 在生成文本上的取值（选出每个字符的那个状态）"
+    assert words["column.0"]["label"].startswith("温度 ") and cjk.search(words["length"]["info"])
+    assert "普通 RNN" in str(words["model"]["choices"])
+    assert handlers.replot(lab, None, lang="zh-CN") == {"conn_plot": SKIP}
     # nothing kept yet: only the fixed words, the rest left as it is
-    empty = tab.relanguage("rnn", None, 1, "h", 0, 0.8, 0, None, None, None, None, lang="zh-CN")
-    assert isinstance(empty[tab.coloured], dict) and empty[tab.coloured].get("__type__") == "update"
-    assert cjk.search(empty[tab.conn_legend]) and cjk.search(empty[tab.units_table])
+    empty = handlers.relanguage(lab, "rnn", None, 1, "h", 0, 0.8, 0, None, None, None, None, lang="zh-CN")
+    assert empty["coloured"] is SKIP and empty["conn_view"] is SKIP
+    assert cjk.search(empty["units_table"]) and empty["unit_pick"]["choices"]

@@ -1,12 +1,17 @@
 """demo.ui_serving: a new session makes no block config until it needs one, and what a session
 holds is what gradio's own SessionState holds, after the same updates, in the same order; the
-remembered signatures give the same configs; /config is answered from memory per root URL."""
+remembered signatures give the same configs; /config is answered from memory per root URL; lanes
+keep each page's order.  These comparisons with gradio's own are the gate for moving the pinned
+gradio version; on any other (or with RNN_LENS_PLAIN_GRADIO=1) nothing is installed."""
 from __future__ import annotations
 
 import inspect
 
+import gradio
 import gradio as gr
 import gradio.blocks
+import gradio.component_meta
+import gradio.state_holder
 import httpx
 import pytest
 from gradio.state_holder import SessionState
@@ -85,6 +90,7 @@ def served_small_app():
         demo.close()
 
 
+@pytest.mark.server
 def test_deep_link_is_the_same_with_lazy_sessions(served_small_app):
     """Two sessions make the same update, one lazy and one gradio's own: gradio's deep link (a
     hash of the session's every component config) comes out the same."""
@@ -142,6 +148,7 @@ def test_remembered_signatures_give_the_same_configs():
         looked_up.signature(3)
 
 
+@pytest.mark.server
 def test_config_is_cached_per_root(served_small_app, monkeypatch):
     """gradio builds /config (a deep copy of the app's config) once per root URL."""
     import gradio.routes
@@ -301,46 +308,125 @@ def test_other_lanes_start_as_gradio_starts_them(monkeypatch):
     assert mine == gradios and len(mine) == 5
 
 
-def test_a_served_ordered_lane_runs_sessions_beside_each_other_but_not_one_sessions_events():
-    """End to end, with gradio's queue: in a lane two wide, page A's two events run one after the
-    other while page B's runs beside A's first (each of those two waits until the other has
-    started: run one at a time, they would not finish)."""
+def served_lane(work, events: list[tuple[str, str]], lane: str, width: int) -> list[str]:
+    """``events`` ((page, value) pairs) sent to ``work`` through gradio's queue, in a lane
+    declared ``session_ordered_lane(lane, width)``, after ``install()`` (which may decline):
+    "start x" / "end x" in the order they happened, once every event has ended."""
     import threading
     import time
 
     log, lock = [], threading.Lock()
-    started = {"a1": threading.Event(), "b": threading.Event()}
 
-    def work(who):
+    def logged(who):
         with lock:
-            log.append(("start", who))
-        if who in started:  # a1 and b: each waits for the other to be running too
-            started[who].set()
-            started["b" if who == "a1" else "a1"].wait(20)
+            log.append(f"start {who}")
+        work(who)
         with lock:
-            log.append(("end", who))
+            log.append(f"end {who}")
         return who
 
     with gr.Blocks() as demo:
         who, out = gr.Textbox(), gr.Textbox()
-        who.submit(work, who, out, **serving.session_ordered_lane("ordered-test", 2))
+        who.submit(logged, who, out, **serving.session_ordered_lane(lane, width))
     demo.queue()
     serving.install()
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
         fn = next(iter(demo.fns))
         with httpx.Client(timeout=60) as http:
-            ids = {}
-            for session, value in (("page-a", "a1"), ("page-a", "a2"), ("page-b", "b")):
+            for session, value in events:
                 r = http.post(url + "gradio_api/queue/join",
                               json={"data": [value], "fn_index": fn, "session_hash": session, "event_data": None})
                 r.raise_for_status()
-                ids[value] = r.json()["event_id"]
             deadline = time.time() + 60
-            while len([e for e in log if e[0] == "end"]) < 3 and time.time() < deadline:
+            while len([e for e in log if e.startswith("end")]) < len(events) and time.time() < deadline:
                 time.sleep(0.05)
     finally:
         demo.close()
-    order = [f"{k} {w}" for k, w in log]
+    return log
+
+
+def meeting(*names: str):
+    """A handler whose calls for ``names`` each wait until all of them are running (20 s at most)."""
+    import threading
+    started = {n: threading.Event() for n in names}
+
+    def work(who):
+        if who in started:
+            started[who].set()
+            for other in started.values():
+                other.wait(20)
+    return work
+
+
+@pytest.mark.server
+def test_a_served_ordered_lane_runs_sessions_beside_each_other_but_not_one_sessions_events():
+    """End to end, with gradio's queue: in a lane two wide, page A's two events run one after the
+    other while page B's runs beside A's first (each of those two waits until the other has
+    started: run one at a time, they would not finish)."""
+    order = served_lane(meeting("a1", "b"), [("page-a", "a1"), ("page-a", "a2"), ("page-b", "b")], "ordered-test", 2)
     assert order.index("start a2") > order.index("end a1"), order
     assert order.index("start b") < order.index("end a1") and order.index("start a1") < order.index("end b"), order
+
+
+# ---------------------------------------------------------------------------------------------
+# The guard: the patches go in on the pinned gradio only, and not with RNN_LENS_PLAIN_GRADIO=1
+
+def test_the_pin_is_the_gradio_installed():
+    """These tests compare the patches with the gradio installed, the one requirements.txt pins."""
+    from pathlib import Path
+    assert gradio.__version__ == serving.PINNED and serving.plain_reason() is None
+    pins = (Path(__file__).resolve().parent.parent / "requirements.txt").read_text().split()
+    assert f"gradio=={serving.PINNED}" in pins
+
+
+@pytest.fixture(params=["another version", "the variable"])
+def plain_gradio(request, monkeypatch):
+    """gradio's own behaviour asked for: another gradio version, or RNN_LENS_PLAIN_GRADIO=1."""
+    serving.uninstall()
+    if request.param == "another version":
+        monkeypatch.setattr(gradio, "__version__", "6.32.0")
+    else:
+        monkeypatch.setenv(serving.PLAIN, "1")
+    yield request.param
+    monkeypatch.undo()
+    assert serving.install()  # the process's other apps keep the patches
+
+
+def test_plain_gradio_gets_none_of_the_patches_and_one_log_line(plain_gradio, caplog):
+    import anyio
+    from gradio import queueing
+    with caplog.at_level("INFO", logger=serving.__name__):
+        assert serving.install() is False
+    assert len(caplog.records) == 1
+    assert ("6.32.0" if plain_gradio == "another version" else serving.PLAIN) in caplog.records[0].getMessage()
+    assert gradio.state_holder.SessionState is SessionState
+    assert gradio.blocks.inspect is inspect and gradio.component_meta.inspect is inspect
+    assert gradio.blocks.anyio is anyio
+    assert queueing.Queue.get_events is serving._GRADIO_GET_EVENTS
+    assert serving.app_kwargs({"debug": True}) == {"debug": True}  # no config cache
+
+
+def test_a_lane_is_declared_and_ordered_at_install():
+    """Declaring a lane changes nothing in gradio; install() puts the queue's order in place."""
+    from gradio import queueing
+    serving.uninstall()
+    try:
+        kwargs = serving.session_ordered_lane("declared-test", 3)
+        assert kwargs == {"concurrency_id": "declared-test", "concurrency_limit": 3}
+        assert "declared-test" in serving._SESSION_ORDERED
+        assert queueing.Queue.get_events is serving._GRADIO_GET_EVENTS
+        with pytest.raises(ValueError):
+            serving.session_ordered_lane("declared-test", 0)
+    finally:
+        assert serving.install()
+    assert queueing.Queue.get_events is serving.get_events
+    assert [m.cls for m in serving.app_kwargs()["middleware"]] == [serving.ConfigCache]
+
+
+@pytest.mark.server
+def test_with_plain_gradio_a_lane_is_gradios_own(plain_gradio):
+    """The patches off, a declared lane still serves: as gradio's lane of its width, where one
+    page's two events run side by side (each waits until the other has started)."""
+    order = served_lane(meeting("a1", "a2"), [("page-a", "a1"), ("page-a", "a2")], "plain-test", 2)
+    assert order.index("start a2") < order.index("end a1") and order.index("start a1") < order.index("end a2"), order

@@ -6,7 +6,14 @@
     analysis.py    pure: one drawing -> a frozen DigitAnalysis (every model run once)
     views.py       pure rendering: captions, images and label dicts for each step
     explain.py     the equations and tensor shapes of the chosen cell
-    tab.py         the Gradio tab: layout and handlers (the only gradio module here)
+    api.py         the /classify coroutine (uploads read off the event loop)
+    The tab, in four rooms:
+    controls.py    the tab's state as one table of fields (links, the page's controls, Copy link)
+    handlers.py    pure handlers: (analysis, Controls, lang) -> {output name: value}
+    drawing.py     pure: the pad's lanes (live, pen-up) and what the drawing worker computes
+    page.py        the layout, one function per section (gradio)
+    events.py      the wiring and build() -> TabUI, what the app assembles (gradio)
+    worker.py      the drawing analysed in a second process;  ink_link.py: a drawing in a link
 
     from demo.digits import load_digit_model, to_mnist
 """

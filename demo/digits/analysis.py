@@ -17,6 +17,7 @@ from demo.digits import interventions, units
 from demo.digits.interventions import Intervention
 from demo.digits.model import CLASSES, DigitModel, DigitTrace
 from demo.digits.preprocess import Reading, to_mnist
+from demo.errors import UserError
 
 STEPS = 28
 TITLES = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}  # also the comparison's order
@@ -61,7 +62,7 @@ def settle_step(probs: np.ndarray) -> int:
 
 def _model(models: dict[str, DigitModel], name) -> DigitModel:
     if name not in models:
-        raise ValueError(f"Unknown or unavailable model {name!r}; available: {', '.join(models)}.")
+        raise UserError("digits.error.unknown_model", name=repr(name)[:40], names=", ".join(models))
     return models[name]
 
 
@@ -139,7 +140,7 @@ def _uploaded_path(value) -> str:
     if (isinstance(value, dict) and isinstance(value.get("path"), str)
             and (value.get("meta") or {}).get("_type") == "gradio.FileData"):
         return value["path"]  # to_mnist refuses huge images from the header, before decoding
-    raise ValueError("Send images as files: gradio_client.handle_file('digit.png').")
+    raise UserError("digits.error.send_files")
 
 
 def api_image(value):
@@ -155,13 +156,12 @@ def api_image(value):
     if isinstance(value, dict) and {"background", "layers", "composite"} & set(value):
         layers = value.get("layers") or []
         if not isinstance(layers, list):
-            raise ValueError("A Sketchpad value's 'layers' must be a list of images.")
+            raise UserError("digits.error.sketchpad_layers")
         file_or_none = lambda v: None if v is None else _uploaded_path(v)
         return {"background": file_or_none(value.get("background")),
                 "layers": [_uploaded_path(v) for v in layers if v is not None],
                 "composite": file_or_none(value.get("composite"))}
-    raise ValueError("Expected an image file, a pad value {format: 'ink-v1', width, height, data} "
-                     "or a Sketchpad value {background, layers, composite}.")
+    raise UserError("digits.error.api_value")
 
 
 def classify(models: dict[str, DigitModel], name: str, image) -> dict:

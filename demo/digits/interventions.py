@@ -16,11 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from demo.digits.model import CLASSES, DigitModel, DigitTrace
+from demo.errors import Text, UserError
 from demo.i18n import t
 
 GATE_NAMES = {"i": "input gate i", "f": "forget gate f", "g": "candidate g", "o": "output gate o",
               "r": "reset gate r", "z": "update gate z", "n": "candidate n"}
 MAX_NUMBERS = 512
+ABLATE, BLANK_ROWS = Text("digits.name.ablate"), Text("digits.name.blank_rows")  # parse_numbers' ``what``
 
 
 @dataclass(frozen=True)
@@ -88,27 +90,28 @@ def format_ranges(nums, sep: str = ", ") -> str:
     return sep.join(out)
 
 
-def parse_numbers(text, lo: int, hi: int, what: str) -> tuple[int, ...]:
-    """ "3, 17, 40-42" -> (3, 17, 40, 41, 42), each within [lo, hi]; ValueError otherwise."""
+def parse_numbers(text, lo: int, hi: int, what) -> tuple[int, ...]:
+    """ "3, 17, 40-42" -> (3, 17, 40, 41, 42), each within [lo, hi]; a UserError otherwise, whose
+    message starts with ``what``: the field's name, a ``Text`` (e.g. ``ABLATE``, ``BLANK_ROWS``)."""
     if text is None:
         return ()
     if not isinstance(text, str):
-        raise ValueError(f"{what}: write numbers like '3, 17, 40-42', got {text!r}")
+        raise UserError("digits.error.numbers_format", what=what, value=repr(text)[:40])
     if len(text) > 4000:
-        raise ValueError(f"{what}: that list is too long")
+        raise UserError("digits.error.numbers_long", what=what)
     out = []
     for part in filter(None, (p.strip() for p in re.split(r"[,\s;]+", text))):
         m = re.fullmatch(r"(\d+)(?:\s*-\s*(\d+))?", part)
         if not m:
-            raise ValueError(f"{what}: {part!r} is not a number or a range like 40-42")
+            raise UserError("digits.error.numbers_part", what=what, part=part)
         a, b = int(m[1]), int(m[2] or m[1])
         if a > b:
             a, b = b, a
         if a < lo or b > hi:
-            raise ValueError(f"{what}: {part} is out of range; use {lo} to {hi}")
+            raise UserError("digits.error.numbers_range", what=what, part=part, lo=lo, hi=hi)
         out.extend(range(a, b + 1))
         if len(out) > MAX_NUMBERS:
-            raise ValueError(f"{what}: at most {MAX_NUMBERS} numbers")
+            raise UserError("digits.error.numbers_many", what=what, max=MAX_NUMBERS)
     return tuple(sorted(set(out)))
 
 

@@ -21,6 +21,7 @@ from torch import nn
 from demo.cells import GATES, Edit, HandRNN, torch_module
 from demo.checkpoint import WEIGHTS_DIR, build_strict, load_state_strict, load_weights
 from demo.digits.preprocess import to_mnist
+from demo.errors import UserError
 
 __all__ = ["CLASSES", "CONFIGS", "DigitRNN", "DigitModel", "DigitTrace", "build_model", "load_digit_model",
            "model_args", "to_mnist"]
@@ -161,7 +162,7 @@ class DigitModel:
         if clamp is not None and not isinstance(clamp, dict):
             raise ValueError(f"clamp takes a dict gate -> value, e.g. {{'f': 1.0}}, got {clamp!r}")
         if not isinstance(from_step, (int, np.integer)) or isinstance(from_step, bool) or not 1 <= from_step <= 28:
-            raise ValueError(f"from_step must be a row from 1 to 28, got {from_step!r}")
+            raise UserError("digits.error.from_step", value=repr(from_step)[:40])
         units = {("h", u): 0.0 for u in (ablate if ablate is not None else ())}
         return Edit.make(self.cell, self.hidden, gates=clamp, units=units, from_step=int(from_step))
 

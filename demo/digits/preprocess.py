@@ -18,7 +18,8 @@ arrays (H, W), (H, W, 1|2|3|4), Gradio Sketchpad / ImageEditor values
 3. scale to fit 20x20 keeping the aspect ratio, anti-aliased;
 4. paste into 28x28 so the centre of mass sits at the centre, as MNIST did.
 
-Blank drawings raise ``ValueError`` with a message meant for the user.  ``to_mnist(image,
+Blank drawings raise a ``UserError`` (demo.errors: a key of demo/i18n, ``str(e)`` the English)
+with a message meant for the user, as does every input this module cannot read.  ``to_mnist(image,
 steps=True)`` (``reading_steps``) returns a ``Reading``: the input and every step that made it,
 for ``views.reading_strip``.
 
@@ -44,8 +45,8 @@ No other keys are allowed.  The pad sends ``data`` rendered from everything on i
 was given plus the strokes on top, area-averaged from the canvas's ink to width x height); Python
 sets ``background`` to show a picture in the pad (``pad_value_from_image``).  Decoding composites
 the two: ``ink = max(data, background ink resized to width x height)``.  An all-zero ink (a cleared
-pad) raises the same empty-canvas ``ValueError`` as a blank drawing; any malformed value raises
-``ValueError`` with a message that says what is wrong.  ``ink_value(array)`` builds one.
+pad) raises the same empty-canvas ``UserError`` as a blank drawing; any malformed value raises a
+``UserError`` that says what is wrong.  ``ink_value(array)`` builds one.
 """
 from __future__ import annotations
 
@@ -59,7 +60,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps, ImageSequence
+from PIL import Image, ImageFilter, ImageSequence
+
+from demo.errors import Text, UserError
+from demo.i18n import t
 
 cv2.setNumThreads(1)  # like torch: one thread; the work per picture is too small to split
 
@@ -67,7 +71,8 @@ MAX_PIXELS = 40_000_000      # refuse decompression bombs; a 6000x6000 canvas st
 MAX_FILE_BYTES = 20_000_000
 WORK_BOX = 80                # working resolution for stroke-width measurement (px, longest side)
 MNIST_WIDTH = 12.0           # median stroke width of MNIST digits at WORK_BOX (measured: 8.6-16.7 p10-p90)
-EMPTY_MESSAGE = "The canvas is empty: draw a digit from 0 to 9 (or upload a picture of one)."
+EMPTY = "digits.error.empty"  # the key of a blank drawing's UserError (a hint, not an error, in the UI)
+EMPTY_MESSAGE = t(EMPTY)      # its English words
 PHOTO_WORK = 512             # pictures are read at most this many px on their longest side
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
@@ -79,35 +84,56 @@ MAX_BACKGROUND_SIDE = 2048
 _DATA_URL = re.compile(r"data:image/(png|jpeg|webp|gif);base64,", re.IGNORECASE)
 
 
-def _too_large(what: str) -> ValueError:
-    return ValueError(f"The image is too large ({what}); please use one under "
-                      f"{MAX_PIXELS // 1_000_000} megapixels.")
+def _too_large(w: int | None = None, h: int | None = None) -> UserError:
+    """An image over MAX_PIXELS, w x h when known."""
+    what = Text("digits.word.far_over") if w is None else Text("digits.word.pixels", w=w, h=h)
+    return UserError("digits.error.too_large", what=what, max=MAX_PIXELS // 1_000_000)
+
+
+def _empty() -> UserError:
+    return UserError("digits.error.empty")
 
 
 def _pil_to_array(img: Image.Image, reduce: bool = True) -> np.ndarray:
     """Any PIL mode -> float32 in [0, 1]: (H, W) grey, (H, W, 2) grey+alpha, (H, W, 3) RGB or
-    (H, W, 4) RGBA.  EXIF orientation first (phones store photos rotated); pictures without
-    alpha over 2 * PHOTO_WORK px are box-reduced (fast, in 8 bits) before anything else."""
+    (H, W, 4) RGBA.  Pictures over 2 * PHOTO_WORK px are box-reduced to PHOTO_WORK..2 *
+    PHOTO_WORK px in their own integer type before any float conversion (``_reduced``), then
+    turned by their EXIF orientation (phones store photos rotated)."""
     if getattr(img, "is_animated", False):
         img = next(iter(ImageSequence.Iterator(img)))
     w, h = img.size
     if w * h > MAX_PIXELS:
-        raise _too_large(f"{w}x{h} pixels")
+        raise _too_large(w, h)
     if w < 1 or h < 1:
-        raise ValueError(EMPTY_MESSAGE)
-    img = _upright(img)
+        raise _empty()
+    orientation = _orientation(img)
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        a = np.asarray(img, dtype=np.float32)
+        img = img.convert("I") if mode.startswith("I;16") else img  # reduce works on I and F
+        a = np.asarray(_upright(_reduced(img, reduce), orientation), dtype=np.float32)
         lo, hi = float(a.min()), float(a.max())
         return (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
     has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in img.info)
     grey = mode in ("1", "L", "LA", "La") or (mode in ("P", "PA") and _grey_palette(img))
     target = ("LA" if has_alpha else "L") if grey else ("RGBA" if has_alpha else "RGB")
     img = img.convert(target) if img.mode != target else img
-    if reduce and not has_alpha and max(img.size) > 2 * PHOTO_WORK:
-        img = img.reduce(max(img.size) // PHOTO_WORK)
-    return np.asarray(img, dtype=np.float32) / 255.0
+    return np.asarray(_upright(_reduced(img, reduce), orientation), dtype=np.float32) / 255.0
+
+
+def _reduced(img: Image.Image, reduce: bool = True) -> Image.Image:
+    """A picture over 2 * PHOTO_WORK px box-reduced by a whole factor to PHOTO_WORK..2 *
+    PHOTO_WORK px on its longest side: what the readers need (photos are read at PHOTO_WORK,
+    drawings at WORK_BOX, the pad shows SHOW_SIZE) at a fraction of the memory (a 40 MP RGBA
+    picture is 640 MB as float32).  Transparent ones are reduced premultiplied: every reader
+    flattens colour onto white, and this is that flattening's box average, with no colour of
+    clear pixels bleeding in."""
+    if not reduce or max(img.size) <= 2 * PHOTO_WORK:
+        return img
+    factor = max(img.size) // PHOTO_WORK
+    premultiplied = {"RGBA": "RGBa", "LA": "La"}.get(img.mode)
+    if premultiplied is None:
+        return img.reduce(factor)
+    return img.convert(premultiplied).reduce(factor).convert(img.mode)
 
 
 def _grey_palette(img: Image.Image) -> bool:
@@ -116,58 +142,69 @@ def _grey_palette(img: Image.Image) -> bool:
     return bool(rgb.size == 0 or (np.ptp(rgb, axis=1) <= 2).all())
 
 
-def _upright(img: Image.Image) -> Image.Image:
-    """Apply the EXIF orientation tag (a no-op without one)."""
+_TURNS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+          5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+          8: Image.Transpose.ROTATE_90}  # EXIF orientation -> the turn that shows it upright
+
+
+def _orientation(img: Image.Image) -> int:
+    """The EXIF orientation tag (1, as stored, without one), read before the picture is reduced."""
     try:
-        orientation = img.getexif().get(0x0112, 1)
+        return int(img.getexif().get(0x0112, 1))
     except Exception:  # a broken EXIF block: read the pixels as stored
-        return img
-    return ImageOps.exif_transpose(img) if orientation in (2, 3, 4, 5, 6, 7, 8) else img
+        return 1
+
+
+def _upright(img: Image.Image, orientation: int) -> Image.Image:
+    """Turn a picture by its EXIF ``orientation`` (a no-op for 1 or an unknown value)."""
+    return img.transpose(_TURNS[orientation]) if orientation in _TURNS else img
 
 
 def _read(image) -> np.ndarray:
     """Whatever the user handed over -> float32 array (H, W) or (H, W, 2) in [0, 1]."""
     if image is None:
-        raise ValueError(EMPTY_MESSAGE)
+        raise _empty()
     if isinstance(image, dict):
-        raise ValueError("Expected a single image, not a Sketchpad value.")
+        raise UserError("digits.error.sketchpad")
     if isinstance(image, (str, os.PathLike)):
         path = Path(image)
         if not path.is_file():
-            raise ValueError(f"No image file at {path.name!r}.")
+            raise UserError("digits.error.no_file", name=repr(path.name))
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise ValueError(f"The file is too large ({path.stat().st_size // 1_000_000} MB); the limit is "
-                             f"{MAX_FILE_BYTES // 1_000_000} MB.")
+            raise UserError("digits.error.file_large", size=path.stat().st_size // 1_000_000,
+                            max=MAX_FILE_BYTES // 1_000_000)
         try:
             with Image.open(path) as img:  # reads the header only
                 if img.width * img.height > MAX_PIXELS:  # refuse before decoding a single pixel
-                    raise _too_large(f"{img.width}x{img.height} pixels")
+                    raise _too_large(img.width, img.height)
                 if img.format == "JPEG" and max(img.size) > PHOTO_WORK:  # decode at 1/2..1/8 scale
                     f = 0.9 * PHOTO_WORK / max(img.size)
                     img.draft(img.mode, (int(img.width * f) + 1, int(img.height * f) + 1))
                 img.load()
                 return _pil_to_array(img)
         except Image.DecompressionBombError:  # PIL's own limit, hit while reading the header
-            raise _too_large("far over the limit") from None
-        except (OSError, SyntaxError) as e:
-            raise ValueError(f"That file is not an image I can read ({type(e).__name__}).") from e
+            raise _too_large() from None
+        except UserError:
+            raise
+        except (OSError, SyntaxError, ValueError) as e:  # PIL's ways to fail on a broken file
+            raise UserError("digits.error.not_image", error=type(e).__name__) from e
     if isinstance(image, Image.Image):
         return _pil_to_array(image)
     try:
         a = np.asarray(image)
     except Exception as e:
-        raise ValueError(f"Expected an image, got {type(image).__name__}.") from e
+        raise UserError("digits.error.not_an_image", kind=type(image).__name__) from e
     if a.dtype == object or a.size == 0 or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
-        raise ValueError(f"Expected an image, got {type(image).__name__}.")
+        raise UserError("digits.error.not_an_image", kind=type(image).__name__)
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[:, :, 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (2, 3, 4)):
-        raise ValueError(f"Expected an image of shape (H, W), (H, W, 3) or (H, W, 4); got {a.shape}.")
+        raise UserError("digits.error.image_shape", shape=a.shape)
     if a.shape[0] * a.shape[1] > MAX_PIXELS:
-        raise _too_large(f"{a.shape[1]}x{a.shape[0]} pixels")
+        raise _too_large(a.shape[1], a.shape[0])
     a = a.astype(np.float32)
     if not np.isfinite(a).all():
-        raise ValueError("The image contains NaN or infinite values.")
+        raise UserError("digits.error.not_finite")
     if image_is_8bit(a):
         a = a / 255.0
     a = np.clip(a, 0.0, 1.0)
@@ -188,13 +225,13 @@ def _editor_ink(value: dict) -> np.ndarray:
     for key in ("composite", "background"):
         if value.get(key) is not None:
             return _ink(_read(value[key]))
-    raise ValueError(EMPTY_MESSAGE)
+    raise _empty()
 
 
 def drawing_to_ink(image) -> np.ndarray:
     """Any accepted input -> ink (H, W) in [0, 1].  A picture without transparency is read as a
     photo of paper (``_picture_ink``): its ink comes back cropped around the digit, and a
-    picture that is not one digit raises ``NotOneDigit`` (a ``ValueError``)."""
+    picture that is not one digit raises ``NotOneDigit`` (a ``UserError``)."""
     return _find_ink(image)[0]
 
 
@@ -237,16 +274,17 @@ def seq_ok(seq) -> bool:
     return isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq <= MAX_SEQ
 
 
-def _bad_ink(what: str) -> ValueError:
-    return ValueError(f"The drawing could not be read ({what}); please clear the pad and draw again.")
+def _bad_ink(problem: str, /, **fields) -> UserError:
+    """A malformed ink value: what is wrong is ``digits.ink.<problem>`` with ``fields``."""
+    return UserError("digits.error.unreadable", what=Text(f"digits.ink.{problem}", **fields))
 
 
 def _ink_side(value: dict, key: str) -> int:
     side = value[key]
     if isinstance(side, bool) or not isinstance(side, int):
-        raise _bad_ink(f"{key} must be a whole number, got {type(side).__name__}")
+        raise _bad_ink("side_type", name=key, kind=type(side).__name__)
     if not INK_MIN_SIDE <= side <= INK_MAX_SIDE:
-        raise _bad_ink(f"{key} {side} is outside {INK_MIN_SIDE}..{INK_MAX_SIDE}")
+        raise _bad_ink("side_range", name=key, side=side, lo=INK_MIN_SIDE, hi=INK_MAX_SIDE)
     return side
 
 
@@ -254,7 +292,7 @@ def _b64decode(text: str, what: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):  # bad characters or padding; non-ASCII text
-        raise _bad_ink(f"{what} is not valid base64") from None
+        raise _bad_ink("base64", what=what) from None
 
 
 def _background_ink(url, size: tuple[int, int]) -> np.ndarray | None:
@@ -262,26 +300,25 @@ def _background_ink(url, size: tuple[int, int]) -> np.ndarray | None:
     if url is None:
         return None
     if not isinstance(url, str):
-        raise _bad_ink(f"background must be a data URL string, got {type(url).__name__}")
+        raise _bad_ink("bg_type", kind=type(url).__name__)
     if len(url) > MAX_BACKGROUND_CHARS:
-        raise _bad_ink(f"background is {len(url):,} characters, over the {MAX_BACKGROUND_CHARS:,} limit")
+        raise _bad_ink("bg_long", n=len(url), max=MAX_BACKGROUND_CHARS)
     head = _DATA_URL.match(url)
     if head is None:
-        raise _bad_ink("background must be a data:image/png, jpeg, webp or gif;base64 URL")
+        raise _bad_ink("bg_url")
     raw = _b64decode(url[head.end():], "background")
     try:
         with Image.open(io.BytesIO(raw)) as img:  # reads the header only
             if max(img.size) > MAX_BACKGROUND_SIDE or min(img.size) < 1:
-                raise _bad_ink(f"background is {img.width}x{img.height} pixels; the limit is "
-                               f"{MAX_BACKGROUND_SIDE} per side")
+                raise _bad_ink("bg_size", w=img.width, h=img.height, max=MAX_BACKGROUND_SIDE)
             img.load()
             ink = _ink(_pil_to_array(img))
     except Image.DecompressionBombError:
-        raise _bad_ink("background is far too large") from None
-    except ValueError:  # ours, already worded for the user
+        raise _bad_ink("bg_far") from None
+    except UserError:  # ours, already worded for the user
         raise
     except Exception as e:  # PIL's many ways to fail on a broken file: OSError, SyntaxError, ...
-        raise _bad_ink(f"background is not an image I can read ({type(e).__name__})") from e
+        raise _bad_ink("bg_unreadable", error=type(e).__name__) from e
     if ink.shape[::-1] != size:
         ink8 = Image.fromarray((ink * 255).round().astype(np.uint8))
         ink = np.asarray(ink8.resize(size, Image.Resampling.BOX), dtype=np.float32) / 255.0
@@ -290,34 +327,34 @@ def _background_ink(url, size: tuple[int, int]) -> np.ndarray | None:
 
 def decode_ink(value: dict) -> np.ndarray:
     """An ink value -> ink (height, width) float32 in [0, 1] (data and background composited).
-    Anything malformed raises ``ValueError``; an empty ink is returned as zeros (``to_mnist``
+    Anything malformed raises a ``UserError``; an empty ink is returned as zeros (``to_mnist``
     then raises the empty-canvas message)."""
     if not isinstance(value, dict):
-        raise _bad_ink(f"expected a dict, got {type(value).__name__}")
+        raise _bad_ink("not_dict", kind=type(value).__name__)
     if value.get("format") != INK_FORMAT:
-        raise _bad_ink(f"unknown format {str(value.get('format'))[:40]!r}, expected {INK_FORMAT!r}")
+        raise _bad_ink("format", found=repr(str(value.get("format"))[:40]), want=repr(INK_FORMAT))
     missing = sorted({"width", "height", "data"} - value.keys())
     if missing:
-        raise _bad_ink(f"missing {', '.join(missing)}")
+        raise _bad_ink("missing", keys=", ".join(missing))
     extra = sorted(str(k)[:40] for k in value.keys() - INK_KEYS)
     if extra:
-        raise _bad_ink(f"unexpected key(s) {', '.join(extra)}")
+        raise _bad_ink("extra", keys=", ".join(extra))
     if "drawing" in value and not isinstance(value["drawing"], bool):
-        raise _bad_ink("drawing must be true or false")
+        raise _bad_ink("drawing")
     if "pad" in value and not pad_id_ok(value["pad"]):
-        raise _bad_ink("pad must be 1 to 32 letters or digits")
+        raise _bad_ink("pad")
     if "seq" in value and not seq_ok(value["seq"]):
-        raise _bad_ink(f"seq must be a whole number from 0 to {MAX_SEQ:,}")
+        raise _bad_ink("seq", max=MAX_SEQ)
     w, h = _ink_side(value, "width"), _ink_side(value, "height")
     data = value["data"]
     if not isinstance(data, str):
-        raise _bad_ink(f"data must be a base64 string, got {type(data).__name__}")
+        raise _bad_ink("data_type", kind=type(data).__name__)
     expected = 4 * ((w * h + 2) // 3)  # base64 length of w*h bytes, padded
     if len(data) != expected:
-        raise _bad_ink(f"data has {len(data):,} characters, expected {expected:,} for {w}x{h}")
+        raise _bad_ink("data_len", n=len(data), want=expected, w=w, h=h)
     raw = _b64decode(data, "data")
     if len(raw) != w * h:  # unreachable with the length check above, kept as the contract
-        raise _bad_ink(f"data holds {len(raw):,} bytes, expected {w * h:,}")
+        raise _bad_ink("data_bytes", n=len(raw), want=w * h)
     ink = np.frombuffer(raw, dtype=np.uint8).reshape(h, w).astype(np.float32) / 255.0
     background = _background_ink(value.get("background"), (w, h))
     return ink if background is None else np.maximum(ink, background)
@@ -383,9 +420,13 @@ def _flatten(a: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # Photos: background, polarity, lines, the digit's components
 
-class NotOneDigit(ValueError):
+class NotOneDigit(UserError):
     """The picture does not show one digit (several marks, a line of text, a photo of a scene):
     the message says what was found, for the user."""
+
+    @classmethod
+    def of(cls, problem: Text) -> "NotOneDigit":
+        return cls(problem.key, **problem.fields)
 
 
 @dataclass(frozen=True)
@@ -395,19 +436,11 @@ class Layout:
     box: tuple[int, int, int, int] | None   # (r0, r1, c0, c1) of the digit's components
     labels: tuple[int, ...]                  # the components that make the digit
     marks: int                               # separate marks found (digit groups and others)
-    problem: str | None
+    problem: Text | None                     # digits.error.many_marks, side_by_side(_some), not_on_paper
 
 
-MANY_MARKS = ("I found {n} separate marks of similar size in the picture: it looks like more than one "
-              "digit{text}. Crop the picture to a single digit and try again.")
-SIDE_BY_SIDE = ("I see {n} marks side by side: it looks like more than one digit. Crop the picture "
-                "to a single digit and try again.")
-BUSY = ("This doesn't look like a digit written on plain paper: the whole picture is busy with "
-        "detail (a photo of a scene, a face or a texture?). Upload a photo of one hand-written digit.")
 CLEAN = 0.0015              # a picture whose paper varies less than this has no sensor noise: made on a computer
 BUSY_LEVEL = 0.055           # paper: the background's level and spread stay under this (measured <= 0.04)
-NOT_ON_PAPER = ("This doesn't look like a digit written on plain paper (marks cover {p:.0%} of the "
-                "picture{what}). Upload a photo of one hand-written digit.")
 
 
 def _odd(n: float) -> int:
@@ -447,7 +480,7 @@ def _marks_are_dark(grey: np.ndarray) -> bool | None:
     pos = float(np.maximum(dev - t, 0).sum())
     if neg == pos == 0:
         if sigma > BUSY_LEVEL:  # no tail beyond a wide spread: texture everywhere, not paper
-            raise NotOneDigit(BUSY)
+            raise NotOneDigit("digits.error.busy")
         return None
     return neg >= pos
 
@@ -569,11 +602,11 @@ def layout(mask: np.ndarray, stats: np.ndarray | None = None, labels: np.ndarray
     marks = 1 + int(others.sum())
     problem = None
     if others.any():
-        problem = MANY_MARKS.format(n=marks, text=" or a page of text" if marks >= 4 else "")
+        problem = Text("digits.error.many_marks", n=marks, text=Text("digits.word.page_of_text") if marks >= 4 else "")
     else:
         bw, bh = c1 - c0, r1 - r0
         if bw > 2 * bh and bh > 0:
-            problem = SIDE_BY_SIDE.format(n="several")
+            problem = Text("digits.error.side_by_side_some")
         elif bw > bh:
             cols = np.isin(labels[r0:r1, c0:c1], group).sum(axis=0)
             parts = _column_parts(cols)
@@ -581,14 +614,14 @@ def layout(mask: np.ndarray, stats: np.ndarray | None = None, labels: np.ndarray
             big = [p for p, rows in zip(parts, rows_of)
                    if cols[p[0]:p[1]].sum() >= 0.2 * cols.sum() and rows.sum() >= 0.5 * bh]
             if len(big) >= 2:
-                problem = SIDE_BY_SIDE.format(n=len(big))
+                problem = Text("digits.error.side_by_side", n=len(big))
     if problem is None:
         cover = float(mask.mean())
         fill = digit_area / max(1, (r1 - r0) * (c1 - c0))
         squat = min(r1 - r0, c1 - c0) >= 0.4 * side  # a 1 fills its narrow box, a blot a wide one
         if cover > 0.35 or (fill > 0.8 and squat and side > 0.2 * min(H, W)):
-            problem = NOT_ON_PAPER.format(p=max(cover, fill * (r1 - r0) * (c1 - c0) / (H * W)),
-                                          what="" if cover > 0.35 else ", in one solid blot")
+            problem = Text("digits.error.not_on_paper", p=max(cover, fill * (r1 - r0) * (c1 - c0) / (H * W)),
+                           what="" if cover > 0.35 else Text("digits.word.solid_blot"))
     return Layout(box, group, marks, problem)
 
 
@@ -647,7 +680,7 @@ def _picture_ink(c: np.ndarray) -> tuple[np.ndarray, Layout | None]:
     med = float(np.median(sub))
     sigma = 1.4826 * float(np.median(np.abs(sub - med)))
     if med > BUSY_LEVEL or sigma > BUSY_LEVEL:  # the "paper" itself stands out: not paper
-        raise NotOneDigit(BUSY)
+        raise NotOneDigit("digits.error.busy")
     if med <= CLEAN and sigma <= CLEAN:
         return _clean_ink(sig)
     lo = med + max(4 * sigma, 0.03)
@@ -672,7 +705,7 @@ def _picture_ink(c: np.ndarray) -> tuple[np.ndarray, Layout | None]:
     if lay.box is None:
         return np.zeros((h, w), np.float32), None
     if lay.problem:
-        raise NotOneDigit(lay.problem)
+        raise NotOneDigit.of(lay.problem)
     member = np.zeros(stats.shape[0], bool)
     member[list(lay.labels)] = True
     r0, r1, c0, c1 = lay.box
@@ -732,7 +765,7 @@ class Reading:
     centred: np.ndarray           # (28, 28): the 20x20 pasted with its centre of mass at (14, 14)
     photo: bool = False           # a picture without transparency (background removed; with sensor
                                   #   noise also lines and stray components)
-    warning: str | None = None    # for drawings and clean pictures: why the ink may not be one digit
+    warning: Text | None = None   # for drawings and clean pictures: why the ink may not be one digit
                                   #   (photos that are not one digit raise NotOneDigit instead)
 
     STEPS = (("original", "picture"), ("ink", "ink found"), ("cropped", "cropped"),
@@ -752,7 +785,7 @@ def _u8(a: np.ndarray) -> np.ndarray:
     return np.clip(a * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
-def check_single_digit(ink: np.ndarray) -> str | None:
+def check_single_digit(ink: np.ndarray) -> Text | None:
     """None when an ink map (H, W) in [0, 1] looks like one digit, else why not (``layout``'s
     rule on the marks over half ink).  Photos are checked while they are read; this is for
     drawings, whose users get a warning rather than an error."""
@@ -768,7 +801,7 @@ def to_mnist(image, steps: bool = False):
     ink[ink < 0.1] = 0.0  # paper texture, JPEG noise
     box = _bbox(ink)
     if box is None:
-        raise ValueError(EMPTY_MESSAGE)
+        raise _empty()
     r0, r1, c0, c1 = box
     crop = ink[r0:r1, c0:c1]
     h, w = crop.shape
@@ -788,7 +821,7 @@ def to_mnist(image, steps: bool = False):
     arr = np.asarray(canvas, dtype=np.float32) / 255.0
     box = _bbox(arr)
     if box is None:
-        raise ValueError(EMPTY_MESSAGE)
+        raise _empty()
     r0, r1, c0, c1 = box
     arr = arr[r0:r1, c0:c1]
     # Fit 20x20 keeping the aspect ratio; LANCZOS gives MNIST-like anti-aliased grey edges.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from demo.digits.model import CLASSES, DigitModel, DigitTrace
+from demo.errors import UserError
 
 ORDERS = {"index": "unit number", "influence": "influence on this answer",
           "clustered": "clustered by activation pattern"}
@@ -34,7 +35,7 @@ def contributions(model: DigitModel, trace: DigitTrace) -> np.ndarray:
 def top_units(model: DigitModel, trace: DigitTrace, k: int) -> list[int]:
     """The k units that support the predicted class most (largest positive contribution)."""
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= model.hidden:
-        raise ValueError(f"top-k takes a number of units from 1 to {model.hidden}, got {k!r}")
+        raise UserError("digits.error.top_k", max=model.hidden, value=repr(k)[:40])
     return [int(u) for u in np.argsort(-contributions(model, trace), kind="stable")[:k]]
 
 
@@ -47,8 +48,7 @@ def unit_order(kind: str, model: DigitModel, trace: DigitTrace, lookups=None) ->
         return np.argsort(-contributions(model, trace), kind="stable")
     if kind == "clustered":
         if lookups is None:
-            raise ValueError("the clustered order needs the precomputed lookups "
-                             "(python training/digit_lookups.py)")
+            raise UserError("digits.error.clustered")
         return np.asarray(lookups.order)
     raise ValueError(f"unknown unit order {kind!r}; choose one of {', '.join(ORDERS)}")
 
@@ -90,7 +90,9 @@ def _describe_profile(means: np.ndarray, lang: str) -> str:
 
     def listed(ks) -> str:
         ks = [CLASSES[int(k)] for k in ks]
-        return ks[0] if len(ks) == 1 else t("digits.profile.list_and", lang, first="、".join(ks[:-1]), last=ks[-1])
+        if len(ks) == 1:
+            return ks[0]
+        return t("digits.profile.list_and", lang, first=t("app.sep.enum", lang).join(ks[:-1]), last=ks[-1])
 
     spread = means.std()
     lo, hi = means.min(), means.max()
@@ -105,4 +107,4 @@ def _describe_profile(means: np.ndarray, lang: str) -> str:
         top, bottom = int(np.argmax(means)), int(np.argmin(means))
         return t("digits.profile.graded", lang, top=CLASSES[top], top_value=means[top], bottom=CLASSES[bottom],
                  bottom_value=means[bottom])
-    return t("digits.profile.means", lang, parts="，".join(parts), lo=lo, hi=hi)
+    return t("digits.profile.means", lang, parts=t("app.sep.list", lang).join(parts), lo=lo, hi=hi)

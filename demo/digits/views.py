@@ -195,14 +195,6 @@ def influence_html(a: DigitAnalysis, lang: str = "en") -> str:
     return f'<div class="rl-inf">{"".join(cells)}</div>'
 
 
-def influence_table(a: DigitAnalysis):
-    """The row influence of every model as a long table (row, cell, measure, value) for a plot."""
-    import pandas as pd
-    recs = [(t + 1, title(n), m, float(v)) for n, inf in a.influence.items()
-            for m in ("gradient", "occlusion") for t, v in enumerate(inf[m])]
-    return pd.DataFrame(recs, columns=["row", "cell", "measure", "value"])
-
-
 def influence_curves(lookups: dict) -> "object":
     """The over-data curves: per model, mean |dz_k/drow_t| over test digits: a DataFrame of
     row, cell, value (lookups: model name -> DigitLookups).  The cell's column is there once
@@ -407,36 +399,6 @@ TRAJECTORY_CSS = """
 .rl-traj-legend i { display: inline-block; width: 10px; height: 10px; margin-right: 3px; }
 .rl-traj-axes { font-size: 12px; opacity: .75; margin: 2px 0 0; }
 """
-
-
-def trajectory_image(a: DigitAnalysis, lookups, t: int, size: int = 300) -> np.ndarray:
-    """The 28 hidden states of this drawing on the first two principal components of the test
-    digits' final states: a white path from row 1 (hollow) to row 28, row t in orange, over the
-    test digits' cloud coloured by class (legend underneath)."""
-    from PIL import Image, ImageDraw
-    t = int(np.clip(t, 1, STEPS))
-    base, bounds = _cloud(lookups, size)
-    path = render.to_pixels(lookups.project(a.trace.h), size, bounds)  # (28, 2)
-    img = Image.fromarray(base.copy())
-    d = ImageDraw.Draw(img)
-    d.line([tuple(p) for p in path.tolist()], fill=(235, 235, 235), width=2)
-    for k, (x, y) in enumerate(path.tolist()):
-        r = 2 if k else 4
-        d.ellipse((x - r, y - r, x + r, y + r), outline=(255, 255, 255), fill=None if k == 0 else (235, 235, 235))
-    x, y = path[t - 1].tolist()
-    d.ellipse((x - 5, y - 5, x + 5, y + 5), fill=tuple(int(c) for c in render.ACCENT))
-    if a.edited is not None:
-        edited = render.to_pixels(lookups.project(a.edited.h), size, bounds)
-        d.line([tuple(p) for p in edited.tolist()], fill=(255, 80, 80), width=1)
-    legend = Image.new("RGB", (size, 16), (24, 24, 24))
-    ld = ImageDraw.Draw(legend)
-    for c in range(10):
-        x0 = 4 + c * (size - 8) / 10
-        ld.rectangle((x0, 4, x0 + 8, 12), fill=tuple(int(v) for v in render.CLASS_COLOURS[c]))
-        ld.text((x0 + 11, 8), str(c), fill=(255, 255, 255), font=render._font(10), anchor="lm")
-    var = lookups.pca_variance
-    caption = render.text_strip(size, f"across: PC1 ({var[0]:.0%} of variance), up: PC2 ({var[1]:.0%})", 14, 9)
-    return np.concatenate([np.asarray(img), caption, np.asarray(legend)], axis=0)
 
 
 # ---------------------------------------------------------------------------------------------

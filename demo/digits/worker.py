@@ -1,25 +1,26 @@
 """The Digits tab's drawing analysis in a second process, so that under load the models and views
 of every stroke run on the machine's other core instead of taking turns with the server's Python.
 
-    worker = shared_worker(keyed_tab, weights_dir, (("compare", 3), ("panels", 4)))
-    out = worker.draw(value, "lstm", ...)  # keyed_tab(...).draw's answer, keyed by output name,
-                                           # or None while the worker is not ready (starts at once,
-                                           # loads in a few seconds)
-    out = worker.call("rest", analysis, ...)  # the same for the pen-up's second part
+    worker = shared_worker(worker_lab, weights_dir)   # demo.digits.handlers.worker_lab
+    out = worker.call("first", value, controls, before, picture, "en")
+    # demo.digits.drawing.first(lab, value, ...)'s answer ({output name: value}), or None while
+    # the worker is not ready (it starts at once and loads in a few seconds)
 
 The server's Python runs on one core at a time (the GIL).  With 100 users, a stroke's models
 and views were ~40% of the server's CPU, and each of their hundreds of small torch operations
 lets go of the GIL and waits to get it back behind every other busy thread, so a pen-up took
-5-10x longer than alone.  The worker holds its own copy of the tab's handlers (``DigitsTab``
-without a page, its outputs named: ``demo.digits.tab.keyed_tab``, sent by name so that this
-module imports no tab) and answers ``draw`` and ``rest`` with the same code, so with the same answer
-(``tests/test_digits_worker.py``).  A ValueError there (a message for the user) comes back as a
-ValueError.  ``None`` means: compute it here (the worker is still starting, or it died or gave
-no answer within ANSWER_TIMEOUT; another is started).  Used on 2+ cores unless
-RNN_LENS_DIGITS_WORKER=0.  Pure: no gradio here (the handlers import it in the worker).
+5-10x longer than alone.  The worker makes its own ``Lab`` (``make(*args)``, sent by name) and
+answers WORK by calling the functions of that name in ``demo.digits.drawing`` directly, the
+same code as the server's, so with the same answer (``tests/test_digits_worker.py``).  A
+UserError there (a message for the user) comes back as it is.  ``None`` means: compute it here
+(the worker is still starting, or it died or gave no answer within ANSWER_TIMEOUT; another is
+started).  The calls waiting for it are bounded: beyond ``max_waiting``, ``call`` raises
+``WorkerBusy`` ("busy, try again") at once.  Used on 2+ cores unless RNN_LENS_DIGITS_WORKER=0.
+Pure: no gradio here.
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import multiprocessing as mp
 import os
@@ -28,12 +29,27 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from demo.errors import UserError
+
 log = logging.getLogger(__name__)
 
 ANSWER_TIMEOUT = 30.0  # s: a drawing takes ~30 ms there; one not back by then means a stuck worker
 RETRY_AFTER = 60.0     # s before trying again after a worker that could not start
+# Calls sent and not answered: the pad's lanes send at most 1 preview + PEN_UPS_AT_ONCE pen-ups
+# (demo.digits.events), so this is only reached if something else floods the worker.
+MAX_WAITING = 8
+WORK = ("drawing", "first", "rest")    # what the worker computes: demo.digits.drawing's functions
+HANDLERS = "demo.digits.drawing"       # the module they live in
 
-_TAB = None  # the worker process's keyed DigitsTab
+_LAB = None       # the worker process's Lab
+_MODULE = None    # ... and the module of its handlers
+
+
+class WorkerBusy(UserError):
+    """The worker has ``max_waiting`` calls waiting: try again in a moment."""
+
+    def __init__(self, key: str = "digits.error.worker_busy", **fields):
+        super().__init__(key, **fields)
 
 
 def use_worker() -> bool:
@@ -41,34 +57,34 @@ def use_worker() -> bool:
     return os.environ.get("RNN_LENS_DIGITS_WORKER", "1") != "0" and (os.cpu_count() or 1) >= 2
 
 
-def _start(make, args: tuple) -> None:
-    """In the worker: one thread for torch, and the handlers (``make(*args)``, which loads the
-    models and lookups: ``demo.digits.tab.keyed_tab``)."""
-    global _TAB
+def _start(make, args: tuple, module: str) -> None:
+    """In the worker: one thread for torch, the handlers' module, and the Lab (``make(*args)``,
+    which loads the models and lookups)."""
+    global _LAB, _MODULE
     from demo.runtime import configure_torch, exit_with_parent
     exit_with_parent()  # ends with the server, even a killed one
     configure_torch()
-    _TAB = make(*args)
+    _MODULE = importlib.import_module(module)
+    _LAB = make(*args)
 
 
 def _ready() -> bool:
-    return _TAB is not None
+    return _LAB is not None
 
 
-HANDLERS = ("draw", "rest")  # the DigitsTab methods the worker answers
-
-
-def _call(method: str, args: tuple, kwargs: dict) -> dict:
-    return getattr(_TAB, method)(*args, **kwargs)
+def _call(name: str, args: tuple, kwargs: dict) -> dict:
+    return getattr(_MODULE, name)(_LAB, *args, **kwargs)
 
 
 class DrawWorker:
     """One worker process (a ProcessPoolExecutor of one), started again if it dies or is stuck;
-    one that could not start is tried again after RETRY_AFTER."""
+    one that could not start is tried again after RETRY_AFTER.  ``module``: where the WORK
+    functions are (the tests give their own)."""
 
-    def __init__(self, make, *args, timeout: float = ANSWER_TIMEOUT):
-        self.make, self.args = make, args  # the worker's handlers: make(*args), made in the worker
-        self.timeout = timeout
+    def __init__(self, make, *args, module: str = HANDLERS, timeout: float = ANSWER_TIMEOUT,
+                 max_waiting: int = MAX_WAITING):
+        self.make, self.args, self.module = make, args, module  # the worker's Lab: make(*args), made there
+        self.timeout, self.max_waiting = timeout, max_waiting
         self._retry_at = 0.0  # a worker that failed to start is not started again before this
         self._lock = threading.Lock()
         self._pool = None
@@ -83,7 +99,7 @@ class DrawWorker:
                 return
             self._ready.clear()
             self._pool = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"),  # no fork: the server has threads
-                                             initializer=_start, initargs=(self.make, self.args))
+                                             initializer=_start, initargs=(self.make, self.args, self.module))
             pool = self._pool
         pool.submit(_ready).add_done_callback(lambda f: self._started(pool, f))
 
@@ -117,33 +133,30 @@ class DrawWorker:
         """A call is on its way: a new one would wait for it (one process answers one at a time)."""
         return self._in_flight > 0
 
-    def draw(self, *args, **kwargs) -> dict | None:
-        """``DigitsTab.draw(*args, **kwargs)`` in the worker: its answer keyed by output name,
-        or None when the worker cannot answer now (the caller computes it).  A ValueError (a
-        message for the user) is raised as it is."""
-        return self.call("draw", *args, **kwargs)
-
-    def call(self, method: str, *args, **kwargs) -> dict | None:
-        """``DigitsTab.<method>(*args, **kwargs)`` in the worker (``method`` one of HANDLERS), as
-        ``draw``."""
-        if method not in HANDLERS:
-            raise ValueError(f"the worker answers {', '.join(HANDLERS)}, not {method!r}")
+    def call(self, name: str, *args, **kwargs) -> dict | None:
+        """``<module>.<name>(lab, *args, **kwargs)`` in the worker (``name`` one of WORK): its
+        answer, or None when the worker cannot answer now (the caller computes it).  A UserError
+        (a message for the user) is raised as it is; WorkerBusy when ``max_waiting`` calls wait."""
+        if name not in WORK:
+            raise ValueError(f"the worker answers {', '.join(WORK)}, not {name!r}")
         with self._lock:
             pool = self._pool if self._ready.is_set() else None
+            if pool is not None:
+                if self._in_flight >= self.max_waiting:
+                    raise WorkerBusy()
+                self._in_flight += 1
         if pool is None:
             self.start()
             return None
-        with self._lock:
-            self._in_flight += 1
         try:
-            return self._answer(pool, method, args, kwargs)
+            return self._answer(pool, name, args, kwargs)
         finally:
             with self._lock:
                 self._in_flight -= 1
 
-    def _answer(self, pool, method: str, args: tuple, kwargs: dict) -> dict | None:
+    def _answer(self, pool, name: str, args: tuple, kwargs: dict) -> dict | None:
         try:
-            future = pool.submit(_call, method, args, kwargs)
+            future = pool.submit(_call, name, args, kwargs)
         except RuntimeError:  # shut down (or broken) since: start another
             self._drop(pool)
             self.start()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from demo.errors import UserError
 from demo.text import limits
 from demo.text.model import CharModel
 
@@ -47,10 +48,9 @@ class TextTrace:
         return state_name in STATE_NAMES and getattr(self, state_name) is not None
 
     def acts(self, state_name: str) -> np.ndarray:
-        """(n, H) activations of h or c; ValueError names what is available."""
+        """(n, H) activations of h or c; a UserError names what is available."""
         if not self.has(state_name):
-            raise ValueError(f"this model has no {state_name!r} state (h is the hidden state; only "
-                             f"the LSTM keeps a cell state c)")
+            raise UserError("text.error.no_state", state=limits.shown(state_name))
         return getattr(self, state_name)
 
     def unit_values(self, state_name: str, unit) -> np.ndarray:
@@ -58,7 +58,7 @@ class TextTrace:
         acts = self.acts(state_name)
         unit = int(unit)
         if not 0 <= unit < acts.shape[1]:
-            raise ValueError(f"unit must be from 0 to {acts.shape[1] - 1}, got {unit}")
+            raise UserError("text.error.unit_range", max=acts.shape[1] - 1, value=unit)
         return acts[:, unit]
 
 
@@ -66,7 +66,7 @@ def trace_text(model: CharModel, seed: str, text: str) -> TextTrace:
     """Read seed + text once with ``model.states`` (the one tracing path) and keep, for each
     generated character, the state that chose it and the distribution it was drawn from."""
     if not text:
-        raise ValueError("Nothing generated yet: press Generate first.")
+        raise UserError("text.error.nothing_yet")
     st = model.states(limits.check_seed(seed) + text)  # rows: one per character of seed + text
     rows = slice(len(seed) - 1, len(seed) - 1 + len(text))  # state after the previous character
     return TextTrace(model.name, seed, text, tuple(model.vocab.chars),

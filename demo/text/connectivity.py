@@ -1,9 +1,7 @@
 """How far back a character model looks: the gradient "connectivity" of one prediction to every
-character before it (Distill's "Visualizing memorization in RNNs").  The LSTM's gradient is
-written out by hand (an exact float32 forward and backward, compiled loops in
-``demo.text.kernels``, ~1.6x faster than autograd on one thread cold and ~4x when the model has
-just read the same text, whose forward it reuses); any other cell goes through autograd on the
-torch module (``connectivity_autograd``).
+character before it (Distill's "Visualizing memorization in RNNs"), by autograd through the
+model's own torch module (``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN``, the one training uses): one
+forward with the graph and one backward, ~2.3x a plain forward (benchmarks/bench_text.py).
 
     conn = connectivity(model, text, position)   # (position,) |d log p(text[position]) / d x_j|
     curve = mean_connectivity(model, val_text, positions, max_distance=400)   # over data
@@ -20,7 +18,6 @@ import torch
 from torch import Tensor
 
 from demo.text import limits
-from demo.text.kernels import lstm_forward, lstm_input_grads
 
 
 def log_prob_from_inputs(net, x: Tensor, target: Tensor, state=None) -> Tensor:
@@ -31,65 +28,21 @@ def log_prob_from_inputs(net, x: Tensor, target: Tensor, state=None) -> Tensor:
     return torch.log_softmax(logits, -1).gather(1, target[:, None])[:, 0]
 
 
-def _no_param_grads(net):
-    """Only the inputs need a gradient: the weights are left as they are (and restored after)."""
-    class Frozen:
-        def __enter__(self):
-            self.flags = [p.requires_grad for p in net.parameters()]
-            for p in net.parameters():
-                p.requires_grad_(False)
-
-        def __exit__(self, *exc):
-            for p, f in zip(net.parameters(), self.flags):
-                p.requires_grad_(f)
-    return Frozen()
-
-
 def connectivity(model, text: str, position) -> np.ndarray:
     """(position,) float64: for every character j < position, the L2 norm over x_j of
     d log p(text[position] | text[:position]) / d x_j, from one forward and one backward pass
-    over text[:position] starting at the zero state.  The LSTM goes through the compiled loops
-    of demo.text.kernels (reusing a forward the model has just made over the same text); other cells through
-    autograd (``connectivity_autograd``)."""
-    text = limits.check_text(text, limits.MAX_CONNECTIVITY + 1, 2,
-                             " (the first one has nothing before it to look at)")
+    over text[:position] starting at the zero state (autograd through the model's torch module)."""
+    text = limits.check_text(text, limits.MAX_CONNECTIVITY + 1, 2, limits.LOOK_BACK_WHY)
     position = limits.check_position(position, len(text))
-    if model.cell == "lstm":
-        return _lstm_connectivity(model, text, position)
-    return connectivity_autograd(model, text, position)
-
-
-def connectivity_autograd(model, text: str, position: int) -> np.ndarray:
-    """``connectivity`` through autograd on the torch module (any cell; checked inputs)."""
     ids = torch.tensor([model.encode(text[:position + 1])])     # (1, position + 1)
     net = model.net
     with torch.no_grad():
         x = net.inputs(ids[:, :position]).float()                # (1, position, F)
     x.requires_grad_(True)
-    with torch.enable_grad(), _no_param_grads(net):
+    with torch.enable_grad():   # the gradient of x only: the weights get none
         logp = log_prob_from_inputs(net, x, ids[:, position])
         (g,) = torch.autograd.grad(logp.sum(), x)
     return g[0].double().norm(dim=1).numpy()
-
-
-def _lstm_connectivity(model, text: str, position: int) -> np.ndarray:
-    ids = np.asarray(model.encode(text[:position + 1]))
-    w = model.cell_weights()
-    fwd = model.forward_cache(text[:position])
-    if fwd is None:
-        fwd = lstm_forward(w, ids[:position])
-        model.remember_forward(text[:position], fwd)
-    fwd = [(S[:position], C[:position]) for S, C in fwd]
-    H = w.H
-    S, C = fwd[-1]
-    h = S[-1, 3 * H:] * np.tanh(C[-1])                            # (H,) top h after text[:position]
-    w_out, b_out = model.head_weights()                           # (H, V), (V,)
-    logits = (h @ w_out + b_out).astype(np.float64)
-    p = np.exp(logits - logits.max())
-    d = -p / p.sum()                                              # d log softmax[target] / d logits
-    d[ids[position]] += 1.0
-    dh = (d @ w_out.T).astype(np.float32)                         # (H,)
-    return np.linalg.norm(lstm_input_grads(w, fwd, dh).astype(np.float64), axis=1)
 
 
 def mean_connectivity(model, text: str, positions, max_distance: int = 400, burn_in: int = 200,
@@ -119,7 +72,7 @@ def mean_connectivity(model, text: str, positions, max_distance: int = 400, burn
             _, state = net.rnn(net.inputs(window[:, :burn_in]).float())
             x = net.inputs(window[:, burn_in:]).float()            # (B, D, F)
         x.requires_grad_(True)
-        with torch.enable_grad(), _no_param_grads(net):
+        with torch.enable_grad():   # the gradient of x only: the weights get none
             logp = log_prob_from_inputs(net, x, ids[ps], state)
             (g,) = torch.autograd.grad(logp.sum(), x)
         rows.append(g.double().norm(dim=2).flip(1).numpy())         # (B, D): column d-1 is distance d

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from demo.errors import UserError
 from demo.i18n import t as tr_
 from demo.text import limits
 
 UNIT_RE = re.compile(r"^\s*([hc])\s*\[?\s*:?\s*(\d+)\s*\]?\s*$")
 CLAMP_RE = re.compile(r"^\s*([hc])\s*\[?\s*:?\s*(\d+)\s*\]?\s*=\s*(\S+)\s*$")
-UNIT_HINT = "write units as h7 or c25 (h: hidden state, c: LSTM cell state), separated by commas"
 
 
 def parse_units(text) -> list[tuple[str, int]]:
@@ -30,7 +30,7 @@ def parse_units(text) -> list[tuple[str, int]]:
             continue
         m = UNIT_RE.match(part)
         if not m:
-            raise ValueError(f"Cannot read the unit {part.strip()!r}: {UNIT_HINT}.")
+            raise UserError("text.error.unit_syntax", part=part.strip())
         out.append((m.group(1), int(m.group(2))))
     return out
 
@@ -43,12 +43,11 @@ def parse_clamp(text) -> dict[tuple[str, int], float]:
             continue
         m = CLAMP_RE.match(part)
         if not m:
-            raise ValueError(f"Cannot read the clamp {part.strip()!r}: {UNIT_HINT}, each with a value, "
-                             f"e.g. c25 = 2.")
+            raise UserError("text.error.clamp_syntax", part=part.strip())
         try:
             value = float(m.group(3))
         except ValueError:
-            raise ValueError(f"The clamp {part.strip()!r} needs a number after '=', got {m.group(3)!r}.") from None
+            raise UserError("text.error.clamp_number", part=part.strip(), value=m.group(3)) from None
         out[(m.group(1), int(m.group(2)))] = value
     return out
 
@@ -57,7 +56,7 @@ def describe(clamp: dict, ablate: list, lang: str = "en") -> str:
     """The edit in words ("c[25] clamped to 2, h[7] ablated (0)"), in ``lang``."""
     parts = [tr_("text.edit.clamped", lang, state=s, unit=u, value=v) for (s, u), v in clamp.items()]
     parts += [tr_("text.edit.ablated", lang, state=s, unit=u) for s, u in ablate]
-    return (", " if lang == "en" else "，").join(parts) or tr_("text.edit.no_edit", lang)
+    return tr_("app.sep.list", lang).join(parts) or tr_("text.edit.no_edit", lang)
 
 
 @dataclass(frozen=True)
@@ -96,9 +95,9 @@ def side_by_side(model, seed, length, temperature, top_k, rng_seed, clamp: dict,
     limits.check_seed(seed)
     edit = model.edit(clamp, ablate)  # checked before anything runs
     if edit is None:
-        raise ValueError("Nothing to edit: clamp a unit (e.g. c25 = 2) or ablate one (e.g. h7) first.")
+        raise UserError("text.error.nothing_to_edit")
     if rng_seed in (None, ""):
-        raise ValueError("Set a random seed: the two texts are compared with the same one.")
+        raise UserError("text.error.set_rng")
     plain = model.generate(seed, length, temperature, top_k, rng_seed)
     edited = model.generate(seed, length, temperature, top_k, rng_seed, clamp=clamp, ablate=ablate)
     diff = next((i for i, (a, b) in enumerate(zip(plain, edited)) if a != b), None)

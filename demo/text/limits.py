@@ -1,9 +1,11 @@
 """What the character model accepts, checked in one place.  ``CharModel.generate/stream/loss/
 states`` and ``demo.text.analysis`` call these functions, so the library, the /generate and /score
-API and the Text tab refuse the same inputs with the same message (the UI shows it as it is).
+API and the Text tab refuse the same inputs with the same message: a ``UserError`` (demo.errors)
+whose key the UI puts into the page's language; ``str(e)`` is the English.
 
     from demo.text.limits import MAX_LENGTH, check_length
-    check_length(10.0)      # -> 10; check_length(0) raises ValueError("Length must be from 1 ...")
+    check_length(10.0)      # -> 10; check_length(0) raises UserError("text.error.range", ...):
+                            #    "Length must be from 1 to 5,000 (characters to generate), got 0"
 
 Numbers may arrive as text (a form field, or a JSON client sending "nan", which JSON cannot
 encode as a number): a string holding a number counts as that number.  Booleans never count.
@@ -14,6 +16,8 @@ import math
 
 import numpy as np
 
+from demo.errors import Text, UserError
+
 MAX_SEED = 20_000               # characters of priming text
 MAX_LENGTH = 5_000              # characters per generate/stream call
 MAX_TEMPERATURE = 10.0          # beyond ~3 the samples are noise; 10 leaves room to see that
@@ -22,8 +26,11 @@ MAX_STATES = 50_000             # characters for states(): every step of every l
 MAX_SCORE = 10_000              # characters for "how surprising is this text?" (a few seconds)
 MAX_LOSS = 50_000_000           # characters for loss(): batched, so memory stays small; ~50x the corpus
 
-SEED_HINT = "Type a seed to start from: one character or more (e.g. \"ROMEO:\" or \"T\")."
-TEMPERATURE_HINT = "0 = always the most likely character, 1 = the model's own probabilities"
+# what the callers of check_text / check_whole add to a message (a field of its key)
+SCORE_WHY = Text("text.hint.score")          # a text to score: the first character is context only
+LOOK_BACK_WHY = Text("text.hint.look_back")  # a text to explain: the first has nothing before it
+N_TOP_HINT = Text("text.hint.n_top")
+STEP_HINT = Text("text.hint.step")          # a span typed as steps (1-based) in the Text tab
 
 
 def shown(value) -> str:
@@ -48,37 +55,37 @@ def _number(value) -> int | float | None:
     return None
 
 
-def check_whole(label: str, value, lo: int, hi: int, hint: str = "") -> int:
-    """A whole number from lo to hi (10.0 counts as 10); `label` starts the message."""
+def check_whole(label, value, lo: int, hi: int, hint="") -> int:
+    """A whole number from lo to hi (10.0 counts as 10).  ``label`` starts the message and ``hint``
+    follows the rule: a ``Text`` (put into the reader's language) or a name as it is."""
     x = _number(value)
     if x is None or (isinstance(x, float) and (not math.isfinite(x) or x != int(x))):
-        raise ValueError(f"{label} must be a whole number{hint}, got {shown(value)}")
+        raise UserError("text.error.whole", label=label, hint=hint, value=shown(value))
     x = int(x)
     if not lo <= x <= hi:
-        raise ValueError(f"{label} must be from {lo:,} to {hi:,}{hint}, got {x:,}")
+        raise UserError("text.error.range", label=label, lo=lo, hi=hi, hint=hint, value=x)
     return x
 
 
 def check_seed(seed) -> str:
     """The priming text: 1 to MAX_SEED characters (whether the model knows them is Vocab.encode's)."""
     if seed is None or seed == "":
-        raise ValueError(SEED_HINT)
+        raise UserError("text.error.seed_hint")
     if not isinstance(seed, str):
-        raise ValueError(f"{SEED_HINT} The seed must be a string, got {type(seed).__name__}.")
+        raise UserError("text.error.seed_type", kind=type(seed).__name__)
     if len(seed) > MAX_SEED:
-        raise ValueError(f"The seed is too long: {len(seed):,} characters (at most {MAX_SEED:,}).")
+        raise UserError("text.error.seed_long", n=len(seed), max=MAX_SEED)
     return seed
 
 
 def check_length(length) -> int:
-    return check_whole("Length", length, 1, MAX_LENGTH, " (characters to generate)")
+    return check_whole(Text("text.length.label"), length, 1, MAX_LENGTH, Text("text.hint.length"))
 
 
 def check_temperature(temperature) -> float:
     t = _number(temperature)
     if t is None or not 0 <= t <= MAX_TEMPERATURE:  # the comparison also refuses NaN
-        raise ValueError(f"Temperature must be a number from 0 to {MAX_TEMPERATURE:g} ({TEMPERATURE_HINT}), "
-                         f"got {shown(temperature)}")
+        raise UserError("text.error.temperature", max=MAX_TEMPERATURE, value=shown(temperature))
     return float(t)
 
 
@@ -87,7 +94,7 @@ def check_top_k(top_k, vocab_size: int) -> int | None:
     size is refused rather than clamped, so a request never silently means something else."""
     if top_k is None or top_k == "":
         return None
-    k = check_whole("Top-k", top_k, 0, vocab_size, f" (0 = off; this model knows {vocab_size} characters)")
+    k = check_whole(Text("text.top_k.label"), top_k, 0, vocab_size, Text("text.hint.top_k", n=vocab_size))
     return k or None
 
 
@@ -95,26 +102,29 @@ def check_rng_seed(rng_seed) -> int | None:
     """None (or an empty field): fresh randomness; else the same number gives the same text."""
     if rng_seed is None or rng_seed == "":
         return None
-    return check_whole("Random seed", rng_seed, 0, MAX_RNG_SEED, " (empty = fresh randomness)")
+    return check_whole(Text("text.rng_seed.label"), rng_seed, 0, MAX_RNG_SEED, Text("text.hint.rng_seed"))
 
 
-def check_text(text, max_len: int, min_len: int = 1, why: str = "") -> str:
-    """A text to read or score: a string of min_len to max_len characters (None counts as empty)."""
+def check_text(text, max_len: int, min_len: int = 1, why="") -> str:
+    """A text to read or score: a string of min_len to max_len characters (None counts as empty).
+    ``why`` ends the too-short message (e.g. ``SCORE_WHY``)."""
     text = "" if text is None else text
     if not isinstance(text, str):
-        raise ValueError(f"The text must be a string, got {type(text).__name__}")
+        raise UserError("text.error.text_type", kind=type(text).__name__)
     if len(text) < min_len:
-        raise ValueError(f"The text needs at least {min_len} character{'s' if min_len > 1 else ''}{why}.")
+        if min_len == 1:
+            raise UserError("text.error.text_short_one", why=why)
+        raise UserError("text.error.text_short", n=min_len, why=why)
     if len(text) > max_len:
-        raise ValueError(f"The text is too long: {len(text):,} characters (at most {max_len:,}).")
+        raise UserError("text.error.text_long", n=len(text), max=max_len)
     return text
 
 
 def check_score_text(text) -> str:
     """What /score and the "How surprising" panel take: 2 to MAX_SCORE characters."""
     if isinstance(text, str) and len(text) > MAX_SCORE:
-        raise ValueError(f"That text has {len(text):,} characters; paste at most {MAX_SCORE:,}.")
-    return check_text(text, MAX_SCORE, 2, " to score (the first one is only context)")
+        raise UserError("text.error.score_long", n=len(text), max=MAX_SCORE)
+    return check_text(text, MAX_SCORE, 2, SCORE_WHY)
 
 
 # -- asking why: states, units, positions, spans, thresholds and edits ------------------------
@@ -127,59 +137,82 @@ MAX_MATCH_UNITS = 20            # units a span may select for the match
 
 def check_state(state, cell: str) -> str:
     """"h" (the top layer's hidden state) or, for the LSTM, "c" (its cell state)."""
-    names = ("h", "c") if cell == "lstm" else ("h",)
-    if state not in names:
-        raise ValueError(f"State must be {' or '.join(repr(n) for n in names)} for the {cell.upper()} "
-                         f"(h: hidden state{'; c: cell state' if cell == 'lstm' else '; only the LSTM has c'}), "
-                         f"got {shown(state)}")
+    lstm = cell == "lstm"
+    if state not in (("h", "c") if lstm else ("h",)):
+        raise UserError("text.error.state", names=Text("text.state.h_or_c") if lstm else "'h'", cell=cell.upper(),
+                        about=Text("text.state.about_lstm" if lstm else "text.state.about_other"),
+                        value=shown(state))
     return state
 
 
 def check_unit(unit, hidden: int) -> int:
-    return check_whole("Unit", unit, 0, hidden - 1, f" (the top layer has units 0 to {hidden - 1})")
+    return check_whole(Text("text.unit.label"), unit, 0, hidden - 1, Text("text.hint.unit", max=hidden - 1))
 
 
 def check_position(position, n: int) -> int:
     """A character to explain: 1..n-1 (character 0 has nothing before it)."""
     if n < 2:
-        raise ValueError("The text needs at least 2 characters: the first one has nothing before it to look at.")
-    return check_whole("Position", position, 1, n - 1,
-                       " (0-based index of the character whose prediction is explained; it needs one before it)")
+        raise UserError("text.error.need_two")
+    return check_whole(Text("text.name.position"), position, 1, n - 1, Text("text.hint.position"))
 
 
 def check_span(start, end, n: int) -> tuple[int, int]:
     """A span [start, end) of a text of n characters, 0-based, at least one character."""
     if n < 1:
-        raise ValueError("There is no text to select from yet: generate or paste some first.")
-    s = check_whole("Span start", start, 0, n - 1, f" (0-based; the text has {n:,} characters)")
-    e = check_whole("Span end", end, 1, n, f" (exclusive; the text has {n:,} characters)")
+        raise UserError("text.error.no_text")
+    s = check_whole(Text("text.name.span_start"), start, 0, n - 1, Text("text.hint.span_start", n=n))
+    e = check_whole(Text("text.name.span_end"), end, 1, n, Text("text.hint.span_end", n=n))
     if e <= s:
-        raise ValueError(f"The span must hold at least one character: end ({e}) must be after start ({s}).")
+        raise UserError("text.error.span_empty", end=e, start=s)
     return s, e
 
 
 def check_threshold(threshold) -> float:
     t = _number(threshold)
     if t is None or not math.isfinite(t) or abs(t) > 1e3:
-        raise ValueError(f"Threshold must be a finite number (a unit counts as on above it), got {shown(threshold)}")
+        raise UserError("text.error.threshold", value=shown(threshold))
     return float(t)
 
 
-def check_edits(clamp, ablate) -> tuple[dict, list]:
-    """clamp {(state, unit): value} and ablate [(state, unit), ...] as given (None: none); the
-    names, units and values are checked by demo.cells.Edit.make against the model."""
+def check_edits(clamp, ablate, hidden: int | None = None) -> tuple[dict, list]:
+    """clamp {(state, unit): value} and ablate [(state, unit), ...] as given (None: none).  With
+    ``hidden`` (the top layer's size) each unit number and each clamped value is checked too;
+    the state names are ``check_state``'s (they depend on the cell), and demo.cells.Edit.make
+    checks everything again against the model."""
     clamp = {} if clamp is None else clamp
     ablate = [] if ablate is None else ablate
     if not isinstance(clamp, dict):
-        raise ValueError(f"clamp must be a dict {{(state, unit): value}}, e.g. {{('c', 25): 2.0}}, got {shown(clamp)}")
+        raise UserError("text.error.clamp_type", value=shown(clamp))
     if isinstance(ablate, (str, bytes, dict)) or not hasattr(ablate, "__iter__"):
-        raise ValueError(f"ablate must be a list of (state, unit), e.g. [('h', 7)], got {shown(ablate)}")
+        raise UserError("text.error.ablate_type", value=shown(ablate))
     ablate = list(ablate)
     if len(clamp) + len(ablate) > MAX_EDITS:
-        raise ValueError(f"At most {MAX_EDITS} units can be edited at once, got {len(clamp) + len(ablate)}.")
-    for key in ablate:
+        raise UserError("text.error.too_many_edits", max=MAX_EDITS, n=len(clamp) + len(ablate))
+    for key in [*clamp, *ablate]:
         if not (isinstance(key, tuple) and len(key) == 2):
-            raise ValueError(f"a unit is written (state, index), e.g. ('h', 7); got {shown(key)}")
+            raise UserError("text.error.unit_form", value=shown(key))
+        if hidden is not None:
+            _check_edit_unit(key[1], hidden)
+    for key in ablate:
         if key in clamp:
-            raise ValueError(f"{key[0]}[{key[1]}] is both clamped and ablated: choose one.")
+            raise UserError("text.error.both", state=key[0], unit=key[1])
+    if hidden is not None:
+        for (state, unit), value in clamp.items():
+            _check_clamp_value(value, f"{state}[{unit}]")
     return clamp, ablate
+
+
+def _check_edit_unit(unit, hidden: int) -> None:
+    if isinstance(unit, (bool, np.bool_)) or not isinstance(unit, (int, np.integer)):
+        raise UserError("text.error.unit_number", value=shown(unit))
+    if not 0 <= unit < hidden:
+        raise UserError("text.error.unit_out", unit=int(unit), max=hidden - 1)
+
+
+def _check_clamp_value(value, what: str) -> None:
+    """A clamped value: a finite number, |v| <= 1e6 (as demo.cells takes it)."""
+    x = None if isinstance(value, (str, bytes)) else _number(value)
+    if x is None:
+        raise UserError("text.error.clamp_not_number", what=what, value=shown(value))
+    if not math.isfinite(x) or abs(x) > 1e6:
+        raise UserError("text.error.clamp_value", what=what, value=shown(value))

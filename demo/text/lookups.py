@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from demo.checkpoint import WEIGHTS_DIR, load_lookup_pair
+from demo.errors import UserError
 
 MAKE_COMMAND = "python training/find_units.py"
 TOP_K = 10           # windows kept per unit
@@ -62,7 +63,7 @@ class TextLookups:
 
     def index(self, state: str) -> int:
         if state not in self.states:
-            raise ValueError(f"no lookups for state {state!r}; this model has {', '.join(self.states)}")
+            raise UserError("text.error.no_lookups_state", state=repr(state)[:40], states=", ".join(self.states))
         return self.states.index(state)
 
     def contexts(self, state: str, unit: int, k: int = TOP_K) -> list[Context]:
@@ -70,9 +71,9 @@ class TextLookups:
         s = self.index(state)
         H, K = self.ctx_start.shape[1:]
         if not 0 <= int(unit) < H:
-            raise ValueError(f"Unit must be from 0 to {H - 1}, got {unit}")
+            raise UserError("text.error.unit_range", max=H - 1, value=unit)
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= K:
-            raise ValueError(f"k must be a whole number from 1 to {K} (windows stored per unit), got {k!r}")
+            raise UserError("text.error.k_range", max=K, value=repr(k)[:40])
         out = []
         for j in range(int(k)):
             start, chars = int(self.ctx_start[s, unit, j]), self.ctx_chars[s, unit, j]

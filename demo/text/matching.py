@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from demo.errors import UserError
 from demo.text import limits
 
 CHUNK = 2_048                   # characters per piece read side by side
@@ -135,8 +136,7 @@ def match(acts: np.ndarray, units, threshold, span_length: int = 1, shown: int =
     threshold = limits.check_threshold(threshold)
     units = tuple(int(u) for u in units)
     if not units:
-        raise ValueError("No units to match: no unit is on over the whole span and off around it at this "
-                         "threshold. Try a lower threshold or a different span.")
+        raise UserError("text.error.no_units_match")
     on = np.ones(len(acts), bool)
     for u in units:  # column by column: no (N, k) copy
         on &= acts[:, u] >= threshold

@@ -12,10 +12,12 @@ Sampling (``generate``/``stream``) only samples; looking inside is ``states``, t
 path: the app samples, then reads seed + text once with it.  Every argument is checked by
 ``demo.text.limits`` (ValueError with a message meant for the user).
 
-Training (``training/train_char_rnn.py``) uses ``CharRNN`` and the fast PyTorch recurrent module;
-generation and tracing replay the same weights through the hand-written cells of ``demo.cells``.
-The first layer's input projection is precomputed per vocabulary entry (a (V, k*H) table), so a
-generated character costs one table lookup and one small matmul per layer.
+Training (``training/train_char_rnn.py``) uses ``CharRNN`` and the fast PyTorch recurrent module,
+and so does ``connectivity`` (autograd through it); generation and tracing replay the same
+weights through the hand-written cells of ``demo.cells`` (sampling through
+``demo.text.sampler``).  The first layer's input projection is precomputed per vocabulary entry
+(a (V, k*H) table), so a generated character costs one table lookup and one small matmul per
+layer.
 """
 from __future__ import annotations
 
@@ -31,17 +33,14 @@ from torch import Tensor, nn
 
 from demo.cells import Edit, HandRNN, torch_module
 from demo.checkpoint import WEIGHTS_DIR, build_strict, load_state_strict, load_weights
+from demo.errors import Text, UserError
 from demo.text import connectivity, limits
 from demo.text.limits import MAX_LOSS, MAX_STATES
-from demo.text.kernels import CellWeights, Stepper
+from demo.text.sampler import BatchStepper
 
 __all__ = ["CharRNN", "CharModel", "Sampling", "Step", "TextStates", "Vocab", "load_char_model", "mean_nll"]
 
 MODEL_KEYS = ("cell", "hidden", "layers", "dropout", "embed")
-# Texts up to this long keep their last plain LSTM read for connectivity(): per layer 5 x (T, H)
-# float32, 15 MB for 2 layers at 1,001 characters of the shipped 384-unit model; longer ones are
-# read again.
-FORWARD_CACHE = 1_001
 
 
 class Vocab:
@@ -68,10 +67,11 @@ class Vocab:
             return [self.stoi[c] for c in text]
         except KeyError:
             bad = sorted({c for c in text if c not in self.stoi})
-            shown = ", ".join(repr(c) for c in bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
-            raise ValueError(f"the text has characters this model does not know: {shown}. "
-                             f"Its vocabulary has {len(self.chars)} characters: "
-                             f"{''.join(self.chars)!r}") from None
+            shown = ", ".join(repr(c) for c in bad[:10])
+            if len(bad) > 10:
+                shown = Text("text.error.more_chars", chars=shown, n=len(bad) - 10)
+            raise UserError("text.error.unknown_chars", chars=shown, n=len(self.chars),
+                            vocab=repr("".join(self.chars))) from None
 
     def decode(self, ids) -> str:
         return "".join(self.chars[int(i)] for i in ids)
@@ -114,7 +114,7 @@ def mean_nll(net: CharRNN, ids: Tensor, chunk: int = 2048, burn_in: int = 128, m
     ids = torch.as_tensor(ids, dtype=torch.long).flatten()
     n = ids.numel()
     if n < 2:
-        raise ValueError("need at least 2 characters to score (the first one is only context)")
+        raise UserError("text.error.score_short")
     was_training = net.training
     net.eval()
     device = next(net.parameters()).device
@@ -229,8 +229,6 @@ class CharModel:
         self.name = self.meta.get("name", net.cell)
         self.cell, self.hidden, self.layers = net.cell, net.hidden, net.num_layers
         self._lookups = None
-        self._cell_weights = None
-        self._forward = None   # (text, per layer (S (T, 4H) gates i f g o, C (T, H))): the last plain LSTM read
         with torch.no_grad():
             self.hand = HandRNN.from_torch(net.rnn)
             # Layer 0's input projection for every character: inputs(all ids) @ W_ih + b_ih, (V, k*H).
@@ -246,17 +244,10 @@ class CharModel:
         return self.vocab.decode(ids)
 
     # -- the core loop ----------------------------------------------------------------------
-    def _advance(self, idx: int, rnn_state: list, edit: Edit | None = None):
-        """Feed character idx: its layer-0 projection is one table row (1, k*H), then one matmul
-        per layer.  Returns the new recurrent state (per layer h, or (h, c) for the LSTM, each
-        (1, H)) and the next-character logits (1, V).  ``edit`` acts on the top layer."""
-        h, rnn_state, _ = self.hand.step(self._table[idx:idx + 1], rnn_state, False, projected=True, edit=edit)
-        return rnn_state, torch.addmm(self._b_out, h, self._w_out)
-
     def edit(self, clamp=None, ablate=None) -> Edit | None:
         """The top-layer edit of ``clamp`` {(state, unit): value} and ``ablate`` [(state, unit)]
         (forced to 0) at every step, checked (ValueError); None when there is nothing to edit."""
-        clamp, ablate = limits.check_edits(clamp, ablate)
+        clamp, ablate = limits.check_edits(clamp, ablate, self.hidden)
         for key in [*clamp, *ablate]:  # the message names what this model has
             limits.check_state(key[0], self.cell)
         return Edit.make(self.cell, self.hidden, units={**clamp, **{k: 0.0 for k in ablate}})
@@ -273,7 +264,7 @@ class CharModel:
         V = len(self.vocab)
         top_k = limits.check_top_k(top_k, V)
         rng_seed = limits.check_rng_seed(rng_seed)
-        n_top = limits.check_whole("n_top", n_top, 0, V, " (next characters listed per step)")
+        n_top = limits.check_whole("n_top", n_top, 0, V, limits.N_TOP_HINT)
         return Sampling(self.vocab.chars, seed_ids, length, temperature, top_k, rng_seed, n_top, edit)
 
     def _steps(self, seed, length, temperature, top_k, rng_seed, n_top, clamp=None, ablate=None) -> Iterator[Step]:
@@ -288,20 +279,11 @@ class CharModel:
                 yield step
 
     def _sampler(self, edit: Edit | None):
-        """feed(idx) -> next-character logits (V,) float32, from the zero state.  The LSTM and the
-        RNN step through compiled loops (demo.text.kernels: faster than the hand cells in torch,
-        whose per-op overhead dominates a one-character step, edits cost nothing extra, and the
-        loops leave the GIL to the server's other threads); a GRU through the hand cells."""
-        if self.cell in ("lstm", "rnn"):
-            w_out, b_out = self.head_weights()
-            return Stepper(self.cell_weights(), w_out, b_out, edit)
-        state = [self.hand.init_state(1)]
-
-        def feed(idx: int) -> np.ndarray:
-            with torch.inference_mode():
-                state[0], logits = self._advance(idx, state[0], edit)
-            return logits.numpy()[0]
-        return feed
+        """feed(idx) -> next-character logits (V,) float32, from the zero state: a BatchStepper
+        of one slot, so the text is the one the writer's batches write (demo.text.sampler)."""
+        stepper = BatchStepper(self, 1)
+        slot = stepper.open(edit)
+        return lambda idx: stepper.step([slot], [idx])[0]
 
     def stream(self, seed: str, length: int = 500, temperature: float = 1.0, top_k: int | None = None,
                rng_seed: int | None = None, n_top: int = 5, clamp: dict | None = None,
@@ -337,7 +319,7 @@ class CharModel:
     def loss(self, text: str) -> float:
         """Mean nats per character of ``text`` (each character predicted from those before it;
         the first is context only).  Batched: ~100k characters take a few seconds."""
-        ids = self.encode(limits.check_text(text, MAX_LOSS, 2, " to score (the first one is only context)"))
+        ids = self.encode(limits.check_text(text, MAX_LOSS, 2, limits.SCORE_WHY))
         return mean_nll(self.net, torch.tensor(ids))
 
     def states(self, text: str, clamp: dict | None = None, ablate=None) -> TextStates:
@@ -354,8 +336,6 @@ class CharModel:
         surprise = np.full(len(ids), np.nan)
         surprise[1:] = -logp[:-1].gather(1, ids[1:, None])[:, 0].numpy()
         top = layers[-1]
-        if edit is None and self.cell == "lstm" and len(text) <= FORWARD_CACHE:
-            self._forward = (text, layers)  # connectivity() on this text (or a prefix) skips its forward
         return TextStates(text, top["h"], top.get("c"), layers, surprise, logp.exp().float().numpy())
 
     # -- asking why -------------------------------------------------------------------------
@@ -363,32 +343,6 @@ class CharModel:
         """(position,) array: |d log p(text[position]) / d x_j| for every earlier character j,
         the L2 norm over its input vector (embedding, or one-hot).  See demo.text.connectivity."""
         return connectivity.connectivity(self, text, position)
-
-    def cell_weights(self) -> CellWeights:
-        """The LSTM's or RNN's weights laid out for the compiled loops (built once)."""
-        if self._cell_weights is None:
-            self._cell_weights = CellWeights(self.hand, self._table)
-        return self._cell_weights
-
-    def head_weights(self) -> tuple[np.ndarray, np.ndarray]:
-        """The output layer as numpy: W (H, V) and b (V,)."""
-        return self._w_out.numpy(), self._b_out.numpy()
-
-    def forward_cache(self, text: str):
-        """The last plain LSTM read (states() or connectivity()) if it began with ``text``: per
-        layer (S (>= len(text), 4H), C (>= len(text), H)); else None."""
-        cached = self._forward
-        if cached is None or len(cached[0]) < len(text) or not cached[0].startswith(text):
-            return None
-        seen, layers = cached
-        if isinstance(layers[0], dict):   # from states(): gates by name, joined once
-            layers = [(np.concatenate([d["i"], d["f"], d["g"], d["o"]], 1), d["c"]) for d in layers]
-            self._forward = (seen, layers)
-        return layers
-
-    def remember_forward(self, text: str, layers) -> None:
-        if len(text) <= FORWARD_CACHE:
-            self._forward = (text, layers)
 
     def unit_activations(self, text: str, state: str = "h", unit: int = 0) -> np.ndarray:
         """(len(text),) the top layer's ``state`` ("h" or, for the LSTM, "c") unit ``unit``

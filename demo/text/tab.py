@@ -36,7 +36,7 @@ import numpy as np
 
 from demo import i18n
 from demo.checkpoint import WEIGHTS_DIR, WeightsError
-from demo.text import analysis, interventions, kernels, limits, matching, units, views
+from demo.text import analysis, interventions, limits, matching, units, views
 from demo.text.analysis import COMPARE_LENGTH, TEMPERATURES, TextTrace
 from demo.text.limits import MAX_LENGTH, MAX_TEMPERATURE
 from demo.text.model import CharModel, load_char_model
@@ -128,8 +128,6 @@ class TextTab:
         self._val: dict[str, tuple[str, dict] | None] = {}  # validation text + activations, per model
         self.words = Words()                                # filled by layout
         self.writer: Writer | None = None                   # generation in a worker process (build)
-        if any(m.cell in ("lstm", "rnn") for m in models.values()):
-            kernels.warm_up()                               # the compiled loops, before a first click
 
     def loaded(self, name) -> CharModel:
         if name not in self.models:

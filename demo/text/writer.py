@@ -10,15 +10,20 @@ one worker process with the character models loaded and streams what it writes b
     writer.close()
 
 The worker writes every text it has been asked for at once, one character each per round, in
-one batched step per model (``demo.text.kernels.BatchStepper``), with ``CharModel.sampling``:
+one batched step per model (``demo.text.sampler.BatchStepper``), with ``CharModel.sampling``:
 the same code as ``CharModel.stream``, so the same seed gives the same text as in this process.
-A ValueError there (a bad argument) comes back as a ValueError here.  If the worker cannot
-start or dies, ``stream`` raises ``WriterUnavailable`` before yielding anything,
-and the caller writes in its own process (demo/text/tab.py does); the next call starts a new
-worker.  Pure: no gradio.
+It loads and warms its models (one tiny text each) before it says "ready",
+so the first request is as fast as the next.  A ValueError there (a bad argument) comes back as
+the same ValueError here (a UserError keeps its key).  Closing a stream before its end (Stop, a
+client gone) cancels its text in the worker at once; at most SLOTS texts are written and
+MAX_WAITING wait, and a request beyond is answered "busy" (``UserError("text.error.busy")``).
+If the worker cannot start or dies, ``stream`` raises ``WriterUnavailable`` before yielding
+anything, and the caller writes in its own process (``demo.text.handlers.generate`` does); the
+next call starts a new worker.  Pure: no gradio.
 """
 from __future__ import annotations
 
+import collections
 import itertools
 import multiprocessing as mp
 import os
@@ -26,6 +31,8 @@ import queue
 import threading
 import time
 from pathlib import Path
+
+from demo.errors import UserError
 
 EVERY = 0.05          # s between partial texts
 START_TIMEOUT = 120   # s to import torch and load the models in the worker
@@ -57,6 +64,10 @@ class WriterUnavailable(RuntimeError):
 
 
 SLOTS = 64           # texts the worker writes at once (more wait for a free slot)
+# Requests that may wait for a slot; one more is answered "busy" at once.  The app's writer lane
+# lets 8 streams in at a time (demo.ui_common.WRITER) and a stopped one cancels its text, so
+# only another client of the same worker (or a bug) can fill this.
+MAX_WAITING = 4 * SLOTS
 
 
 class _Text:
@@ -68,33 +79,126 @@ class _Text:
         self.last = 0.0
 
 
-def _serve(requests, results, weights_dir, names) -> None:
-    """The worker: load the models, then write every request's text, streaming it back.  The
-    texts being written advance together, one character each per round: one batched step per
-    model (demo.text.kernels.BatchStepper reads the weights once for all of them: 8 texts cost
-    2.6x one), and each text is the one CharModel.stream writes alone."""
+def _warm(model, stepper) -> None:
+    """One tiny text through the batched step, so that the first request does not pay torch's
+    first-call costs."""
+    seed = model.vocab.chars[-1]
+    sampling = model.sampling(seed, 4, 1.0, None, 0, n_top=0)
+    slot = stepper.open(sampling.edit)
+    try:
+        while sampling.feed is not None:
+            sampling.take(stepper.step([slot], [sampling.feed])[0])
+    finally:
+        stepper.close(slot)
+
+
+def _load(weights_dir, names, slots: int):
+    """The worker's models and their batched steppers, each warmed up."""
+    from demo.text.model import load_char_model
+    from demo.text.sampler import BatchStepper
+    models, steppers = {}, {}
+    for name in names:
+        try:
+            models[name] = m = load_char_model(name, weights_dir)
+            steppers[name] = BatchStepper(m, slots=slots)
+            _warm(m, steppers[name])
+        except Exception:  # noqa: BLE001 - a model that does not load is refused per request
+            models.pop(name, None)
+            steppers.pop(name, None)
+    return models, steppers
+
+
+class _Worker:
+    """The worker's state: the requests waiting for a slot (at most ``max_waiting``) and the
+    texts being written, which advance together, one character each per round: one batched step
+    per model (demo.text.sampler.BatchStepper reads the weights once for all of them), and each
+    text is the one CharModel.stream writes alone."""
+
+    def __init__(self, models, steppers, results, max_waiting: int):
+        self.models, self.steppers, self.results = models, steppers, results
+        self.max_waiting = max_waiting
+        self.waiting: list = []        # (rid, name, args), first come first
+        self.active: list[_Text] = []
+
+    def receive(self, msg) -> None:
+        """("write", rid, name, args): queued, then started if a slot is free, else "busy" when
+        the waiting list is full.  ("cancel", rid): dropped wherever it is, and acknowledged."""
+        if msg[0] == "cancel":
+            rid = msg[1]
+            self.waiting = [w for w in self.waiting if w[0] != rid]
+            for a in [a for a in self.active if a.rid == rid]:
+                self.steppers[a.name].close(a.slot)
+                self.active.remove(a)
+            self.results.put((rid, "cancelled", None))
+            return
+        self.waiting.append(msg[1:])
+        self.admit()
+        if len(self.waiting) > self.max_waiting:   # the newest did not get a slot: no room
+            self.results.put((self.waiting.pop()[0], "busy", None))
+
+    def admit(self) -> None:
+        """Start the waiting requests, first come first, while their model has a free slot."""
+        while self.waiting:
+            rid, name, args = self.waiting[0]
+            stepper = self.steppers.get(name)
+            if stepper is not None and not stepper.free:
+                break
+            self.waiting.pop(0)
+            try:
+                if name not in self.models:
+                    raise UserError("text.error.no_model", name=str(name)[:40], names=", ".join(self.models))
+                sampling = self.models[name].sampling(*args, n_top=0)
+                self.active.append(_Text(rid, name, sampling, stepper.open(sampling.edit)))
+            except ValueError as e:   # a bad argument: the exception itself (a UserError keeps its key)
+                self.results.put((rid, "error", e))
+            except Exception as e:  # noqa: BLE001 - reported to the caller, the worker keeps serving
+                self.results.put((rid, "fail", f"{type(e).__name__}: {e}"))
+
+    def round(self) -> None:
+        """One character more of every text being written; partial texts every EVERY s, less
+        often with more texts (the server sends each one on: at most 1 / EVERY a second in all)."""
+        every = EVERY * max(1, len(self.active))
+        for name, stepper in self.steppers.items():
+            group = [a for a in self.active if a.name == name]
+            if not group:
+                continue
+            try:
+                logits = stepper.step([a.slot for a in group], [a.sampling.feed for a in group])  # (n, V)
+                for a, row in zip(group, logits):
+                    step = a.sampling.take(row)
+                    if step is None:
+                        continue
+                    a.chars.append(step.char)
+                    if a.sampling.feed is None:
+                        self.results.put((a.rid, "done", "".join(a.chars)))
+                    elif time.perf_counter() - a.last >= every:
+                        self.results.put((a.rid, "part", "".join(a.chars)))
+                        a.last = time.perf_counter()
+            except Exception as e:  # noqa: BLE001 - these texts fail, the worker keeps serving
+                for a in group:
+                    a.sampling.feed = None
+                    self.results.put((a.rid, "fail", f"{type(e).__name__}: {e}"))
+            for a in group:
+                if a.sampling.feed is None:
+                    stepper.close(a.slot)
+                    self.active.remove(a)
+
+
+def _serve(requests, results, weights_dir, names, slots: int = SLOTS, max_waiting: int = MAX_WAITING) -> None:
+    """The worker: load and warm the models, say "ready", then write every request's text,
+    streaming it back, until the server sends None (or ends: exit_with_parent)."""
     from demo.runtime import configure_torch, exit_with_parent
     exit_with_parent()  # ends with the server, even a killed one
     if hasattr(os, "nice"):  # not on Windows
         os.nice(NICE)
     configure_torch(1)
-    from demo.text.kernels import BatchStepper
-    from demo.text.model import load_char_model
-    models, steppers = {}, {}
-    for name in names:
-        try:
-            models[name] = m = load_char_model(name, weights_dir)
-            if m.cell in ("lstm", "rnn"):
-                steppers[name] = BatchStepper(m.cell_weights(), *m.head_weights(), slots=SLOTS)
-        except Exception:  # noqa: BLE001 - a model that does not load is refused per request
-            pass
+    models, steppers = _load(weights_dir, names, slots)
     results.put((None, "ready", sorted(models)))
-    waiting: list = []     # requests not yet started (no free slot)
-    active: list[_Text] = []
+    worker = _Worker(models, steppers, results, max_waiting)
     while True:
         msgs = []
         try:
-            if not active and not waiting:   # block only when there is nothing to write
+            if not worker.active and not worker.waiting:   # block only when there is nothing to write
                 msgs.append(requests.get())  # no timeout: exit_with_parent ends a server-less worker
             while True:
                 msgs.append(requests.get_nowait())
@@ -104,70 +208,33 @@ def _serve(requests, results, weights_dir, names) -> None:
             return
         if any(m is None for m in msgs):
             return
-        waiting += msgs
-        while waiting:
-            rid, name, args = waiting[0]
-            stepper = steppers.get(name)
-            if stepper is not None and not stepper.free:
-                break
-            waiting.pop(0)
-            try:
-                if name not in models:
-                    raise ValueError(f"no character model {name!r} is loaded; choose one of {', '.join(models)}")
-                if stepper is None:   # a cell without a batched step (GRU): written alone, here
-                    for text, done in texts_so_far(models[name].stream(*args, n_top=0)):
-                        results.put((rid, "done" if done else "part", text))
-                    continue
-                sampling = models[name].sampling(*args, n_top=0)
-                active.append(_Text(rid, name, sampling, stepper.open(sampling.edit)))
-            except ValueError as e:
-                results.put((rid, "error", str(e)))
-            except Exception as e:  # noqa: BLE001 - reported to the caller, the worker keeps serving
-                results.put((rid, "fail", f"{type(e).__name__}: {e}"))
-        # partial texts: every EVERY s, less often with more texts (the server sends each one
-        # on: at most 1 / EVERY a second in all)
-        every = EVERY * max(1, len(active))
-        for name, stepper in steppers.items():
-            group = [a for a in active if a.name == name]
-            if not group:
-                continue
-            try:
-                logits = stepper.step([a.slot for a in group], [a.sampling.feed for a in group])
-                for a, row in zip(group, logits):
-                    step = a.sampling.take(row)
-                    if step is None:
-                        continue
-                    a.chars.append(step.char)
-                    if a.sampling.feed is None:
-                        results.put((a.rid, "done", "".join(a.chars)))
-                    elif time.perf_counter() - a.last >= every:
-                        results.put((a.rid, "part", "".join(a.chars)))
-                        a.last = time.perf_counter()
-            except Exception as e:  # noqa: BLE001 - these texts fail, the worker keeps serving
-                for a in group:
-                    a.sampling.feed = None
-                    results.put((a.rid, "fail", f"{type(e).__name__}: {e}"))
-            for a in group:
-                if a.sampling.feed is None:
-                    stepper.close(a.slot)
-                    active.remove(a)
+        for msg in msgs:
+            worker.receive(msg)
+        worker.admit()
+        worker.round()
 
 
 class Writer:
-    """One worker process and the thread that hands its messages to the waiting streams."""
+    """One worker process and the thread that hands its messages to the waiting streams.
+    ``slots`` texts are written at once and ``max_waiting`` more may wait; beyond, a request is
+    answered "busy" (UserError "text.error.busy").  ``late`` counts the parts that reached a
+    stream after the worker had acknowledged its cancel (none should)."""
 
-    def __init__(self, weights_dir=None, names=("lstm", "rnn")):
+    def __init__(self, weights_dir=None, names=("lstm", "rnn"), slots: int = SLOTS, max_waiting: int = MAX_WAITING):
         self.weights_dir = str(weights_dir) if weights_dir else None
         self.names = tuple(names)
+        self.slots, self.max_waiting = int(slots), int(max_waiting)
         self._lock = threading.Lock()
         self._ids = itertools.count()
         self._waiting: dict[int, queue.Queue] = {}
+        self._acked: collections.OrderedDict[int, None] = collections.OrderedDict()  # cancels acknowledged
+        self.late = 0
         self._proc = None
         self._ready = threading.Event()
         self.start()
 
     def start(self) -> None:
-        """Start the worker (returns at once; it loads the models in the background)."""
+        """Start the worker (returns at once; it loads and warms the models in the background)."""
         with self._lock:
             if self._proc is not None and self._proc.is_alive():
                 return
@@ -175,7 +242,8 @@ class Writer:
             self._requests, self._results = ctx.Queue(), ctx.Queue()
             self._ready.clear()
             self._proc = ctx.Process(target=_serve, args=(self._requests, self._results, self.weights_dir,
-                                                          self.names), daemon=True, name="rnn-lens-writer")
+                                                          self.names, self.slots, self.max_waiting),
+                                     daemon=True, name="rnn-lens-writer")
             self._proc.start()
             threading.Thread(target=self._dispatch, args=(self._proc, self._results), daemon=True).start()
 
@@ -195,6 +263,12 @@ class Writer:
                 self._ready.set()
                 continue
             with self._lock:
+                if kind == "cancelled":
+                    self._acked[rid] = None
+                    while len(self._acked) > 1024:
+                        self._acked.popitem(last=False)
+                elif rid in self._acked:
+                    self.late += 1
                 q = self._waiting.get(rid)
             if q is not None:
                 q.put((kind, payload))
@@ -209,42 +283,65 @@ class Writer:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.is_alive()
 
+    @property
+    def ready(self) -> bool:
+        """The worker has loaded and warmed its models."""
+        return self._ready.is_set() and self.alive
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> bool:
+        return self._ready.wait(timeout) and self.alive
+
     def stream(self, name: str, seed, length, temperature, top_k, rng_seed):
         """Yield the text written so far, every ~EVERY s, and all of it last.  ValueError for a
-        bad argument; WriterUnavailable (before anything is yielded) when the worker cannot
-        write, so the caller can write the text itself."""
+        bad argument (UserError "text.error.busy" when the worker's waiting list is full);
+        WriterUnavailable (before anything is yielded) when the worker cannot write, so the
+        caller can write the text itself.  Closing the generator before the end cancels the
+        text in the worker, which drops it at once."""
         if not self.alive:
             self.start()
-        if not self._ready.wait(START_TIMEOUT) or not self.alive:
+        if not self.wait_ready():
             raise WriterUnavailable("the text worker did not start")
         rid, q = next(self._ids), queue.Queue()
-        with self._lock:
+        with self._lock:   # the requests reach the worker in the order they are registered here
             self._waiting[rid] = q
+            self._requests.put(("write", rid, name, (seed, length, temperature, top_k, rng_seed)))
+        finished = False
         try:
-            self._requests.put((rid, name, (seed, length, temperature, top_k, rng_seed)))
             started = False
             while True:
-                try:
-                    kind, payload = q.get(timeout=IDLE_POLL)
-                except queue.Empty:
-                    if self.alive:
-                        continue
-                    kind, payload = "dead", None
+                kind, payload = self._next(q)
                 if kind == "part":
                     started = True
                     yield payload
-                elif kind == "done":
+                    continue
+                finished = True
+                if kind == "done":
                     yield payload
                     return
-                elif kind == "error":
-                    raise ValueError(payload)
-                elif kind == "dead" and not started:
-                    raise WriterUnavailable("the text worker stopped")
-                else:
-                    raise RuntimeError(f"the text worker failed: {payload or 'it stopped'}")
+                self._raise(kind, payload, started)
         finally:
             with self._lock:
                 self._waiting.pop(rid, None)
+            if not finished and self.alive:
+                self._requests.put(("cancel", rid))
+
+    def _next(self, q) -> tuple:
+        while True:
+            try:
+                return q.get(timeout=IDLE_POLL)
+            except queue.Empty:
+                if not self.alive:
+                    return "dead", None
+
+    @staticmethod
+    def _raise(kind, payload, started: bool):
+        if kind == "error":
+            raise payload if isinstance(payload, ValueError) else ValueError(str(payload))
+        if kind == "busy":
+            raise UserError("text.error.busy")
+        if kind == "dead" and not started:
+            raise WriterUnavailable("the text worker stopped")
+        raise RuntimeError(f"the text worker failed: {payload or 'it stopped'}")
 
     def close(self) -> None:
         with self._lock:
@@ -258,13 +355,14 @@ class Writer:
                     proc.kill()
 
 
-_shared: dict[str, Writer] = {}
+_shared: dict[tuple, Writer] = {}
 _shared_lock = threading.Lock()
 
 
 def shared_writer(weights_dir=None, names=("lstm", "rnn")) -> Writer:
-    """The process's Writer for a weights folder (one worker, however many apps are built)."""
-    key = str(Path(weights_dir).resolve()) if weights_dir else ""
+    """The process's Writer for a weights folder and its models (one worker, however many apps
+    are built: the tests build dozens)."""
+    key = (str(Path(weights_dir).resolve()) if weights_dir else "", tuple(names))
     with _shared_lock:
         w = _shared.get(key)
         if w is None:

@@ -1,0 +1,257 @@
+"""The Text tab's wiring: its page (``demo.text.page``) and its pure handlers (``demo.text.steps``,
+``demo.text.why``, ``demo.text.handlers``) joined by events, and ``build``, which the app calls
+inside its tab and which returns the ``TabUI`` the app assembles the page with.
+
+    with gr.Blocks() as demo:
+        ui = build(None, gr.State("en"))        # ui.c["seed"], ui.sections["generate"], ui.apply(...)
+
+/generate (streaming: seed, length, temperature, top_k, rng_seed, model -> the text so far) and
+/score (text, model -> nats/char) are the public API; their messages follow the request's
+language (the page's chosen one, else its Accept-Language: demo.ui_common.session_lang).  Every
+other handler takes the page's language (a gr.State) as its last input.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+
+import gradio as gr
+
+from demo.errors import Text, UserError
+from demo.text import handlers, steps, why
+from demo.text.controls import TABLE
+from demo.text.lab import CHAR_MODELS, Lab
+from demo.text.model import load_char_model
+from demo.text.page import CSS, MARK_JS, WHY, Page, layout  # noqa: F401 - CSS: the app's stylesheet
+from demo.text.writer import shared_writer
+from demo.ui_common import (HEAVY, QUIET, WRITER, friendly, friendly_stream, load_available, problems_markdown,
+                            to_gradio)
+
+
+def use_writer() -> bool:
+    """Write generated text in a worker process: on 2+ cores, unless RNN_LENS_WRITER=0."""
+    return os.environ.get("RNN_LENS_WRITER", "1") != "0" and (os.cpu_count() or 1) >= 2
+
+
+def answer(fn, c: dict, *bound):
+    """``fn(*bound, *inputs, lang=...)``, a pure handler answering {name: value}, as a gradio
+    handler answering {component: value}: its signature is fn's less ``bound`` (gradio reads it,
+    and ``friendly`` adds the page's language), its name fn's (the logs, the tests)."""
+    part = functools.partial(fn, *bound)
+
+    def run(*args, **kwargs):
+        return to_gradio(part(*args, **kwargs), c)
+    run.__name__ = run.__qualname__ = fn.__name__
+    run.__doc__ = fn.__doc__
+    run.__signature__ = inspect.signature(part)
+    return run
+
+
+def outputs(c: dict, names) -> list:
+    return [c[n] for n in names]
+
+
+class TabUI:
+    """What the app needs of the Text tab (the contract of every tab's ``build``)."""
+    name = "text"
+    table = TABLE
+
+    def __init__(self, lab: Lab, page: Page, writer=None):
+        self.lab, self.writer = lab, writer
+        self.models = lab.models
+        self.c = page.c
+        self.sections = page.sections
+        self.words = page.words
+        self.headings = {self.c["why_heading"]: WHY} if lab.models else {}
+        self.controls = {f.name: self.c[f.name] for f in TABLE.components} if lab.models else {}
+        self.copy_inputs = list(self.controls.values())
+        self.apply_outputs = [*self.copy_inputs, *([self.c["unit_pick"], self.c["units_table"]] if lab.models else [])]
+
+    def static_words(self, lang: str = "en") -> dict:
+        """{component: value or gr.update}: the words Python formats, and the messages about the
+        models that could not load, in ``lang``."""
+        out = to_gradio(handlers.static_words(self.lab, lang), self.c)
+        if "problems_md" in self.c:
+            out[self.c["problems_md"]] = problems_markdown(self.lab.problems, lang)
+        return out
+
+    def controls_from(self, *values):
+        """The values of ``copy_inputs`` -> Controls (UserError on a bad one)."""
+        return TABLE.check(dict(zip(self.controls, values)))
+
+    def apply(self, controls, given, lang: str = "en") -> dict:
+        """A link's (or a lesson's) controls into the page: the fields in ``given``, and the views
+        they open (the model's units and states, the step slider's range).  UserError when this
+        app cannot show them (a model not loaded, a unit beyond the model's)."""
+        if not self.models:
+            return {}
+        name = controls.model if controls.model in self.models or "model" in given else self.lab.first
+        if name not in self.models:
+            raise UserError("app.link.param", param="tmodel", message=UserError(
+                "app.error.not_loaded", model=Text(f"text.model.{name}"), names=[Text(f"text.model.{n}") for n in self.models]))
+        m = self.models[name]
+        if "unit" in given and controls.unit >= m.hidden:
+            raise UserError("app.link.param", param="tunit", message=UserError(
+                "app.check.range", label=Text("text.unit.label"), lo=0, hi=m.hidden - 1, hint="", value=controls.unit))
+        shown = TABLE.page(controls)
+        out = {self.c[k]: shown[k] for k in self.controls if k in given}
+        if "t" in given:   # the slider's range grows to the step (a generation sets it to the text's)
+            out[self.c["t"]] = gr.update(maximum=max(controls.t, 2), value=controls.t)
+        if "model" in given:
+            out[self.c["which"]] = gr.update(choices=["h", "c"] if m.cell == "lstm" else ["h"],
+                                             **({"value": controls.which} if "which" in given else {}))
+        choices = self.lab.unit_choices(name, lang)
+        key = f"{controls.which}:{controls.unit}"
+        if {"which", "unit"} & set(given) and key in {v for _, v in choices}:
+            out[self.c["unit_pick"]] = gr.update(choices=choices, value=key)
+        elif choices and ("model" in given or lang != "en"):
+            out[self.c["unit_pick"]] = gr.update(choices=choices)
+        out[self.c["units_table"]] = self.lab.units_table_html(name, lang)
+        return out
+
+    def relanguage(self, event, lang_state):
+        """After the app's language switch (which sends ``static_words``): every view the tab wrote,
+        again in the new language (from what is kept), then the connectivity plot drawn again
+        (see handlers.relanguage)."""
+        if not self.models:
+            return event
+        c, f = self.c, functools.partial(friendly, lang=True)
+        return event.then(f(answer(handlers.relanguage, c, self.lab)), [*outputs(c, handlers.RELANGUAGE_INPUTS),
+                          lang_state], outputs(c, handlers.RELANGUAGE_VIEWS), **QUIET).then(
+            f(answer(handlers.replot, c, self.lab)), [c["conn_shown"], lang_state], [c["conn_plot"]], **QUIET)
+
+
+# -- the events -------------------------------------------------------------------------------
+
+def wire_generate(ui: TabUI, lang_state) -> None:
+    """Generate (streamed: the public /generate), Stop, and the step views after either."""
+    c, lab, writer, L = ui.c, ui.lab, ui.writer, [lang_state]
+    f = functools.partial(friendly, lang=True)
+
+    def generate(seed="ROMEO:\n", length=500, temperature=0.8, top_k=0, rng_seed=0, model="lstm"):
+        """Yield the text so far (every ~50 ms) and all of it last."""
+        it = handlers.generate(lab, writer, seed, length, temperature, top_k, rng_seed, model)
+        try:
+            for out in it:
+                yield to_gradio(out, c)
+        finally:   # Stop: the worker drops the text at once
+            it.close()
+
+    gen = c["go"].click(friendly_stream(generate), outputs(c, ("seed", "length", "temperature", "top_k",
+                                                                "rng_seed", "model")),
+                        outputs(c, handlers.GENERATE), api_name="generate", **(WRITER if writer else HEAVY))
+    analyse = dict(fn=f(answer(steps.analyse, c, lab)), outputs=outputs(c, steps.ANALYSIS), **QUIET, **HEAVY,
+                   inputs=[*outputs(c, ("written", "generated", "which", "unit", "t", "unit_pick")), *L])
+    for analysed in (gen.then(**analyse), c["stop"].click(None, None, None, cancels=[gen], **QUIET).then(**analyse)):
+        analysed.then(**drill(ui, L)).then(**sampling(ui, L)).then(**connect(ui, L))
+    c["dice"].click(answer(handlers.new_rng_seed, c), None, [c["rng_seed"]], queue=False, **QUIET)
+
+
+def drill(ui: TabUI, L) -> dict:
+    c = ui.c
+    return dict(fn=friendly(answer(why.drill, c, ui.lab), lang=True), inputs=[*outputs(c, ("trace_state", "which",
+                "unit")), *L], outputs=outputs(c, why.DRILL), trigger_mode="always_last", **QUIET)
+
+
+def sampling(ui: TabUI, L) -> dict:
+    c = ui.c
+    return dict(fn=friendly(answer(why.sampling, c), lang=True), inputs=[*outputs(c, ("trace_state", "t",
+                "samp_temperature", "samp_top_k")), *L], outputs=outputs(c, why.SAMPLING),
+                trigger_mode="always_last", **QUIET)
+
+
+def connect(ui: TabUI, L) -> dict:
+    c = ui.c
+    return dict(fn=friendly(answer(why.connect, c, ui.lab), lang=True),
+                inputs=[*outputs(c, ("written", "generated", "t")), *L], outputs=outputs(c, why.CONNECT),
+                trigger_mode="always_last", **QUIET, **HEAVY)
+
+
+def wire_steps(ui: TabUI, lang_state) -> None:
+    """The step slider, the unit and state, the unit picker, clicks on the text and the heatmap."""
+    c, lab, L = ui.c, ui.lab, [lang_state]
+    f = functools.partial(friendly, lang=True)
+
+    def click(evt: gr.SelectData):
+        return to_gradio(steps.click(evt.index), c)
+
+    def click_unit(trace, which, t, evt: gr.SelectData, lang="en"):
+        return to_gradio(steps.click_unit(lab, trace, which, t, evt.index, lang), c)
+
+    c["t"].change(f(answer(steps.step, c)), [*outputs(c, ("trace_state", "t", "which", "unit")), *L],
+                  outputs(c, steps.STEP), trigger_mode="always_last", **QUIET)
+    c["t"].change(None, c["t"], None, js=MARK_JS, **QUIET)
+    c["coloured"].select(click, None, outputs(c, steps.CLICK), **QUIET)
+    for name in ("which", "unit"):
+        c[name].input(f(answer(steps.recolour, c, lab)), [*outputs(c, ("trace_state", "which", "unit", "t")), *L],
+                      outputs(c, steps.COLOUR), trigger_mode="always_last", **QUIET).then(**drill(ui, L))
+    c["unit_pick"].input(f(answer(steps.pick, c, lab)), [*outputs(c, ("unit_pick", "trace_state", "t")), *L],
+                         outputs(c, steps.PICK), **QUIET).then(**drill(ui, L))
+    c["hmap"].select(f(click_unit), [*outputs(c, ("trace_state", "which", "t")), *L], outputs(c, steps.CLICK_UNIT),
+                     **QUIET).then(**drill(ui, L))
+    c["t"].change(**connect(ui, L))
+    c["t"].change(**sampling(ui, L))
+    c["samp_temperature"].change(**sampling(ui, L))
+    c["samp_top_k"].change(**sampling(ui, L))
+    c["model"].input(f(answer(steps.switch, c, lab)), [c["model"], *L], outputs(c, steps.ANALYSIS), **QUIET, **HEAVY)
+
+
+def wire_why(ui: TabUI, lang_state) -> None:
+    """Connectivity of a scored character, select and match, the interventions."""
+    c, lab, L = ui.c, ui.lab, [lang_state]
+    f = functools.partial(friendly, lang=True)
+
+    def connect_pasted(text, name, evt: gr.SelectData, lang="en"):
+        return to_gradio(why.connect_pasted(lab, text, name, evt.index, lang), c)
+
+    c["surprise_view"].select(f(connect_pasted), [c["pasted"], c["model"], *L], outputs(c, why.CONNECT),
+                              **QUIET, **HEAVY)
+    c["match_button"].click(f(answer(why.select_match, c, lab)),
+                            [*outputs(c, ("trace_state", "which", "span_start", "span_end", "threshold")), *L],
+                            outputs(c, why.MATCH), **QUIET, **HEAVY)
+    edit = dict(fn=f(answer(why.side_by_side, c, lab)), outputs=outputs(c, why.EDIT), **QUIET, **HEAVY,
+                inputs=[*outputs(c, ("seed", "length", "temperature", "top_k", "rng_seed", "model", "clamp",
+                                     "ablate")), *L])
+    c["edit_button"].click(**edit)
+    c["example_button"].click(f(answer(why.worked_example, c, lab)), [c["model"], *L], outputs(c, why.EXAMPLE),
+                              **QUIET).then(**edit)
+
+
+def wire_scores(ui: TabUI, lang_state) -> None:
+    """How surprising (the page's, and the public /score) and the temperatures compared."""
+    c, lab, L = ui.c, ui.lab, [lang_state]
+    f = functools.partial(friendly, lang=True)
+
+    def score(text: str, model: str = "lstm") -> dict:
+        """How surprising is `text` (2 to 10,000 characters) to `model` ("lstm" or "rnn")?
+        Returns {"model", "chars", "nats_per_char", "bits_per_char", "surprise": [−ln p per
+        character after the first]}."""
+        return handlers.score_api(lab, text, model)
+
+    c["score_button"].click(f(answer(handlers.score, c, lab)), [c["pasted"], c["model"], *L],
+                            outputs(c, handlers.SCORE), api_name="score_view", **QUIET, **HEAVY)  # "score": the API's
+    c["compare_button"].click(f(answer(handlers.compare, c, lab)),
+                              [*outputs(c, ("seed", "length", "top_k", "rng_seed", "model")), *L],
+                              outputs(c, handlers.COLUMNS), **QUIET, **HEAVY)
+    gr.api(friendly(score), api_name="score", **HEAVY)
+
+
+def build(weights_dir=None, lang_state=None, lab: Lab | None = None) -> TabUI:
+    """The Text tab's components and events in the current Blocks/Tab context.  ``lang_state``:
+    the page's language (a gr.State of "en" / "zh-CN"; None: a tab built alone, in English).
+    The models are loaded from ``weights_dir`` (``lab``: given instead, for tests); their
+    writer process is started here and warms up while the page is built (one per weights
+    folder and process: ``shared_writer``)."""
+    if lab is None:
+        lab = Lab(*load_available(CHAR_MODELS, load_char_model, weights_dir), weights_dir=weights_dir)
+    writer = shared_writer(weights_dir, tuple(lab.models)) if lab.models and use_writer() else None
+    ui = TabUI(lab, layout(lab), writer)
+    if lab.models:
+        lang_state = lang_state if lang_state is not None else gr.State("en")
+        wire_generate(ui, lang_state)
+        wire_steps(ui, lang_state)
+        wire_why(ui, lang_state)
+        wire_scores(ui, lang_state)
+    return ui
+
