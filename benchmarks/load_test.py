@@ -701,8 +701,6 @@ def main(argv=None):
         s = run_load(url, args.users, args.requests, args.deadline, args.gen_length, args.drawers, args.stroke,
                      args.ramp, args.overlap, args.connecting, args.connecting_raw)
         uploads = uploads and uploads.stop()
-        from benchmarks import load_stoppers
-        stops = load_stoppers.start(url, args.stoppers, proc.pid if proc else None)
         if os.environ.get("LOAD_DUMP"):
             Path(os.environ["LOAD_DUMP"]).write_text(json.dumps({k: s[k] for k in ("draw", "classify", "generate")}))
         cpu = cpu_seconds(proc.pid) - cpu0 if proc else float("nan")
@@ -711,6 +709,8 @@ def main(argv=None):
         traces = server_traces(url) if args.server_timing else None
         rss = peak_rss_mb(proc.pid) if proc else float("nan")
         alive = proc is None or proc.poll() is None
+        from benchmarks import load_stoppers   # after the crowd's figures: its CPU is not theirs
+        stops = load_stoppers.start(url, args.stoppers, proc.pid if proc else None)
     finally:
         if spy:
             spy.send_signal(2)  # SIGINT: py-spy writes its file and exits

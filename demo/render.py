@@ -366,6 +366,26 @@ def _step(x, name: str, cols: int) -> int | None:
     return int(x)
 
 
+def _positive(lim) -> float:
+    try:
+        lim = float(lim)
+    except (TypeError, ValueError):
+        raise ValueError(f"lim must be a positive number, got {lim!r}") from None
+    if not np.isfinite(lim) or lim <= 0:
+        raise ValueError(f"lim must be a positive number, got {lim!r}")
+    return lim
+
+
+def _legend_spec(kind: str, lim: float, what, top: int) -> dict:
+    """The colour bar under a heat value: where it goes and its three texts."""
+    lo = -lim if kind == "diverging" else 0.0
+    minus = lambda s: s.replace("-", "\u2212")  # noqa: E731
+    return {"top": top, "height": LEGEND_H, "ramp": LEGEND_RAMP,
+            "lo": minus(f"{lo:+.2g}") if kind == "diverging" else "0",
+            "hi": f"{lim:+.2g}" if kind == "diverging" else f"{lim:.2g}",
+            "mid": str(what) if what else ("0" if kind == "diverging" else "")}
+
+
 def heat_value(values: np.ndarray, kind: str, lim: float, cell: tuple[int, int], t: int | None = None,
                settled: int | None = None, dim_future: bool = True, row_ids: np.ndarray | None = None,
                row_label: str = "unit", col_label: str = "step", what: str = "h",
@@ -395,12 +415,7 @@ def heat_value(values: np.ndarray, kind: str, lim: float, cell: tuple[int, int],
     rows, cols = v.shape
     if kind not in ("diverging", "sequential"):
         raise ValueError(f"unknown colour map {kind!r}")
-    try:
-        lim = float(lim)
-    except (TypeError, ValueError):
-        raise ValueError(f"lim must be a positive number, got {lim!r}") from None
-    if not np.isfinite(lim) or lim <= 0:
-        raise ValueError(f"lim must be a positive number, got {lim!r}")
+    lim = _positive(lim)
     ch, cw = _cell(cell)
     t, settled = _step(t, "t", cols), _step(settled, "settled", cols)
     names, font, left = None, 0, 0
@@ -412,15 +427,9 @@ def heat_value(values: np.ndarray, kind: str, lim: float, cell: tuple[int, int],
         left = max(ch + 4, int(np.ceil(0.6 * font * max(len(n) for n in names))) + 4)
     width = left + cols * cw
     height = STRIP + rows * ch
-    spec = None
+    spec = _legend_spec(kind, lim, what, height) if legend else None
     if legend:
         width = max(width, LEGEND_MIN_W)
-        lo = -lim if kind == "diverging" else 0.0
-        minus = lambda s: s.replace("-", "\u2212")  # noqa: E731
-        spec = {"top": height, "height": LEGEND_H, "ramp": LEGEND_RAMP,
-                "lo": minus(f"{lo:+.2g}") if kind == "diverging" else "0",
-                "hi": f"{lim:+.2g}" if kind == "diverging" else f"{lim:.2g}",
-                "mid": str(what) if what else ("0" if kind == "diverging" else "")}
         height += LEGEND_H
     return {
         "format": HEAT_FORMAT, "width": width, "height": height,

@@ -199,8 +199,8 @@ def test_each_handler_fills_exactly_its_output_group(lstm, tmp_path):
     trace = analysis.trace_text(lstm, "ROMEO:\n", text)
     calls = {
         "generate": [*handlers.generate(lab, None, "T", 20, 0.8, 0, 0, "lstm")],
-        "analyse": [steps.analyse(lab, written, text, "h", 0, 5, None), steps.analyse(lab, written, text, "c", 3, 5, "c:3"),
-                    steps.analyse(lab, None, "", "h", 0, 1, None)],
+        "analyse": [steps.analyse(lab, written, text, "h", 0, 5, None),
+                    steps.analyse(lab, written, text, "c", 3, 5, "c:3"), steps.analyse(lab, None, "", "h", 0, 1, None)],
         "new_rng_seed": [handlers.new_rng_seed()],
         "step": [steps.step(trace, 7, "c", 2), steps.step(None, 7, "c", 2)],
         "click": [steps.click(9), steps.click([3, 9])],

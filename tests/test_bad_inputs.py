@@ -284,7 +284,7 @@ LINK_CASES = {  # query -> words of the message
     "len=0": "Length must be",
     "temp=99": "Temperature must be",
     "rng=-5": "Random seed must be",
-    "tmodel=rnn&state=c": "only the LSTM has c",
+    "tmodel=rnn&state=c": "only the LSTM has a cell state c",
     "clamp=x25%3D2": "Cannot read the clamp",
     "tunit=5000": "Unit",
     "seed=%00": "invisible or control character",
@@ -332,13 +332,14 @@ def test_bad_link_message_in_chinese(built_app):
 
 def test_good_link_restores_the_view(built_app):
     out = built_app.on_load(fake_request("model=gru&t=10&unit=5&ablate=3&digit=7&tab=text&seed=KING%3A%0A&len=80"))
-    d, x = built_app.tabs["digits"].c, built_app.text
+    d, x = built_app.tabs["digits"].c, built_app.tabs["text"].c
     assert out[built_app.notice] == ""
     assert out[d["model"]] == "gru" and out[d["t"]] == 10 and out[d["unit"]] == 5 and out[d["ablate"]] == "3"
     assert out[d["caption"]].startswith("**Row 10 of 28.** The GRU")
     assert "Ablating unit (3)" in out[d["difference"]]
-    assert out[built_app.tabs]["selected"] == "text"
-    assert out[x.seed] == "KING:\n" and out[x.length] == 80
+    assert out[built_app.tabs_row]["selected"] == "text"
+    assert out[x["seed"]] == "KING:\n" and out[x["length"]] == 80
+    assert x["temperature"] not in out and x["model"] not in out   # what the link does not name is left alone
 
 
 def test_a_chinese_page_gets_the_text_tab_and_the_pad_in_chinese(built_app):
@@ -347,19 +348,21 @@ def test_a_chinese_page_gets_the_text_tab_and_the_pad_in_chinese(built_app):
     import re
     cjk = re.compile(r"[\u4e00-\u9fff]")
     out = built_app.on_load(fake_request("", "zh-CN,zh;q=0.9"))
-    d, x = built_app.tabs["digits"].c, built_app.text
+    d, x = built_app.tabs["digits"].c, built_app.tabs["text"].c
     assert out[d["pad"]]["words"]["undo"] == "撤销" and out[d["pad"]]["__type__"] == "update"
-    assert cjk.search(out[x.length]["info"]) and cjk.search(out[x.temperature]["info"])
-    assert cjk.search(out[x.units_table]) and cjk.search(out[x.conn_legend]) and cjk.search(out[x.temperature_md])
-    assert cjk.search(out[x.hmap]["label"])   # a hover heatmap's label, registered by hand
-    assert built_app.on_load(fake_request("", "en-US")).get(x.conn_legend) is None   # English: as built
+    assert cjk.search(out[x["length"]]["info"]) and cjk.search(out[x["temperature"]]["info"])
+    assert cjk.search(out[x["units_table"]]) and cjk.search(out[x["conn_legend"]])
+    assert cjk.search(out[x["temperature_md"]]) and "普通 RNN" in str(out[x["model"]]["choices"])
+    assert cjk.search(out[x["hmap"]]["label"])   # a hover heatmap's label, registered by hand
+    assert built_app.on_load(fake_request("", "en-US")).get(x["conn_legend"]) is None   # English: as built
     relanguage = [fn for fn in built_app.demo.fns.values()
                   if fn.fn is not None and getattr(inspect_unwrap(fn.fn), "__name__", "") == "relanguage"]
     assert len(relanguage) == 1 and relanguage[0].inputs[-1] is built_app.lang
-    assert {id(c) for c in relanguage[0].outputs} == {id(c) for c in x.relanguage_outputs}
+    from demo.text.handlers import RELANGUAGE_VIEWS
+    assert {id(c) for c in relanguage[0].outputs} == {id(x[n]) for n in RELANGUAGE_VIEWS}
     replot = [fn for fn in built_app.demo.fns.values()
               if fn.fn is not None and getattr(inspect_unwrap(fn.fn), "__name__", "") == "replot"]
-    assert len(replot) == 1 and [c._id for c in replot[0].outputs] == [x.conn_plot._id]
+    assert len(replot) == 1 and [c._id for c in replot[0].outputs] == [x["conn_plot"]._id]
 
 
 def test_a_chinese_page_opens_the_digits_tab_in_chinese(built_app):

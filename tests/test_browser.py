@@ -348,6 +348,30 @@ def test_phone_pad_first_touch_drawing_and_no_wide_views(phone, tmp_path):
     readme_screenshot(page, "digits_phone.png", width=PHONE["width"], max_height=1800)
 
 
+@screenshot_on_failure
+def test_phone_text_tab_views_stack_and_no_field_is_red(phone, app_url, tmp_path):
+    """The Text tab on a phone: no field drawn as an error before anyone typed (select and
+    match's empty span), and the views that share a row on a desktop (the step caption and the
+    heatmap; a unit's top contexts and its feature table) stack in reading order, each nearly as
+    wide as the screen, none over another."""
+    page = phone
+    page.goto(app_url + "?tab=text&len=300")
+    page.locator("#text-generate").wait_for()
+    for field in ("#text-span-start input", "#text-span-end input"):
+        assert not page.locator(field).evaluate("e => e.matches(':out-of-range, :invalid, .validation-error')")
+    page.locator("#text-generate").click()
+    expect(page.locator("#text-unit-contexts table")).to_be_attached()
+    for pair in (("#text-step-view", "#text-hmap"), ("#text-unit-contexts", "#text-unit-features")):
+        a, b = (page.locator(v).first.bounding_box() for v in pair)
+        assert min(a["width"], b["width"]) >= 0.6 * PHONE["width"], (pair, a, b)
+        assert a["y"] + a["height"] <= b["y"] + 1, (pair, a, b)   # one under the other, in reading order
+    wide = page.evaluate("""(w) => [...document.querySelectorAll('#tab-text img, #tab-text canvas, #tab-text .block')]
+        .filter(e => e.getBoundingClientRect().width > w + 1 && e.offsetParent !== null)
+        .map(e => e.id || e.className)""", PHONE["width"])
+    assert not wide, wide
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+
+
 # Installed in the page: pen-down and pen-up times on the pad's canvas (capture phase, before
 # the pad's own listeners) and every change of the final label's answer or confidences (the
 # exact <meter> values, not the hidden status text), all stamped with performance.now().  One

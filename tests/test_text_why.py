@@ -338,21 +338,19 @@ def test_why_handlers_refuse_bad_inputs(lab):
 
 @needs_data
 def test_select_and_match_finds_passages(lab):
-    """A span of JULIET's name selects units that are on over it, and the validation split has
-    passages where they all are (how fast: benchmarks/bench_app_text.py)."""
+    """A span of JULIET's name selects a unit that is on over it (at 0.2) and off around it, and
+    the validation split has passages where it is too (how fast: benchmarks/bench_app_text.py)."""
     m = lab.models["rnn"]
-    seed = "ROMEO:\n"
     text = "I will not speak.\n\nJULIET:\nO Romeo, Romeo! wherefore art thou Romeo?\n"
-    trace = analysis.trace_text(m, seed, text)
+    trace = analysis.trace_text(m, "ROMEO:\n", text)
     start = text.index("JULIET") + 1
-    out = why.select_match(lab, trace, "h", start, start + 5, 0.5)
+    out = why.select_match(lab, trace, "h", start, start + 5, 0.2)
     selected, _, _, span, found, passages, _ = out["match_shown"]
-    assert span == "JULIET"
-    if selected:
-        assert found is not None and found.count >= 1 and len(passages) >= 1
-        assert "passages</b> of the validation split" in out["match_view"]
-    else:
-        assert "No unit" in out["match_view"]
+    assert span == "JULIET" and selected and all(s.inside >= 0.2 for s in selected)
+    assert found.count >= 1 and passages and all(len(p) == 3 for p in passages)
+    assert "passages</b> of the validation split" in out["match_view"]
+    none = why.select_match(lab, trace, "h", start, start + 5, 0.5)   # nothing that strongly on there
+    assert none["match_shown"][0] == [] and none["match_shown"][4] is None
 
 
 def test_the_switch_writes_every_view_again_in_the_other_language(lab):

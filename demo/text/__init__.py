@@ -5,7 +5,14 @@
     analysis.py  a text traced (TextTrace), scored (TextScore) or sampled at several temperatures
     units.py     text features, their correlation with hidden units, the units file
     views.py     rendering only: coloured characters, top-k bars, heatmaps (no model, no gradio)
-    tab.py       the Gradio tab: layout and handlers (the only gradio module here)
+    writer.py    generation in a worker process (Stop cancels a text there)
+
+  The tab, in four rooms:
+    controls.py  the tab's state as one table (URL key, default, check, component per field)
+    lab.py       the loaded models and what is found once about each (units, lookups)
+    steps.py, why.py, handlers.py   the pure handlers: {output name: value}
+    page.py      the layout, one function per section (gradio); text.css its phone rules
+    events.py    the wiring and build() -> TabUI, what the app assembles the page with (gradio)
 
     from demo.text import load_char_model
 """

@@ -20,6 +20,7 @@ from demo.checks import choice, number, shown, whole
 from demo.errors import Text, UserError
 from demo.fields import Field, Table
 from demo.text import limits
+from demo.text.interventions import parse_clamp, parse_units
 
 MODELS = ("lstm", "rnn")        # the character models a link may name (demo.text.lab.CHAR_MODELS)
 STATES = ("h", "c")
@@ -70,16 +71,6 @@ def _edit_check(parse, label_key: str):
     return check
 
 
-def _parse_clamp(text):
-    from demo.text.interventions import parse_clamp
-    return parse_clamp(text)
-
-
-def _parse_units(text):
-    from demo.text.interventions import parse_units
-    return parse_units(text)
-
-
 def has_c(edit_text: str) -> bool:
     """Whether a clamp or ablate list names a unit of the cell state c."""
     return any(part.strip().startswith("c") for part in (edit_text or "").split(","))
@@ -92,7 +83,8 @@ def check_together(c) -> None:
         return
     if c.which != "h":
         raise UserError("text.error.only_lstm_c", param="state", label=Text("text.which.label"))
-    for name, param, label in (("clamp", "clamp", "text.clamp_box.label"), ("ablate", "tablate", "text.ablate_box.label")):
+    for name, param in (("clamp", "clamp"), ("ablate", "tablate")):
+        label = f"text.{name}_box.label"
         if has_c(getattr(c, name)):
             raise UserError("text.error.only_lstm_c", param=param, label=Text(label))
 
@@ -105,33 +97,44 @@ TABLE = Table("text", [
     Field("model", "tmodel", "lstm", check=choice(MODELS, Text("text.model.label")),
           # the page narrows the choices to the models loaded, with their sizes
           component=lambda gr, K: gr.Dropdown([(_model_title(n), n) for n in MODELS], value="lstm",
-                                              label=K("text.model.label"), scale=1)),
+                                              label=K("text.model.label"), scale=1),
+          example="rnn"),
     Field("seed", "seed", "ROMEO:\n", check=check_seed,
-          component=lambda gr, K: gr.Textbox("ROMEO:\n", label=K("text.seed.label"), lines=2, scale=3)),
+          component=lambda gr, K: gr.Textbox("ROMEO:\n", label=K("text.seed.label"), lines=2, scale=3),
+          example="JULIET:%0A"),
     Field("length", "len", 500, check=whole(1, limits.MAX_LENGTH, Text("text.length.label"), Text("text.hint.length")),
           component=lambda gr, K: gr.Number(500, label=K("text.length.label"), step=1,
-                                            info=i18n.t("text.length.info", "en", max=limits.MAX_LENGTH))),
+                                            info=i18n.t("text.length.info", "en", max=limits.MAX_LENGTH)),
+          example="200"),
     Field("temperature", "temp", 0.8, check=number(0, limits.MAX_TEMPERATURE, Text("text.temperature.label")),
           component=lambda gr, K: gr.Number(0.8, label=K("text.temperature.label"), step=0.1,
-                                            info=i18n.t("text.temperature.info", "en", max=limits.MAX_TEMPERATURE))),
+                                            info=i18n.t("text.temperature.info", "en", max=limits.MAX_TEMPERATURE)),
+          example="0.5"),
     Field("top_k", "topk", 0, check=whole(0, MAX_TOP_K, Text("text.top_k.label"), empty=0),
-          component=lambda gr, K: gr.Number(0, label=K("text.top_k.label"), step=1, info=K("text.top_k.info"))),
+          component=lambda gr, K: gr.Number(0, label=K("text.top_k.label"), step=1, info=K("text.top_k.info")),
+          example="5"),
     Field("rng_seed", "rng", 0, check=whole(0, limits.MAX_RNG_SEED, Text("text.rng_seed.label"),
                                              Text("text.hint.rng_seed"), empty=None),
-          component=lambda gr, K: gr.Number(0, label=K("text.rng_seed.label"), step=1, info=K("text.rng_seed.info"))),
+          component=lambda gr, K: gr.Number(0, label=K("text.rng_seed.label"), step=1, info=K("text.rng_seed.info")),
+          example="7"),
     Field("which", "state", "h", check=choice(STATES, Text("text.which.label")),
           component=lambda gr, K: gr.Radio(list(STATES), value="h", label=K("text.which.label"), scale=1,
-                                           info=K("text.which.info"))),
+                                           info=K("text.which.info")),
+          example="c"),
     Field("unit", "tunit", 0, check=whole(0, MAX_UNIT, Text("text.unit.label")),
-          component=lambda gr, K: gr.Number(0, label=K("text.unit.label"), precision=0, minimum=0, scale=1)),
+          component=lambda gr, K: gr.Number(0, label=K("text.unit.label"), precision=0, minimum=0, scale=1),
+          example="25"),
     # the step looked at (1 = the first character written; the page clamps it to the text's length)
     Field("t", "tt", 1, check=whole(1, limits.MAX_LENGTH, Text("text.t.name"), empty=1),
-          component=lambda gr, K: gr.Slider(1, 2, value=1, step=1, label=K("text.t.label"))),
-    Field("clamp", "clamp", "", check=_edit_check(_parse_clamp, "text.clamp_box.label"),
-          component=lambda gr, K: gr.Textbox(label=K("text.clamp_box.label"), placeholder=K("text.clamp_box.placeholder"),
-                                             scale=3, elem_id="text-clamp")),
-    Field("ablate", "tablate", "", check=_edit_check(_parse_units, "text.ablate_box.label"),
+          component=lambda gr, K: gr.Slider(1, 2, value=1, step=1, label=K("text.t.label")),
+          example="12"),
+    Field("clamp", "clamp", "", check=_edit_check(parse_clamp, "text.clamp_box.label"),
+          component=lambda gr, K: gr.Textbox(label=K("text.clamp_box.label"), scale=3, elem_id="text-clamp",
+                                             placeholder=K("text.clamp_box.placeholder")),
+          example="c25%20%3D%202"),
+    Field("ablate", "tablate", "", check=_edit_check(parse_units, "text.ablate_box.label"),
           component=lambda gr, K: gr.Textbox(label=K("text.ablate_box.label"),
-                                             placeholder=K("text.ablate_box.placeholder"), scale=3)),
+                                             placeholder=K("text.ablate_box.placeholder"), scale=3),
+          example="h7"),
 ], together=check_together, module=__name__)
 Controls = TABLE.Controls

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import os
 
 import gradio as gr
@@ -27,6 +28,8 @@ from demo.text.page import CSS, MARK_JS, WHY, Page, layout  # noqa: F401 - CSS: 
 from demo.text.writer import shared_writer
 from demo.ui_common import (HEAVY, QUIET, WRITER, friendly, friendly_stream, load_available, problems_markdown,
                             to_gradio)
+
+log = logging.getLogger(__name__)
 
 
 def use_writer() -> bool:
@@ -89,7 +92,8 @@ class TabUI:
         name = controls.model if controls.model in self.models or "model" in given else self.lab.first
         if name not in self.models:
             raise UserError("app.link.param", param="tmodel", message=UserError(
-                "app.error.not_loaded", model=Text(f"text.model.{name}"), names=[Text(f"text.model.{n}") for n in self.models]))
+                "app.error.not_loaded", model=Text(f"text.model.{name}"),
+                names=[Text(f"text.model.{n}") for n in self.models]))
         m = self.models[name]
         if "unit" in given and controls.unit >= m.hidden:
             raise UserError("app.link.param", param="tunit", message=UserError(
@@ -107,7 +111,8 @@ class TabUI:
             out[self.c["unit_pick"]] = gr.update(choices=choices, value=key)
         elif choices and ("model" in given or lang != "en"):
             out[self.c["unit_pick"]] = gr.update(choices=choices)
-        out[self.c["units_table"]] = self.lab.units_table_html(name, lang)
+        if "model" in given or lang != "en":   # else as built: the load must not undo a user's model switch
+            out[self.c["units_table"]] = self.lab.units_table_html(name, lang)
         return out
 
     def relanguage(self, event, lang_state):
@@ -241,8 +246,9 @@ def build(weights_dir=None, lang_state=None, lab: Lab | None = None) -> TabUI:
     """The Text tab's components and events in the current Blocks/Tab context.  ``lang_state``:
     the page's language (a gr.State of "en" / "zh-CN"; None: a tab built alone, in English).
     The models are loaded from ``weights_dir`` (``lab``: given instead, for tests); their
-    writer process is started here and warms up while the page is built (one per weights
-    folder and process: ``shared_writer``)."""
+    writer process is started first, loads and warms up while the page is built, and is ready
+    when this returns (one per weights folder and process: ``shared_writer``; a second build
+    finds it ready)."""
     if lab is None:
         lab = Lab(*load_available(CHAR_MODELS, load_char_model, weights_dir), weights_dir=weights_dir)
     writer = shared_writer(weights_dir, tuple(lab.models)) if lab.models and use_writer() else None
@@ -253,5 +259,7 @@ def build(weights_dir=None, lang_state=None, lab: Lab | None = None) -> TabUI:
         wire_steps(ui, lang_state)
         wire_why(ui, lang_state)
         wire_scores(ui, lang_state)
+    if writer is not None and not writer.wait_ready():   # the first visitor's text as fast as the next's
+        log.warning("the text worker did not start: text is written in the server process")
     return ui
 

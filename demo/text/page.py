@@ -169,10 +169,11 @@ def why_text_whatif(page: Page) -> None:
             c["example_button"] = gr.Button(K("text.example_button"), elem_id="text-edit-example")
         c["edit_summary"] = gr.Markdown(elem_id="text-edit-summary")
         c["edit_shown"] = gr.State(None)
-        with gr.Row():
-            for name, key in (("plain_text", "text.plain_text.label"), ("edited_text", "text.edited_text.label")):
-                c[name] = gr.Textbox(label=K(key), lines=10, max_lines=16, interactive=False, min_width=280,
-                                     elem_id=f"text-{name.split('_')[0]}")
+        with gr.Row():   # min_width: a phone shows them one under the other
+            c["plain_text"] = gr.Textbox(label=K("text.plain_text.label"), lines=10, max_lines=16, interactive=False,
+                                         min_width=280, elem_id="text-plain")
+            c["edited_text"] = gr.Textbox(label=K("text.edited_text.label"), lines=10, max_lines=16,
+                                          interactive=False, min_width=280, elem_id="text-edited")
 
 
 def why_sampling(page: Page) -> None:

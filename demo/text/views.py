@@ -277,19 +277,13 @@ def html_legend(kind: str, lo: float, hi: float, what: str, lo_label: str | None
                 hi_label: str | None = None) -> str:
     """A colour bar with its scale, as HTML: the ramp of ``render.colorize`` from lo to hi (for
     kind "diverging", lo..hi within -1..1 of the map) with labels at both ends."""
-    stops = ", ".join("#%02x%02x%02x" % tuple(int(c) for c in render.colorize(v, "diverging", 1.0))
-                      for v in np.linspace(lo, hi, 9)) if kind == "diverging" else \
-        ", ".join("#%02x%02x%02x" % tuple(int(c) for c in render.colorize(v, "sequential", 1.0))
-                  for v in np.linspace(0, 1, 9))
+    ramp = np.linspace(lo, hi, 9) if kind == "diverging" else np.linspace(0, 1, 9)
+    stops = ", ".join("#%02x%02x%02x" % tuple(int(c) for c in render.colorize(v, kind, 1.0)) for v in ramp)
     return (f'<div class="rl-legend" style="font-size:12px;display:flex;align-items:center;gap:6px;margin-top:4px">'
             f'<span>{esc(lo_label if lo_label is not None else f"{lo:+.2g}")}</span>'
             f'<span style="display:inline-block;width:160px;height:10px;background:linear-gradient(to right, {stops});'
             f'border:1px solid #888"></span><span>{esc(hi_label if hi_label is not None else f"{hi:+.2g}")}</span>'
             f'<span style="opacity:.75">{esc(what)}</span></div>')
-
-
-def unit_legend(lim: float, name: str, lang: str = "en") -> str:
-    return html_legend("diverging", -1, 1, tr_("text.legend.unit", lang, name=name), f"−{lim:.2g}", f"+{lim:.2g}")
 
 
 def connectivity_html(text: str, position: int, conn: np.ndarray, model: str, shown: int = CONN_SHOWN,
@@ -384,7 +378,8 @@ def contexts_html(contexts, state_name: str, unit: int, lim: float, lang: str = 
                     f'<td style="padding-left:8px;text-align:right">{float(c.values.max()):+.2f}</td>'
                     f'<td style="opacity:.6;padding-left:8px">@{c.start:,}</td></tr>')
     return (f'<table id="unit-contexts" style="border-collapse:collapse">{"".join(rows)}</table>'
-            + unit_legend(lim, f"{state_name}[{unit}]", lang)
+            + html_legend("diverging", -1, 1, tr_("text.legend.unit", lang, name=f"{state_name}[{unit}]"),
+                          f"−{lim:.2g}", f"+{lim:.2g}")
             + f'<div style="font-size:12px;opacity:.75">{esc(tr_("text.contexts.note", lang))}</div>')
 
 

@@ -289,7 +289,13 @@ class Writer:
         return self._ready.is_set() and self.alive
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> bool:
-        return self._ready.wait(timeout) and self.alive
+        """Wait until the worker has loaded and warmed its models: False if it died first or
+        took longer than ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while not self._ready.wait(0.2):
+            if not self.alive or time.monotonic() > deadline:
+                return False
+        return self.alive
 
     def stream(self, name: str, seed, length, temperature, top_k, rng_seed):
         """Yield the text written so far, every ~EVERY s, and all of it last.  ValueError for a
