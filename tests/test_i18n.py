@@ -7,6 +7,8 @@ import numpy as np
 
 import pytest
 
+from demo.errors import Text
+
 from demo import i18n, lessons
 from demo.i18n import LANGS, placeholders, strings, t
 
@@ -149,7 +151,7 @@ def _text_views(lang: str) -> dict[str, str]:
     p = trace.probs[4].astype(np.float64)
     p /= p.sum()
     units = [Unit("column", FEATURES["column"], "c", 2, 0.61)]
-    source = "the validation split of Tiny Shakespeare (last 10%; 50,000 of its 111,540 characters)"
+    source = Text("text.units_table.source_val", n="50,000", total="111,540")   # as units.load_units gives it
     return {
         "unit_html": views.unit_html(trace, "c", 2, lang),
         "step_html": views.step_html(trace, 5, lang=lang),
@@ -207,7 +209,7 @@ def test_the_text_tabs_views_speak_the_pages_language():
             assert w not in zh[name], (name, w)      # ...the Chinese one does not
         assert CJK.search(zh[name]), (name, zh[name][:200])
     assert "钳制为" in zh["side_by_side_md"] and "被消融" in zh["side_by_side_md"]
-    assert "<b>1 个单元</b>" in zh["match_no_data"] and "<b>12 个段落</b>" in zh["match_html"]
+    assert "<b>1 个单元</b>" in zh["match_no_data"] and "<b>12</b> 个段落" in zh["match_html"]
     assert "<code>ab</code>" in zh["match_html"]     # the span stays code, escaped once
     assert "Tiny Shakespeare 的验证集" in zh["units_table"]
 
@@ -485,8 +487,9 @@ def test_the_ui_edge_shows_keyed_errors_and_hides_bugs(caplog):
     from demo.ui_common import request_lang
     api = SimpleNamespace(session_hash="api-client", headers={"accept-language": "zh-CN,zh;q=0.9,en;q=0.8"})
     assert request_lang(api) == "zh-CN" and request_lang(None) == "en"
-    assert i18n.translate_message(UserError("text.error.nothing_yet"), "zh-CN") == ZH["text.error.nothing_yet"]
-    assert i18n.translate_message("Nothing generated yet: press Generate first.", "zh-CN").startswith("Nothing")
+    from demo.errors import message
+    assert message(UserError("text.error.nothing_yet"), "zh-CN") == ZH["text.error.nothing_yet"]
+    assert not hasattr(i18n, "translate_message")          # nothing reads English text back
 
 
 def test_plot_columns_are_named_in_the_pages_language():

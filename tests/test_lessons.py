@@ -2,23 +2,58 @@
 component's value (demo/ui_tour.py); the browser side is tests/test_tour_browser.py."""
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from demo import lessons
 
-ROOT = Path(__file__).resolve().parent.parent
+
+@pytest.fixture(scope="module")
+def app():
+    """The whole app, built (not launched) without its worker processes."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RNN_LENS_WRITER", "0")
+        mp.setenv("RNN_LENS_DIGITS_WORKER", "0")
+        from demo.app import build_app
+        return build_app().rnn_lens
 
 
-def test_groups_name_the_tabs_components():
-    sources = {tab: (ROOT / f"demo/{tab}/tab.py").read_text(encoding="utf-8") for tab in lessons.TABS}
-    for name, g in lessons.GROUPS.items():
-        assert g.elem_id == "sec-" + name.replace("_", "-")
-        assert set(g.title) == set(lessons.LANGS)
-        for part in g.parts:
-            assert f"self.{part} = " in sources[g.tab] or f"self.{part} += " in sources[g.tab], (name, part)
+def elem_ids(app) -> dict:
+    """{elem_id: block} of every component on the page."""
+    return {b.elem_id: b for b in app.demo.blocks.values() if getattr(b, "elem_id", None)}
+
+
+def tab_of(block) -> str | None:
+    """The name of the tab a component sits in (None: above the tabs)."""
+    while block is not None:
+        if block.__class__.__name__ == "Tab":
+            return block.id
+        block = getattr(block, "parent", None)
+    return None
+
+
+def test_each_tabs_sections_are_its_lesson_groups(app):
+    assert set(app.tabs) == set(lessons.TABS) == set(lessons.SECTIONS)
+    for tab, ui in app.tabs.items():
+        assert tuple(ui.sections) == lessons.SECTIONS[tab], tab     # the same groups, top to bottom
+        for name, container in ui.sections.items():
+            g = lessons.GROUPS[name]
+            assert g.tab == tab and container.elem_id == g.elem_id == "sec-" + name.replace("_", "-")
+            assert tab_of(container) == tab, (name, tab_of(container))
+        for heading, groups in ui.headings.items():
+            assert set(groups) <= set(ui.sections), (tab, groups)
     assert len({g.elem_id for g in lessons.GROUPS.values()}) == len(lessons.GROUPS)
+
+
+def test_every_presets_link_decodes(app):
+    from demo import links
+    for name, p in lessons.load_presets().items():
+        link = links.decode_strict(p.link)
+        named = {tab for tab, fields in link.given.items() if fields and tab != "app"}
+        assert named <= set(p.tabs), (name, named, p.tabs)     # it sets controls only on its tabs
+    gates = links.decode_strict(lessons.preset("gates").link)
+    assert gates.tabs["digits"].gate == "f" and gates.tabs["digits"].gate_value == 0.2
+    assert gates.given["digits"] == {"digit", "gate", "gate_value", "from_row"}
 
 
 def test_presets():
@@ -50,19 +85,17 @@ def test_the_tour_has_the_issues_steps():
     assert len(lessons.tour_steps(None)) == len(steps)
 
 
-def test_tour_targets_are_ids_the_lead_knows():
-    """The ids the tour needs: those already in the tabs, and those listed for the lead to add."""
-    to_add = {"digit-t", "digit-play", "digit-model", "digit-compare", "digit-curves", "digit-examples",
-              "text-generate", "text-generated", "text-unit-pick", "digit-ablate-unit", "tab-digits", "tab-text"}
-    sources = (ROOT / "demo/digits/tab.py").read_text(encoding="utf-8") + \
-        (ROOT / "demo/text/tab.py").read_text(encoding="utf-8")
-    ids = set()
+def test_tour_targets_are_on_the_page(app):
+    """Every id a step points at or waits on is a component of the built app, and each step's
+    target is in the step's own tab."""
+    ids = elem_ids(app)
     for s in lessons.load_tour()["steps"]:
-        ids |= set(re.findall(r"#([a-z][a-z0-9-]*)", s["target"] + json.dumps(s["done"])))
-    for i in sorted(ids):
-        base = re.sub(r"-\{k\}$", "", i)
-        known = f'elem_id="{i}"' in sources or i.startswith("digit-panel-") or i in to_add
-        assert known, f"#{base}: neither in the tabs nor in the list for the lead"
+        for i in re.findall(r"#([a-z][a-z0-9-]*)", s["target"] + json.dumps(s["done"])):
+            assert i in ids, f"#{i} (step {s['id']!r}) is not on the page"
+        target = re.match(r"#([a-z][a-z0-9-]*)", s["target"]).group(1)
+        if not target.startswith("tab-"):
+            assert tab_of(ids[target]) == s["tab"], (s["id"], target, tab_of(ids[target]))
+    assert {"tab-digits", "tab-text"} <= set(ids)
 
 
 @pytest.mark.parametrize("bad,message", [

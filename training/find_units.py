@@ -133,7 +133,7 @@ def main(argv=None) -> None:
         source = (f"the validation split of Tiny Shakespeare (last {1 - TRAIN_FRACTION:.0%}; "
                   f"{len(text):,} of its {len(full):,} characters)")
         save_units(out, units, {"model": name, "weights_sha256": model.meta.get("weights_sha256"),
-                                "source": source, "chars": len(text)})
+                                "source": source, "chars": len(text), "total": len(full)})
         print(f"{name}: {len(units)} units in {time.perf_counter() - t0:.1f}s -> {out}")
         for u in units:
             print(f"  {u.label}")

@@ -90,7 +90,7 @@ def _explain(model, lang: str) -> str:
     hidden, layers = int(config.get("hidden", 0)), int(config.get("layers", 1))
     acc = model.meta.get("metrics", {}).get("test_acc")
     params = model.meta.get("num_parameters")
-    facts = (", " if lang == "en" else "，").join(x for x in [
+    facts = t("app.sep.list", lang).join(x for x in [
         t("digits.explain.layers_many" if layers > 1 else "digits.explain.layers_one", lang, layers=layers,
           hidden=hidden),
         t("digits.explain.params", lang, params=params) if params else "",

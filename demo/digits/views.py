@@ -16,7 +16,8 @@ from demo import render
 from demo.digits.analysis import STEPS, DigitAnalysis, label_dict, settle_step, title
 from demo.digits.model import CLASSES
 from demo.i18n import t as tr_
-from demo.i18n import LANGS, translate_message
+from demo.errors import message
+from demo.i18n import LANGS
 
 # Per cell, the extra panels beside h: (trace key, title, colour map, range; None = fit to data).
 PANELS = {
@@ -383,7 +384,7 @@ def trajectory_html(a: DigitAnalysis, lookups, t: int, size: int = 300, lang: st
             f'<p class="rl-traj-legend">{legend}</p><p class="rl-traj-axes">'
             f'{tr_("digits.trajectory.axes", lang, v1=var[0], v2=var[1], t=t)}'
             f'{tr_("digits.trajectory.edited", lang) if a.edited is not None else ""}'
-            f'{"." if lang == "en" else "。"}</p></div>')
+            f'{tr_("app.sep.stop", lang)}</p></div>')
 
 
 TRAJECTORY_CSS = """
@@ -445,7 +446,7 @@ def reading_html(reading, lang: str = "en", panel: int = READING_PANEL) -> str:
     out = (f'<div class="rl-reading" role="group" aria-label="{alt}" style="display:flex;flex-wrap:wrap;'
            f'gap:{READING_GAP}px;justify-content:center">{"".join(figures)}</div>')
     if reading.warning:
-        warning = html_lib.escape(translate_message(reading.warning, lang))
+        warning = html_lib.escape(message(reading.warning, lang))
         out += f'<p class="rl-warning">{tr_("digits.reading.warning", lang, warning=warning)}</p>'
     return out
 

@@ -80,10 +80,3 @@ def gradio_translations() -> dict[str, dict[str, str]]:
 # -- messages ---------------------------------------------------------------------------------
 # Errors a user can cause are raised with a key and fields (demo.errors.UserError) and put into
 # words once, at the UI's edge; nothing here reads English text back.
-
-def translate_message(message, lang: str | None = DEFAULT):
-    """``message`` in ``lang`` when it carries its key (a UserError, a WeightsError or a
-    demo.errors.Text: ``message.text(lang)``); anything else comes back unchanged.  Kept for
-    the callers that still hand a message over; new code calls ``demo.errors.message``."""
-    text = getattr(message, "text", None)
-    return text(normalize(lang) if lang not in LANGS else lang) if callable(text) else message

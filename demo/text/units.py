@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from demo.errors import Text
+
 from demo.text.model import CharModel, TextStates
 
 VOWELS = set("aeiouAEIOU")
@@ -125,13 +127,12 @@ def discover_units(model: CharModel, text: str, top: int = len(FEATURES), min_r:
     return sorted(found, key=lambda u: -abs(u.r))[:top]
 
 
-def discover_on_own_text(model: CharModel, chars: int = DISCOVERY_CHARS) -> tuple[list[Unit], str]:
+def discover_on_own_text(model: CharModel, chars: int = DISCOVERY_CHARS) -> tuple[list[Unit], Text]:
     """No units file: search `chars` characters the model writes itself (seed newline,
     temperature 0.8, rng_seed 0, so the result is the same every time).  Returns (units, source)."""
     text = model.generate("\n", chars, 0.8, rng_seed=0)
-    return discover_units(model, text), (f"{chars:,} characters the model wrote itself (no "
-                                         f"char_{model.name}_units.json: run training/find_units.py "
-                                         f"to search validation text instead)")
+    return discover_units(model, text), Text("text.units_table.source_own", n=f"{chars:,}",
+                                             file=f"char_{model.name}_units.json")
 
 
 def units_path(weights_dir: Path, name: str) -> Path:
@@ -142,13 +143,16 @@ def save_units(path: Path, units: list[Unit], meta: dict) -> None:
     Path(path).write_text(json.dumps({**meta, "units": [u.to_json() for u in units]}, indent=1) + "\n")
 
 
-def load_units(path: Path, weights_sha256: str | None = None) -> tuple[list[Unit], str] | None:
-    """(units, where they were found) from a units file, or None when it is missing or was made
+def load_units(path: Path, weights_sha256: str | None = None) -> tuple[list[Unit], Text | str] | None:
+    """(units, where they were found: a Text in the reader's language) from a units file, or None when it is missing or was made
     for other weights (a retrained model invalidates it)."""
     try:
         d = json.loads(Path(path).read_text())
         if weights_sha256 and d.get("weights_sha256") not in (None, weights_sha256):
             return None
-        return [Unit.from_json(u) for u in d["units"]], d.get("source", Path(path).name)
+        found = [Unit.from_json(u) for u in d["units"]]
+        if "chars" in d and "total" in d:   # searched on the validation split (training/find_units.py)
+            return found, Text("text.units_table.source_val", n=f"{d['chars']:,}", total=f"{d['total']:,}")
+        return found, d.get("source", Path(path).name)
     except (OSError, ValueError, KeyError, TypeError):
         return None

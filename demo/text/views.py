@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import html
 import math
-import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -134,8 +133,7 @@ def surprise_summary(text: str, surprise: np.ndarray, lang: str = "en") -> str:
     s = surprise[1:]
     nats = float(np.mean(s))
     worst = np.argsort(-s, kind="stable")[:5] + 1
-    sep = ", " if lang == "en" else "，"
-    listed = sep.join(tr_("text.surprise.at", lang, char=f"<code>{esc(repr(show_char(text[i], lang)))}</code>",
+    listed = tr_("app.sep.list", lang).join(tr_("text.surprise.at", lang, char=f"<code>{esc(repr(show_char(text[i], lang)))}</code>",
                           position=i + 1, nats=float(surprise[i])) for i in worst)
     total = tr_("text.surprise.summary", lang, nats=nats, bits=nats / math.log(2), n=len(s), total=float(np.sum(s)))
     return (f"<p>{_bold_head(total)}<br>"
@@ -143,9 +141,9 @@ def surprise_summary(text: str, surprise: np.ndarray, lang: str = "en") -> str:
 
 
 def _bold_head(text: str) -> str:
-    """The summary's figures in bold: escaped ``text`` with its part before the first "(" or
-    "（" (the rates) in <b>."""
-    cut = min((i for i in (text.find(" ("), text.find("（")) if i >= 0), default=len(text))
+    """The summary's figures in bold: escaped ``text`` with its part before the first bracket,
+    half or full width (the rates), in <b>."""
+    cut = min((i for i in (text.find(" ("), text.find("\uff08")) if i >= 0), default=len(text))
     return f"<b>{esc(text[:cut])}</b>{esc(text[cut:])}"
 
 
@@ -191,19 +189,9 @@ def units_table_html(units: list[Unit], source: str, lang: str = "en") -> str:
             f"{esc(tr_('text.units_table.found', lang, source=source_text(source, lang)))}</p>")
 
 
-def source_text(source: str, lang: str = "en") -> str:
-    """Where the units were found (units.load_units' source, English) in ``lang``."""
-    if lang == "en":
-        return source
-    m = re.match(r"^the validation split of Tiny Shakespeare \(last 10%; (?P<n>[\d,]+) of its "
-                 r"(?P<total>[\d,]+) characters\)$", source)
-    if m:
-        return tr_("text.units_table.source_val", lang, n=m["n"], total=m["total"])
-    m = re.match(r"^(?P<n>[\d,]+) characters the model wrote itself \(no (?P<file>\S+): run "
-                 r"training/find_units.py to search validation text instead\)$", source)
-    if m:
-        return tr_("text.units_table.source_own", lang, n=m["n"], file=m["file"])
-    return source
+def source_text(source, lang: str = "en") -> str:
+    """Where the units were found (units.load_units' source: a Text, or a file's own words)."""
+    return source.text(lang) if hasattr(source, "text") else str(source)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,7 +327,7 @@ def connectivity_words(summaries: dict[str, dict], lang: str = "en") -> str:
                  d4=c["below_1e-4"]) for name, c in summaries.items()]
     c0 = next(iter(summaries.values()))
     return tr_("text.conn.over_data", lang, positions=c0["positions"], max_distance=c0["max_distance"],
-               models=("; " if lang == "en" else "；").join(parts))
+               models=tr_("app.sep.clause", lang).join(parts))
 
 
 def connectivity_legend(colours: dict[str, str], lang: str = "en") -> str:
@@ -417,8 +405,7 @@ def match_html(selected, state_name: str, threshold: float, span_text: str, m, p
     if not selected:
         return "<p>" + _with_code(tr_("text.match.none", lang, state=state_name, threshold=threshold,
                                       span="\x00s\x00"), s=span) + "</p>"
-    sep = ", " if lang == "en" else "，"
-    units = sep.join(_with_code(tr_("text.match.unit", lang, name="\x00u\x00", inside=s.inside,
+    units = tr_("app.sep.list", lang).join(_with_code(tr_("text.match.unit", lang, name="\x00u\x00", inside=s.inside,
                                     around="–" if not np.isfinite(s.around) else f"{s.around:+.2f}"),
                                 u=f"<code>{state_name}[{s.unit}]</code>") for s in selected)
     n = len(selected)
@@ -438,12 +425,9 @@ def match_html(selected, state_name: str, threshold: float, span_text: str, m, p
 
 
 def _bold_count(text: str, count: int) -> str:
-    """The match count's sentence, escaped, with "N passages" (or the number alone) in bold."""
+    """The match count's sentence, escaped, with its number in bold."""
     out, number = esc(text), f"{count:,}"
-    for bold in (f"{number} passages", f"{number} 个段落", number):
-        if bold in out:
-            return out.replace(bold, f"<b>{bold}</b>", 1)
-    return out
+    return out.replace(number, f"<b>{number}</b>", 1)
 
 
 def side_by_side_md(cmp, lang: str = "en") -> str:
