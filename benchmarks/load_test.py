@@ -611,6 +611,30 @@ def _part(stack: str) -> str:
     return "other"
 
 
+# The handlers a sample is counted to, by a frame of theirs (py-spy: "function (file:line)", root
+# first; a method may come as "Class.function"): a drawing analysed in this process (the pad's
+# lanes; with the drawing worker on, that work is in the worker, not sampled), /classify (its
+# coroutine, and the picture read by to_mnist in a thread that anyio started, no demo/ frame
+# above it) and /generate (the text written here when the writer process is off).
+HANDLERS = {("demo/digits/drawing.py", "drawing"): "digits drawing",
+            ("demo/digits/drawing.py", "first"): "digits drawing",
+            ("demo/digits/api.py", "classify"): "/classify",
+            ("demo/text/handlers.py", "generate"): "/generate"}
+
+
+def _handler(stack: str) -> str | None:
+    """Which of HANDLERS a sample (a py-spy stack, root first) is in, if any."""
+    frames = stack.split(";")
+    for k, frame in enumerate(frames):
+        fn, _, where = frame.partition(" (")
+        file, fn = where.rpartition(":")[0], fn.rsplit(".", 1)[-1]
+        if (file, fn) in HANDLERS:
+            return HANDLERS[file, fn]
+        if (file, fn) == ("demo/digits/preprocess.py", "to_mnist") and not any("(demo/" in f for f in frames[:k]):
+            return "/classify"
+    return None
+
+
 def summarise_profile(path: Path, top: int = 14) -> None:
     """py-spy's raw (collapsed) stacks -> the CPU share of each part of the server and the
     hottest functions (samples of waiting threads left out)."""
@@ -627,9 +651,9 @@ def summarise_profile(path: Path, top: int = 14) -> None:
     for st, c in stacks.items():
         parts[_part(st)] += c
         leaf[st.split(";")[-1]] += c
-        for h in ("DigitsTab.draw ", "DigitsTab.classify ", "TextTab.generate "):
-            if h in st:
-                handlers[h.strip()] += c
+        h = _handler(st)
+        if h:
+            handlers[h] += c
     print(f"\nserver profile (py-spy, 100 Hz, {total} samples of threads not waiting; a thread waiting for the "
           f"GIL counts too, so these are shares of the work, not CPU seconds: see 'server CPU' above)")
     for name, c in parts.most_common():
