@@ -24,7 +24,7 @@ from PIL import Image
 from demo import render
 from demo.digits import analysis, to_mnist
 from demo.digits.interventions import Intervention
-from demo.digits.preprocess import ink_value
+from demo.digits.pad_ink import ink_value
 from demo.digits.sketches import example_digit
 from demo.digits import drawing, handlers
 from demo.digits.controls import TABLE

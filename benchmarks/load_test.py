@@ -186,7 +186,7 @@ def stroke_values(digit: int, frames: int = FRAMES) -> list[dict]:
     import numpy as np
     from PIL import Image, ImageDraw
 
-    from demo.digits.preprocess import ink_value
+    from demo.digits.pad_ink import ink_value
     from demo.digits.sketches import templates
     strokes, ss = templates()[digit][0], 4
     side, w = INK * ss, INK * ss / 28

@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SIZE = (7300, 5470)   # 39.9 MP, under the app's 40 MP limit (demo/digits/preprocess.py MAX_PIXELS)
+SIZE = (7300, 5470)   # 39.9 MP, under the app's 40 MP limit (demo/digits/pictures.py MAX_PIXELS)
 
 
 def big_png(size: tuple[int, int] = SIZE) -> Path:

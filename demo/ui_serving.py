@@ -10,7 +10,7 @@ that keep each page's order without making other pages wait.
 Each of these replaces a part of gradio's internals as gradio ``PINNED`` has them, so they are
 installed on that version only: on any other, or with ``RNN_LENS_PLAIN_GRADIO=1`` in the
 environment, ``install()`` logs one line and the app runs on gradio's own behaviour (a
-session-ordered lane is then a plain gradio lane of its width).  ``tests/test_ui_serving.py``
+session-ordered lane is then a plain gradio lane one event wide).  ``tests/test_ui_serving.py``
 compares each with gradio's own: it is the gate for moving the pin.
 
 * **Lazy sessions.** Gradio (6.31, ``gradio.state_holder.SessionState``) gives every new session
@@ -216,12 +216,13 @@ def session_ordered_lane(concurrency_id: str, width: int) -> dict:
     but never two of one session: a session's events in it start one after another, in the order
     they came, each after the one before has finished and sent its answer.  Returns the event
     listener's keyword arguments.  Only a declaration: ``install()`` puts the queue's order in
-    place at launch; without it (another gradio, ``RNN_LENS_PLAIN_GRADIO=1``) the lane is
-    gradio's own, `width` events at once in the order they came, whichever page sent them."""
+    place at launch.  Without it (another gradio, ``RNN_LENS_PLAIN_GRADIO=1``) gradio's own lane
+    keeps a page's order only one event at a time, so the lane is then 1 wide: slower under load,
+    never out of order."""
     if width < 1:
         raise ValueError(f"a lane is at least 1 event wide, got {width}")
     _SESSION_ORDERED.add(concurrency_id)
-    return dict(concurrency_id=concurrency_id, concurrency_limit=width)
+    return dict(concurrency_id=concurrency_id, concurrency_limit=width if plain_reason() is None else 1)
 
 
 def get_events(self):

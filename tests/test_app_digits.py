@@ -18,7 +18,8 @@ from demo.digits.controls import TABLE
 from demo.digits.drawing import live, pen_up_first, pen_up_rest
 from demo.digits.handlers import (ALL_OUTPUTS, COMPARE, EDIT_OUTPUTS, FIRST_OUTPUTS, PANELS, PICK_OUTPUTS,
                                   RELANGUAGE_OUTPUTS, REST_OUTPUTS, STEP_OUTPUTS, UNIT_OUTPUTS, Lab, load_lab)
-from demo.digits.preprocess import EMPTY_MESSAGE, ink_value
+from demo.digits.pad_ink import ink_value
+from demo.digits.pictures import EMPTY_MESSAGE
 from demo.digits.sketches import example_digit
 from demo.digits.worker import WorkerBusy
 from demo.errors import UserError

@@ -102,7 +102,7 @@ SKETCH_CASES = {  # /classify payloads that are not images; "FILE:x" is replaced
 
 PAD = "could not be read"
 _INK = {"format": "ink-v1", "width": 56, "height": 56, "data": "AAAA" * 1045 + "AA=="}  # 56*56 zero bytes
-PAD_CASES = {  # the drawing pad's ink value (demo/digits/preprocess.py) sent to /classify
+PAD_CASES = {  # the drawing pad's ink value (demo/digits/pad_ink.py) sent to /classify
     "all zero ink": (_INK, EMPTY),
     "unknown format": ({**_INK, "format": "ink-v2"}, "unknown format"),
     "width as text": ({**_INK, "width": "56"}, "whole number"),

@@ -26,7 +26,7 @@ from PIL import Image
 from conftest import screenshot_on_failure, skip_without_browser
 
 from demo import render
-from demo.digits.preprocess import EMPTY_MESSAGE
+from demo.digits.pictures import EMPTY_MESSAGE
 from demo.text.writer import Writer, WriterUnavailable
 from demo.text import CharModel
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 from demo.checkpoint import WeightsError, save_weights
 from demo.digits import CONFIGS, build_model, load_digit_model, model_args, to_mnist
-from demo.digits.preprocess import EMPTY_MESSAGE
+from demo.digits.pictures import EMPTY_MESSAGE
 from demo.digits.sketches import as_form, example_digit, random_drawing, render_strokes, templates
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,8 +17,8 @@ from demo.digits.controls import CONTROLS, TABLE, from_copy
 from demo.digits.events import PEN_UPS_AT_ONCE, build
 from demo.digits.handlers import ALL_OUTPUTS, RELANGUAGE_OUTPUTS
 from demo.digits.pad import pad_value_from_image
+from demo.digits.pad_ink import ink_value
 from demo.digits.page import EXAMPLES_DIR
-from demo.digits.preprocess import ink_value
 from demo.digits.sketches import example_digit
 from demo.errors import UserError
 from tests.conftest import run_coroutine, same

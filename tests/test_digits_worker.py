@@ -15,7 +15,7 @@ from PIL import Image
 from demo.digits import drawing
 from demo.digits.controls import TABLE
 from demo.digits.handlers import ALL_OUTPUTS, FIRST_OUTPUTS, REST_OUTPUTS, load_lab, worker_lab
-from demo.digits.preprocess import ink_value
+from demo.digits.pad_ink import ink_value
 from demo.digits.sketches import example_digit
 from demo.digits.worker import WORK, DrawWorker, WorkerBusy
 from demo.errors import UserError

@@ -300,7 +300,7 @@ def _keyed_calls():
                 f.attr if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "errors"
                 else None)
             key = node.args[0].value
-            if name == "_bad_ink":                            # demo/digits/preprocess.py: digits.ink.<what>
+            if name == "_bad_ink":                            # demo/digits/pad_ink.py: digits.ink.<what>
                 name, key = "Text", f"digits.ink.{key}"
             if name in KEYED:
                 fields = None if any(k.arg is None for k in node.keywords) else {k.arg for k in node.keywords}
@@ -359,8 +359,10 @@ def _bad_photo():
 
 def test_real_errors_read_in_chinese():
     """Errors raised by the real functions, as the UI shows them on a Chinese page."""
-    from demo.digits import preprocess
-    from demo.digits.preprocess import NotOneDigit, ink_value, to_mnist
+    from demo.digits import pictures
+    from demo.digits.marks import NotOneDigit
+    from demo.digits.pad_ink import ink_value
+    from demo.digits.preprocess import to_mnist
     from demo.errors import message
     from demo.text import interventions, limits
     cases = [
@@ -379,7 +381,7 @@ def test_real_errors_read_in_chinese():
         (_bad_photo(), "看起来不止一个数字", ()),
     ]
     assert isinstance(cases[-1][0], NotOneDigit)
-    assert str(cases[8][0]) == preprocess.EMPTY_MESSAGE               # str(e) stays the English
+    assert str(cases[8][0]) == pictures.EMPTY_MESSAGE                 # str(e) stays the English
     for error, chinese, names in cases:
         zh = message(error, "zh-CN")
         assert chinese in zh, zh
@@ -410,7 +412,7 @@ def test_errors_cross_processes_with_their_key():
     import pickle
 
     from demo.checkpoint import WeightsError
-    from demo.digits.preprocess import NotOneDigit
+    from demo.digits.marks import NotOneDigit
     from demo.errors import Text, UserError
     for e in (UserError("text.error.range", label=Text("text.length.label"), lo=1, hi=5, value=9, hint=""),
               NotOneDigit("digits.error.busy"), WeightsError("app.error.file_missing", path="/w/a.npz", command="x")):

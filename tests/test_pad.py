@@ -1,4 +1,4 @@
-"""The drawing pad's value format ("ink-v1", demo/digits/preprocess.py) and pad.py's helpers:
+"""The drawing pad's value format ("ink-v1", demo/digits/pad_ink.py) and pad.py's helpers:
 encode/decode round trips, a pad's 56x56 ink reads like the full drawing, background pictures
 are composited, and every malformed value raises ValueError with a message (never another
 exception); a drawing in a link (demo/digits/ink_link.py) round-trips and each malformed
@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from demo.digits.preprocess import (EMPTY_MESSAGE, INK_FORMAT, MAX_BACKGROUND_CHARS, decode_ink,
-                                    drawing_to_ink, ink_data_url, ink_value, to_mnist)
+from demo.digits.pad_ink import INK_FORMAT, MAX_BACKGROUND_CHARS, decode_ink, ink_data_url, ink_value
+from demo.digits.pictures import EMPTY_MESSAGE
+from demo.digits.preprocess import drawing_to_ink, to_mnist
 from demo.digits.sketches import as_form, example_digit, render_strokes, templates
 
 PAD = 420     # the pad's side in CSS px; the JS sends 56x56 cells of it

@@ -26,7 +26,9 @@ import pytest
 
 from conftest import screenshot_on_failure, skip_without_browser
 
-from demo.digits.preprocess import EMPTY_MESSAGE, decode_ink, to_mnist
+from demo.digits.pad_ink import decode_ink
+from demo.digits.pictures import EMPTY_MESSAGE
+from demo.digits.preprocess import to_mnist
 
 TIMEOUT_MS = 30_000           # a slow, busy machine: generous waits
 DESKTOP = {"width": 1000, "height": 900}

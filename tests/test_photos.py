@@ -13,11 +13,13 @@ import pytest
 from PIL import Image
 
 from demo.digits import load_digit_model
+from demo.digits.marks import NotOneDigit
 from demo.digits.pad import pad_value_from_image
+from demo.digits.pad_ink import ink_value
 from demo.digits.photos import (NOT_ONE_DIGIT, PHOTO_FORMS, TEST_SEED, not_one_digit, photo_set,
                                 render_photo)
-from demo.digits.preprocess import (EMPTY_MESSAGE, NotOneDigit, Reading, check_single_digit, ink_value,
-                                    reading_steps, to_mnist)
+from demo.digits.pictures import EMPTY_MESSAGE
+from demo.digits.preprocess import Reading, check_single_digit, reading_steps, to_mnist
 from demo.digits.sketches import as_form, render_strokes, templates
 from demo.digits.views import reading_strip
 
@@ -136,6 +138,14 @@ def test_drawings_get_a_warning_not_an_error():
     one = render_strokes(templates()[3][0], rng, (56, 56), height=40, width_px=3, center=(28, 28))
     assert to_mnist(ink_value(one), steps=True).warning is None
     assert check_single_digit(one) is None
+
+
+def test_a_single_dot_is_read_without_a_warning():
+    """Marks of one pixel are specks, not marks: a dot tapped on the pad reads (no crash)."""
+    dot = np.zeros((56, 56), np.uint8)
+    dot[20, 20] = 255
+    assert check_single_digit(dot / 255.0) is None
+    assert to_mnist(ink_value(dot), steps=True).warning is None
 
 
 def test_reading_steps_and_strip(tmp_path):

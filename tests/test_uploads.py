@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from demo.digits import analysis, api, preprocess
+from demo.digits import analysis, api, pad_ink, pictures, preprocess
 from demo.digits.model import load_digit_model
 from demo.digits.photos import TEST_SEED, render_photo
 from demo.digits.sketches import example_digit
@@ -37,8 +37,8 @@ def test_a_large_transparent_picture_is_reduced_and_reads_as_a_small_one(tmp_pat
     big_drawing(2400, mode).save(path)
     with Image.open(path) as img:
         img.load()
-        a = preprocess._pil_to_array(img)
-    assert max(a.shape[:2]) <= 2 * preprocess.PHOTO_WORK and a.shape[2] == len(mode)
+        a = pictures.pil_to_array(img)
+    assert max(a.shape[:2]) <= 2 * pictures.PHOTO_WORK and a.shape[2] == len(mode)
     small = tmp_path / "small.png"
     big_drawing(600, mode).save(small)
     x_big, x_small = preprocess.to_mnist(path), preprocess.to_mnist(small)
@@ -64,7 +64,7 @@ def test_a_reduced_picture_is_turned_by_its_exif_orientation(tmp_path):
     stored.save(tmp_path / "turned.png", exif=exif)
     stored.transpose(Image.Transpose.ROTATE_270).save(tmp_path / "upright.png")
     with Image.open(tmp_path / "turned.png") as turned, Image.open(tmp_path / "upright.png") as upright:
-        a, b = preprocess._pil_to_array(turned), preprocess._pil_to_array(upright)
+        a, b = pictures.pil_to_array(turned), pictures.pil_to_array(upright)
     assert a.shape == b.shape == (512, 256) and np.array_equal(a, b)
 
 
@@ -72,7 +72,7 @@ def test_classify_reads_files_in_a_thread_and_answers_as_before(tmp_path, models
     path = tmp_path / "seven.png"
     Image.fromarray(example_digit(7), "RGBA").save(path)
     upload = {"path": str(path), "meta": {"_type": "gradio.FileData"}}
-    ink = preprocess.ink_value(example_digit(4)[..., 3])
+    ink = pad_ink.ink_value(example_digit(4)[..., 3])
     threads = []
 
     def reading(value):

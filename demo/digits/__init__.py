@@ -1,7 +1,10 @@
 """The Digits tab's package: a recurrent network reads a drawn digit one row per step.
 
     model.py       DigitRNN (training) and DigitModel (predict, trace) + load_digit_model
-    preprocess.py  to_mnist: any picture or pad value -> MNIST's 28x28
+    preprocess.py  to_mnist: any picture or pad value -> MNIST's 28x28, step by step
+    pictures.py    read_picture: a file, PIL image or array -> float array (checked, upright)
+    marks.py       the ink in a picture or photo, and whether it looks like one digit
+    pad_ink.py     the drawing pad's "ink-v1" value: checked, decoded, built
     sketches.py    script-drawn digits (tests, examples, training augmentation)
     analysis.py    pure: one drawing -> a frozen DigitAnalysis (every model run once)
     views.py       pure rendering: captions, images and label dicts for each step
@@ -19,7 +22,8 @@
 """
 from demo.digits.model import (CLASSES, CONFIGS, DigitModel, DigitRNN, DigitTrace, build_model,
                                load_digit_model, model_args)
-from demo.digits.preprocess import EMPTY_MESSAGE, to_mnist
+from demo.digits.pictures import EMPTY_MESSAGE
+from demo.digits.preprocess import to_mnist
 
 __all__ = ["CLASSES", "CONFIGS", "DigitModel", "DigitRNN", "DigitTrace", "EMPTY_MESSAGE", "build_model",
            "load_digit_model", "model_args", "to_mnist"]

@@ -27,7 +27,8 @@ from demo.digits.controls import TABLE
 from demo.digits.handlers import (ALL_OUTPUTS, FIRST_OUTPUTS, REST_OUTPUTS, UNIT_OUTPUTS, Lab, blank,
                                   intervention, reading_for, shown, shown_below, step, step_rows, step_why,
                                   unit_answer)
-from demo.digits.preprocess import EMPTY, pad_id_ok, seq_ok
+from demo.digits.pad_ink import pad_id_ok, seq_ok
+from demo.digits.pictures import EMPTY
 from demo.digits.worker import WORK, WorkerBusy
 from demo.errors import UserError
 from demo.i18n import t as text

@@ -31,7 +31,7 @@ from demo.digits.explain import explain_markdown
 from demo.digits.interventions import ABLATE, Intervention
 from demo.digits.lookups import load_lookups
 from demo.digits.model import DigitModel, load_digit_model
-from demo.digits.preprocess import EMPTY
+from demo.digits.pictures import EMPTY
 from demo.errors import UserError
 
 # The output groups, by name: each handler fills exactly the union of the groups it names.

@@ -31,10 +31,10 @@ _B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def ink_array(ink) -> np.ndarray:
-    """An ink value (dict, checked by ``preprocess.decode_ink``), or a 2-D array (uint8 0..255 or
+    """An ink value (dict, checked by ``pad_ink.decode_ink``), or a 2-D array (uint8 0..255 or
     float 0..1) -> float64 (h, w) in [0, 1]."""
     if isinstance(ink, dict):
-        from demo.digits.preprocess import decode_ink   # lazily: demo.digits imports torch
+        from demo.digits.pad_ink import decode_ink   # lazily: demo.digits imports torch
         return np.asarray(decode_ink(ink), np.float64)
     a = np.asarray(ink)
     if a.ndim != 2:
@@ -108,8 +108,8 @@ def decode_ink_param(text: str) -> np.ndarray:
 
 
 def ink_from_param(text: str) -> dict:
-    """The ``ink=`` text -> an "ink-v1" value for the pad (``preprocess.ink_value``)."""
-    from demo.digits.preprocess import ink_value
+    """The ``ink=`` text -> an "ink-v1" value for the pad (``pad_ink.ink_value``)."""
+    from demo.digits.pad_ink import ink_value
     return ink_value(decode_ink_param(text))
 
 
@@ -121,7 +121,7 @@ def check_ink(value) -> dict | None:
         return None
     if isinstance(value, str):
         return ink_from_param(value)
-    from demo.digits.preprocess import ink_value
+    from demo.digits.pad_ink import ink_value
     a = ink_array(value)
     value = ink_value((a * 255).round().astype(np.uint8))
     encode_ink(value)   # the same checks as a link's (sides, not empty)

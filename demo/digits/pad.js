@@ -6,7 +6,7 @@
 // Strokes are kept in units of the pad's side (0..1), so the visible canvas can be re-rendered
 // sharply at any size and devicePixelRatio, and an offscreen canvas at a fixed resolution gives
 // the same ink values on a phone and a desktop.  The value sent is "ink-v1" (see
-// demo/digits/preprocess.py): the offscreen canvas's alpha, area-averaged to INK x INK.
+// demo/digits/pad_ink.py): the offscreen canvas's alpha, area-averaged to INK x INK.
 const root = element.querySelector(".rl-pad");
 const box = root.querySelector(".rl-pad-box");
 const canvas = root.querySelector("canvas.rl-pad-canvas");

@@ -8,7 +8,7 @@ pad only uses a plain canvas.
     pad.submit(final, pad, out, trigger_mode="always_last", show_progress="hidden")  # pen-ups
 
 ``fn`` receives the pad's value: None before the first stroke, else an ``"ink-v1"`` dict (format in
-``demo/digits/preprocess.py``; ``to_mnist(value)`` reads it, and raises the empty-canvas
+``demo/digits/pad_ink.py``; ``to_mnist(value)`` reads it, and raises the empty-canvas
 ``ValueError`` after Clear).  While the pen moves the pad sends a value at most every
 ``throttle_ms`` (100 ms), marked ``drawing``, and once more when it lifts, after each Undo and
 Clear; those last ones also go out as "submit" right away (the Digits tab answers them in their
@@ -36,7 +36,8 @@ import numpy as np
 from PIL import Image
 
 from demo import i18n
-from demo.digits.preprocess import INK_FORMAT, decode_ink, drawing_to_ink, ink_data_url, ink_value
+from demo.digits.pad_ink import INK_FORMAT, decode_ink, ink_data_url, ink_value
+from demo.digits.preprocess import drawing_to_ink
 from demo.ui_common import html_asset, template_safe
 
 HERE = Path(__file__).resolve().parent

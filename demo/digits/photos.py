@@ -168,44 +168,9 @@ def photograph(ink: np.ndarray, rng: np.random.Generator, form: str, size: tuple
     W, H = size
     h, w = ink.shape
     height = height or 0.4 * min(h, w)
-    tint = rng.normal(0, 6, 3)
-    if form == "dark_grey":
-        paper = rng.uniform(55, 120) + tint
-        colour = rng.uniform(0, 25, 3)
-        strength = rng.uniform(0.8, 1.0)
-    elif form == "light_on_dark":
-        paper = rng.uniform(15, 95) + tint * 0.5
-        colour = rng.uniform(185, 255) + rng.normal(0, 8, 3)
-        strength = rng.uniform(0.6, 1.0)
-    else:
-        paper = rng.uniform(165, 250) + tint
-        if form == "pencil":
-            colour = np.full(3, rng.uniform(30, 90)) + rng.normal(0, 3, 3)
-            strength = rng.uniform(0.3, 0.75)
-            grain = np.clip(1 + 0.35 * rng.normal(0, 1, (h, w)), 0, 1.6)
-            grain = cv2.GaussianBlur(grain.astype(np.float32), (0, 0), 0.6)
-            ink = np.clip(ink * grain * (0.8 + 0.25 * _smooth_field(rng, (h, w), 0.25)), 0, 1)
-        elif form == "coloured":
-            hue = rng.uniform(0, 360)
-            colour = np.array(_hsv_rgb(hue, rng.uniform(0.5, 1.0), rng.uniform(0.45, 0.95)))
-            strength = rng.uniform(0.75, 1.0)
-        else:  # black or blue ballpoint / felt pen
-            colour = (np.array([20, 25, 30]) if rng.random() < 0.5 else np.array([25, 40, 150])) + rng.normal(0, 8, 3)
-            strength = rng.uniform(0.75, 1.0)
+    paper, colour, strength, ink = _paper_and_ink(ink, rng, form)
     paper_rgb = np.broadcast_to(np.asarray(paper, np.float32), (3,)) * (1 + 0.02 * _smooth_field(rng, (h, w), 0.1))[..., None]
-    img = paper_rgb.astype(np.float32)
-
-    if form == "ruled" or (form in ("pen", "pencil", "coloured") and rng.random() < 0.15):
-        spacing = height * rng.uniform(0.45, 1.1)
-        lines = _lines(rng, (h, w), spacing, squared=rng.random() < 0.35)
-        line_rgb = np.array([120, 160, 220]) if rng.random() < 0.6 else np.full(3, 120.0)
-        op = rng.uniform(0.3, 0.8)
-        img = img * (1 - op * lines[..., None]) + line_rgb * op * lines[..., None]
-        if rng.random() < 0.4:  # red margin line
-            x0 = rng.uniform(0.05, 0.2) * w
-            margin = np.zeros((h, w), np.float32)
-            margin[:, int(x0):int(x0) + max(1, w // 400)] = 1
-            img = img * (1 - 0.6 * margin[..., None]) + np.array([220, 80, 80]) * 0.6 * margin[..., None]
+    img = _notebook(paper_rgb.astype(np.float32), rng, form, height)
     if form not in ("light_on_dark",) and rng.random() < 0.25:
         edge = _paper_edge(rng, (h, w))[..., None]
         desk = rng.uniform(20, 140) * np.array([1.0, 0.85, 0.7])
@@ -223,6 +188,53 @@ def photograph(ink: np.ndarray, rng: np.random.Generator, form: str, size: tuple
     if (W, H) != (w, h):
         out = out.resize((W, H), Image.Resampling.BICUBIC)
     return _jpeg(out, rng, orientation)
+
+
+def _paper_and_ink(ink: np.ndarray, rng: np.random.Generator, form: str):
+    """(paper level, 0..255 scalar or RGB; ink colour (3,); ink strength 0..1; the ink (h, w),
+    grainy for pencil) for ``form``: dark paper for dark_grey and light_on_dark, else white to
+    mid grey under pencil, coloured ink or a black or blue pen."""
+    h, w = ink.shape
+    tint = rng.normal(0, 6, 3)
+    if form == "dark_grey":
+        return rng.uniform(55, 120) + tint, rng.uniform(0, 25, 3), rng.uniform(0.8, 1.0), ink
+    if form == "light_on_dark":
+        paper = rng.uniform(15, 95) + tint * 0.5
+        return paper, rng.uniform(185, 255) + rng.normal(0, 8, 3), rng.uniform(0.6, 1.0), ink
+    paper = rng.uniform(165, 250) + tint
+    if form == "pencil":
+        colour = np.full(3, rng.uniform(30, 90)) + rng.normal(0, 3, 3)
+        strength = rng.uniform(0.3, 0.75)
+        grain = np.clip(1 + 0.35 * rng.normal(0, 1, (h, w)), 0, 1.6)
+        grain = cv2.GaussianBlur(grain.astype(np.float32), (0, 0), 0.6)
+        ink = np.clip(ink * grain * (0.8 + 0.25 * _smooth_field(rng, (h, w), 0.25)), 0, 1)
+    elif form == "coloured":
+        hue = rng.uniform(0, 360)
+        colour = np.array(_hsv_rgb(hue, rng.uniform(0.5, 1.0), rng.uniform(0.45, 0.95)))
+        strength = rng.uniform(0.75, 1.0)
+    else:  # black or blue ballpoint / felt pen
+        colour = (np.array([20, 25, 30]) if rng.random() < 0.5 else np.array([25, 40, 150])) + rng.normal(0, 8, 3)
+        strength = rng.uniform(0.75, 1.0)
+    return paper, colour, strength, ink
+
+
+def _notebook(img: np.ndarray, rng: np.random.Generator, form: str, height: float) -> np.ndarray:
+    """Paper (h, w, 3) with ruled or squared lines drawn on, and sometimes a red margin: always
+    for the ruled form, for 15% of pen, pencil and coloured ones."""
+    if not (form == "ruled" or (form in ("pen", "pencil", "coloured") and rng.random() < 0.15)):
+        return img
+    h, w = img.shape[:2]
+    spacing = height * rng.uniform(0.45, 1.1)
+    lines = _lines(rng, (h, w), spacing, squared=rng.random() < 0.35)
+    line_rgb = np.array([120, 160, 220]) if rng.random() < 0.6 else np.full(3, 120.0)
+    op = rng.uniform(0.3, 0.8)
+    img = img * (1 - op * lines[..., None]) + line_rgb * op * lines[..., None]
+    if rng.random() < 0.4:  # red margin line
+        x0 = rng.uniform(0.05, 0.2) * w
+        margin = np.zeros((h, w), np.float32)
+        margin[:, int(x0):int(x0) + max(1, w // 400)] = 1
+        img = img * (1 - 0.6 * margin[..., None]) + np.array([220, 80, 80]) * 0.6 * margin[..., None]
+    return img
 
 
 NOT_ONE_DIGIT = ("two_digits", "three_digits", "text", "scene")
