@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 WINDOW = 0.25        # s: the CPU share is read over windows this long
 IDLE = 0.05          # a window under this share of a core counts as idle
@@ -109,7 +107,7 @@ class Stoppers:
         return {"worker": worker, "before": before, "after": after}
 
     def report(self, measured: dict) -> str:
-        from benchmarks.load_test import pct
+        from load_test import pct
         line = (f"stoppers ({self.n} users x {self.rounds}: Generate {self.length:,} characters, Stop at the "
                 f"first words): {self.stops} stopped, first words p50 {pct(self.first_words, .5):.2f} s")
         line += "".join(f"\n  {n} x {m}" for m, n in self.errors.items())
@@ -140,7 +138,7 @@ def main(argv=None) -> None:
     p.add_argument("--rounds", type=int, default=5, help="Generate + Stop per user")
     p.add_argument("--repeat", type=int, default=1, help="runs on the same app")
     args = p.parse_args(argv)
-    from benchmarks import load_test as lt
+    import load_test as lt  # a sibling script: its folder is on sys.path
     os.environ.update(lt.NO_TELEMETRY)
     proc, url = None, args.url
     if not url:

@@ -719,8 +719,7 @@ def main(argv=None):
     try:
         cpu0 = cpu_seconds(proc.pid) if proc else float("nan")
         kids0, own0 = (children_cpu_seconds(proc.pid) if proc else float("nan")), own_cpu_seconds()
-        sys.path.insert(0, str(ROOT))  # benchmarks/ as a package
-        from benchmarks import load_uploads
+        import load_uploads
         uploads = load_uploads.start(url, args.uploaders)
         s = run_load(url, args.users, args.requests, args.deadline, args.gen_length, args.drawers, args.stroke,
                      args.ramp, args.overlap, args.connecting, args.connecting_raw)
@@ -733,7 +732,7 @@ def main(argv=None):
         traces = server_traces(url) if args.server_timing else None
         rss = peak_rss_mb(proc.pid) if proc else float("nan")
         alive = proc is None or proc.poll() is None
-        from benchmarks import load_stoppers   # after the crowd's figures: its CPU is not theirs
+        import load_stoppers   # after the crowd's figures: its CPU is not theirs
         stops = load_stoppers.start(url, args.stoppers, proc.pid if proc else None)
     finally:
         if spy:

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 SIZE = (7300, 5470)   # 39.9 MP, under the app's 40 MP limit (demo/digits/pictures.py MAX_PIXELS)
 
 
@@ -85,7 +83,7 @@ class Uploaders:
         return self
 
     def report(self) -> str:
-        from benchmarks.load_test import pct
+        from load_test import pct
         lat = self.latency
         line = (f"uploaders ({len(self._threads)}, {SIZE[0]}x{SIZE[1]} RGBA PNG, "
                 f"{self.png.stat().st_size / 1e6:.1f} MB): {len(lat)} classified, p50 {pct(lat, .5):.2f} / "
@@ -100,7 +98,7 @@ def start(url: str, n: int) -> Uploaders | None:
 
 def compare(users: int, requests: int, uploaders: int, rounds: int, drawers: float) -> None:
     """One app, the same crowd without and with `uploaders`, `rounds` times alternating."""
-    from benchmarks import load_test as lt
+    import load_test as lt  # a sibling script: its folder is on sys.path
     os.environ.update(lt.NO_TELEMETRY)
     big_png()
     port = lt.free_port()

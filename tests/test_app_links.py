@@ -2,7 +2,6 @@
 load handler puts the field's example into the page, the page shows it, and "Copy link" makes the
 same link again from what the page shows.  Also: the load answer sets only what a link names, a
 bad link's notice is escaped and in the page's language, and a lesson's controls are applied."""
-import os
 from types import SimpleNamespace
 
 import pytest
@@ -17,10 +16,11 @@ FIELDS = [(name, f) for name, table in links.TABLES.items() for f in table.field
 
 @pytest.fixture(scope="module")
 def app():
-    os.environ.setdefault("RNN_LENS_WRITER", "0")
-    os.environ.setdefault("RNN_LENS_DIGITS_WORKER", "0")
     from demo.app import build_app
-    return build_app().rnn_lens
+    with pytest.MonkeyPatch.context() as mp:   # no worker processes: this module reads the handlers' answers
+        mp.setenv("RNN_LENS_WRITER", "0")
+        mp.setenv("RNN_LENS_DIGITS_WORKER", "0")
+        return build_app().rnn_lens
 
 
 def request(query: str, lang: str = "en"):

@@ -335,7 +335,7 @@ def test_step_and_units_handlers(lstm, tmp_path):
     assert coloured.count("data-t=") == 120 and out["t"] == Update(minimum=1, maximum=120, value=120)
     assert "Step <b>120</b>" in out["step_view"]
     found, source = lab.units("lstm")
-    assert found and "wrote itself" in source and lab.units("lstm")[0] is found  # found once
+    assert found and "wrote itself" in str(source) and lab.units("lstm")[0] is found  # found once
     first = found[0]
     assert f"{first.state_name}[{first.unit}]" in coloured  # the first unit found is shown
     assert out["unit_pick"]["value"] == first.key and out["which"]["value"] == first.state_name

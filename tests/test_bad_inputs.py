@@ -18,7 +18,8 @@ from PIL import Image
 
 from demo.digits.sketches import example_digit
 
-pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")
+# every case goes through the running app (gradio_client), each followed by a good request
+pytestmark = [pytest.mark.server, pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")]
 
 NOT_IMAGE = "not an image"
 EMPTY = "empty"

@@ -14,6 +14,9 @@ from safetensors.torch import load_file
 from demo.text import load_char_model
 from training import train_char_rnn as tc
 
+# the training script runs in a process of its own
+pytestmark = pytest.mark.server
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -22,6 +22,9 @@ from training import loop
 from training import train_digits as td
 from training.common import checkpoint_path
 
+# the training scripts run in processes of their own
+pytestmark = pytest.mark.server
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

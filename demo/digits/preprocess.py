@@ -33,7 +33,6 @@ from PIL import Image, ImageFilter
 
 from demo.digits.marks import ink_box, ink_of, layout, picture_ink
 from demo.digits.pad_ink import decode_ink
-from demo.digits.pad_ink import ink_value  # noqa: F401  (README: ``from demo.digits.preprocess import ink_value``)
 from demo.digits.pictures import empty_error, flatten, is_opaque, read_picture, resize
 from demo.errors import Text
 
