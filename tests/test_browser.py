@@ -333,6 +333,9 @@ def test_phone_pad_first_touch_drawing_and_no_wide_views(phone, tmp_path):
         .map(e => e.className || e.tagName)""", PHONE["width"])
     assert not wide, wide
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+    page.locator("#text-step-view").scroll_into_view_if_needed()
+    readme_screenshot(page, "text_phone.png", below=page.locator("#text-generated"), width=PHONE["width"],
+                      max_height=2400)
     # ... and none squeezed by its neighbours in a row: they stack, in reading order
     views = ["#digit-rows canvas", "#digit-probs", "#digit-confidence canvas", "#digit-h canvas",
              "#digit-panel-0 canvas", "#digit-compare-lstm canvas", "#digit-curves"]
@@ -355,7 +358,7 @@ def test_phone_text_tab_views_stack_and_no_field_is_red(phone, app_url, tmp_path
     heatmap; a unit's top contexts and its feature table) stack in reading order, each nearly as
     wide as the screen, none over another."""
     page = phone
-    page.goto(app_url + "?tab=text&len=300")
+    page.goto(app_url + "?tab=text&len=300&lang=zh-CN")    # as a new user tried it, in 简体中文
     page.locator("#text-generate").wait_for()
     for field in ("#text-span-start input", "#text-span-end input"):
         assert not page.locator(field).evaluate("e => e.matches(':out-of-range, :invalid, .validation-error')")
