@@ -207,15 +207,6 @@ class InlineAnyio(types.ModuleType):
         return getattr(anyio, name)
 
 
-def waiting(blocks, concurrency_id: str) -> int:
-    """How many events wait in a lane of ``blocks``' queue (read, not changed; 0 when gradio keeps
-    its queue otherwise than 6.31 does).  The Digits tab bounds its preview lane with it."""
-    try:
-        return len(blocks._queue.event_queue_per_concurrency_id[concurrency_id].queue)
-    except (AttributeError, KeyError, TypeError):
-        return 0
-
-
 _GRADIO_GET_EVENTS = queueing.Queue.get_events
 _SESSION_ORDERED: set[str] = set()  # concurrency ids of the lanes declared by session_ordered_lane
 

@@ -277,26 +277,3 @@ def test_the_tabs_own_words_follow_the_language(wired, tmp_path):
     assert "**LSTM 不可用**" in shown and "缺少权重文件" in shown and "unavailable" not in shown
     assert "LSTM unavailable" in empty.c["problems"].value and empty.apply(TABLE.default, {"t"}, "en") == {}
     assert handlers.load_lab(tmp_path).models == {} and empty.models == {}
-
-
-def test_a_crowded_preview_lane_answers_a_moving_pen_at_once(wired, monkeypatch):
-    """Past PREVIEWS_WAITING previews waiting in the lane, a preview of a moving pen answers with
-    nothing and runs no model; a value set from Python (not moving) is still analysed."""
-    from types import SimpleNamespace
-
-    from demo import ui_serving
-    from demo.digits import events
-    demo, ui = wired
-    lane = SimpleNamespace(queue=list(range(events.PREVIEWS_WAITING + 1)))
-    crowd = SimpleNamespace(_queue=SimpleNamespace(event_queue_per_concurrency_id={"pad-live": lane}))
-    assert ui_serving.waiting(crowd, "pad-live") == events.PREVIEWS_WAITING + 1
-    assert ui_serving.waiting(crowd, "other") == 0 and ui_serving.waiting(None, "pad-live") == 0
-    monkeypatch.setattr(ui_serving, "waiting", lambda blocks, lane_id: events.PREVIEWS_WAITING + 1)
-    ran = []
-    monkeypatch.setattr(drawing, "routed", lambda *a, **k: ran.append(a) or {})
-    moving = {**sketch(4), "pad": "crowd", "seq": 1, "drawing": True}
-    out = fn(wired, "pad_live")(moving, None, None, None, "en")
-    assert ran == [] and all(isinstance(v, dict) and v.get("__type__") == "update" and len(v) == 1
-                             for v in out.values())        # every output gr.skip()
-    fn(wired, "pad_live")(sketch(4), None, None, None, "en")   # an example put into the pad: analysed
-    assert len(ran) == 1

@@ -337,11 +337,13 @@ def test_undo_clear_and_eraser(page, app, tmp_path):
 @screenshot_on_failure
 def test_picture_set_from_python_shows_and_takes_strokes(page, app, tmp_path):
     n0 = len(app.calls)
+    sends = page.evaluate("() => document.querySelector('#digit-pad .rl-pad').rlPad.sends()")
     page.locator("#load-3").click()
     expect(out_box(page)).to_have_value(re.compile(r"^ink \d"))
     value = app.calls[-1][1]
     assert "background" in value and value["background"].startswith("data:image/png;base64,")
-    time.sleep(1.5)  # no echo: the pad sends nothing back for a value set from Python
+    # no echo: the pad sends nothing back for a value set from Python (its own count of sends)
+    assert page.evaluate("() => document.querySelector('#digit-pad .rl-pad').rlPad.sends()") == sends
     assert len(app.calls) == n0 + 1, [sorted(c[1]) for c in app.calls[n0:]]
     # The 3 is on screen (its middle bar's left end is about at the centre-left of the pad).
     expect(page.locator("#digit-pad .rl-pad")).not_to_have_class(re.compile(r"\bis-empty\b"))

@@ -6,7 +6,6 @@ that are not one digit are refused with a message, and the reading steps and the
     .venv/bin/python -m pytest -q tests/test_photos.py
 """
 import io
-import time
 
 import numpy as np
 import pytest
@@ -161,26 +160,6 @@ def test_reading_steps_and_strip(tmp_path):
     strip = reading_strip(r)
     assert strip.dtype == np.uint8 and strip.ndim == 3 and strip.shape[2] == 3
     assert strip.shape[0] < 100 and strip.shape[1] < 400  # compact
-
-
-def test_reading_a_drawing_with_its_strip_is_cheap():
-    """The per-stroke budget: steps + strip for the pad's 56x56 ink cost about 2 ms at most."""
-    ink = render_strokes(templates()[2][0], np.random.default_rng(4), (56, 56), height=40, width_px=3,
-                         center=(28, 28))
-    value = ink_value(ink)
-    reading_strip(to_mnist(value, steps=True))
-    times = []
-    for _ in range(30):
-        t = time.perf_counter()
-        reading_strip(to_mnist(value, steps=True))
-        times.append(time.perf_counter() - t)
-    base = []
-    for _ in range(30):
-        t = time.perf_counter()
-        to_mnist(value)
-        base.append(time.perf_counter() - t)
-    extra = float(np.median(times) - np.median(base))
-    assert extra < 0.005, f"{1000 * extra:.2f} ms"  # measured ~0.35 ms; loose for a busy machine
 
 
 def test_mnist_style_image_reads_as_before():

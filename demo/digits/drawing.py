@@ -67,14 +67,12 @@ def routed(lab: Lab, name: str, *args, urgent: bool = False) -> dict:
 
 # -- the lanes -----------------------------------------------------------------------------------
 
-def live(lab: Lab, value, c, before: DigitAnalysis | None = None, picture=None, lang: str = "en",
-         crowded: bool = False) -> dict:
+def live(lab: Lab, value, c, before: DigitAnalysis | None = None, picture=None, lang: str = "en") -> dict:
     """The pad's "change": a value sent while the pen moves, or one set from Python (an example,
     an upload, a link).  A pen-up is left to the submit lane; a preview that a later pen-up of
-    its page overtook is dropped, so it cannot land on top of the final answer.  ``crowded``:
-    the preview lane holds more than its bound (the events say): a moving pen's preview answers
-    at once with nothing, as a busy one would, and the pen-up brings the answer.  Fills ALL_OUTPUTS."""
-    if pen_up(value) or (crowded and moving(value)):
+    its page overtook is dropped, so it cannot land on top of the final answer.  Fills
+    ALL_OUTPUTS."""
+    if pen_up(value):
         return skip_all(ALL_OUTPUTS)
     if moving(value) and lab.running() > 1:
         # Others are being answered (a pen-up, a classify, a generate): this lane runs one

@@ -196,20 +196,12 @@ class TabUI:
 
 # -- the wiring ----------------------------------------------------------------------------------
 
-# The preview lane's bound: past this many previews waiting (one per page at most: always_last),
-# a moving pen's preview answers at once with nothing; a preview takes ~10-40 ms of the lane.
-PREVIEWS_WAITING = 8
-
-
 def wire_pad(ui: TabUI) -> dict:
     """The pad's two lanes and the pictures put into it; returns the pen-up lane's settings."""
     c, lab, L = ui.c, ui.lab, [ui.lang]
 
-    root = gr.context.Context.root_block     # the page's Blocks, whose queue holds the lanes
-
     def pad_live(value, controls, before, picture, lang="en"):
-        crowded = ui_serving.waiting(root, "pad-live") > PREVIEWS_WAITING
-        return ui.out(drawing.live(lab, value, from_copy(controls), before, picture, lang, crowded=crowded))
+        return ui.out(drawing.live(lab, value, from_copy(controls), before, picture, lang))
 
     def pad_up(value, controls, before, picture, lang="en"):
         return ui.out(drawing.pen_up_first(lab, value, from_copy(controls), before, picture, lang))
