@@ -333,9 +333,6 @@ def test_phone_pad_first_touch_drawing_and_no_wide_views(phone, tmp_path):
         .map(e => e.className || e.tagName)""", PHONE["width"])
     assert not wide, wide
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
-    page.locator("#text-step-view").scroll_into_view_if_needed()
-    readme_screenshot(page, "text_phone.png", below=page.locator("#text-generated"), width=PHONE["width"],
-                      max_height=2400)
     # ... and none squeezed by its neighbours in a row: they stack, in reading order
     views = ["#digit-rows canvas", "#digit-probs", "#digit-confidence canvas", "#digit-h canvas",
              "#digit-panel-0 canvas", "#digit-compare-lstm canvas", "#digit-curves"]
@@ -373,6 +370,9 @@ def test_phone_text_tab_views_stack_and_no_field_is_red(phone, app_url, tmp_path
         .map(e => e.id || e.className)""", PHONE["width"])
     assert not wide, wide
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+    page.locator("#text-step-view").scroll_into_view_if_needed()
+    readme_screenshot(page, "text_phone.png", below=page.locator("#text-generated"), width=PHONE["width"],
+                      max_height=2400)
 
 
 # Installed in the page: pen-down and pen-up times on the pad's canvas (capture phase, before
