@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from demo.checks import shown
 from demo.errors import UserError
 from demo.text import limits
 from demo.text.model import CharModel
@@ -50,7 +51,7 @@ class TextTrace:
     def acts(self, state_name: str) -> np.ndarray:
         """(n, H) activations of h or c; a UserError names what is available."""
         if not self.has(state_name):
-            raise UserError("text.error.no_state", state=limits.shown(state_name))
+            raise UserError("text.error.no_state", state=shown(state_name))
         return getattr(self, state_name)
 
     def unit_values(self, state_name: str, unit) -> np.ndarray:

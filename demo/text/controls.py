@@ -16,7 +16,7 @@ import math
 import unicodedata
 
 from demo import i18n
-from demo.checks import choice, number, shown, whole
+from demo.checks import choice, number, shown, text, whole
 from demo.errors import Text, UserError
 from demo.fields import Field, Table
 from demo.text import limits
@@ -49,15 +49,12 @@ def _edit_check(parse, label_key: str):
     """A check of a clamp or ablate list as typed ("c25 = 2, h7"): readable, at most
     limits.MAX_EDITS units, each unit at most MAX_UNIT, each clamped value finite and at most
     MAX_CLAMP.  Returns the text stripped."""
-    label = Text(label_key)
+    as_text = text(MAX_EDIT_TEXT, Text(label_key))
 
     def check(value) -> str:
-        if value is None:
+        value = as_text(value)
+        if not value:
             return ""
-        if not isinstance(value, str):
-            raise UserError("app.check.text", label=label, max=MAX_EDIT_TEXT, value=shown(value))
-        if len(value) > MAX_EDIT_TEXT:
-            raise UserError("app.check.text_long", label=label, max=MAX_EDIT_TEXT, n=len(value))
         parsed = parse(value)
         units = parsed.items() if isinstance(parsed, dict) else [(u, None) for u in parsed]
         if len(parsed) > limits.MAX_EDITS:

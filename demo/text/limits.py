@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from demo.checks import shown
 from demo.errors import Text, UserError
 
 MAX_SEED = 20_000               # characters of priming text
@@ -31,12 +32,6 @@ SCORE_WHY = Text("text.hint.score")          # a text to score: the first charac
 LOOK_BACK_WHY = Text("text.hint.look_back")  # a text to explain: the first has nothing before it
 N_TOP_HINT = Text("text.hint.n_top")
 STEP_HINT = Text("text.hint.step")          # a span typed as steps (1-based) in the Text tab
-
-
-def shown(value) -> str:
-    """A value as it came in, for a message: repr, at most 40 characters."""
-    r = repr(value)
-    return r if len(r) <= 40 else r[:37] + "..."
 
 
 def _number(value) -> int | float | None:
