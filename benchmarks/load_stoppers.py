@@ -71,6 +71,7 @@ class Stoppers:
 
     def _user(self, u: int) -> None:
         from gradio_client import Client
+        from load_test import error_line  # a sibling script
         client = Client(self.url, verbose=False)
         for r in range(self.rounds):
             t0 = time.perf_counter()
@@ -80,7 +81,7 @@ class Stoppers:
                 first = time.perf_counter() - t0
                 job.cancel()
             except Exception as e:  # noqa: BLE001 - counted and reported: this is a load test
-                msg = (str(e).splitlines() or [type(e).__name__])[0][:80] or type(e).__name__
+                msg = error_line(e)
                 with self._lock:
                     self.errors[msg] = self.errors.get(msg, 0) + 1
                 continue

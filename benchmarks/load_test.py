@@ -486,7 +486,7 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
                     record("draw", error="busy")
                     continue
                 except Exception as e:  # noqa: BLE001 - reported, never raised: this is a load test
-                    record("draw", error=(str(e).splitlines() or [type(e).__name__])[0][:80] or type(e).__name__)
+                    record("draw", error=error_line(e))
                     continue
                 record("draw", d["latency"], first=r == 0)
                 record("draw_all", d["all_latency"], first=r == 0)
@@ -547,6 +547,11 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
     stats["connecting"] = crowd.communicate(timeout=300)[0].strip() if crowd is not None else ""
     stats["drawers"] = sum(roles)
     return stats
+
+
+def error_line(e: Exception) -> str:
+    """An error as one short line for the report: its message's first line, else its type."""
+    return (str(e).splitlines() or [type(e).__name__])[0][:80] or type(e).__name__
 
 
 def pct(values, q):

@@ -62,13 +62,14 @@ class Uploaders:
 
     def _user(self) -> None:
         from gradio_client import Client, handle_file
+        from load_test import error_line  # a sibling script
         client = Client(self.url, verbose=False, ssl_verify=False)
         while not self._stop.is_set():
             t = time.perf_counter()
             try:
                 out = client.predict(handle_file(str(self.png)), "lstm", api_name="/classify")
             except Exception as e:  # noqa: BLE001 - counted and reported: this is a load test
-                msg = (str(e).splitlines() or [type(e).__name__])[0][:80] or type(e).__name__
+                msg = error_line(e)
                 with self._lock:
                     self.errors[msg] = self.errors.get(msg, 0) + 1
                 continue

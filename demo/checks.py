@@ -16,7 +16,7 @@ import re
 
 import numpy as np
 
-from demo.errors import Text, UserError
+from demo.errors import UserError
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
@@ -27,22 +27,27 @@ def shown(value) -> str:
     return r if len(r) <= 40 else r[:37] + "..."
 
 
-def as_number(value) -> int | float | None:
-    """An int, a float, a numpy number or a plain ASCII string holding one -> that number; else None."""
+def as_number(value, plain: bool = True) -> int | float | None:
+    """An int, a float, a numpy number or a string holding one -> that number; else None.
+    ``plain``: only a plain ASCII number counts as a string's (a link's); else whatever float()
+    reads (an API's JSON client sends NaN as "nan")."""
     if isinstance(value, (bool, np.bool_)):
         return None
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):
         return float(value)
-    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-        return float(value)
+    if isinstance(value, str) and (not plain or _NUMBER.fullmatch(value.strip())):
+        try:
+            return float(value)
+        except ValueError:
+            return None
     return None
 
 
-def check_whole(value, lo: int, hi: int, label, hint="") -> int:
-    """A whole number from lo to hi (10.0 counts as 10)."""
-    x = as_number(value)
+def check_whole(value, lo: int, hi: int, label, hint="", plain: bool = True) -> int:
+    """A whole number from lo to hi (10.0 counts as 10); ``plain`` as ``as_number``'s."""
+    x = as_number(value, plain)
     if x is None or (isinstance(x, float) and (not math.isfinite(x) or x != int(x))):
         raise UserError("app.check.whole", label=label, hint=hint, value=shown(value))
     x = int(x)
@@ -99,6 +104,3 @@ def text(max_chars: int, label):
             raise UserError("app.check.text_long", label=label, max=max_chars, n=len(value))
         return value
     return check
-
-
-LABELS = Text  # a control's label in a message: ``Text("digits.t.label")``

@@ -61,12 +61,20 @@ APP = Table("app", [
 ], module=__name__)
 AppControls = APP.Controls
 TABLES: dict[str, Table] = {"app": APP, **TAB_TABLES}
-OWNER: dict[str, str] = {}      # URL key -> the table that holds it
-for _name, _table in TABLES.items():
-    for _key in _table.by_key:
-        if _key in OWNER:
-            raise ValueError(f"the URL key {_key!r} is in both {OWNER[_key]} and {_name}")
-        OWNER[_key] = _name
+
+
+def _owners() -> dict[str, str]:
+    """URL key -> the table that holds it (a key in two tables is a mistake in the tables)."""
+    owner: dict[str, str] = {}
+    for name, table in TABLES.items():
+        for key in table.by_key:
+            if key in owner:
+                raise ValueError(f"the URL key {key!r} is in both {owner[key]} and {name}")
+            owner[key] = name
+    return owner
+
+
+OWNER = _owners()
 
 
 @dataclass(frozen=True)

@@ -209,3 +209,26 @@ def screenshot_on_failure(test):
                 where = f"no screenshot ({shot_error})"
             raise AssertionError(f"{where}\n{e}") from e
     return wrapper
+
+
+def finite_differences(m, text: str, position: int, j: int) -> float:
+    """|d log p(text[position]) / d x_j| of a CharModel by central differences on a float64 copy
+    of its net: what connectivity must equal (tests/test_connectivity.py, tests/test_text_why.py)."""
+    import copy
+
+    import torch
+
+    from demo.text.connectivity import log_prob_from_inputs
+    net64 = copy.deepcopy(m.net).double()
+    ids = torch.tensor([m.encode(text[:position + 1])])
+    eps = 1e-6
+    with torch.no_grad():
+        x = net64.inputs(ids[:, :position]).double()          # (1, position, F)
+        f = lambda xx: float(log_prob_from_inputs(net64, xx, ids[:, position])[0])
+        g = np.zeros(x.shape[2])
+        for k in range(x.shape[2]):
+            xp, xm = x.clone(), x.clone()
+            xp[0, j, k] += eps
+            xm[0, j, k] -= eps
+            g[k] = (f(xp) - f(xm)) / (2 * eps)
+    return float(np.linalg.norm(g))

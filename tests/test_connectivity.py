@@ -4,14 +4,13 @@ or an embedding, at the first and last positions; the model is left as it was.
 
     .venv/bin/python -m pytest -q tests/test_connectivity.py
 """
-import copy
 
 import numpy as np
 import pytest
 import torch
 
+from conftest import finite_differences
 from demo.text import CharModel, CharRNN, Vocab
-from demo.text.connectivity import log_prob_from_inputs
 
 CORPUS = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n"
 
@@ -24,23 +23,6 @@ def make_model(cell="lstm", hidden=12, layers=2, embed=0, seed=0) -> CharModel:
         for p in net.parameters():
             p.mul_(2.0)
     return CharModel(net, vocab, {"name": f"toy-{cell}"})
-
-
-def finite_differences(m: CharModel, text: str, position: int, j: int) -> float:
-    """|d log p(text[position]) / d x_j| by central differences on a float64 copy of the net."""
-    net64 = copy.deepcopy(m.net).double()
-    ids = torch.tensor([m.encode(text[:position + 1])])
-    eps = 1e-6
-    with torch.no_grad():
-        x = net64.inputs(ids[:, :position]).double()          # (1, position, F)
-        f = lambda xx: float(log_prob_from_inputs(net64, xx, ids[:, position])[0])
-        g = np.zeros(x.shape[2])
-        for k in range(x.shape[2]):
-            xp, xm = x.clone(), x.clone()
-            xp[0, j, k] += eps
-            xm[0, j, k] -= eps
-            g[k] = (f(xp) - f(xm)) / (2 * eps)
-    return float(np.linalg.norm(g))
 
 
 @pytest.mark.parametrize("layers,embed", [(1, 8), (3, 0)])

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import DATA_DIR
+from conftest import DATA_DIR, finite_differences
 from demo.checkpoint import WEIGHTS_DIR, WeightsError
 from demo.text import CharModel, CharRNN, Vocab, analysis, load_char_model
 from demo.text import interventions, matching
-from demo.text.connectivity import distance_summary, log_prob_from_inputs, mean_connectivity
+from demo.text.connectivity import distance_summary, mean_connectivity
 from demo.text.lookups import WINDOW, load_lookups, top_windows
 from demo.answers import SKIP
 from demo.errors import UserError
@@ -55,23 +55,9 @@ def test_connectivity_matches_finite_differences(cell, embed):
     text, position = CORPUS[:25], 20
     conn = m.connectivity(text, position)
     assert conn.shape == (position,) and np.all(conn >= 0)
-    net = m.net
-    import copy
-    net64 = copy.deepcopy(net).double()
-    ids = torch.tensor([m.encode(text[:position + 1])])
-    with torch.no_grad():
-        x = net64.inputs(ids[:, :position]).double()
-        target = ids[:, position]
-        f = lambda xx: float(log_prob_from_inputs(net64, xx, target)[0])
-        eps = 1e-6
-        for j in (0, 7, position - 3, position - 1):
-            g = np.zeros(x.shape[2])
-            for k in range(x.shape[2]):
-                xp, xm = x.clone(), x.clone()
-                xp[0, j, k] += eps
-                xm[0, j, k] -= eps
-                g[k] = (f(xp) - f(xm)) / (2 * eps)
-            assert np.linalg.norm(g) == pytest.approx(conn[j], rel=2e-3, abs=1e-9), (cell, j)
+    for j in (0, 7, position - 3, position - 1):
+        g = finite_differences(m, text, position, j)
+        assert g == pytest.approx(conn[j], rel=2e-3, abs=1e-9), (cell, j)
 
 
 def test_mean_connectivity_is_the_mean_of_single_ones():

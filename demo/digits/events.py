@@ -109,9 +109,8 @@ class TabUI:
         if "model" in given and controls.model not in lab.models:
             raise UserError("app.error.not_loaded", model=title(controls.model), names=", ".join(lab.models))
         name = lab.name(controls.model)
-        model = lab.models[name]
-        if "unit" in given and controls.unit >= model.hidden:
-            raise UserError("digits.error.unit_range", max=model.hidden - 1, model=title(name), hidden=model.hidden)
+        if "unit" in given:
+            handlers.check_unit(lab, name, controls.unit)
         if given & {"gate", "ablate"}:
             handlers.intervention(lab, name, controls)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from demo import i18n, render
-from demo.answers import SKIP, Update, skip_all
+from demo.answers import SKIP, Update
 from demo.checkpoint import WeightsError
 from demo.digits import analysis, units, views
 from demo.digits.analysis import DigitAnalysis, title
@@ -211,16 +211,22 @@ def step_why(lab: Lab, a: DigitAnalysis, t: int, lang: str = "en") -> dict:
             "edited_confidence": edited_img}
 
 
+def check_unit(lab: Lab, name: str, unit) -> int:
+    """A unit of model ``name``: 0 .. its hidden size - 1 (UserError naming the model otherwise)."""
+    hidden = lab.models[name].hidden
+    unit = int(unit)
+    if not 0 <= unit < hidden:
+        raise UserError("digits.error.unit_range", max=hidden - 1, model=title(name), hidden=hidden)
+    return unit
+
+
 def unit_answer(lab: Lab, a: DigitAnalysis | None, unit, lang: str = "en", colour: bool = True) -> dict:
     """The drill-down of one unit: looked up, plus this drawing's own values.  ``colour``: set
     the plot's colour column too (an Update, which gradio applies at a cost: the pen-up leaves it
     as the last unit view set it)."""
     if a is None:
         return {"unit_caption": "", "unit_rows": None, "unit_profile": None, "unit_thumbs": None}
-    hidden = lab.models[a.name].hidden
-    unit = int(unit)
-    if not 0 <= unit < hidden:
-        raise UserError("digits.error.unit_range", max=hidden - 1, model=title(a.name), hidden=hidden)
+    unit = check_unit(lab, a.name, unit)
     u = views.unit_views(a, unit, lab.lookups.get(a.name), lang)
     # the colour column is named in ``lang`` (the plot's tooltip and legend show its name)
     rows = Update(value=u.over_rows, color=views.unit_rows_color(lang)) if colour else u.over_rows
@@ -325,8 +331,3 @@ def relanguage(lab: Lab, a: DigitAnalysis | None, c, pad=None, picture=None, lan
         out["gate"] = Update(choices=gate_choices(model.gate_names, lang))
     out["explain"] = explain(lab, c.model, lang)
     return out
-
-
-def no_answer() -> dict:
-    """Every drawing output left as it is."""
-    return skip_all(ALL_OUTPUTS)

@@ -60,7 +60,7 @@ class Lab:
         self.weights_dir = Path(weights_dir or WEIGHTS_DIR)
         self.data_dir = Path(data_dir or DATA_DIR)
         self.discovery_chars = units.DISCOVERY_CHARS
-        self._units: dict[str, tuple[list[units.Unit], str]] = {}
+        self._units: dict[str, tuple[list[units.Unit], str] | None] = {}   # None: no valid file, not searched yet
         self._val: dict[str, tuple[str, dict] | None] = {}
 
     @property
@@ -80,22 +80,17 @@ class Lab:
             return None
 
     # -- units worth looking at -----------------------------------------------------------------
-    def saved_units(self, name: str) -> tuple[list[units.Unit], str] | None:
-        """Units from weights/char_NAME_units.json if it was made for these weights (no search)."""
-        if name not in self._units and name in self.models:
-            found = units.load_units(units.units_path(self.weights_dir, name),
-                                     self.models[name].meta.get("weights_sha256"))
-            if found is not None:
-                self._units[name] = found
-        return self._units.get(name)
-
     def known_units(self, name: str) -> tuple[list[units.Unit], str] | None:
-        """The units of `name` found so far (saved or searched), without searching."""
-        return self._units.get(name) or self.saved_units(name)
+        """The units of `name` found so far, without searching: searched ones, else those of
+        weights/char_NAME_units.json if it was made for these weights (the file is read once)."""
+        if name not in self._units and name in self.models:
+            self._units[name] = units.load_units(units.units_path(self.weights_dir, name),
+                                                 self.models[name].meta.get("weights_sha256"))
+        return self._units.get(name)
 
     def units(self, name: str) -> tuple[list[units.Unit], str]:
         """Units for model `name`: saved ones, else found once on text the model writes itself."""
-        if self.saved_units(name) is None:
+        if self.known_units(name) is None:
             self._units[name] = units.discover_on_own_text(self.loaded(name), self.discovery_chars)
         return self._units[name]
 

@@ -4,7 +4,7 @@ API and the Text tab refuse the same inputs with the same message: a ``UserError
 whose key the UI puts into the page's language; ``str(e)`` is the English.
 
     from demo.text.limits import MAX_LENGTH, check_length
-    check_length(10.0)      # -> 10; check_length(0) raises UserError("text.error.range", ...):
+    check_length(10.0)      # -> 10; check_length(0) raises UserError("app.check.range", ...):
                             #    "Length must be from 1 to 5,000 (characters to generate), got 0"
 
 Numbers may arrive as text (a form field, or a JSON client sending "nan", which JSON cannot
@@ -16,7 +16,8 @@ import math
 
 import numpy as np
 
-from demo.checks import shown
+from demo import checks
+from demo.checks import as_number, shown
 from demo.errors import Text, UserError
 
 MAX_SEED = 20_000               # characters of priming text
@@ -31,35 +32,17 @@ MAX_LOSS = 50_000_000           # characters for loss(): batched, so memory stay
 SCORE_WHY = Text("text.hint.score")          # a text to score: the first character is context only
 LOOK_BACK_WHY = Text("text.hint.look_back")  # a text to explain: the first has nothing before it
 N_TOP_HINT = Text("text.hint.n_top")
-STEP_HINT = Text("text.hint.step")          # a span typed as steps (1-based) in the Text tab
 
 
 def _number(value) -> int | float | None:
-    """An int, a float, a numpy number or a string holding one -> that number; None otherwise."""
-    if isinstance(value, (bool, np.bool_)):
-        return None
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
+    """A number, or a string float() reads (checks.as_number, not only plain ASCII); else None."""
+    return as_number(value, plain=False)
 
 
 def check_whole(label, value, lo: int, hi: int, hint="") -> int:
-    """A whole number from lo to hi (10.0 counts as 10).  ``label`` starts the message and ``hint``
-    follows the rule: a ``Text`` (put into the reader's language) or a name as it is."""
-    x = _number(value)
-    if x is None or (isinstance(x, float) and (not math.isfinite(x) or x != int(x))):
-        raise UserError("text.error.whole", label=label, hint=hint, value=shown(value))
-    x = int(x)
-    if not lo <= x <= hi:
-        raise UserError("text.error.range", label=label, lo=lo, hi=hi, hint=hint, value=x)
-    return x
+    """A whole number from lo to hi (10.0 counts as 10), as an API sends it (checks.check_whole).
+    ``label`` starts the message and ``hint`` follows the rule: a ``Text`` or a name as it is."""
+    return checks.check_whole(value, lo, hi, label, hint, plain=False)
 
 
 def check_seed(seed) -> str:

@@ -52,12 +52,11 @@ def cleared() -> dict:
 def show_units(lab: Lab, name, lang: str = "en") -> dict:
     """The units list of model `name` (found now if needed), its table, and the h/c radio and
     unit number set to the first unit."""
-    found, source = lab.units(name)
+    found = lab.units(name)[0]
     first = found[0] if found else units.Unit("", "", "h", 0, 0.0)
     m = lab.loaded(name)
-    return {"unit_pick": Update(choices=[(views.unit_label(u, lang), u.key) for u in found],
-                                value=first.key if found else None),
-            "units_table": views.units_table_html(found, source, lang),
+    return {"unit_pick": Update(choices=lab.unit_choices(name, lang), value=first.key if found else None),
+            "units_table": lab.units_table_html(name, lang),
             "which": Update(choices=["h", "c"] if m.cell == "lstm" else ["h"], value=first.state_name),
             "unit": Update(value=first.unit, maximum=m.hidden - 1)}
 
