@@ -44,8 +44,8 @@ def load_test_set(data_dir: Path) -> tuple[torch.Tensor, torch.Tensor, dict]:
 
 @torch.no_grad()
 def final_states(net, x: torch.Tensor, batch: int = 1000) -> torch.Tensor:
-    """Top layer's h after row 28 for every image: (N, H)."""
-    out = [net.rnn(net.normalise(x[i:i + batch]))[0][:, -1] for i in range(0, len(x), batch)]
+    """What the head reads after row 28 for every image: (N, H), or (N, 2H) both ways."""
+    out = [net.after_each_step(net.rnn(net.normalise(x[i:i + batch]))[0])[:, -1] for i in range(0, len(x), batch)]
     return torch.cat(out)
 
 

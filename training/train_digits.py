@@ -1,6 +1,7 @@
-"""Train a row-by-row MNIST classifier (RNN, GRU or LSTM) and write weights/digits_NAME.*
+"""Train a row-by-row MNIST classifier (RNN, GRU, LSTM, BiLSTM or peephole LSTM): weights/digits_NAME.*
 
     python training/train_digits.py --config lstm --data-dir ../shared/data       # shipped LSTM
+    python training/train_digits.py --config bilstm --data-dir ../shared/data     # reads both ways
     python training/train_digits.py --config teaching --data-dir ../shared/data   # tutorial recipe
     python training/train_digits.py --config gru --epochs 3 --out /tmp/digits_gru # your own
     python training/train_digits.py --config lstm --resume                        # after Ctrl-C
@@ -28,6 +29,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm import tqdm
 
+from demo.cells import CELLS
 from demo.checkpoint import save_weights
 from demo.digits.model import CONFIGS, MNIST_MEAN, MNIST_STD, DigitRNN, model_args
 from training.common import DEFAULT_DATA_DIR, ROOT, checkpoint_path, command_line, device_name, pick_device
@@ -157,7 +159,9 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--config", default="lstm", choices=sorted(CONFIGS), help="named starting configuration")
-    p.add_argument("--cell", choices=["rnn", "gru", "lstm"], help="recurrent cell (default: the config's)")
+    p.add_argument("--cell", choices=list(CELLS), help="recurrent cell (default: the config's)")
+    p.add_argument("--bidirectional", action=argparse.BooleanOptionalAction,
+                   help="read the rows both ways (rnn, gru, lstm; default: the config's)")
     p.add_argument("--hidden", type=int, help="hidden units per layer")
     p.add_argument("--layers", type=int, help="stacked recurrent layers")
     p.add_argument("--head-hidden", type=int, help="hidden units of the classifier head (0: one linear layer)")
@@ -190,7 +194,8 @@ def parse_args(argv=None):
     if not args.std > 0:
         p.error("--std must be positive")
     cfg = dict(CONFIGS[args.config])
-    for key in ("cell", "hidden", "layers", "head_hidden", "dropout", "epochs", "batch_size", "lr", "drawn"):
+    for key in ("cell", "bidirectional", "hidden", "layers", "head_hidden", "dropout", "epochs", "batch_size", "lr",
+                "drawn"):
         if getattr(args, key) is not None:
             cfg[key] = getattr(args, key)
     if args.dry_run:
@@ -243,7 +248,7 @@ def main(argv=None):
     def checkpoint():
         save_checkpoint(ckpt_path, stepper, **{**run, "elapsed": time.time() - t0}, model_args=margs)
 
-    print(f"{margs['cell']} hidden={margs['hidden']} layers={margs['layers']} "
+    print(f"{margs['cell']}{' bidirectional' if margs['bidirectional'] else ''} hidden={margs['hidden']} layers={margs['layers']} "
           f"params={sum(p.numel() for p in model.parameters()):,} device={device} threads={threads} "
           f"train={len(ds)} val={len(val_y)} mean={margs['mean']:.4f} std={margs['std']:.4f}")
     t0 = time.time() - run["elapsed"]

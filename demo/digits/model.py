@@ -1,7 +1,7 @@
 """Recurrent digit classifiers that read a 28x28 image one row per time step.
 
     from demo.digits import load_digit_model, to_mnist
-    model = load_digit_model("lstm")   # or "gru", "rnn"
+    model = load_digit_model("lstm")   # or "gru", "rnn", "bilstm", "peephole"
     probs = model.predict(image)       # {"0": p0, ..., "9": p9}
     trace = model.trace(image)         # every step: h_t, c_t, gates, class probs, as arrays
 
@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from demo.cells import GATES, Edit, HandRNN, torch_module
+from demo.cells import DIRECTIONS, GATES, Edit, HandRNN, torch_module
 from demo.checkpoint import WEIGHTS_DIR, build_strict, load_state_strict, load_weights
 from demo.digits.preprocess import to_mnist
 from demo.errors import UserError
@@ -29,7 +29,7 @@ __all__ = ["CLASSES", "CONFIGS", "DigitRNN", "DigitModel", "DigitTrace", "build_
 CLASSES = [str(d) for d in range(10)]
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # of the training images, pixels in [0, 1]
 
-# Named configurations.  The shipped models are "lstm", "gru" and "rnn"; "teaching" is the
+# Named configurations.  The shipped models are "lstm", "gru", "rnn", "bilstm" and "peephole"; "teaching" is the
 # classic tutorial recipe (LSTM 64, head 64->32->ReLU->10, Adam lr 0.01, batch 64: 97-98%).
 # ``drawn``: script-drawn digits (demo.sketches) added to the 55,000 training images;
 # ``augment``: per-image random transforms (default True).
@@ -40,47 +40,72 @@ CONFIGS = {
                 lr=3e-3, batch_size=128, epochs=16, drawn=10000),
     "rnn": dict(cell="rnn", hidden=128, layers=2, head_hidden=0, dropout=0.0,
                 lr=2e-3, batch_size=128, epochs=20, drawn=10000),
+    # The seeds' other networks: an LSTM reading both ways (128 units per direction) and the
+    # peephole LSTM, whose gates also see the cell.
+    "bilstm": dict(cell="lstm", hidden=128, layers=2, head_hidden=0, dropout=0.1, bidirectional=True,
+                   lr=3e-3, batch_size=128, epochs=16, drawn=10000),
+    "peephole": dict(cell="peephole", hidden=128, layers=2, head_hidden=0, dropout=0.1,
+                     lr=3e-3, batch_size=128, epochs=16, drawn=10000),
     "teaching": dict(cell="lstm", hidden=64, layers=1, head_hidden=32, dropout=0.0,
                      lr=0.01, batch_size=64, epochs=5),
     # Fastest to 99% on a CPU: one layer, plain images (measured: 99.03% test in 51 s, 1 thread).
     "quick": dict(cell="lstm", hidden=128, layers=1, head_hidden=0, dropout=0.0,
                   lr=4e-3, batch_size=128, epochs=8, drawn=0, augment=False),
 }
-MODEL_KEYS = ("cell", "hidden", "layers", "head_hidden", "dropout")
+MODEL_KEYS = ("cell", "hidden", "layers", "head_hidden", "dropout", "bidirectional")
 
 
 class DigitRNN(nn.Module):
-    """rows (B, 28, 28) in [0, 1] -> recurrent stack -> head on the last h -> logits (B, 10)."""
+    """rows (B, 28, 28) in [0, 1] -> recurrent stack -> head on the last h -> logits (B, 10).
+
+    A bidirectional stack's head reads [forward h after row 28, backward h after row 1] (B, 2H):
+    each direction's state once it has read the whole digit."""
 
     def __init__(self, cell: str = "lstm", hidden: int = 128, layers: int = 1, head_hidden: int = 0,
-                 dropout: float = 0.0, mean: float = MNIST_MEAN, std: float = MNIST_STD):
+                 dropout: float = 0.0, mean: float = MNIST_MEAN, std: float = MNIST_STD,
+                 bidirectional: bool = False):
         super().__init__()
         self.cell, self.mean, self.std = cell, mean, std
-        self.rnn = torch_module(cell, 28, hidden, layers, dropout)
+        self.bidirectional, self.hidden = bidirectional, hidden
+        self.rnn = torch_module(cell, 28, hidden, layers, dropout, bidirectional=bidirectional)
+        features = hidden * (2 if bidirectional else 1)
         if cell == "rnn":  # orthogonal recurrence keeps a plain RNN's gradients alive over 28 steps
             for name, w in self.rnn.named_parameters():
                 if name.startswith("weight_hh"):
                     nn.init.orthogonal_(w)
         if head_hidden:
-            self.head = nn.Sequential(nn.Linear(hidden, head_hidden), nn.ReLU(), nn.Linear(head_hidden, 10))
+            self.head = nn.Sequential(nn.Linear(features, head_hidden), nn.ReLU(), nn.Linear(head_hidden, 10))
         else:
-            self.head = nn.Sequential(nn.Linear(hidden, 10))
+            self.head = nn.Sequential(nn.Linear(features, 10))
 
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean) / self.std
 
+    def after_each_step(self, out: torch.Tensor) -> torch.Tensor:
+        """The recurrent output (B, T, D*H) -> what the head reads after t steps (B, T, D*H).
+        One way: h_t.  Both ways: [forward h after rows 1..t, backward h after rows T..T+1-t],
+        each direction having read t rows; after T steps both have read the whole digit."""
+        if not self.bidirectional:
+            return out
+        return torch.cat([out[..., :self.hidden], out[..., self.hidden:].flip(-2)], dim=-1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.rnn(self.normalise(x))  # (B, 28, H)
-        return self.head(out[:, -1])
+        out, _ = self.rnn(self.normalise(x))  # (B, 28, D*H)
+        return self.head(self.after_each_step(out)[:, -1])
 
 
 @dataclass(frozen=True)
 class DigitTrace:
     """One drawing read by the hand-written cells: every step of the top layer as arrays.
 
-    ``h`` (28, H); ``c`` (28, H) for the LSTM, else None; ``gates`` {name: (28, H)} (LSTM i, f,
+    ``h`` (28, H); ``c`` (28, H) for the LSTMs, else None; ``gates`` {name: (28, H)} (LSTMs i, f,
     g, o; GRU r, z, n); ``probs`` (28, 10) from the head applied to each h_t; ``image`` the
-    (28, 28) input; ``layers`` every layer's {name: (28, H)}.  ``trace["h"]`` is the (28, H)
+    (28, 28) input; ``layers`` every layer's {name: (28, H)}.
+
+    A bidirectional model (``directions`` 2) has 2H units, every array in step order: row t of
+    ``h`` is what the head reads after t steps, units 0..H-1 the forward direction after rows
+    1..t and units H..2H-1 the backward direction after rows 28..29-t (its step t reads row
+    29 - t).  ``probs[t - 1]`` is the head on that: "confidence after t steps each way".  ``trace["h"]`` is the (28, H)
     array (likewise "c", "probs", "image" and the gate names); ``trace[t - 1]`` builds the
     record of step t on demand: ``row``, ``h``, ``c``, ``gates``, ``probs`` and ``prediction``.
     """
@@ -91,6 +116,7 @@ class DigitTrace:
     gates: dict[str, np.ndarray]
     probs: np.ndarray
     layers: list[dict[str, np.ndarray]] = field(repr=False)
+    directions: int = 1
 
     def __len__(self) -> int:
         return self.image.shape[0]
@@ -133,6 +159,7 @@ class DigitModel:
         self.cell = net.cell
         self.name = meta.get("name", net.cell)
         self.hand = HandRNN.from_torch(net.rnn)
+        self.directions = self.hand.directions
 
     @torch.no_grad()
     def logits(self, x: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -163,12 +190,25 @@ class DigitModel:
             raise ValueError(f"clamp takes a dict gate -> value, e.g. {{'f': 1.0}}, got {clamp!r}")
         if not isinstance(from_step, (int, np.integer)) or isinstance(from_step, bool) or not 1 <= from_step <= 28:
             raise UserError("digits.error.from_step", value=repr(from_step)[:40])
-        units = {("h", u): 0.0 for u in (ablate if ablate is not None else ())}
-        return Edit.make(self.cell, self.hidden, gates=clamp, units=units, from_step=int(from_step))
+        units = list(ablate if ablate is not None else ())
+        if self.directions == 1:
+            return Edit.make(self.cell, self.hidden, gates=clamp, units={("h", u): 0.0 for u in units},
+                             from_step=int(from_step))
+        # both ways: units 0..H-1 are the forward direction's, H..2H-1 the backward one's; a
+        # clamped gate acts on both, from each direction's own step from_step on
+        H = self.hand.hidden
+        bad = [u for u in units if not isinstance(u, (int, np.integer)) or isinstance(u, bool) or not 0 <= u < 2 * H]
+        if bad:  # Edit.make names the problem
+            Edit.make(self.cell, 2 * H, units={("h", bad[0]): 0.0})
+        edits = [Edit.make(self.cell, H, gates=clamp, units={("h", int(u) - d * H): 0.0 for u in units
+                                                              if d * H <= u < (d + 1) * H},
+                           from_step=int(from_step), direction=DIRECTIONS[d]) for d in range(2)]
+        return None if edits == [None, None] else edits
 
     @property
     def hidden(self) -> int:
-        return self.hand.hidden
+        """The units the views show: H, or 2H for a bidirectional model (forward, then backward)."""
+        return self.hand.hidden * self.directions
 
     @property
     def gate_names(self) -> tuple[str, ...]:
@@ -179,12 +219,17 @@ class DigitModel:
         """``trace`` of an input already made by ``to_mnist``: x (28, 28) in [0, 1]."""
         edit = self.edit(ablate, clamp, from_step)
         xs = self.net.normalise(torch.from_numpy(x))[None]  # (1, 28, 28)
-        _, _, layers = self.hand.run(xs, record=True, edit=edit)  # per layer {name: (1, 28, H)}
-        layers = [{k: v[0].numpy() for k, v in rec.items()} for rec in layers]
+        _, _, entries = self.hand.run(xs, record=True, edit=edit)  # per layer and direction {name: (1, 28, H)}
+        entries = [{k: v[0].numpy() for k, v in rec.items()} for rec in entries]
+        D = self.directions
+        # per layer {name: (28, D*H)} in step order (the backward direction's rows reversed)
+        layers = [entries[k] if D == 1 else
+                  {n: np.concatenate([entries[2 * k][n], entries[2 * k + 1][n][::-1]], axis=1) for n in entries[2 * k]}
+                  for k in range(len(entries) // D)]
         top = layers[-1]
         probs = torch.softmax(self.net.head(torch.from_numpy(top["h"])), dim=-1).numpy()  # (28, 10)
         return DigitTrace(self.cell, x, top["h"], top.get("c"), {g: top[g] for g in GATES[self.cell]},
-                          probs, layers)
+                          probs, layers, D)
 
     def row_influence(self, image) -> dict[str, np.ndarray]:
         """Which rows decided the answer, for the predicted class k: two (28,) arrays.
@@ -205,8 +250,8 @@ class DigitModel:
         gradient's pass yields every step's h anyway): what a stroke needs of each model."""
         xt = torch.from_numpy(np.asarray(x, np.float32)).clone().requires_grad_(True)  # (28, 28)
         with torch.enable_grad():
-            out, _ = self.net.rnn(self.net.normalise(xt)[None])  # (1, 28, H), the fast module
-            all_logits = self.net.head(out[0])                  # (28, 10): the head on every h_t
+            out, _ = self.net.rnn(self.net.normalise(xt)[None])  # (1, 28, D*H), the fast module
+            all_logits = self.net.head(self.net.after_each_step(out)[0])  # (28, 10): after each step
             logits = all_logits[-1]
             k = int(logits.argmax())
             (grad,) = torch.autograd.grad(logits[k], xt)  # (28, 28)
@@ -229,15 +274,16 @@ class DigitModel:
     def step_probs(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities after each row, (28, 10), with the fast torch module (no gates
         kept): what the comparison of the cells needs.  x (28, 28) from ``to_mnist``."""
-        out, _ = self.net.rnn(self.net.normalise(torch.from_numpy(x))[None])  # (1, 28, H)
-        return torch.softmax(self.net.head(out[0]), dim=-1).numpy()
+        out, _ = self.net.rnn(self.net.normalise(torch.from_numpy(x))[None])  # (1, 28, D*H)
+        return torch.softmax(self.net.head(self.net.after_each_step(out)[0]), dim=-1).numpy()
 
 
 def model_args(config: dict, mean: float = MNIST_MEAN, std: float = MNIST_STD) -> dict:
     """Exactly DigitRNN's constructor arguments from a training config (a CONFIGS entry plus
     flags) and the normalisation the training images were given: what the weights JSON stores
     as its "config"."""
-    return {**{k: config[k] for k in MODEL_KEYS}, "mean": float(mean), "std": float(std)}
+    args = {k: config[k] for k in MODEL_KEYS if k != "bidirectional"}
+    return {**args, "bidirectional": bool(config.get("bidirectional", False)), "mean": float(mean), "std": float(std)}
 
 
 def build_model(config: dict) -> DigitRNN:
