@@ -21,7 +21,7 @@ GLOSSARY = {
 }
 # names and formulas, not words: no Chinese characters needed
 SAME_IN_BOTH = {"app.title", "digits.top_k.label", "text.top_k.label", "digits.explain.name.lstm",
-                "digits.explain.name.gru", "text.model.lstm", "digits.explain.heading", "digits.explain.shape.state",
+                "digits.explain.name.gru", "text.model.lstm", "digits.explain.heading",
                 "text.sampling.top_k"}
 PUNCTUATION = {"app.sep.list", "app.sep.enum", "app.sep.clause", "app.sep.stop"}   # Chinese punctuation, no words
 
@@ -82,7 +82,7 @@ def test_t_formats_and_normalises():
     assert t("digits.caption.step", "zh-CN", t=10, steps=28, model="LSTM", guess=7, p=0.5).startswith(
         "**第 10 行，共 28 行。** LSTM")
     # LaTeX braces are doubled in the files and come out single
-    assert "$W_{ih}$ (512, 28)" in t("digits.explain.shape.layer1", "en", rows=512, hidden=128, state="s")
+    assert "$h_{28}$ (`output[:, -1]`" in t("digits.explain.note.head", "en")
     with pytest.raises(KeyError, match="no text 'nope'"):
         t("nope")
     with pytest.raises(KeyError):

@@ -20,7 +20,7 @@ from demo.digits.preprocess import Reading, to_mnist
 from demo.errors import UserError
 
 STEPS = 28
-TITLES = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}  # also the comparison's order
+TITLES = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN", "bilstm": "BiLSTM", "peephole": "Peephole LSTM"}  # the comparison's order
 
 
 def title(name: str) -> str:

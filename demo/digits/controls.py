@@ -25,7 +25,7 @@ from demo.digits.units import ORDERS
 from demo.errors import Text, UserError
 from demo.fields import Field, Table
 
-MODEL_NAMES = ("lstm", "gru", "rnn")
+MODEL_NAMES = ("lstm", "gru", "rnn", "bilstm", "peephole")
 GATES = tuple(GATE_NAMES)       # i f g o (LSTM), r z n (GRU): the model says which it has
 NO_GATE = "none"                # the gate dropdown's "no clamp"
 EXAMPLE_DIGITS = tuple(str(d) for d in range(10))   # examples/digit_N.png
