@@ -14,13 +14,15 @@ import pytest
 import torch
 from PIL import Image
 
+from demo.cells import GATES, HAS_CELL_STATE
 from demo.checkpoint import WeightsError, save_weights
 from demo.digits import CONFIGS, build_model, load_digit_model, model_args, to_mnist
+from demo.digits.controls import MODEL_NAMES
 from demo.digits.pictures import EMPTY_MESSAGE
 from demo.digits.sketches import as_form, example_digit, random_drawing, render_strokes, templates
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = {"lstm": 0.992, "gru": 0.992, "rnn": 0.980}
+TARGETS = {"lstm": 0.992, "gru": 0.992, "rnn": 0.980, "bilstm": 0.994, "peephole": 0.993}
 
 
 def tiny_weights(tmp_path, cell="lstm", name=None):
@@ -41,10 +43,12 @@ def test_model_shapes(cfg):
         assert net.head[0].out_features == 32
 
 
-@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
-def test_trace_matches_predict_and_torch(tmp_path, cell):
-    net = tiny_weights(tmp_path, cell)
-    model = load_digit_model(cell, tmp_path)
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_trace_matches_predict_and_torch(tmp_path, name):
+    net = tiny_weights(tmp_path, name)
+    model = load_digit_model(name, tmp_path)
+    cell, D = CONFIGS[name]["cell"], 2 if CONFIGS[name].get("bidirectional") else 1
+    assert (model.cell, model.directions, model.hidden) == (cell, D, 16 * D)
     img = example_digit(7)
     trace = model.trace(img)
     probs = model.predict(img)
@@ -53,15 +57,19 @@ def test_trace_matches_predict_and_torch(tmp_path, cell):
     assert all(abs(last[k] - probs[k]) < 1e-5 for k in probs)
     assert abs(sum(probs.values()) - 1) < 1e-5
     assert trace["probs"].shape == (28, 10) and np.allclose(trace["probs"].sum(1), 1, atol=1e-5)
-    # h_t of the trace equals the torch module's output at every step
+    # h_t of the trace equals the torch module's output at every step (both ways: in step
+    # order, the backward direction's columns after rows 28..29-t)
     x = torch.from_numpy(to_mnist(img))[None]
     with torch.no_grad():
-        out, _ = net.rnn(net.normalise(x))
-    assert np.allclose(trace["h"], out[0].numpy(), atol=1e-5)
+        out, _ = net.rnn(net.normalise(x))  # (1, 28, D*16)
+        stepped = net.after_each_step(out)[0].numpy()  # (28, D*16)
+    assert trace["h"].shape == (28, 16 * D) and np.allclose(trace["h"], stepped, atol=1e-5)
+    if D == 2:
+        assert np.allclose(trace["h"][-1, 16:], out[0, 0, 16:].numpy(), atol=1e-5)  # backward after row 1
+        assert np.allclose(trace["h"][0, 16:], out[0, -1, 16:].numpy(), atol=1e-5)  # ... after row 28 alone
     assert np.allclose(trace[9]["row"], to_mnist(img)[9])
-    gates = {"lstm": {"i", "f", "g", "o"}, "gru": {"r", "z", "n"}, "rnn": set()}[cell]
-    assert set(trace[0]["gates"]) == gates
-    assert ("c" in trace[0]) == (cell == "lstm")
+    assert set(trace[0]["gates"]) == set(GATES[cell])
+    assert ("c" in trace[0]) == (cell in HAS_CELL_STATE)
 
 
 def test_checkpoint_round_trip_and_strict_errors(tmp_path):
@@ -87,6 +95,22 @@ def test_checkpoint_round_trip_and_strict_errors(tmp_path):
         f.write(b"\0\0\0\0")
     with pytest.raises(WeightsError, match="checksum"):
         load_digit_model("gru", tmp_path)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_weights_json_from_before_bidirectional_loads_one_way(tmp_path, cell):
+    """The shipped LSTM, GRU and RNN were written before DigitRNN took ``bidirectional``: a
+    config without the key is a one-way model, not a refused file."""
+    net = tiny_weights(tmp_path, cell)
+    js = tmp_path / f"digits_{cell}.json"
+    meta = json.loads(js.read_text())
+    assert meta["config"].pop("bidirectional") is False
+    js.write_text(json.dumps(meta))
+    model = load_digit_model(cell, tmp_path)
+    assert not model.net.bidirectional and model.directions == 1 and model.hidden == 16
+    x = torch.rand(3, 28, 28)
+    with torch.no_grad():
+        assert torch.allclose(model.logits(x), net.eval()(x), atol=1e-6)
 
 
 # ---- to_mnist -------------------------------------------------------------------------------
@@ -245,10 +269,11 @@ def test_sigterm_leaves_resumable_checkpoint_and_no_weights(tmp_path):
 
 # ---- shipped weights --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("name", MODEL_NAMES)
 def test_shipped_weights_classify_drawn_digits(name):
     model = load_digit_model(name)
-    assert (ROOT / "weights" / f"digits_{name}.safetensors").stat().st_size <= 2_000_000
+    # a small download: the largest, the BiLSTM (2 x 128 units each way, float32), is 2.2 MB
+    assert (ROOT / "weights" / f"digits_{name}.safetensors").stat().st_size <= 2_500_000
     clean = [max(p := model.predict(example_digit(d)), key=p.get) for d in range(10)]
     assert clean == [str(d) for d in range(10)]
     rng = np.random.default_rng(123)
@@ -257,7 +282,7 @@ def test_shipped_weights_classify_drawn_digits(name):
     assert hits >= 54, f"{name}: {hits}/60 drawn digits right"
 
 
-@pytest.mark.parametrize("name", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("name", MODEL_NAMES)
 def test_shipped_accuracy_on_test_images(name, data_dir):
     """Recomputed on all 10,000 test images: above the target, and what the JSON claims."""
     from torchvision import datasets

@@ -13,6 +13,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
+from demo.digits.controls import MODEL_NAMES
 from demo.digits.sketches import example_digit
 from tests.test_app_digits import sketch
 
@@ -73,7 +74,7 @@ def test_classify_sketch_value(client, files):
     assert abs(sum(c["confidence"] for c in out["confidences"]) - 1) < 1e-4
 
 
-@pytest.mark.parametrize("model", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("model", MODEL_NAMES)
 def test_classify_plain_upload(client, files, model):
     out = classify(client, handle_file(str(files / "paper7.png")), model)
     assert (out["label"], out["model"]) == ("7", model)

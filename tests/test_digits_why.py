@@ -9,9 +9,11 @@ import pytest
 import torch
 
 from demo.digits import load_digit_model, to_mnist
+from demo.digits.controls import MODEL_NAMES
 from demo.digits.sketches import example_digit
 
-CELLS = ["lstm", "gru", "rnn"]
+CELLS = list(MODEL_NAMES)
+WITH_CELL_STATE = ["lstm", "bilstm", "peephole"]  # the LSTMs: gates i, f, g, o and a cell c
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +80,9 @@ def test_ablating_every_unit_gives_the_heads_bias(models, seven, name):
     np.testing.assert_allclose(tr.probs, np.tile(zero, (28, 1)), atol=1e-6)
 
 
-def test_shut_input_and_forget_gates_leave_the_cell_empty(models, seven):
-    tr = models["lstm"].trace_mnist(seven, clamp={"f": 0.0, "i": 0.0})
+@pytest.mark.parametrize("name", WITH_CELL_STATE)
+def test_shut_input_and_forget_gates_leave_the_cell_empty(models, seven, name):
+    tr = models[name].trace_mnist(seven, clamp={"f": 0.0, "i": 0.0})  # both directions of the BiLSTM
     assert np.all(tr.c == 0) and np.all(tr.gates["f"] == 0) and np.all(tr.gates["i"] == 0)
     assert np.all(tr.h == 0)  # h = o * tanh(c)
 
@@ -93,9 +96,11 @@ def test_edit_starts_at_from_step(models, seven):
     np.testing.assert_allclose(edited.h[10:], np.broadcast_to(edited.h[9], edited.h[10:].shape), atol=1e-5)
 
 
-def test_edited_probs_come_from_the_edited_h(models, seven):
-    m = models["lstm"]
-    tr = m.trace_mnist(seven, ablate=list(range(0, 128, 2)))
+@pytest.mark.parametrize("name", WITH_CELL_STATE)
+def test_edited_probs_come_from_the_edited_h(models, seven, name):
+    m = models[name]
+    tr = m.trace_mnist(seven, ablate=list(range(0, m.hidden, 2)))  # the BiLSTM: units of both directions
+    assert np.all(tr.h[:, ::2] == 0)
     with torch.no_grad():
         p = torch.softmax(m.net.head(torch.from_numpy(tr.h)), -1).numpy()
     np.testing.assert_allclose(tr.probs, p, atol=1e-6)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from demo import links
+from demo.digits.controls import MODEL_NAMES
 from demo.errors import UserError, message
 from demo.links import TABLES, decode, decode_strict, encode
 
@@ -58,6 +59,13 @@ def test_the_query_is_readable_and_in_a_fixed_order():
     text = decode_strict("seed=a+b").tabs["text"]
     assert text.seed == "a b"                                                  # form encoding too
     assert "seed=a%20b%26c" in encode(tabs={"text": links.TAB_TABLES["text"].check({"seed": "a b&c"})})
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_every_digit_model_has_a_link(name):
+    link = decode_strict(f"model={name}&t=7")
+    assert link.tabs["digits"].model == name and link.given["digits"] == {"model", "t"}
+    assert encode(link.app, link.tabs) == ("t=7" if name == "lstm" else f"model={name}&t=7")  # lstm: the default
 
 
 def test_gradio_parameters_are_left_alone():
@@ -135,7 +143,7 @@ BAD = [
     ("rng=4294967296", ["Link parameter rng:", "4,294,967,295"]),
     ("topk=1.5", ["Link parameter topk:", "whole number"]),
     ("topk=999", ["Link parameter topk:", "256"]),
-    ("model=transformer", ["Link parameter model:", "lstm, gru, rnn", "'transformer'"]),
+    ("model=transformer", ["Link parameter model:", ", ".join(MODEL_NAMES), "'transformer'"]),
     ("model=LSTM", ["Link parameter model:", "one of"]),
     ("tab=%3Cscript%3Ealert(1)%3C/script%3E", ["Link parameter tab:", "digits, text"]),
     ("tab=digits%00", ["Link parameter tab:", "one of"]),

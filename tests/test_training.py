@@ -1,8 +1,9 @@
 """The training side of the self-describing checkpoints and the shared loop (training.loop): a
 digit model retrained with other pixel statistics is loaded with them, a weights JSON that does
-not describe its model is refused, the digits trainer resumes exactly from a stop inside an
-epoch, the checkpoints hold every optimiser, scheduler and scaler state, and the scripts run as
-files from any folder and as modules.  Synthetic data only: runs in seconds without ../shared."""
+not describe its model is refused, a BiLSTM's "bidirectional" survives the JSON, dry runs write
+nothing, the digits trainer resumes exactly from a stop inside an epoch, the checkpoints hold
+every optimiser, scheduler and scaler state, and the scripts run as files from any folder and as
+modules.  Synthetic data only: runs in seconds without ../shared."""
 import json
 import shutil
 import struct
@@ -66,7 +67,8 @@ def test_retrained_statistics_reach_the_app(mnist, tmp_path):
     meta = td.main(digits_args(mnist, out, "--mean", "0.5", "--std", "0.25", "--max-steps", "3"))
     stored = json.loads(out.with_suffix(".json").read_text())
     assert stored["kind"] == "digits" and stored["format_version"] == FORMAT_VERSION
-    assert stored["config"] == dict(cell="lstm", hidden=12, layers=1, head_hidden=0, dropout=0.0, mean=0.5, std=0.25)
+    assert stored["config"] == dict(cell="lstm", hidden=12, layers=1, head_hidden=0, dropout=0.0, bidirectional=False,
+                                    mean=0.5, std=0.25)
     assert stored["normalisation"]["mean"] == 0.5 and stored["normalisation"]["std"] == 0.25
     assert stored["command"].startswith("python training/train_digits.py --config quick")
     assert "--mean 0.5" in stored["command"] and meta["training"]["steps"] == 3
@@ -87,6 +89,42 @@ def test_retrained_statistics_reach_the_app(mnist, tmp_path):
     image[6:22, 12:15] = 1.0  # a "1"
     mine, other = model.predict(image), DigitModel(default, {}).predict(image)
     assert max(abs(mine[k] - other[k]) for k in mine) > 1e-4
+
+
+@pytest.mark.parametrize("config, says", [("bilstm", "lstm bidirectional hidden=128 layers=2"),
+                                          ("peephole", "peephole hidden=128 layers=2")])
+def test_dry_run_of_the_new_configs_runs_and_writes_nothing(mnist, tmp_path, capsys, config, says):
+    out = tmp_path / "w" / f"digits_{config}"
+    assert td.main(["--config", config, "--dry-run", "--batch-size", "16", "--val-size", "20", "--workers", "0",
+                    "--data-dir", str(mnist), "--out", str(out)]) is None
+    printed = capsys.readouterr().out
+    assert says in printed and "dry run finished: 2 steps" in printed and "nothing written" in printed
+    assert not out.parent.exists() and not checkpoint_path(out).exists()
+
+
+def test_bidirectional_config_round_trips_through_the_weights_json(mnist, tmp_path):
+    """--config bilstm stores bidirectional: true; load_digit_model rebuilds the two-way net from
+    it (build_strict: every constructor argument named) and the same logits come out."""
+    out = tmp_path / "digits_both"
+    td.main(digits_args(mnist, out, "--config", "bilstm", "--drawn", "0", "--max-steps", "2"))
+    js = out.with_suffix(".json")
+    stored = json.loads(js.read_text())
+    assert stored["config"] == dict(cell="lstm", hidden=12, layers=2, head_hidden=0, dropout=0.1, bidirectional=True,
+                                    mean=MNIST_MEAN, std=MNIST_STD)
+    assert "--config bilstm" in stored["command"]
+    model = load_digit_model("both", tmp_path)
+    assert model.net.bidirectional and (model.directions, model.hidden) == (2, 24)
+    assert model.net.head[0].in_features == 24 and "rnn.weight_hh_l1_reverse" in model.net.state_dict()
+    fresh = DigitRNN(**stored["config"])
+    fresh.load_state_dict(load_file(out.with_suffix(".safetensors")))
+    x = torch.rand(4, 28, 28)
+    with torch.no_grad():
+        assert torch.equal(model.logits(x), fresh.eval()(x))
+    # a JSON that forgets the key describes a one-way net: the reverse tensors do not fit it
+    stored["config"].pop("bidirectional")
+    js.write_text(json.dumps(stored))
+    with pytest.raises(WeightsError, match="weight_ih_l0_reverse"):
+        load_digit_model("both", tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -120,10 +158,11 @@ def test_weights_json_that_does_not_describe_its_model_is_refused(trained, tmp_p
     assert "python training/train_digits.py --config bad" in str(e.value)
 
 
-def test_digits_stop_inside_an_epoch_resumes_exactly(mnist, tmp_path):
+@pytest.mark.parametrize("config", ["gru", "peephole", "bilstm"])
+def test_digits_stop_inside_an_epoch_resumes_exactly(mnist, tmp_path, config):
     # 100 training images, batches of 16: 6 steps an epoch, 12 in all; augmentation and dropout
     # draw from the RNGs, so only restoring them all gives the same weights
-    common = ["--config", "gru", "--drawn", "0", "--layers", "2", "--dropout", "0.2", "--seed", "4"]
+    common = ["--config", config, "--drawn", "0", "--layers", "2", "--dropout", "0.2", "--seed", "4"]
     td.main(digits_args(mnist, tmp_path / "digits_whole", *common))
     parts = tmp_path / "digits_parts"
     with pytest.raises(SystemExit) as e:

@@ -6,7 +6,8 @@ into weights/digits_NAME_lookups.npz + .json (see demo/digits/lookups.py for eve
 - row influence over data: mean |d z_k / d row_t| and mean occlusion drop over 1,000 test digits;
 - the first two principal components of the final hidden states, with 2,000 test digits on them.
 
-    python training/digit_lookups.py --data-dir ../shared/data            # lstm, gru and rnn
+    python training/digit_lookups.py --data-dir ../shared/data            # every shipped model
+    python training/digit_lookups.py --models bilstm peephole               # only these two
     python training/digit_lookups.py --models lstm --influence-digits 200  # quicker
 
 The JSON records the weights' SHA-256 and this command; the app refuses lookups made for other
@@ -25,6 +26,7 @@ import torch
 
 from demo.checkpoint import atomic_write
 from demo.digits import load_digit_model
+from demo.digits.controls import MODEL_NAMES
 from demo.digits.lookups import TOP, lookup_paths
 from demo.runtime import configure_torch
 from training.common import DEFAULT_DATA_DIR, ROOT, command_line
@@ -119,7 +121,7 @@ def main() -> None:
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="folder holding MNIST/raw")
     p.add_argument("--weights-dir", type=Path, default=ROOT / "weights", help="where digits_NAME.* live")
-    p.add_argument("--models", nargs="+", default=["lstm", "gru", "rnn"], help="model names (digits_NAME)")
+    p.add_argument("--models", nargs="+", default=list(MODEL_NAMES), help="model names (digits_NAME)")
     p.add_argument("--influence-digits", type=int, default=1000, help="test digits for the row-influence curves")
     p.add_argument("--cloud-digits", type=int, default=2000, help="test digits drawn in the state projection")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch")

@@ -1,6 +1,7 @@
 """Recompute the MNIST test accuracy of digit weights from the data and compare it with the JSON.
 
     python training/eval_digits.py --data-dir ../shared/data                 # every shipped model
+    python training/eval_digits.py --model bilstm --model peephole --drawn 600 --photos 60
     python training/eval_digits.py --model lstm --limit 1000                  # first 1,000 test images
     python training/eval_digits.py --weights /tmp/digits_gru --data-dir ../shared/data
     python training/eval_digits.py --drawn 1000    # also digits drawn by script in every input form
@@ -19,6 +20,7 @@ import numpy as np
 import torch
 
 from demo.digits import load_digit_model
+from demo.digits.controls import MODEL_NAMES
 from demo.digits.sketches import FORMS, random_drawing
 from training.common import DEFAULT_DATA_DIR, ROOT
 from training.train_digits import evaluate, load_mnist
@@ -26,7 +28,8 @@ from training.train_digits import evaluate, load_mnist
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--model", action="append", help="shipped model name (repeatable; default: lstm, gru, rnn)")
+    p.add_argument("--model", action="append",
+                   help=f"shipped model name (repeatable; default: {', '.join(MODEL_NAMES)})")
     p.add_argument("--weights", type=Path, help="a weights stem (path without .safetensors) instead")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="folder holding MNIST/raw")
     p.add_argument("--limit", type=int, help="only the first N test images")
@@ -43,7 +46,7 @@ def main(argv=None):
     if args.limit:
         test_x, test_y = test_x[:args.limit], test_y[:args.limit]
     targets = ([(args.weights.name.removeprefix("digits_"), args.weights.parent)] if args.weights
-               else [(m, ROOT / "weights") for m in (args.model or ["lstm", "gru", "rnn"])])
+               else [(m, ROOT / "weights") for m in (args.model or MODEL_NAMES)])
     print(f"{'model':<10} {'images':>7} {'test acc':>9} {'in JSON':>9} {'seconds':>8}")
     results = {}
     for name, folder in targets:

@@ -2,6 +2,7 @@
 
     python training/train_digits.py --config lstm --data-dir ../shared/data       # shipped LSTM
     python training/train_digits.py --config bilstm --data-dir ../shared/data     # reads both ways
+    python training/train_digits.py --config peephole --data-dir ../shared/data   # gates see the cell
     python training/train_digits.py --config teaching --data-dir ../shared/data   # tutorial recipe
     python training/train_digits.py --config gru --epochs 3 --out /tmp/digits_gru # your own
     python training/train_digits.py --config lstm --resume                        # after Ctrl-C
@@ -158,7 +159,9 @@ def evaluate(model, images, labels, device, batch_size=1000) -> tuple[float, flo
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--config", default="lstm", choices=sorted(CONFIGS), help="named starting configuration")
+    p.add_argument("--config", default="lstm", choices=sorted(CONFIGS),
+                   help="named starting configuration: the shipped lstm, gru, rnn, bilstm (both ways) and "
+                        "peephole, the tutorial's teaching, or quick")
     p.add_argument("--cell", choices=list(CELLS), help="recurrent cell (default: the config's)")
     p.add_argument("--bidirectional", action=argparse.BooleanOptionalAction,
                    help="read the rows both ways (rnn, gru, lstm; default: the config's)")

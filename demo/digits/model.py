@@ -301,6 +301,8 @@ def load_digit_model(name: str = "lstm", weights_dir: str | Path | None = None) 
         raise ValueError(f"bad model name {name!r}")
     stem = Path(weights_dir or WEIGHTS_DIR) / f"digits_{name}"
     state, meta = load_weights(stem, train_command(name), kind="digits")
-    net = build_strict(DigitRNN, meta["config"], str(stem.with_suffix(".json")), train_command(name))
+    # weights written before models could read both ways are one-way (their tensors say so too)
+    config = {"bidirectional": False, **meta["config"]}
+    net = build_strict(DigitRNN, config, str(stem.with_suffix(".json")), train_command(name))
     load_state_strict(net, state, str(stem.with_suffix(".safetensors")))
     return DigitModel(net, {**meta, "name": name})
