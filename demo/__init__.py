@@ -6,6 +6,7 @@ One package per tab over the shared parts; every import points down (app -> tabs
     links.py       links that reopen a view, made from the tabs' tables of controls
     digits/        the Digits tab, in four rooms: controls, handlers (+ drawing), page, events
     text/          the Text tab, in four rooms: controls, handlers (+ steps, why), page, events
+    train/         the training library under the Train tab: Run (settings, data, tasks, gradients, saving)
     fields.py      a tab's state as one table of fields (URL key, default, check, component)
     checks.py      the fields' shared checks; errors.py: messages by key (UserError, Text)
     answers.py     what pure handlers return besides values (SKIP, Update)
