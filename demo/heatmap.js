@@ -198,6 +198,7 @@ function paint(x) {
   const ch = x.cell_h, cw = x.cell_w, top = x.top, left = x.left, cols = x.cols;
   const plain = PACKED_LUTS[x.cmap], dimmed = DIMMED_LUTS[x.cmap], cmap = x.cmap, lim = x.lim;
   const t = x.t, settled = x.settled;
+  const acc = Array.isArray(x.accent) ? pack(x.accent[0], x.accent[1], x.accent[2]) : ACCENT32;  // step t's marks
   const dimFrom = t != null && x.dim_future && t < cols ? t : cols;  // first dimmed column (0-based)
   const frameT = t != null && cw >= 6;  // wide columns: step t framed in orange too (render.heatmap)
   const line = settled != null ? (settled - 1) * cw : -1;  // grid px of the green settled line
@@ -209,14 +210,14 @@ function paint(x) {
       line32.fill(c >= dimFrom ? dimmed[k] : plain[k], c * cw, c * cw + cw);
     }
     if (line >= 0) line32[line] = Math.floor(line / cw) >= dimFrom ? SETTLED_DIM32 : SETTLED32;  // before the dimming
-    if (frameT) line32[(t - 1) * cw] = line32[t * cw - 1] = ACCENT32;                            // after it
+    if (frameT) line32[(t - 1) * cw] = line32[t * cw - 1] = acc;                                 // after it
     for (let dy = 0; dy < ch; dy++) d.set(line32, (top + r * ch + dy) * W + left);
   }
   // The step strip on top (render.step_strip): grey, the settled step's lower half green, t orange.
   const strip = x.strip;
   for (let y = 0; y < strip; y++) {
     if (settled != null && y >= Math.floor(strip / 2)) d.fill(SETTLED32, y * W + left + line, y * W + left + line + cw);
-    if (t != null) d.fill(ACCENT32, y * W + left + (t - 1) * cw, y * W + left + t * cw);
+    if (t != null) d.fill(acc, y * W + left + (t - 1) * cw, y * W + left + t * cw);
   }
   const lg = x.legend;
   if (lg) {  // render.colour_legend: the colours of np.linspace(lo, lim, W) across the whole width
@@ -291,6 +292,9 @@ function valid(x) {
     if (!Object.prototype.hasOwnProperty.call(LUTS, x.cmap) || !(Number.isFinite(x.lim) && x.lim > 0)) return false;
     if (!Number.isInteger(x.strip) || x.strip < 0 || x.strip > x.top || !validSteps(x)) return false;
     if (x.row_names != null && !(Array.isArray(x.row_names) && x.row_names.length === x.rows)) return false;
+    if (x.col_names != null && !(Array.isArray(x.col_names) && x.col_names.length === x.cols)) return false;
+    if (x.accent != null && !(Array.isArray(x.accent) && x.accent.length === 3 &&
+        x.accent.every((c) => Number.isInteger(c) && c >= 0 && c <= 255))) return false;
     const lg = x.legend;
     if (lg != null && !(Number.isInteger(lg.top) && Number.isInteger(lg.ramp) && Number.isInteger(lg.height) &&
         lg.top >= 0 && lg.ramp >= 0 && lg.top + lg.height <= x.height)) return false;
@@ -338,7 +342,8 @@ function text(c) {
   return {
     value,
     label: (v.row_label || "unit") + " " + rowId(c.row) + " \u00b7 " + (v.col_label || "step") + " " +
-      colId(c.col) + " \u00b7 " + (v.what || "h") + " = " + fmt(value),
+      colId(c.col) + (Array.isArray(v.col_names) ? " \u00b7 " + String(v.col_names[c.col]) : "") + " \u00b7 " +
+      (v.what || "h") + " = " + fmt(value),
   };
 }
 

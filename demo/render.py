@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw, ImageFont
 DIVERGING = [(33, 102, 172), (103, 169, 207), (247, 247, 247), (239, 138, 98), (178, 24, 43)]
 SEQUENTIAL = [(68, 1, 84), (65, 68, 135), (42, 120, 142), (34, 168, 132), (122, 209, 81), (253, 231, 37)]
 ACCENT = np.array([255, 140, 0], np.uint8)      # marks the current step t
+BACK_ACCENT = np.array([0, 170, 255], np.uint8)  # a second reading head: a network reading the rows backwards
 SETTLED = np.array([0, 200, 120], np.uint8)     # marks the step where the answer settled
 GUTTER = np.array([128, 128, 128], np.uint8)    # marker strips: mid-grey suits both themes
 STRIP = 6                                       # px, height of the step-marker strip
@@ -65,23 +66,23 @@ def _dim(rgb: np.ndarray, amount: float = 0.6) -> np.ndarray:
 
 
 def step_strip(steps: int, cell_w: int, t: int | None, settled: int | None = None,
-               height: int = STRIP) -> np.ndarray:
-    """A thin bar above a heatmap: grey, with step t (1-based) in orange, settled step in green."""
+               height: int = STRIP, accent=ACCENT) -> np.ndarray:
+    """A thin bar above a heatmap: grey, with step t (1-based) in ``accent`` (orange), settled step in green."""
     bar = np.empty((height, steps * cell_w, 3), np.uint8)
     bar[:] = GUTTER
     if settled is not None:
         bar[height // 2:, (settled - 1) * cell_w:settled * cell_w] = SETTLED
     if t is not None:
-        bar[:, (t - 1) * cell_w:t * cell_w] = ACCENT
+        bar[:, (t - 1) * cell_w:t * cell_w] = accent
     return bar
 
 
 def heatmap(values: np.ndarray, kind: str = "diverging", lim: float = 1.0,
             cell: tuple[int, int] = (2, 8), t: int | None = None, settled: int | None = None,
-            dim_future: bool = True) -> np.ndarray:
+            dim_future: bool = True, accent=ACCENT) -> np.ndarray:
     """values (rows, steps), e.g. units x steps -> RGB image.  Step t (1-based) is marked in the
-    strip on top (and framed in orange when cells are wide enough), later steps are greyed out,
-    and the settled step, if given, gets a green line.  cell = (px per row, px per step)."""
+    strip on top (and framed in ``accent``, orange, when cells are wide enough), later steps are
+    greyed out, and the settled step, if given, gets a green line.  cell = (px per row, px per step)."""
     rows, steps = values.shape
     ch, cw = cell
     img = upscale(colorize(values, kind, lim), ch, cw)
@@ -91,9 +92,9 @@ def heatmap(values: np.ndarray, kind: str = "diverging", lim: float = 1.0,
         if dim_future and t < steps:
             img[:, t * cw:] = _dim(img[:, t * cw:])
         if cw >= 6:  # narrower columns would be mostly frame: the strip and the dimming suffice
-            img[:, (t - 1) * cw] = ACCENT
-            img[:, t * cw - 1] = ACCENT
-    return np.concatenate([step_strip(steps, cw, t, settled), img], axis=0)
+            img[:, (t - 1) * cw] = accent
+            img[:, t * cw - 1] = accent
+    return np.concatenate([step_strip(steps, cw, t, settled, accent=accent), img], axis=0)
 
 
 @lru_cache(maxsize=8)
@@ -137,38 +138,49 @@ def _grey8(x: np.ndarray) -> np.ndarray:
     return (np.clip(np.asarray(x, np.float32), 0, 1) * 255).astype(np.uint8)
 
 
-def digit_image(x: np.ndarray, scale: int = 10, t: int | None = None) -> np.ndarray:
+def digit_image(x: np.ndarray, scale: int = 10, t: int | None = None, back: int | None = None) -> np.ndarray:
     """The (28, 28) input in [0, 1], white on black, enlarged.  With t: rows before t as they are,
-    row t (1-based) tinted orange with a frame, rows after t dimmed.  Computed from the input's
-    bytes in float64, so that the page (demo/digits/input_view.js) draws the same pixels from a
-    ``digit_value``."""
+    row t (1-based) tinted orange with a frame, rows after t dimmed.  With ``back`` too (a second
+    head reading upwards from the last row): row ``back`` tinted and framed in BACK_ACCENT, and
+    only the rows neither head has read (after t and before ``back``) dimmed.  Computed from the
+    input's bytes in float64, so that the page (demo/digits/input_view.js) draws the same pixels
+    from a ``digit_value``."""
     g8 = _grey8(x)
     rgb = np.repeat(g8[..., None], 3, axis=2)
+    heads = [(h, c) for h, c in ((t, ACCENT), (back, BACK_ACCENT)) if h is not None and t is not None]
     if t is not None:
-        rgb[t:] = (rgb[t:] * 0.25 + 20).astype(np.uint8)
-        row = g8[t - 1][:, None] / 255.0  # (28, 1): ink of the row being read
-        rgb[t - 1] = (row * ACCENT + (1 - row) * ACCENT * 0.35).astype(np.uint8)
+        end = g8.shape[0] if back is None else max(t, back - 1)   # rows t+1..end (1-based) not read yet
+        rgb[t:end] = (rgb[t:end] * 0.25 + 20).astype(np.uint8)
+    for h, colour in heads:
+        row = g8[h - 1][:, None] / 255.0  # (28, 1): ink of the row being read
+        rgb[h - 1] = (row * colour + (1 - row) * colour * 0.35).astype(np.uint8)
     img = upscale(rgb, scale, scale)
-    if t is not None:
-        y0, y1 = (t - 1) * scale, t * scale
-        img[y0, :] = ACCENT
-        img[y1 - 1, :] = ACCENT
+    for h, colour in heads:
+        img[(h - 1) * scale, :] = colour
+        img[h * scale - 1, :] = colour
     return img
 
 
-def digit_value(x: np.ndarray, scale: int = 10, t: int | None = None, alt: str = "") -> dict:
-    """``digit_image(x, scale, t)`` as numbers for the page to draw (the "digit-v1" value of
+def digit_value(x: np.ndarray, scale: int = 10, t: int | None = None, alt: str = "", back: int | None = None,
+                legend: list[str] | None = None) -> dict:
+    """``digit_image(x, scale, t, back)`` as numbers for the page to draw (the "digit-v1" value of
     ``demo.digits.input_view``): {"format", "width", "height" (of the input, in cells),
-    "scale", "t" (1-based or None), "ink" (base64 of the input's bytes, row by row), "alt"}.
-    Raises ValueError on a bad shape, scale or step."""
+    "scale", "t" (1-based or None), "back" (the second head's row, or None), "ink" (base64 of
+    the input's bytes, row by row), "alt", "legend" (None, or one text per head, t's first: the
+    page writes each beside its head's colour)}.  Raises ValueError on a bad shape, scale or step."""
     g8 = _grey8(x)
     if g8.ndim != 2 or not g8.size:
         raise ValueError(f"the input must be a 2-D array, got shape {g8.shape}")
     if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or not 1 <= scale <= 32:
         raise ValueError(f"scale must be a whole number from 1 to 32, got {scale!r}")
+    if back is not None and t is None:
+        raise ValueError("a second head (back) needs the first (t)")
+    if legend is not None and (isinstance(legend, str) or len(legend) != 1 + (back is not None)):
+        raise ValueError(f"legend must be one text per head, got {legend!r:.80}")
     return {"format": "digit-v1", "width": int(g8.shape[1]), "height": int(g8.shape[0]), "scale": int(scale),
-            "t": _step(t, "t", g8.shape[0]), "ink": base64.b64encode(g8.tobytes()).decode("ascii"),
-            "alt": str(alt)}
+            "t": _step(t, "t", g8.shape[0]), "back": _step(back, "back", g8.shape[0]),
+            "ink": base64.b64encode(g8.tobytes()).decode("ascii"), "alt": str(alt),
+            "legend": None if legend is None else [str(x) for x in legend]}
 
 
 # Ten distinguishable class colours (Tableau 10), for clouds of points coloured by digit.
@@ -390,7 +402,7 @@ def heat_value(values: np.ndarray, kind: str, lim: float, cell: tuple[int, int],
                settled: int | None = None, dim_future: bool = True, row_ids: np.ndarray | None = None,
                row_label: str = "unit", col_label: str = "step", what: str = "h",
                row_names: list[str] | None = None, legend: bool = True, first_col: int = 1,
-               missing: str = "n/a") -> dict:
+               missing: str = "n/a", accent=None, col_names=None) -> dict:
     """A heatmap as numbers, for the page to draw (the "heat-v2" value of
     ``demo.ui_heatmap.hover_heatmap``): no PNG, so it costs the server microseconds.  The browser
     draws the same picture as ``with_legend(heatmap(values, kind, lim, cell, t, settled,
@@ -403,14 +415,17 @@ def heat_value(values: np.ndarray, kind: str, lim: float, cell: tuple[int, int],
     step with the green line; ``row_names`` one short label per row (the classes of a
     confidence map) in a grey gutter on the left; ``legend`` the colour bar underneath.
     ``row_ids``, ``first_col``, ``row_label``, ``col_label``, ``what``, ``missing``: as ``hover_value``.
+    ``accent``: the colour (r, g, b) of step t's marks (None: ACCENT, orange); ``col_names``:
+    one more word per column for the tooltip (e.g. the input row a backward step reads), or None.
     Raises ValueError on bad input.
 
     The value: the geometry and tooltip keys of "heat-v1" (``width``/``height`` the natural
     size in px, ``top``/``left``/``cell_h``/``cell_w``/``rows``/``cols``, ``values``,
     ``row_ids``, ``first_col``, ``row_label``, ``col_label``, ``what``) without ``src``, plus
     ``cmap``, ``lim``, ``t``, ``settled``, ``dim_future``, ``strip`` (px), ``row_names``
-    (list or None), ``font`` (px, of the row names) and ``legend`` (None, or ``top``,
-    ``height``, ``ramp`` (px) and the texts ``lo``, ``mid``, ``hi``)."""
+    (list or None), ``font`` (px, of the row names), ``legend`` (None, or ``top``, ``height``,
+    ``ramp`` (px) and the texts ``lo``, ``mid``, ``hi``), ``accent`` ([r, g, b] or None) and
+    ``col_names`` (list or None)."""
     v = _grid_values(values)
     rows, cols = v.shape
     if kind not in ("diverging", "sequential"):
@@ -425,6 +440,8 @@ def heat_value(values: np.ndarray, kind: str, lim: float, cell: tuple[int, int],
         names = [str(n) for n in row_names]
         font = min(11, max(6, ch - 1))
         left = max(ch + 4, int(np.ceil(0.6 * font * max(len(n) for n in names))) + 4)
+    if col_names is not None and (isinstance(col_names, str) or len(col_names) != cols):
+        raise ValueError(f"col_names must be {cols} strings (one per column), got {col_names!r:.80}")
     width = left + cols * cw
     height = STRIP + rows * ch
     spec = _legend_spec(kind, lim, what, height) if legend else None
@@ -437,8 +454,18 @@ def heat_value(values: np.ndarray, kind: str, lim: float, cell: tuple[int, int],
         "values": _half_b64(v), "row_ids": _row_ids(row_ids, rows), "first_col": int(first_col),
         "row_label": str(row_label), "col_label": str(col_label), "what": str(what), "missing": str(missing),
         "cmap": kind, "lim": lim, "t": t, "settled": settled, "dim_future": bool(dim_future),
-        "strip": STRIP, "row_names": names, "font": font, "legend": spec,
+        "strip": STRIP, "row_names": names, "font": font, "legend": spec, "accent": _colour(accent),
+        "col_names": None if col_names is None else [str(n) for n in col_names],
     }
+
+
+def _colour(c) -> list[int] | None:
+    if c is None:
+        return None
+    rgb = np.asarray(c)
+    if rgb.shape != (3,) or not np.issubdtype(rgb.dtype, np.integer) or rgb.min() < 0 or rgb.max() > 255:
+        raise ValueError(f"accent must be 3 whole numbers 0..255 (r, g, b), got {c!r}")
+    return [int(v) for v in rgb]
 
 
 def decode_hover_values(value: dict) -> np.ndarray:

@@ -4,7 +4,7 @@ tests/test_digits_events.py; /classify through a server, tests/test_digits_class
 
     .venv/bin/python -m pytest -q tests/test_app_digits.py
 
-Uses the trained weights in weights/ (python training/train_digits.py --config lstm|gru|rnn).
+Uses the trained weights in weights/ (python training/train_digits.py --config lstm|gru|rnn|bilstm|peephole).
 """
 import gradio as gr
 import numpy as np
@@ -14,7 +14,7 @@ from PIL import Image
 from demo import render
 from demo.answers import SKIP, Update
 from demo.digits import analysis, drawing, handlers, views
-from demo.digits.controls import TABLE
+from demo.digits.controls import MODEL_NAMES, TABLE
 from demo.digits.drawing import live, pen_up_first, pen_up_rest
 from demo.digits.handlers import (ALL_OUTPUTS, COMPARE, EDIT_OUTPUTS, FIRST_OUTPUTS, PANELS, PICK_OUTPUTS,
                                   RELANGUAGE_OUTPUTS, REST_OUTPUTS, STEP_OUTPUTS, UNIT_OUTPUTS, Lab, load_lab)
@@ -57,13 +57,13 @@ def label(out: dict) -> str:
     return max(out["final"], key=out["final"].get)
 
 
-@pytest.mark.parametrize("name", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("name", MODEL_NAMES)
 def test_draw_reads_every_example_digit(lab, name):
     for d in DIGITS:
         out = draw(lab, sketch(example_digit(d)), name)
         a = out["analysis"]
         assert label(out) == str(d), (name, d, out["final"])
-        assert a.name == name and a.x.shape == (28, 28) and a.cell == name
+        assert a.name == name and a.x.shape == (28, 28) and a.cell == lab.models[name].cell  # bilstm: an lstm
 
 
 def test_each_handler_fills_exactly_its_output_group(lab):
@@ -103,7 +103,7 @@ def test_draw_then_step_outputs_all_views(lab):
     seen = out["seen"]  # numbers the page draws (demo/digits/input_view.py): no PNG, no file
     assert (seen["width"] * seen["scale"], seen["height"] * seen["scale"], seen["t"]) == (side, side, None)
     assert out["hint"] == Update(visible=False) and "reads **7**" in out["summary"]
-    assert [out[c]["label"].split(":")[0] for c in COMPARE] == ["LSTM", "GRU", "RNN"]
+    assert [out[c]["label"].split(":")[0] for c in COMPARE] == ["LSTM", "GRU", "RNN", "BiLSTM", "Peephole LSTM"]
     step = handlers.step(lab, a, C(t=12))
     assert step["caption"].startswith("**Row 12 of 28.**")
     assert step["rows"]["t"] == 12 and set(step["probs"]) == {str(d) for d in DIGITS}
@@ -117,7 +117,7 @@ def test_draw_then_step_outputs_all_views(lab):
     assert [refreshed[p]["label"].split(":")[0] for p in PANELS] == ["i", "f", "g", "o", "c"]
     assert all(isinstance(refreshed[p], Update) and refreshed[p]["visible"] for p in PANELS)
     assert step["confidence"]["rows"] == 10
-    assert out["influence"].count("rl-inf-cell") == 3 and out["unit_thumbs"].mode == "RGB"
+    assert out["influence"].count("rl-inf-cell") == len(MODEL_NAMES) and out["unit_thumbs"].mode == "RGB"
     assert 'class="now"' in step["trajectory"]
 
 
@@ -170,15 +170,15 @@ def test_while_the_pen_moves_the_slow_views_wait_for_pen_up(lab):
     value = sketch(example_digit(7))
     first = draw(lab, sketch(example_digit(1)), "gru")  # the drawing a stroke ago
     a = first["analysis"]
-    assert list(a.influence) == ["lstm", "gru", "rnn"] and first["unit_thumbs"] is not None
+    assert list(a.influence) == list(MODEL_NAMES) and first["unit_thumbs"] is not None
     moving = draw(lab, {**value, "drawing": True}, "gru", before=a)
     assert list(moving["analysis"].influence) == ["gru"]          # the chosen cell's only
-    assert moving["influence"].count("rl-inf-wait") == 2           # the others shown faded
+    assert moving["influence"].count("rl-inf-wait") == len(MODEL_NAMES) - 1   # the others shown faded
     np.testing.assert_array_equal(moving["analysis"].influence["gru"]["gradient"],
                                   lab.models["gru"].row_influence_mnist(moving["analysis"].x)["gradient"])
     assert moving["unit_thumbs"] is SKIP                           # unchanged: not sent again
     lifted = draw(lab, value, "gru", before=moving["analysis"])
-    assert list(lifted["analysis"].influence) == ["lstm", "gru", "rnn"]
+    assert list(lifted["analysis"].influence) == list(MODEL_NAMES)
     # the pen lifted where the last value left it: the same ink, so the runs are reused
     assert lifted["analysis"].trace is moving["analysis"].trace
     # while the pen is down the unit's drill-down and the reading strip wait ...
@@ -408,10 +408,68 @@ def test_friendly_errors():
 
 def test_missing_weights_leave_a_blank_pad_that_says_why(tmp_path):
     empty = load_lab(tmp_path)
-    assert not empty.models and len(empty.failures) == 3
+    assert not empty.models and len(empty.failures) == len(MODEL_NAMES)
     key, _, error, fields = empty.failures[0]
     assert key == "app.error.unavailable" and fields == {"title": "LSTM"}
     assert "digits_lstm.safetensors" in str(error) and "train_digits.py --config lstm" in str(error)
     out = draw(empty, sketch(example_digit(1)), "lstm")
     assert out["hint"]["visible"] and "No digit model" in out["hint"]["value"]
     assert set(handlers.pick(empty, None, C())) == set(PICK_OUTPUTS)
+
+
+# ---------------------------------------------------------------------------------------------
+# The networks that read both ways (the BiLSTM) and the peephole LSTM, through the handlers
+
+def test_the_bilstm_shows_both_directions_and_a_one_way_model_hides_them(lab):
+    from demo.digits.handlers import BACK_PANELS, BOTH_WAYS
+    a = draw(lab, sketch(example_digit(7)), "lstm")["analysis"]
+    out = handlers.pick(lab, a, C(model="bilstm", t=9))
+    H = lab.models["bilstm"].hidden // 2
+    assert out["analysis"].trace.directions == 2 and out["caption"].startswith(
+        "**Step 9 of 28: forward at row 9, backward at row 20.**")
+    assert all(isinstance(out[n], Update) and out[n]["visible"] for n in BOTH_WAYS)   # the picker refreshes
+    assert out["dir_forward"]["value"].startswith("**forward · reads rows 1→28**")
+    assert out["dir_backward"]["value"].startswith("**backward · reads rows 28→1**")
+    back = out["hmap_back"]["value"]
+    assert out["hmap"]["rows"] == back["rows"] == H and back["row_ids"] == list(range(H, 2 * H)) and back["t"] == 9
+    assert [out[p]["label"].split(":")[0] for p in BACK_PANELS] == ["i", "f", "g", "o", "c"]
+    assert (out["rows"]["t"], out["rows"]["back"]) == (9, 20) and "Reading both ways" in out["confidence_note"]["value"]
+    step = handlers.step(lab, out["analysis"], C(model="bilstm", t=3))        # the slider: plain values
+    assert step["hmap_back"]["t"] == step["hmap"]["t"] == 3 and step["rows"]["back"] == 26
+    assert all(step[n] is SKIP for n in ("dir_forward", "dir_backward", "confidence_note"))
+    assert [out[c]["label"].split(":")[0] for c in COMPARE] == [analysis.TITLES[n] for n in MODEL_NAMES]
+    # back to one way: the backward maps hide, a unit and ablated units the LSTM lacks are brought in range
+    edited = handlers.edit(lab, out["analysis"], C(model="bilstm", ablate=f"3, {H + 2}"))["analysis"]
+    lstm = handlers.pick(lab, edited, C(model="lstm", t=9, unit=H + 5))
+    assert all(lstm[n] == Update(value=None, visible=False) for n in BOTH_WAYS)
+    assert lstm["unit"] == 0 and lstm["unit_caption"].startswith("**Unit 0**") and lstm["ablate"] == "3"
+    assert lstm["caption"].startswith("**Row 9 of 28.**") and lstm["rows"]["back"] is None
+    assert handlers.pick(lab, a, C(model="gru", unit=5))["unit"] is SKIP
+
+
+def test_the_bilstm_drill_down_edits_and_clicks_go_by_direction(lab):
+    a = draw(lab, sketch(example_digit(3)), "bilstm", unit=130)["analysis"]
+    H = lab.models["bilstm"].hidden // 2
+    unit = handlers.unit_view(lab, a, C(unit=H + 2))["unit_caption"]
+    assert unit.startswith(f"**Unit {H + 2}** of the BiLSTM's top layer is backward unit 2")
+    assert handlers.click_unit(lab, a, [2 * H - 1, 4]) == {"unit": 2 * H - 1}
+    assert handlers.click_unit(lab, a, [2 * H, 4]) == {"unit": SKIP}
+    out = handlers.edit(lab, a, C(ablate=f"1, {H + 1}", gate="f", gate_value=1.0, from_row=5))
+    text = out["difference"]
+    assert "**Directions** (the BiLSTM reads both ways)" in text and "backward direction: its units 1 (numbered" in text
+    assert "forward rows 5→28, backward rows 24→1" in text
+    assert out["analysis"].edited is not None and np.all(out["analysis"].edited.h[4:, [1, H + 1]] == 0)
+    with pytest.raises(UserError, match="out of range"):
+        handlers.edit(lab, a, C(ablate=str(2 * H)))
+    zh = handlers.relanguage(lab, out["analysis"], C(model="bilstm", t=5), None, None, "zh-CN")
+    assert zh["caption"].startswith("**第 5 步，共 28 步：正向在第 5 行，反向在第 24 行。**")
+    assert zh["dir_backward"]["value"].startswith("**反向") and "方向" in zh["difference"]
+
+
+def test_the_peephole_lstm_shows_the_lstms_maps(lab):
+    out = draw(lab, sketch(example_digit(4)), "peephole")
+    assert out["analysis"].cell == "peephole" and out["caption"].startswith("**Row 28 of 28.**")
+    assert [out[p]["label"].split(":")[0] for p in PANELS] == ["i", "f", "g", "o", "c"]
+    assert out["hmap_back"] == Update(value=None, visible=False) and out["rows"]["back"] is None
+    gates = handlers.pick(lab, out["analysis"], C(model="peephole"))["gate"]["choices"]
+    assert [g for _, g in gates] == ["none", "i", "f", "g", "o"]

@@ -4,6 +4,7 @@ its ink while the pen moves and that the prediction is right; moves the row-by-r
 hovers and clicks a unit of the h map and ablates units ("Why?"); draws with touch on a 390x844
 phone screen (the pad first, the prediction under it, nothing wider than the screen); streams text
 on the Text tab and presses Stop, then checks the "See each step" views of a short generation.
+The BiLSTM's two reading directions are tests/test_browser_directions.py.
 
     .venv/bin/python -m pytest -q tests/test_browser.py
     RNN_LENS_SCREENSHOTS=docs .venv/bin/python -m pytest -q tests/test_browser.py  # README images
@@ -26,6 +27,7 @@ from PIL import Image
 from conftest import screenshot_on_failure, skip_without_browser
 
 from demo import render
+from demo.digits.controls import MODEL_NAMES
 from demo.digits.pictures import EMPTY_MESSAGE
 from demo.text.writer import Writer, WriterUnavailable
 from demo.text import CharModel
@@ -245,7 +247,7 @@ def test_why_hover_click_a_unit_and_ablate_it(page, tmp_path):
     expect(block(page, "Edited run: prediction after row 28").get_by_test_id("label-output-value")
            ).not_to_be_empty()
     strips = page.locator("#row-influence .rl-inf-cell")
-    expect(strips).to_have_count(3)                      # all three cells, bars per row
+    expect(strips).to_have_count(len(MODEL_NAMES))       # every model, bars per row
     expect(strips.first.locator(".rl-inf-g")).to_have_count(28)
     expect(page.locator("#digit-trajectory circle.now")).to_have_count(1)
     page.get_by_role("heading", name="Why?").scroll_into_view_if_needed()
@@ -266,7 +268,7 @@ def test_the_language_switch_keeps_the_plots_drawn_and_names_their_columns(page,
     page.locator("#digit-unit-rows").scroll_into_view_if_needed()
     expect(plot_lines(page, "digit-unit-rows").first).to_be_attached()
     lines = {p: plot_lines(page, p).count() for p in ("digit-curves", "digit-unit-rows")}
-    assert lines["digit-curves"] >= 3 and lines["digit-unit-rows"] >= 5, lines   # 3 cells; h, c and 4 gates
+    assert lines["digit-curves"] >= len(MODEL_NAMES) and lines["digit-unit-rows"] >= 5, lines   # the models; h, c, 4 gates
     expect(page.locator("#digit-reading")).to_contain_text("ink found")
     page.locator("#lang-switch").get_by_text("简体中文").click()
     expect(page.locator("#digit-reading")).to_contain_text("找到的笔迹")

@@ -8,6 +8,8 @@
     sketches.py    script-drawn digits (tests, examples, training augmentation)
     analysis.py    pure: one drawing -> a frozen DigitAnalysis (every model run once)
     views.py       pure rendering: captions, images and label dicts for each step
+    directions.py  pure: a network reading both ways (BiLSTM) in words: units, rows, titles, notes
+    reading_views.py  pure: how a picture was read, as HTML and as one strip
     explain.py     the equations and tensor shapes of the chosen cell
     api.py         the /classify coroutine (uploads read off the event loop)
     The tab, in four rooms:

@@ -25,7 +25,7 @@ from demo.digits import drawing, handlers, views
 from demo.digits.analysis import STEPS, title
 from demo.digits.api import classifier
 from demo.digits.controls import CONTROLS, NO_GATE, TABLE, from_copy
-from demo.digits.handlers import (ALL_OUTPUTS, EDIT_OUTPUTS, FIRST_OUTPUTS, PANELS, PICK_OUTPUTS,
+from demo.digits.handlers import (ALL_OUTPUTS, BACK_PANELS, EDIT_OUTPUTS, FIRST_OUTPUTS, PANELS, PICK_OUTPUTS,
                                   RELANGUAGE_OUTPUTS, REST_OUTPUTS, STEP_OUTPUTS, UNIT_OUTPUTS, Lab)
 from demo.digits.pad import pad_value_from_image, pad_words
 from demo.digits.page import CSS, EXAMPLES_DIR, WHY, layout
@@ -263,7 +263,7 @@ def wire_views(ui: TabUI, after_pen: dict) -> None:
         x.change(stepped, [c["analysis"], c["t"], c["order"], *L], ui.outputs(STEP_OUTPUTS), **LIVE, **after_pen)
     c["unit"].change(friendly(unit_view, lang=True), [c["analysis"], c["unit"], *L], ui.outputs(UNIT_OUTPUTS),
                      **LIVE, **after_pen)
-    for x in ui.outputs(("hmap", *PANELS)):
+    for x in ui.outputs(("hmap", *PANELS, "hmap_back", *BACK_PANELS)):   # both directions' maps
         x.select(clicked, [c["analysis"]], [c["unit"]], **QUIET)
 
 

@@ -28,7 +28,7 @@ from demo.digits import analysis, units, views
 from demo.digits.analysis import DigitAnalysis, title
 from demo.digits.controls import MODEL_NAMES, NO_GATE, TABLE
 from demo.digits.explain import explain_markdown
-from demo.digits.interventions import ABLATE, Intervention
+from demo.digits.interventions import ABLATE, Intervention, format_ranges
 from demo.digits.lookups import load_lookups
 from demo.digits.model import DigitModel, load_digit_model
 from demo.digits.pictures import EMPTY
@@ -37,8 +37,12 @@ from demo.errors import UserError
 # The output groups, by name: each handler fills exactly the union of the groups it names.
 COMPARE = tuple(f"compare.{i}" for i in range(len(MODEL_NAMES)))
 PANELS = tuple(f"panels.{i}" for i in range(views.MAX_PANELS))
+# A network reading both ways: the maps above are its forward direction's, these the backward
+# one's, each group under its heading, and a note under the confidence map (hidden otherwise).
+BACK_PANELS = tuple(f"back_panels.{i}" for i in range(views.MAX_PANELS))
+BOTH_WAYS = ("dir_forward", "dir_backward", "hmap_back", *BACK_PANELS, "confidence_note")
 DRAWING_OUTPUTS = ("analysis", "hint", "final", "summary", "seen", *COMPARE, "influence", "reading")
-STEP_OUTPUTS = ("caption", "rows", "probs", "hmap", *PANELS, "confidence", "trajectory", "difference",
+STEP_OUTPUTS = ("caption", "rows", "probs", "hmap", *PANELS, "confidence", *BOTH_WAYS, "trajectory", "difference",
                 "edited_final", "edited_confidence")
 UNIT_OUTPUTS = ("unit_caption", "unit_rows", "unit_profile", "unit_thumbs")
 ALL_OUTPUTS = DRAWING_OUTPUTS + STEP_OUTPUTS + UNIT_OUTPUTS
@@ -49,11 +53,12 @@ ALL_OUTPUTS = DRAWING_OUTPUTS + STEP_OUTPUTS + UNIT_OUTPUTS
 # comparison, the "why" sections, the unit's drill-down and the reading strip, with every model's
 # row influence, the costly part of the server's work (~20 ms of ~30).
 FIRST_OUTPUTS = ("analysis", "hint", "final", "summary", "seen", "caption", "rows", "probs", "hmap", *PANELS,
-                 "confidence")
+                 "confidence", *BOTH_WAYS)
 REST_OUTPUTS = tuple(n for n in ALL_OUTPUTS if n not in FIRST_OUTPUTS)
-PICK_OUTPUTS = (*ALL_OUTPUTS, "explain", "gate")
+RELANGUAGE_OUTPUTS = (*ALL_OUTPUTS, "explain", "gate")
+# the picker also brings the unit box and the ablation list within the new model's units
+PICK_OUTPUTS = (*RELANGUAGE_OUTPUTS, "unit", "ablate")
 EDIT_OUTPUTS = ("analysis", *STEP_OUTPUTS)
-RELANGUAGE_OUTPUTS = PICK_OUTPUTS
 
 
 class PenUps:
@@ -190,16 +195,33 @@ def step_rows(lab: Lab, a: DigitAnalysis, t: int, order: str = "index", refresh:
               lang: str = "en") -> dict:
     """The row-by-row views of step t (the pen-up's first part)."""
     v = views.step_views(a, int(t), unit_order(lab, a, order), lang)
-    # The caption travels in the value; an Update (dearer for gradio to apply) only when the
-    # panels' visibility may change: a new model, or after a blank pad.
-    panels = [{**hover, "caption": label} for label, hover in v.panels]
+    return {"caption": v.caption, "rows": v.rows, "probs": v.probs, "hmap": v.h, **_maps(PANELS, v.panels, refresh),
+            "confidence": v.confidence, **both_ways(v, refresh)}
+
+
+def _maps(names: tuple, items: list, refresh: bool) -> dict:
+    """Titled maps [(title, value)] into the outputs ``names``, the rest hidden.  The title travels
+    in the value; an Update (dearer for gradio to apply) only when which maps show may change
+    (``refresh``: a new model, or after a blank pad)."""
+    maps = [{**value, "caption": label} for label, value in items]
     if refresh:
-        panels = [Update(value=p, label=p["caption"], visible=True) for p in panels]
-        panels += [Update(value=None, visible=False) for _ in range(len(PANELS) - len(panels))]
+        maps = [Update(value=m, label=m["caption"], visible=True) for m in maps]
+        maps += [Update(value=None, visible=False) for _ in range(len(names) - len(maps))]
     else:
-        panels += [SKIP] * (len(PANELS) - len(panels))
-    return {"caption": v.caption, "rows": v.rows, "probs": v.probs, "hmap": v.h, **dict(zip(PANELS, panels)),
-            "confidence": v.confidence}
+        maps += [SKIP] * (len(names) - len(maps))
+    return dict(zip(names, maps))
+
+
+def both_ways(v: views.StepViews, refresh: bool) -> dict:
+    """The backward direction's maps, the directions' headings and the confidence note: shown for
+    a network reading both ways, hidden (on ``refresh``) or left alone for one reading one way.
+    The words change only with the model or the language, so they are sent on ``refresh`` only."""
+    if v.back is None:
+        return {n: Update(value=None, visible=False) if refresh else SKIP for n in BOTH_WAYS}
+    words = dict(zip(("dir_forward", "dir_backward", "confidence_note"), (*v.headings, v.note)))
+    hmap = Update(value=v.back, label=v.back["caption"], visible=True) if refresh else v.back
+    return {**{k: Update(value=w, visible=True) if refresh else SKIP for k, w in words.items()}, "hmap_back": hmap,
+            **_maps(BACK_PANELS, v.back_panels, refresh)}
 
 
 def step_why(lab: Lab, a: DigitAnalysis, t: int, lang: str = "en") -> dict:
@@ -248,8 +270,8 @@ def step(lab: Lab, a: DigitAnalysis | None, c, lang: str = "en", refresh: bool =
     Fills STEP_OUTPUTS."""
     if a is None:
         return {"caption": "", "rows": None, "probs": None, "hmap": None,
-                **{p: Update(value=None, visible=False) for p in PANELS}, "confidence": None, "trajectory": "",
-                "difference": "", "edited_final": None, "edited_confidence": None}
+                **{p: Update(value=None, visible=False) for p in (*PANELS, *BOTH_WAYS)}, "confidence": None,
+                "trajectory": "", "difference": "", "edited_final": None, "edited_confidence": None}
     return {**step_rows(lab, a, c.t, c.order, refresh, lang), **step_why(lab, a, c.t, lang)}
 
 
@@ -263,16 +285,22 @@ def pick(lab: Lab, a: DigitAnalysis | None, c, lang: str = "en") -> dict:
     explain the cell.  Fills PICK_OUTPUTS."""
     name = lab.name(c.model)
     if name is None:
-        return {**blank(lab, i18n.t("digits.error.no_model_short", lang), lang), "explain": "", "gate": SKIP}
+        return {**blank(lab, i18n.t("digits.error.no_model_short", lang), lang), "explain": "", "gate": SKIP,
+                "unit": SKIP, "ablate": SKIP}
     model = lab.models[name]
     clamped = a.intervention.clamp[0][0] if a is not None and a.intervention.clamp else None
+    # a unit the new model lacks (the BiLSTM has 256, the others 128): its first unit instead
+    unit = c.unit if c.unit < model.hidden else 0
     extra = {"explain": explain_markdown(model, lang),
              "gate": Update(choices=gate_choices(model.gate_names, lang),
-                            value=clamped if clamped in model.gate_names else NO_GATE)}
+                            value=clamped if clamped in model.gate_names else NO_GATE),
+             "unit": unit if unit != c.unit else SKIP, "ablate": SKIP}
     if a is None:
         return {**blank(lab, i18n.t(EMPTY, lang), lang), **extra}
-    a = analysis.with_influence(lab.models, analysis.retrace(lab.models, a, name))
-    return {**show(a, True, lang), **step(lab, a, c, lang, True), **unit_answer(lab, a, c.unit, lang),
+    before, a = a, analysis.with_influence(lab.models, analysis.retrace(lab.models, a, name))
+    if a.intervention.ablate != before.intervention.ablate:   # units the new model lacks were dropped
+        extra["ablate"] = format_ranges(a.intervention.ablate)
+    return {**show(a, True, lang), **step(lab, a, c, lang, True), **unit_answer(lab, a, unit, lang),
             "reading": views.reading_html(a.reading, lang), **extra}
 
 

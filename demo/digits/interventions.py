@@ -130,6 +130,28 @@ def run(model: DigitModel, x: np.ndarray, iv: Intervention) -> DigitTrace:
                              from_step=iv.from_step)
 
 
+def directions_note(iv: Intervention, hidden: int, model: str, lang: str = "en") -> str:
+    """For a network reading both ways (``hidden`` units per direction; the list numbers them
+    forward 0..H-1, then backward H..2H-1): which direction each edit acts on, and that "from
+    row r" is each direction's own step r (forward rows r..28, backward rows 29-r..1)."""
+    parts = []
+    forward = [u for u in iv.ablate if u < hidden]
+    backward = [u for u in iv.ablate if u >= hidden]
+    if forward:
+        parts.append(t("digits.edit.dirs.ablate_forward", lang, units=format_ranges(forward)))
+    if backward:
+        parts.append(t("digits.edit.dirs.ablate_backward", lang, units=format_ranges(u - hidden for u in backward),
+                       numbers=format_ranges(backward)))
+    for gate, _value in iv.clamp:
+        name = t(f"digits.gate_name.{gate}", lang) if gate in GATE_NAMES else gate
+        parts.append(t("digits.edit.dirs.clamp", lang, gate=name))
+    if iv.from_step > 1 and (iv.ablate or iv.clamp):
+        parts.append(t("digits.edit.dirs.from", lang, row=iv.from_step, back=29 - iv.from_step))
+    if iv.blank_rows:
+        parts.append(t("digits.edit.dirs.blank", lang))
+    return t("digits.edit.dirs.intro", lang, model=model, parts="\n".join(parts))   # a Markdown list
+
+
 def difference(plain: np.ndarray, edited: np.ndarray, iv: Intervention, lang: str = "en") -> str:
     """Name what the edit did to the answer after row 28.  plain, edited: (28, 10) probs."""
     a, b = int(plain[-1].argmax()), int(edited[-1].argmax())

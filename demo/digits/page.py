@@ -28,12 +28,13 @@ from demo.digits.input_view import input_view
 from demo.digits.pad import drawing_pad
 from demo.digits.units import ORDERS
 from demo.ui_common import LATEX, K, Words, heat_image, problems_markdown
-from demo.ui_heatmap import hover_heatmap
+from demo.ui_heatmap import VIEW_CLASS, hover_heatmap
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_DIR = ROOT / "examples"
 CANVAS = 420                    # px, the pad's side; its pen is CANVAS/28 wide, like MNIST's strokes
-CELL_COLOURS = {"LSTM": "#1f77b4", "GRU": "#ff7f0e", "RNN": "#d62728"}
+# the over-data curves' colours, by model title (digits.curves.label names them)
+CELL_COLOURS = {"LSTM": "#1f77b4", "GRU": "#ff7f0e", "RNN": "#d62728", "BiLSTM": "#2ca02c", "Peephole LSTM": "#9467bd"}
 STATE_COLOURS = {"h": "#111111", "c": "#888888", "i": "#1f77b4", "f": "#ff7f0e", "g": "#2ca02c", "o": "#d62728",
                  "r": "#1f77b4", "z": "#ff7f0e", "n": "#2ca02c"}
 WHY = ("why_rows", "why_unit", "why_whatif", "why_trajectory")   # the sections under "Why?"
@@ -44,6 +45,12 @@ CSS = """
 /* gradio floats a block's label over its top: a label that wraps (the reading strip's, on a
    phone) covered the pictures under it.  In the flow, it pushes them down. */
 #digit-reading [data-testid="block-label"], #digit-seen [data-testid="block-label"] { position: relative; }
+/* the comparison: every model's map in one row on a wide screen (stacked on a phone, as every view) */
+@media (min-width: 900px) { #digit-compare .rl-view { min-width: 150px !important; } }
+/* a plot's chart fills what its label (two lines on a narrow column) leaves of the block: gradio
+   sizes the chart to the whole block, which cut off the legend that names each line's model */
+#digit-curves, #digit-unit-rows { display: flex !important; flex-direction: column; }
+#digit-curves .vega-embed, #digit-unit-rows .vega-embed { flex: 1 1 0; min-height: 0; height: auto !important; }
 /* the page's copy of the controls that the pad's events read (events.CONTROLS_JS): kept, never shown */
 #digit-controls { display: none !important; }
 """ + views.INFLUENCE_CSS + views.TRAJECTORY_CSS
@@ -137,8 +144,12 @@ def row_by_row(c: dict, w: Words, lab: Lab):
             c["rows"] = w.add(input_view(K("digits.rows.label"), elem_id="digit-rows"), label="digits.rows.label")
             c["probs"] = w.add(gr.Label(label=K("digits.probs.label"), num_top_classes=5, elem_id="digit-probs"),
                                label="digits.probs.label")
-            c["confidence"] = w.add(hover_heatmap(i18n.t("digits.confidence.label"), elem_id="digit-confidence",
-                                                  height=280), label="digits.confidence.label")
+            # a column as wide as the views beside it (VIEW_CLASS), with what the confidence means
+            # for a network reading both ways under the map (hidden otherwise)
+            with gr.Column(scale=1, min_width=160, elem_classes=[VIEW_CLASS]):
+                c["confidence"] = w.add(hover_heatmap(i18n.t("digits.confidence.label"), elem_id="digit-confidence",
+                                                      height=280), label="digits.confidence.label")
+                c["confidence_note"] = gr.Markdown(visible=False, elem_id="digit-confidence-note")
         control(c, w, "order")
         w.add(gr.Markdown(K("digits.maps.help")), value="digits.maps.help")
         maps(c, w, lab)
@@ -147,24 +158,37 @@ def row_by_row(c: dict, w: Words, lab: Lab):
 
 def maps(c: dict, w: Words, lab: Lab) -> None:
     """h and the gate maps, three a row, so each is shown ~2.5x its size: one screen pixel per
-    unit is too thin to hover or click.  The first row: h and the first two gates; then the rest."""
-    first = views.PANELS.get(lab.models[lab.default].cell, []) if lab.models else []
+    unit is too thin to hover or click.  The first row: h and the first two gates; then the rest.
+    A network reading both ways: these are its forward direction's, the backward one's under
+    them (digit-h-backward, digit-panel-K-backward), each group under its heading."""
+    model = lab.models[lab.default] if lab.models else None
+    first = views.PANELS.get(model.cell, []) if model else []
+    both = bool(model) and model.directions == 2   # shown from the start only if the first model reads both ways
     keys = [f"digits.panel.{p[0]}" for p in first]   # the switch names the maps shown before a drawing
     labels = [i18n.t(k) for k in keys] + [i18n.t("digits.panel.other", k=k)
                                           for k in range(len(first), views.MAX_PANELS)]
-    panel = lambda k: hover_heatmap(labels[k], elem_id=f"digit-panel-{k}", visible=k < len(first))  # noqa: E731
-    with gr.Row():
-        c["hmap"] = w.add(hover_heatmap(i18n.t("digits.hmap.label"), elem_id="digit-h"), label="digits.hmap.label")
-        for k in range(2):
-            c[f"panels.{k}"] = panel(k)
-    with gr.Row():
-        for k in range(2, views.MAX_PANELS):
-            c[f"panels.{k}"] = panel(k)
+    for direction in ("forward", "backward"):
+        back = direction == "backward"
+        end, prefix = ("-backward", "back_") if back else ("", "")
+        shown = both or not back
+        c[f"dir_{direction}"] = gr.Markdown(visible=both, elem_id=f"digit-dir-{direction}")
+        with gr.Row():
+            c["hmap_back" if back else "hmap"] = hover_heatmap(i18n.t("digits.hmap.label"), elem_id=f"digit-h{end}",
+                                                               visible=shown)
+            for k in range(2):
+                c[f"{prefix}panels.{k}"] = hover_heatmap(labels[k], elem_id=f"digit-panel-{k}{end}",
+                                                         visible=shown and k < len(first))
+        with gr.Row():
+            for k in range(2, views.MAX_PANELS):
+                c[f"{prefix}panels.{k}"] = hover_heatmap(labels[k], elem_id=f"digit-panel-{k}{end}",
+                                                         visible=shown and k < len(first))
+    w.add(c["hmap"], label="digits.hmap.label")
     for k, key in enumerate(keys):
         w.add(c[f"panels.{k}"], label=key)
 
 
 def compare(c: dict, w: Words):
+    """Every model's confidence over time on this drawing, one map each (controls.MODEL_NAMES)."""
     with gr.Column(elem_id="sec-compare") as section:
         w.add(gr.Markdown(K("digits.section.compare")), value="digits.section.compare")
         with gr.Row(elem_id="digit-compare"):
@@ -181,7 +205,7 @@ def why_rows(c: dict, w: Words, lab: Lab):
         with gr.Row():
             curves = views.influence_curves(lab.lookups) if lab.lookups else None
             c["curves"] = w.add(gr.LinePlot(curves, x="row", y="mean |dz/d row|", color=views.curves_color(),
-                                            height=260, min_width=320,  # a phone: the summary under it
+                                            height=330, min_width=320,  # a phone: the summary under it; the legend fits
                                             color_map=CELL_COLOURS, label=K("digits.curves.label"),
                                             x_title=i18n.t("digits.curves.x", i18n.DEFAULT),
                                             y_title=i18n.t("digits.curves.y", i18n.DEFAULT), elem_id="digit-curves"),
@@ -197,13 +221,13 @@ def why_unit(c: dict, w: Words, lab: Lab):
             c["unit_caption"] = gr.Markdown(scale=4)
         with gr.Row():
             # the plots' tooltips show their axis titles, and the colour column's name
-            c["unit_rows"] = w.add(gr.LinePlot(x="row", y="value", color=views.unit_rows_color(), height=240,
+            c["unit_rows"] = w.add(gr.LinePlot(x="row", y="value", color=views.unit_rows_color(), height=300,
                                                color_map=STATE_COLOURS, label=K("digits.unit_rows.label"),
                                                elem_id="digit-unit-rows", x_title=i18n.t("digits.unit_rows.x"),
                                                y_title=i18n.t("digits.unit_rows.y")),
                                    label="digits.unit_rows.label", x_title="digits.unit_rows.x",
                                    y_title="digits.unit_rows.y")
-            c["unit_profile"] = w.add(gr.BarPlot(x="class", y="mean final h", height=240,
+            c["unit_profile"] = w.add(gr.BarPlot(x="class", y="mean final h", height=300,
                                                  label=K("digits.unit_profile.label"),
                                                  x_title=i18n.t("digits.unit_profile.x"),
                                                  y_title=i18n.t("digits.unit_profile.y")),

@@ -5,6 +5,9 @@ Markdown.  Rendering only: no model runs here, and no gradio.
     from demo.digits.views import step_views, drawing_views
     step = step_views(analysis, t=12)       # every slider move
     drawing = drawing_views(analysis)       # model input, final answer, comparison
+
+A network that reads both ways (the BiLSTM) gets its maps per direction (``demo.digits.directions``);
+how a picture was read is ``demo.digits.reading_views`` (its two views are importable from here).
 """
 from __future__ import annotations
 
@@ -13,10 +16,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from demo import render
+from demo.digits import directions as dirs
 from demo.digits.analysis import STEPS, DigitAnalysis, label_dict, settle_step, title
 from demo.digits.model import CLASSES
+from demo.digits.reading_views import reading_html, reading_strip  # noqa: F401  (the views' names before the split)
 from demo.i18n import t as tr_
-from demo.errors import message
 from demo.i18n import LANGS
 
 # Per cell, the extra panels beside h: (trace key, title, colour map, range; None = fit to data).
@@ -28,6 +32,7 @@ PANELS = {
             ("n", "n: candidate", "diverging", 1.0)],
     "rnn": [],
 }
+PANELS["peephole"] = PANELS["lstm"]     # the peephole LSTM's gates and cell are the LSTM's i, f, g, o, c
 MAX_PANELS = max(len(p) for p in PANELS.values())
 # Cell sizes in px (per row, per step).  Small on purpose: PNG encoding dominates the time per
 # stroke, and the page scales images up with CSS `image-rendering: pixelated`, which stays crisp.
@@ -45,9 +50,16 @@ class StepViews:
     caption: str                    # Markdown: what happened at row t
     rows: dict                      # the input, row t highlighted, later rows dimmed (render.digit_value)
     probs: dict[str, float]         # class probabilities after row t
-    h: dict                         # h: units x steps, column t marked (a render.hover_value)
-    panels: list[tuple[str, dict]] = field(default_factory=list)  # gates and c, titled (hover values)
-    confidence: dict | None = None  # classes x steps, settled step marked (a hover value)
+    h: dict                         # h: units x steps, column t marked (a render.heat_value; its title in "caption")
+    panels: list[tuple[str, dict]] = field(default_factory=list)  # gates and c, titled (heat values)
+    confidence: dict | None = None  # classes x steps, settled step marked (a heat value)
+    # A network reading both ways: h and panels above are its forward direction's; here the
+    # backward direction's maps, the line above each direction's maps (forward, backward) and
+    # what "confidence after step t" means.  None, [], None and "" for a network reading one way.
+    back: dict | None = None
+    back_panels: list[tuple[str, dict]] = field(default_factory=list)
+    headings: tuple[str, str] | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,11 +80,14 @@ def step_caption(a: DigitAnalysis, t: int, lang: str = "en") -> str:
     now, final = probs[t - 1], probs[-1]
     settled = settle_step(probs)
     guess = CLASSES[int(now.argmax())]
-    text = tr_("digits.caption.step", lang, t=t, steps=STEPS, model=title(a.name), guess=guess, p=now.max())
+    both = dirs.both_ways(a.trace)
+    if both:   # "Step t of 28: forward at row t, backward at row 29 - t."
+        text = dirs.step_caption(title(a.name), t, guess, now.max(), lang)
+    else:
+        text = tr_("digits.caption.step", lang, t=t, steps=STEPS, model=title(a.name), guess=guess, p=now.max())
     answer = CLASSES[int(final.argmax())]
-    if t >= settled:
-        return text + tr_("digits.caption.since", lang, answer=answer, settled=settled)
-    return text + tr_("digits.caption.settles", lang, answer=answer, settled=settled)
+    key = ("since" if t >= settled else "settles") + ("_step" if both else "")
+    return text + tr_(f"digits.caption.{key}", lang, answer=answer, settled=settled)
 
 
 def panel_title(key: str, lang: str = "en") -> str:
@@ -83,32 +98,59 @@ def panel_title(key: str, lang: str = "en") -> str:
 def step_views(a: DigitAnalysis, t: int, order: np.ndarray | None = None, lang: str = "en") -> StepViews:
     """Everything that depends on the step control, for the traced model of ``a``.  ``order``
     (a permutation of the units) sorts the rows of every units × steps map the same way.  The
-    maps are hover values (``render.hover_value``): image, numbers and the real unit of each row."""
+    maps are heat values (``render.heat_value``): numbers, marks and the real unit of each row.
+    A network reading both ways gets each direction's maps, its units in that order."""
     t = int(np.clip(t, 1, STEPS))
     tr = a.trace
     order = np.arange(tr.h.shape[1]) if order is None else np.asarray(order)
-    settled = settle_step(tr.probs)
+    both = dirs.both_ways(tr)
+    if both:
+        H = dirs.per_direction(tr)
+        (h, panels), (back, back_panels) = (_unit_maps(a, units, t, d, lang)
+                                            for d, units in zip(dirs.DIRECTIONS, dirs.split_order(order, H)))
+        extra = dict(back=back, back_panels=back_panels, note=dirs.confidence_note(title(a.name), lang),
+                     headings=tuple(dirs.heading(d, H, lang) for d in dirs.DIRECTIONS))
+    else:
+        (h, panels), extra = _unit_maps(a, order, t, None, lang), {}
+    back_row = dirs.back_row(t) if both else None
+    alt = tr_("digits.rows.alt_both", lang, t=t, back=back_row) if both else tr_("digits.rows.alt", lang, t=t)
+    return StepViews(
+        caption=step_caption(a, t, lang),
+        rows=render.digit_value(a.x, DIGIT_SCALE, t=t, alt=alt, back=back_row,
+                                legend=dirs.rows_legend(t, lang) if both else None),
+        probs=label_dict(tr.probs[t - 1]),
+        h=h, panels=panels,
+        confidence=confidence_value(tr.probs, t, settle_step(tr.probs), lang=lang,
+                                    col_names=dirs.confidence_columns(lang) if both else None),
+        **extra)
+
+
+def _unit_maps(a: DigitAnalysis, units: np.ndarray, t: int, direction: str | None,
+               lang: str) -> tuple[dict, list[tuple[str, dict]]]:
+    """The h map (its title in "caption") and the titled gate panels of ``units`` (the rows, in
+    that order).  ``direction``: None for a network reading one way; else "forward" or
+    "backward", named in every title, each column's input row in the tooltip, and the backward
+    direction's step marked in blue (its head on the input view)."""
+    tr = a.trace
+    extra = {} if direction is None else dict(
+        col_names=dirs.column_rows(direction, lang), accent=render.BACK_ACCENT if direction == "backward" else None)
+    named = (lambda s: s) if direction is None else (lambda s: dirs.map_title(s, direction, lang))  # noqa: E731
 
     def units_map(values: np.ndarray, kind: str, lim: float, what: str) -> dict:
-        shown = values[:, order].T  # (units in the chosen order, steps)
+        shown = values[:, units].T  # (these units in the chosen order, steps)
         # numbers only: the browser draws the map, its step strip and its legend (heat-v2)
-        return render.heat_value(shown, kind, lim, UNIT_CELL, t=t, row_ids=order, what=what, **heat_words(lang))
+        return render.heat_value(shown, kind, lim, UNIT_CELL, t=t, row_ids=units, what=what, **heat_words(lang),
+                                 **extra)
 
     panels = []
-    for key, name, kind, lim in PANELS.get(a.cell, []):
-        values = tr[key]
+    for key, _name, kind, lim in PANELS.get(a.cell, []):
+        values = tr[key]    # (28, all units): both directions share a colour range
         lim = lim or _symmetric_limit(values)
         name = panel_title(key, lang)
         label = tr_("digits.panel.range", lang, name=name, lim=lim) if kind == "diverging" and lim != 1.0 else name
-        panels.append((label, units_map(values, kind, lim, key)))
-    return StepViews(
-        caption=step_caption(a, t, lang),
-        rows=render.digit_value(a.x, DIGIT_SCALE, t=t, alt=tr_("digits.rows.alt", lang, t=t)),
-        probs=label_dict(tr.probs[t - 1]),
-        h=units_map(tr.h, "diverging", 1.0, "h"),
-        panels=panels,
-        confidence=confidence_value(tr.probs, t, settled, lang=lang),
-    )
+        panels.append((named(label), units_map(values, kind, lim, key)))
+    h = {**units_map(tr.h, "diverging", 1.0, "h"), "caption": named(tr_("digits.hmap.label", lang))}
+    return h, panels
 
 
 def heat_words(lang: str = "en", row: str = "unit") -> dict:
@@ -117,11 +159,14 @@ def heat_words(lang: str = "en", row: str = "unit") -> dict:
             "missing": tr_("app.heat.missing", lang)}
 
 
-def confidence_value(probs: np.ndarray, t: int | None, settled: int, cell=CONF_CELL, lang: str = "en") -> dict:
+def confidence_value(probs: np.ndarray, t: int | None, settled: int, cell=CONF_CELL, lang: str = "en",
+                     col_names: list[str] | None = None) -> dict:
     """Classes × steps, sequential colours (p from 0 to 1), row t framed, the settled step green,
-    as a heat-v2 value the browser draws (hover: "class 3 · step 5 · p = 0.912")."""
+    as a heat-v2 value the browser draws (hover: "class 3 · step 5 · p = 0.912", then the
+    column's ``col_names`` entry when given: what a network reading both ways has read)."""
     return render.heat_value(probs.T, "sequential", 1.0, cell, t=t, settled=settled, dim_future=t is not None,
-                             what="p", row_names=list(CLASSES), legend=True, **heat_words(lang, "class"))
+                             what="p", row_names=list(CLASSES), legend=True, col_names=col_names,
+                             **heat_words(lang, "class"))
 
 
 def drawing_views(a: DigitAnalysis, lang: str = "en") -> DrawingViews:
@@ -129,13 +174,14 @@ def drawing_views(a: DigitAnalysis, lang: str = "en") -> DrawingViews:
     final = a.probs[-1]
     settled = settle_step(a.probs)
     answer = CLASSES[int(final.argmax())]
-    summary = tr_("digits.summary", lang, model=title(a.name), answer=answer, p=final.max(), settled=settled,
-                  steps=STEPS)
+    # a network reading both ways settles at a step (each way), not a row
+    summary = tr_("digits.summary_both" if dirs.both_ways(a.trace) else "digits.summary", lang, model=title(a.name),
+                  answer=answer, p=final.max(), settled=settled, steps=STEPS)
     compare = []
     for name, probs in a.compare.items():
         p, when = probs[-1], settle_step(probs)
-        caption = tr_("digits.compare.caption", lang, model=title(name), answer=CLASSES[int(p.argmax())], p=p.max(),
-                      settled=when)
+        key = "digits.compare.caption_both" if dirs.named_both_ways(name) else "digits.compare.caption"
+        caption = tr_(key, lang, model=title(name), answer=CLASSES[int(p.argmax())], p=p.max(), settled=when)
         compare.append((caption, confidence_value(probs, None, when, MINI_CELL, lang)))
     return DrawingViews(seen=render.digit_value(a.x, DIGIT_SCALE, alt=tr_("digits.seen.alt", lang)),
                         final=label_dict(final),
@@ -260,12 +306,15 @@ def unit_views(a: DigitAnalysis, unit: int, lookups=None, lang: str = "en") -> U
         raise ValueError(f"unit must be from 0 to {H - 1}, got {unit!r}")
     tr = a.trace
     series = {"h": tr.h, **({"c": tr.c} if tr.c is not None else {}), **tr.gates}
-    over = _colour_names(pd.DataFrame([(t + 1, k, float(v[t, unit])) for k, v in series.items()
+    # each value at the input row its step read: a backward unit's step t read row 29 - t
+    backward = dirs.both_ways(tr) and unit >= dirs.per_direction(tr)
+    row = dirs.back_row if backward else (lambda step: step)  # noqa: E731
+    over = _colour_names(pd.DataFrame([(row(t + 1), k, float(v[t, unit])) for k, v in series.items()
                                        for t in range(STEPS)], columns=["row", "state", "value"]),
                          "state", unit_rows_color)
     k = int(tr.probs[-1].argmax())
     rank = int((a.contributions > a.contributions[unit]).sum()) + 1 if a.contributions is not None else None
-    lines = [tr_("digits.unit.caption", lang, unit=unit, model=title(a.name), h=tr.h[-1, unit])]
+    lines = [_unit_caption(a, unit, lang)]
     if a.contributions is not None:
         lines.append(tr_("digits.unit.part", lang, answer=CLASSES[k], part=a.contributions[unit], rank=rank,
                          hidden=H))
@@ -278,6 +327,16 @@ def unit_views(a: DigitAnalysis, unit: int, lookups=None, lang: str = "en") -> U
     else:
         lines.append(tr_("digits.unit.no_profile", lang))
     return UnitViews((" " if lang == "en" else "").join(lines), over, profile, thumbs)
+
+
+def _unit_caption(a: DigitAnalysis, unit: int, lang: str) -> str:
+    """"**Unit 5** of the LSTM's top layer ...", and for a network reading both ways, which
+    direction's unit it is ("backward unit 2") and the rows it reads."""
+    tr = a.trace
+    if not dirs.both_ways(tr):
+        return tr_("digits.unit.caption", lang, unit=unit, model=title(a.name), h=tr.h[-1, unit])
+    direction, j = dirs.unit_direction(unit, dirs.per_direction(tr))
+    return tr_(f"digits.unit.caption_{direction}", lang, unit=unit, j=j, model=title(a.name), h=tr.h[-1, unit])
 
 
 _THUMBS: dict[tuple, np.ndarray] = {}
@@ -316,12 +375,17 @@ def _unit_thumbnails(lookups, unit: int, scale: int = 2) -> np.ndarray:
 def edited_views(a: DigitAnalysis, t: int, lang: str = "en") -> tuple[dict | None, np.ndarray | None, str]:
     """The edited run beside the original: its final probabilities, its confidence over time
     (row t marked), and the difference in words."""
-    from demo.digits.interventions import difference
+    from demo.digits.interventions import difference, directions_note
     if a.edited is None:
         return None, None, tr_("digits.edit.none", lang)
     probs = a.edited.probs
-    value = confidence_value(probs, int(np.clip(t, 1, STEPS)), settle_step(probs), lang=lang)
-    return label_dict(probs[-1]), value, difference(a.trace.probs, probs, a.intervention, lang)
+    both = dirs.both_ways(a.trace)
+    value = confidence_value(probs, int(np.clip(t, 1, STEPS)), settle_step(probs), lang=lang,
+                             col_names=dirs.confidence_columns(lang) if both else None)
+    text = difference(a.trace.probs, probs, a.intervention, lang)
+    if both:    # which direction each edit acts on, and from which row
+        text += "\n\n" + directions_note(a.intervention, dirs.per_direction(a.trace), title(a.name), lang)
+    return label_dict(probs[-1]), value, text
 
 
 _CLOUDS: dict[int, tuple] = {}
@@ -363,11 +427,13 @@ def trajectory_html(a: DigitAnalysis, lookups, t: int, size: int = 300, lang: st
     bounds = _cloud(lookups, size)[1]
     cloud = (f'<div class="rl-cloud rl-cloud-{a.name}" aria-label="{tr_("digits.trajectory.cloud_alt", lang)}">'
              f'</div>')
+    # trace.h's rows are what the head reads after each step (both ways: [forward ; backward], the
+    # 2H units the lookups' components are of)
     path = render.to_pixels(lookups.project(a.trace.h), size, bounds)  # (28, 2)
     pts = " ".join(f"{x},{y}" for x, y in path.tolist())
+    point, axes = _trajectory_words(a, lang)
     dots = "".join(f'<circle cx="{x}" cy="{y}" r="{4 if k == 0 else 2.5}" class="{"start" if k == 0 else "dot"}">'
-                   f'<title>{tr_("digits.trajectory.row", lang, t=k + 1) if lang != "en" else f"after row {k + 1}"}'
-                   f'</title></circle>' for k, (x, y) in enumerate(path.tolist()))
+                   f'<title>{point(k + 1)}</title></circle>' for k, (x, y) in enumerate(path.tolist()))
     edited = ""
     if a.edited is not None:
         e = render.to_pixels(lookups.project(a.edited.h), size, bounds)
@@ -379,12 +445,24 @@ def trajectory_html(a: DigitAnalysis, lookups, t: int, size: int = 300, lang: st
     return (f'<div class="rl-traj" style="max-width:{size}px"><div class="rl-traj-box">'
             f'{cloud}'
             f'<svg viewBox="0 0 {size} {size}">{edited}<polyline class="path" points="{pts}"/>{dots}'
-            f'<circle cx="{x}" cy="{y}" r="6" class="now"><title>{tr_("digits.trajectory.row", lang, t=t)}</title>'
+            f'<circle cx="{x}" cy="{y}" r="6" class="now"><title>{point(t)}</title>'
             f'</circle></svg></div>'
             f'<p class="rl-traj-legend">{legend}</p><p class="rl-traj-axes">'
-            f'{tr_("digits.trajectory.axes", lang, v1=var[0], v2=var[1], t=t)}'
+            f'{axes(var, t)}'
             f'{tr_("digits.trajectory.edited", lang) if a.edited is not None else ""}'
             f'{tr_("app.sep.stop", lang)}</p></div>')
+
+
+def _trajectory_words(a: DigitAnalysis, lang: str):
+    """The trajectory's words: each point's title (by step) and the axes' line (PCA variances, t).
+    A network reading both ways: a point is a step, forward at row t and backward at row 29 - t."""
+    if dirs.both_ways(a.trace):
+        hidden = a.trace.h.shape[1]
+        return (lambda k: tr_("digits.trajectory.step_both", lang, t=k, back=dirs.back_row(k)),
+                lambda var, t: tr_("digits.trajectory.axes_both", lang, v1=var[0], v2=var[1], t=t,
+                                   back=dirs.back_row(t), hidden=hidden))
+    return (lambda k: tr_("digits.trajectory.after_row", lang, t=k),
+            lambda var, t: tr_("digits.trajectory.axes", lang, v1=var[0], v2=var[1], t=t))
 
 
 TRAJECTORY_CSS = """
@@ -400,70 +478,3 @@ TRAJECTORY_CSS = """
 .rl-traj-legend i { display: inline-block; width: 10px; height: 10px; margin-right: 3px; }
 .rl-traj-axes { font-size: 12px; opacity: .75; margin: 2px 0 0; }
 """
-
-
-# ---------------------------------------------------------------------------------------------
-# How the picture was read (a preprocess.Reading)
-
-READING_PANEL = 64      # px per step panel in the reading strip
-READING_GAP = 4
-
-
-def _fit_panel(img: np.ndarray, side: int, smooth: bool) -> np.ndarray:
-    """uint8 grey or RGB -> (side, side, 3): scaled to fit (nearest-neighbour when enlarging
-    small steps, so their pixels show), centred on the gutter colour."""
-    import cv2
-    rgb = img if img.ndim == 3 else np.repeat(img[..., None], 3, axis=2)
-    h, w = rgb.shape[:2]
-    f = side / max(h, w, 1)
-    size = (max(1, min(side, round(w * f))), max(1, min(side, round(h * f))))
-    if size != (w, h):
-        interp = cv2.INTER_AREA if f < 1 else (cv2.INTER_LINEAR if smooth else cv2.INTER_NEAREST)
-        rgb = cv2.resize(rgb, size, interpolation=interp)
-    out = np.empty((side, side, 3), np.uint8)
-    out[:] = render.GUTTER
-    top, left = (side - size[1]) // 2, (side - size[0]) // 2
-    out[top:top + size[1], left:left + size[0]] = rgb
-    return out
-
-
-def reading_html(reading, lang: str = "en", panel: int = READING_PANEL) -> str:
-    """How a picture was read (a ``preprocess.Reading``) as HTML: each step's picture in a
-    ``panel`` px square, its name under it in ``lang`` (as text: the images' font is Latin-only),
-    and a visible warning when the ink may not be one digit.  "" for None."""
-    import html as html_lib
-    if reading is None:
-        return ""
-    figures = []
-    for k, (name, _label) in enumerate(reading.STEPS):
-        word = html_lib.escape(tr_(f"digits.reading.step.{name}", lang))
-        url = render.png_data_url(_fit_panel(getattr(reading, name), panel, smooth=k == 0))
-        figures.append(f'<figure style="margin:0;text-align:center;font-size:11px">'
-                       f'<img src="{url}" alt="{word}" style="width:{panel}px;height:{panel}px;'
-                       f'image-rendering:pixelated;display:block">'
-                       f'<figcaption>{word}</figcaption></figure>')
-    alt = html_lib.escape(tr_("digits.reading.alt", lang), quote=True)
-    out = (f'<div class="rl-reading" role="group" aria-label="{alt}" style="display:flex;flex-wrap:wrap;'
-           f'gap:{READING_GAP}px;justify-content:center">{"".join(figures)}</div>')
-    if reading.warning:
-        warning = html_lib.escape(message(reading.warning, lang))
-        out += f'<p class="rl-warning">{tr_("digits.reading.warning", lang, warning=warning)}</p>'
-    return out
-
-
-def reading_strip(reading, panel: int = READING_PANEL) -> np.ndarray:
-    """One compact strip (H, W, 3) uint8 of how a picture was read: picture -> ink found ->
-    cropped -> 20×20 -> centred 28×28, each scaled into a ``panel`` px square with its label
-    underneath.  ``reading`` is a ``preprocess.Reading`` (``to_mnist(image, steps=True)``);
-    about 0.2 ms."""
-    tiles = []
-    for k, (label, img) in enumerate(reading.steps().items()):
-        tile = _fit_panel(img, panel, smooth=k == 0)
-        tiles.append(np.concatenate([tile, render.text_strip(panel, label, height=14, size=10,
-                                                             align="centre")], axis=0))
-    gap = np.empty((tiles[0].shape[0], READING_GAP, 3), np.uint8)
-    gap[:] = render.GUTTER
-    parts = [tiles[0]]
-    for t in tiles[1:]:
-        parts += [gap, t]
-    return np.concatenate(parts, axis=1)
