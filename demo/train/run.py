@@ -165,6 +165,40 @@ class Run:
         meta = describe(self, name, self.task.evaluate(self.net))
         return save_weights(Path(out_dir) / f"{self.task.kind}_{name}", self.net.state_dict(), meta)
 
+    def weights(self, name: str = "trained") -> tuple[dict, dict]:
+        """The weights now and their JSON, as ``save(out_dir, name)`` would write them: (a copy
+        of the state_dict, the meta dict).  Evaluates the validation data once, like save."""
+        meta = describe(self, name, self.task.evaluate(self.net))
+        return {k: v.detach().clone() for k, v in self.net.state_dict().items()}, meta
+
+    def state(self) -> dict:
+        """Everything the run needs to go on in another process (no data: ``Run.resume`` reads
+        them again): the settings, the weights, the optimiser's state, the records, the counters.
+        Batches are not stored: ``step`` of them were drawn, plus the probe batch when one waits."""
+        return {"settings": self.settings.as_dict(), "step": self.step, "seconds": self.seconds,
+                "diverged": self.diverged, "records": copy.deepcopy(self.records),
+                "losses": list(self._losses), "norms": list(self._norms), "pending": self._pending is not None,
+                "net": {k: v.detach().clone() for k, v in self.net.state_dict().items()},
+                "optimizer": copy.deepcopy(self.optimizer.state_dict())}
+
+    @classmethod
+    def resume(cls, state: dict, data_dir=None, *, text=None) -> "Run":
+        """The run ``state()`` described, ready to train on: train(steps=b) after it gives what the
+        original run's train(steps=b) would have (records and weights alike).  The same data
+        (``data_dir``, ``text``) must be given again.  The batch stream is replayed to where it was
+        (drawing a batch costs microseconds)."""
+        run = cls(**state["settings"], data_dir=data_dir, text=text)
+        run.net.load_state_dict(state["net"])
+        run.optimizer.load_state_dict(state["optimizer"])
+        for _ in range(state["step"]):
+            next(run._batches)
+        if state["pending"]:
+            run._pending = next(run._batches)
+        run.records = copy.deepcopy(state["records"])
+        run.step, run.seconds, run.diverged = state["step"], state["seconds"], state["diverged"]
+        run._losses, run._norms = list(state["losses"]), list(state["norms"])
+        return run
+
 
 def _check_steps(steps) -> int | None:
     if steps is None:
