@@ -29,13 +29,14 @@ from demo import i18n, lessons, links, ui_heatmap, ui_serving
 from demo.digits import events as digits_events
 from demo.errors import UserError, message
 from demo.text import events as text_events
+from demo.train import events as train_events
 from demo.ui_common import QUEUE, QUIET, K, friendly, gradio_i18n, remember_lang
 from demo.ui_tour import tour, tour_value
 from demo.ui_words import Merged, browser_lang, translated_words
 
 log = logging.getLogger(__name__)
 
-TABS = {"digits": digits_events, "text": text_events}   # the page's tabs, in order
+TABS = {"digits": digits_events, "text": text_events, "train": train_events}   # the page's tabs, in order
 MAX_FILE_SIZE = "10mb"          # uploads above this are refused by the server before any decoding
 CSS = """
 .heat img { image-rendering: pixelated; object-fit: contain; padding-top: 26px; box-sizing: border-box; }

@@ -21,7 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent / "lessons"
 LANGS = ("en", "zh-CN")
-TABS = ("digits", "text")
+TABS = ("digits", "text", "train")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ SECTIONS = {
                "why_trajectory", "explain"),
     "text": ("generate", "steps", "units", "why_conn", "why_text_unit", "why_match", "why_text_whatif",
              "why_sampling", "surprise", "temperature"),
+    "train": ("train_setup", "train_curves", "train_grads", "train_inside", "train_download"),
 }
 GROUPS: dict[str, Group] = {g: Group(tab, f"sec-{g.replace('_', '-')}") for tab, gs in SECTIONS.items() for g in gs}
 

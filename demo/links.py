@@ -25,9 +25,11 @@ from demo.digits import controls as digits_controls
 from demo.errors import Text, UserError
 from demo.fields import Field, Table
 from demo.text import controls as text_controls
+from demo.train import controls as train_controls
 
 # The tabs in the page's order; each has a table of controls (a new tab: one line here).
-TAB_TABLES: dict[str, Table] = {"digits": digits_controls.TABLE, "text": text_controls.TABLE}
+TAB_TABLES: dict[str, Table] = {"digits": digits_controls.TABLE, "text": text_controls.TABLE,
+                                 "train": train_controls.TABLE}
 TABS = tuple(TAB_TABLES)
 LANGS = ("en", "zh-CN")
 MAX_QUERY = 12_000              # characters of a whole query

@@ -1,0 +1,386 @@
+"""The Train tab's handlers, pure (no gradio): they answer {output name: value} (demo.answers: SKIP,
+Update), and raise UserError for what a person must fix, keyed in both languages.  The events
+(``demo.train.events``) wire them to the page.
+
+    trainer = Trainer()                          # the app's one TrainPool, made on first use
+    for answer in play(trainer, "page-1", controls, pasted, upload, lang="en"):
+        ...                                      # {"status": ..., "loss": ..., "maps.0": Update(...)}
+    pause(trainer, "page-1"); reset(trainer, "page-1", "en")
+    download(trainer, "page-1", folder)          # a zip of the weights in the weights/ format
+    gone(trainer, "page-1")                      # the page went away: its run stops
+
+A page (``owner``: its session) has at most one run.  Play starts one with the controls' settings
+(or goes on with the one it has, if the settings are the same), then streams what the run shows
+(``watch``) until it pauses or ends; Step does STEP_STEPS steps (one record) and pauses; Reset
+stops the run and clears the views.  A newer stream of the same page takes over from an older
+one, which then ends quietly; a stream closed while its run plays (the page went away) stops it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from demo.answers import SKIP, Update
+from demo.errors import Text, UserError, message
+from demo.train import controls as ctl
+from demo.train import views
+from demo.train.data import MAX_TEXT_BYTES, MIN_TEXT_CHARS, _CONTROL, check_text
+from demo.train.settings import FORGET_CELLS, TASKS, SettingError
+
+MAX_MAPS = 6                   # h, c and four gates (LSTM); GRU h r z n; RNN h
+MAPS = tuple(f"maps.{k}" for k in range(MAX_MAPS))
+DIGIT_VIEWS = ("input", "answers", "confusion")
+FRAME = ("status", "loss", "acc", "grads", *DIGIT_VIEWS, *MAPS, "sample")
+CLEARED = FRAME
+STEP_STEPS = 10                # Step: one record's worth of training steps
+UPDATE_TIMEOUT = 0.5           # s: a stream shows the run at least this often
+PAUSE_LINGER = 1.5             # s a stream goes on after its run paused (a Step's steps arrive first)
+MAP_EVERY = 0.4                # s between two sends of the example's maps (the biggest view)
+CAP_S = float(os.environ.get("RNN_LENS_TRAIN_CAP_S") or 120)   # a local install may raise it
+
+
+def make_pool():
+    from demo.train.pool import TrainPool
+    return TrainPool(cap_s=CAP_S)
+
+
+@dataclass
+class Session:
+    """One page's run and what its views were last drawn from."""
+    job: object = None
+    settings: dict = field(default_factory=dict)
+    text: str | None = None
+    records: list = field(default_factory=list)
+    views: dict = field(default_factory=dict)
+    token: int = 0                 # the newest stream's number: older ones end
+    lang: str = "en"
+    x: str = "step"                # the curves' x axis: "step" or "seconds"
+    last: object = None            # the last Update
+
+
+class Trainer:
+    """The app's training: one TrainPool (``make_pool()``, made on first use, closed by
+    ``close``) and each page's Session."""
+
+    def __init__(self, make=make_pool):
+        self._make, self._pool = make, None
+        self._lock = threading.Lock()
+        self.sessions: dict[str, Session] = {}
+
+    @property
+    def pool(self):
+        with self._lock:
+            if self._pool is None:
+                self._pool = self._make()
+            return self._pool
+
+    @property
+    def cap_s(self) -> float:
+        return self._pool.cap_s if self._pool is not None else CAP_S
+
+    def session(self, owner: str) -> Session:
+        with self._lock:
+            return self.sessions.setdefault(owner, Session())
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+
+
+# -- the run's settings -------------------------------------------------------------------------
+
+def read_text(pasted, upload) -> str:
+    """The user's training text: the uploaded file (a path) if any, else the pasted text; UTF-8,
+    at most 1 MB, not binary, at least MIN_TEXT_CHARS characters."""
+    if upload:
+        size = os.path.getsize(upload)
+        if size > MAX_TEXT_BYTES:
+            raise UserError("train.error.text_big", mb=size / 2**20)
+        raw = Path(upload).read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise UserError("train.error.text_utf8", byte=e.start) from None
+    else:
+        text = pasted if isinstance(pasted, str) else ""
+    if not text.strip():
+        raise UserError("train.error.text_empty")
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
+        raise UserError("train.error.text_big", mb=len(text.encode("utf-8", "surrogatepass")) / 2**20)
+    if "\x00" in text or len(_CONTROL.findall(text)) > 0.01 * len(text):
+        raise UserError("train.error.text_binary")
+    if len(text) < MIN_TEXT_CHARS:
+        raise UserError("train.error.text_short", n=len(text), min=MIN_TEXT_CHARS)
+    try:
+        return check_text(text)
+    except SettingError as e:
+        raise keyed(e) from None
+
+
+LABELS = {"forget_bias": "train.fbias.label", "clip": "train.clip_value.label", "text": "train.pasted.label",
+          "bidirectional": "train.bidirectional.label", "delay": "train.delay.label"}
+
+
+def keyed(error: Exception) -> Exception:
+    """A SettingError (the library's words, in English) as a UserError naming the control in the
+    page's language; anything else as it is."""
+    if not isinstance(error, SettingError):
+        return error
+    key = LABELS.get(error.field, f"train.{error.field}.label")
+    label = Text(key) if key in _known() else error.field
+    return UserError("train.error.setting", label=label)
+
+
+def _known() -> set:
+    from demo.i18n import strings
+    return set(strings("en"))
+
+
+def run_settings(c, pasted=None, upload=None) -> tuple[dict, str | None]:
+    """Controls -> (Run's settings, the text to train on or None): UserError when they do not go
+    together or the text cannot be used."""
+    bad = ctl.problem(c)
+    if bad is not None:
+        raise bad
+    text = read_text(pasted, upload) if c.task == "text" and c.source == "mine" else None
+    return ctl.settings(c), text
+
+
+def weights_name(settings: dict) -> str:
+    """The weights' name: the cell's when the app's tabs know a model of that name (so that
+    ``python app.py --weights-dir`` shows it in its place), else "mine"."""
+    cell, both = settings["cell"], settings.get("bidirectional")
+    if settings["task"] == "text":
+        return cell if cell in ("lstm", "rnn") else "mine"
+    if both:
+        return "bilstm" if cell == "lstm" else "mine"
+    return cell if cell in ("lstm", "gru", "rnn", "peephole") else "mine"
+
+
+# -- Play, Pause, Step, Reset -------------------------------------------------------------------
+
+def _start(trainer: Trainer, owner: str, c, pasted, upload, lang: str, extra: dict | None, paused: bool):
+    """The page's run for controls ``c``: the one it has when the settings are the same and it
+    has not ended, else a new one (the old one stopped).  Returns (session, whether it is new)."""
+    settings, text = run_settings(c, pasted, upload)
+    settings = {**settings, **(extra or {})}
+    s = trainer.session(owner)
+    s.lang = lang
+    job = s.job
+    if job is not None and job.end is None and s.settings == settings and s.text == text:
+        return s, False
+    if job is not None:
+        job.stop()
+    try:
+        job = trainer.pool.submit(settings, owner=owner, text=text, paused=paused, name=weights_name(settings))
+    except SettingError as e:
+        raise keyed(e) from None
+    s.job, s.settings, s.text, s.records, s.views, s.last = job, settings, text, [], {}, None
+    return s, True
+
+
+def play(trainer: Trainer, owner: str, c, pasted=None, upload=None, lang: str = "en", extra: dict | None = None):
+    """Play: start (or go on with) the page's run, then stream it (``watch``)."""
+    s, new = _start(trainer, owner, c, pasted, upload, lang, extra, paused=False)
+    if not new:
+        s.job.play()
+    yield from watch(trainer, owner, lang)
+
+
+def step(trainer: Trainer, owner: str, c, pasted=None, upload=None, lang: str = "en", extra: dict | None = None,
+         n: int = STEP_STEPS):
+    """Step: ``n`` training steps (a new run starts paused first), then pause; streamed."""
+    s, _ = _start(trainer, owner, c, pasted, upload, lang, extra, paused=True)
+    s.job.step(n)
+    yield from watch(trainer, owner, lang)
+
+
+def pause(trainer: Trainer, owner: str) -> dict:
+    """Pause: the run stops at its next step; its stream shows that, then ends."""
+    s = trainer.sessions.get(owner)
+    if s is not None and s.job is not None:
+        s.job.pause()
+    return {"status": SKIP}
+
+
+def reset(trainer: Trainer, owner: str, lang: str = "en") -> dict:
+    """Stop the page's run and clear every view."""
+    s = trainer.session(owner)
+    if s.job is not None:
+        s.job.stop()
+    s.job, s.records, s.views, s.last, s.settings, s.text = None, [], {}, None, {}, None
+    s.token += 1                       # a stream still running ends
+    s.lang = lang
+    return blank(trainer, s, lang)
+
+
+def gone(trainer: Trainer, owner: str) -> int:
+    """The page went away: its run stops (and the pool's worker is free), its views are forgotten."""
+    with trainer._lock:
+        trainer.sessions.pop(owner, None)
+        pool = trainer._pool
+    return pool.cancel_owner(owner) if pool is not None else 0
+
+
+# -- streaming ------------------------------------------------------------------------------------
+
+def watch(trainer: Trainer, owner: str, lang: str = "en"):
+    """The page's run as it goes: one answer per update of the pool (5 a second while it
+    trains), until it ends or has stayed paused PAUSE_LINGER s.  A newer stream of the page ends
+    this one; closed while the run still plays (the page went away), it stops the run."""
+    s = trainer.session(owner)
+    s.token += 1
+    token, job, finished = s.token, s.job, False
+    paused_at, maps_at, first = None, 0.0, True
+    try:
+        for u in job.updates(timeout=UPDATE_TIMEOUT):
+            if s.token != token or s.job is not job:
+                finished = True
+                return
+            now = time.monotonic()
+            quiet = u.state in ("paused", "parked")
+            paused_at = (paused_at or now) if quiet else None
+            maps = first or u.end is not None or quiet or now - maps_at >= MAP_EVERY
+            maps_at = now if maps else maps_at
+            if first:
+                s.records = []              # a stream's first update holds every record so far
+            yield frame(trainer, s, u, maps, first)
+            first = False
+            if u.end is not None or (paused_at is not None and now - paused_at >= PAUSE_LINGER):
+                finished = True
+                return
+        finished = True
+    finally:
+        if not finished and s.token == token and job.end is None:
+            gone(trainer, owner)
+
+
+def frame(trainer: Trainer, s: Session, u, maps: bool = True, first: bool = False) -> dict:
+    """One update ``u`` of the session's run as the page's answer (what did not change: SKIP).
+    ``first``: everything drawn, and the other task's views hidden."""
+    s.records.extend(u.records)
+    if u.views:
+        s.views.update(u.views)
+    s.last = u
+    lang, task = s.lang, s.settings.get("task", "digits")
+    out = dict.fromkeys(FRAME, SKIP)
+    if first:
+        out.update({n: Update(visible=False) for n in (DIGIT_VIEWS if task == "text" else ("sample",))})
+    error = message(keyed(u.error), lang) if u.error is not None else ""
+    out["status"] = views.status_text(u, s.job.cap_s if s.job is not None else trainer.cap_s, s.records, lang, error)
+    if u.records or first:
+        out.update(curves(s))
+    fresh = u.views or {}
+    if "example" in s.views and (maps or first) and ("example" in fresh or first):
+        out.update(example_views(s, task, first))
+    if "confusion" in fresh or (first and "confusion" in s.views):
+        out["confusion"] = Update(value=views.confusion_map(s.views["confusion"], lang), visible=True)
+    if "sample" in fresh or (first and "sample" in s.views):
+        out["sample"] = Update(value=views.sample_text(s.views["sample"], lang), visible=True)
+    return out
+
+
+def curves(s: Session) -> dict:
+    task = s.settings.get("task", "digits")
+    digit_rows = 28 if task != "text" else None
+    return {"loss": views.curves_html(s.records, "loss", s.x, task, s.lang),
+            "acc": views.curves_html(s.records, "acc", s.x, task, s.lang),
+            "grads": views.grads_html(s.records, digit_rows, s.lang, clip=s.settings.get("clip") is not None)}
+
+
+def example_views(s: Session, task: str, first: bool) -> dict:
+    """The fixed example's maps (hidden slots for the gates the cell lacks), and for the digit
+    tasks the digit read and the answer after each step."""
+    example, lang = s.views["example"], s.lang
+    maps = views.example_maps(example, s.settings.get("cell", "lstm"), lang)[:MAX_MAPS]
+    out = {name: Update(value=maps[k][1], visible=True) if k < len(maps) else Update(visible=False)
+           for k, name in enumerate(MAPS)}
+    if task != "text":
+        out["input"] = Update(value=views.input_map(example, lang), visible=True)
+        out["answers"] = Update(value=views.answers_map(example, lang), visible=True)
+    return out
+
+
+def blank(trainer: Trainer, s: Session, lang: str) -> dict:
+    """Every view empty, as before a first Play (the charts' frames and what will show there)."""
+    task = s.settings.get("task", "digits")
+    empty = Session(settings={"task": task}, lang=lang, x=s.x)
+    return {"status": views.idle_text(trainer.cap_s, lang), **curves(empty),
+            **{name: Update(value=None, visible=False) for name in (*DIGIT_VIEWS, *MAPS)},
+            "sample": Update(value="", visible=False)}
+
+
+def redraw(trainer: Trainer, owner: str, x: str = "step", lang: str = "en") -> dict:
+    """Every view again from what the page's run showed last (the x axis or the language changed)."""
+    s = trainer.session(owner)
+    s.x, s.lang = ("seconds" if x == "seconds" else "step"), lang
+    if s.last is None:
+        return blank(trainer, s, lang)
+    return frame(trainer, s, dataclasses.replace(s.last, records=[], views=None), True, True)
+
+
+# -- Download -------------------------------------------------------------------------------------
+
+def download(trainer: Trainer, owner: str, folder: str | Path | None = None) -> str:
+    """The page's trained weights as a zip of KIND_NAME.safetensors + KIND_NAME.json, exactly
+    the weights/ format (``python app.py --weights-dir`` and load_digit_model / load_char_model
+    read the unzipped folder).  Returns the zip's path (in ``folder``, else a new temporary one)."""
+    s = trainer.sessions.get(owner)
+    if s is None or s.job is None:
+        raise UserError("train.error.no_run")
+    if s.settings.get("cell") == "rnn_relu":
+        raise UserError("train.error.relu_save")
+    weights = s.job.result(timeout=30)
+    if weights is None:
+        raise UserError("train.error.no_weights")
+    name = weights_name(s.settings)
+    folder = Path(folder or tempfile.mkdtemp(prefix="rnn-lens-train-"))
+    inner = folder / uuid.uuid4().hex
+    try:
+        paths = weights.save(inner, name)
+    except SettingError as e:
+        raise keyed(e) from None
+    out = folder / f"rnn-lens_{weights.kind}_{name}_step{weights.step}.zip"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for p in paths:
+            z.write(p, Path(p).name)
+            os.remove(p)
+    inner.rmdir()
+    return str(out)
+
+
+# -- the controls shown ---------------------------------------------------------------------------
+
+def shown_controls(task: str, cell: str, source: str, clip: bool) -> dict:
+    """Which controls mean something for this task and cell (the others are hidden, and the run
+    leaves them out): the delay for "remember", the text's source (and the box for one's own)
+    for "text", reading both ways for the digit tasks, the forget bias for the LSTMs."""
+    digits = task != "text"
+    return {"delay": Update(visible=task == "remember"), "source": Update(visible=not digits),
+            "pasted": Update(visible=not digits and source == "mine"),
+            "upload": Update(visible=not digits and source == "mine"),
+            "bidirectional": Update(visible=digits), "bptt": Update(visible=not digits),
+            "forget_bias": Update(visible=cell in FORGET_CELLS),
+            "clip_value": Update(interactive=bool(clip))}
+
+
+SHOWN = ("delay", "source", "pasted", "upload", "bidirectional", "bptt", "forget_bias", "clip_value")
+
+
+def task_defaults(task: str, cell: str, source: str, clip: bool) -> dict:
+    """A new task chosen: its own hidden size, learning rate, batch (and BPTT length), as the
+    library's defaults for it, and the controls it shows."""
+    task = task if task in TASKS else "digits"
+    return {**{n: ctl.task_default(task, n) for n in ctl.TASK_SIZED}, **shown_controls(task, cell, source, clip)}
+
+
+TASK_OUTPUTS = (*ctl.TASK_SIZED, *SHOWN)

@@ -1,0 +1,281 @@
+"""The Train tab's views, drawn from a run's records and live views (demo.train.live): pure
+functions of numbers and the page's language, no gradio.
+
+    curves_html(records, "loss", "step", "digits", "en")   # an SVG chart with its legend (HTML)
+    grads_html(records, 28, "en")                          # |dL/dh_t| against t, log scale
+    example_maps(views["example"], "lstm", "en")           # [(caption, heat value)]: h, c, gates
+    input_map(example, "en"), answers_map(example, "en")   # the digit read, the answer after each step
+    confusion_map(views["confusion"], "en"); sample_text(views["sample"], "en")
+
+Charts are inline SVG (no image to encode, ~10 kB): the page redraws one in a millisecond, several
+times a second while a run plays.  Each has a legend; ``data-step`` (the last record's step) and
+``data-records`` tell the tests that it moved.  The heatmaps are ``demo.render.heat_value``
+values for ``demo.ui_heatmap.hover_heatmap`` (their caption rides in the value).
+"""
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+
+from demo import render
+from demo.i18n import t as tr
+
+MAX_UNITS = 64                 # units shown per map (the first ones): a map stays small to send
+W, H = 440, 220                # the charts' own size (px; the page scales them to its width)
+PAD_L, PAD_R, PAD_T, PAD_B = 58, 12, 10, 40
+COLOURS = {"train_loss": "#1f77b4", "val_loss": "#ff7f0e", "val_acc": "#2ca02c"}
+GRAD_COLOURS = ("#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08306b")   # earlier records light, now dark
+GRAD_LINES = 5                 # records drawn in the gradient chart: the first, the latest, 3 between
+GATES = {"i", "f", "o", "r", "z"}   # sigmoid gates: 0 to 1
+
+
+def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    """Round numbers from lo to hi, about n of them (1, 2 or 5 times a power of ten apart)."""
+    if not hi > lo:
+        return [lo]
+    raw = (hi - lo) / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    first = math.ceil(lo / step - 1e-9) * step
+    return [round(first + k * step, 12) for k in range(int((hi - first) / step + 1e-9) + 1)]
+
+
+def _fmt(v: float) -> str:
+    return f"{v:g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.0e}"
+
+
+def _svg(series: list[dict], x_range, y_range, labels: tuple[str, str], log: bool = False,
+         band: tuple[float, float, str] | None = None) -> str:
+    """Lines on axes.  ``series``: {"points": [(x, y)], "colour", "width"}; a non-finite y breaks
+    a line.  ``log``: y on a log10 scale (y_range in powers of ten).  ``band``: (x0, x1, words)
+    shaded behind the lines."""
+    (x0, x1), (y0, y1) = x_range, y_range
+    pw, ph = W - PAD_L - PAD_R, H - PAD_T - PAD_B
+    fx = lambda x: PAD_L + (x - x0) / ((x1 - x0) or 1) * pw  # noqa: E731
+    fy = lambda y: PAD_T + ph - (y - y0) / ((y1 - y0) or 1) * ph  # noqa: E731
+    out = [f'<svg viewBox="0 0 {W} {H}" role="img" aria-label="{html.escape(labels[1])}" '
+           f'preserveAspectRatio="xMidYMid meet">']
+    if band is not None:
+        a, b = fx(max(band[0], x0)), fx(min(band[1], x1))
+        out.append(f'<rect x="{a:.1f}" y="{PAD_T}" width="{max(b - a, 0):.1f}" height="{ph}" fill="#f3f0e6"/>'
+                   f'<text x="{a + 4:.1f}" y="{PAD_T + 12}" font-size="12" fill="#8a7a4a">{html.escape(band[2])}</text>')
+    for v in _ticks(y0, y1):
+        y = fy(v)
+        words = f"1e{int(v)}" if log else _fmt(v)
+        out.append(f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e5e5"/>'
+                   f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" font-size="12" text-anchor="end" fill="#555">{words}</text>')
+    for v in _ticks(x0, x1, 6):
+        x = fx(v)
+        out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{PAD_T + ph}" y2="{PAD_T + ph + 4}" stroke="#888"/>'
+                   f'<text x="{x:.1f}" y="{PAD_T + ph + 16}" font-size="12" text-anchor="middle" fill="#555">'
+                   f'{_fmt(v)}</text>')
+    out.append(f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{PAD_T + ph}" y2="{PAD_T + ph}" stroke="#888"/>'
+               f'<line x1="{PAD_L}" x2="{PAD_L}" y1="{PAD_T}" y2="{PAD_T + ph}" stroke="#888"/>'
+               f'<text x="{PAD_L + pw / 2:.1f}" y="{H - 4}" font-size="13" text-anchor="middle" fill="#333">'
+               f'{html.escape(labels[0])}</text>'
+               f'<text x="12" y="{PAD_T + ph / 2:.1f}" font-size="13" text-anchor="middle" fill="#333" '
+               f'transform="rotate(-90 12 {PAD_T + ph / 2:.1f})">{html.escape(labels[1])}</text>')
+    for s in series:
+        for part in _segments(s["points"]):
+            pts = " ".join(f"{fx(x):.1f},{fy(min(max(y, y0), y1)):.1f}" for x, y in part)
+            dot = "" if len(part) > 1 else f'<circle cx="{fx(part[0][0]):.1f}" cy="{fy(part[0][1]):.1f}" r="2.5" ' \
+                                          f'fill="{s["colour"]}"/>'
+            out.append(f'<polyline points="{pts}" fill="none" stroke="{s["colour"]}" '
+                       f'stroke-width="{s.get("width", 2)}" stroke-linejoin="round"/>{dot}')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _segments(points):
+    part = []
+    for x, y in points:
+        if y is None or not math.isfinite(y):
+            if part:
+                yield part
+            part = []
+        else:
+            part.append((x, y))
+    if part:
+        yield part
+
+
+def _legend(items: list[tuple[str, str]], note: str = "") -> str:
+    keys = "".join(f'<span class="rl-key"><i style="background:{c}"></i>{html.escape(name)}</span>'
+                   for name, c in items)
+    return f'<div class="rl-train-legend">{keys}{f"<span class=rl-note>{html.escape(note)}</span>" if note else ""}</div>'
+
+
+def _chart(body: str, title: str, legend: str, records: list, kind: str) -> str:
+    step = records[-1]["step"] if records else -1
+    return (f'<div class="rl-train-chart" data-kind="{kind}" data-step="{step}" data-records="{len(records)}">'
+            f'<div class="rl-train-title">{html.escape(title)}</div>{body}{legend}</div>')
+
+
+def curves_html(records: list, kind: str, x: str, task: str, lang: str = "en") -> str:
+    """The loss ("loss": training and validation) or accuracy ("acc": validation) against the
+    steps or the seconds of training (``x``), with a legend.  No records: the chart's frame and
+    a word on what will show there."""
+    text = task == "text"
+    names = ("train_loss", "val_loss") if kind == "loss" else ("val_acc",)
+    title = tr(f"train.chart.{kind}" + ("_text" if text else ""), lang)
+    xs = [r["seconds" if x == "seconds" else "step"] for r in records]
+    series, top = [], 1.0
+    for n in names:
+        ys = [r.get(n) for r in records]
+        if kind == "acc":
+            ys = [None if y is None else 100 * y for y in ys]
+        finite = [y for y in ys if y is not None and math.isfinite(y)]
+        if finite and kind == "loss":
+            top = max(top, min(max(finite), 3 * np.median(finite)))
+        series.append({"points": list(zip(xs, ys)), "colour": COLOURS[n], "width": 2})
+    y_range = (0.0, 100.0) if kind == "acc" else (0.0, top * 1.05)
+    x_range = (0.0, max(xs[-1], 1e-9) if xs else 1.0)
+    labels = (tr(f"train.axis.{'seconds' if x == 'seconds' else 'step'}", lang),
+              tr(f"train.axis.{kind}" + ("_text" if text else ""), lang))
+    body = _svg(series, x_range, y_range, labels)
+    legend = _legend([(tr(f"train.curve.{n}", lang), COLOURS[n]) for n in names],
+                     "" if records else tr("train.chart.empty", lang))
+    return _chart(body, title, legend, records, kind)
+
+
+def _grad_records(records: list) -> list:
+    """The records the gradient chart draws: the first, the latest and up to 3 between, evenly."""
+    have = [r for r in records if r.get("grad_by_step")]
+    if len(have) <= GRAD_LINES:
+        return have
+    picks = np.linspace(0, len(have) - 1, GRAD_LINES).round().astype(int)
+    return [have[i] for i in sorted(set(picks.tolist()))]
+
+
+def grads_html(records: list, digit_rows: int | None, lang: str = "en", clip: bool = True) -> str:
+    """|dL/dh_t| of the top layer against the time step t (log scale), one line per chosen record
+    (the latest dark and thick), with a legend; under it, how often clipping bit.  ``digit_rows``:
+    28 for the digit tasks (the rows holding the digit are shaded), None for text."""
+    shown = _grad_records(records)
+    series, lo, hi = [], math.inf, -math.inf
+    colours = GRAD_COLOURS[-len(shown):] if shown else ()
+    for k, (r, colour) in enumerate(zip(shown, colours)):
+        g = np.asarray(r["grad_by_step"], dtype=float)
+        logs = np.where(g > 0, np.log10(np.maximum(g, 1e-30)), np.nan)
+        finite = logs[np.isfinite(logs)]
+        if finite.size:
+            lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+        series.append({"points": list(enumerate(logs.tolist(), start=1)), "colour": colour,
+                       "width": 3 if k == len(shown) - 1 else 1.5})
+    T = len(shown[-1]["grad_by_step"]) if shown else (digit_rows or 28)
+    y_range = (math.floor(lo), math.ceil(hi)) if series and lo < math.inf else (-6.0, 0.0)
+    if y_range[1] - y_range[0] < 1:
+        y_range = (y_range[0] - 1, y_range[1])
+    band = (0.5, digit_rows + 0.5, tr("train.grad.digit_rows", lang)) if digit_rows and T > digit_rows else None
+    labels = (tr("train.axis.t", lang), tr("train.axis.grad", lang))
+    body = _svg(series, (1.0, float(max(T, 2))), y_range, labels, log=True, band=band)
+    items = [(tr("train.grad.step_now" if k == len(shown) - 1 else "train.grad.step", lang, step=r["step"]), c)
+             for k, (r, c) in enumerate(zip(shown, colours))]
+    return _chart(body, tr("train.chart.grad", lang), _legend(items, clip_note(records, lang, clip)), records, "grad")
+
+
+def clip_note(records: list, lang: str = "en", clip: bool = True) -> str:
+    """How often clipping bit in the steps before the latest record (empty before any step)."""
+    r = next((r for r in reversed(records) if r.get("clipped") is not None), None)
+    if r is None:
+        return tr("train.chart.empty", lang) if not records else ""
+    if not clip:
+        return tr("train.clip.off", lang, norm=r["grad_norm"])
+    if r["clipped"] == 0:
+        return tr("train.clip.none", lang, norm=r["grad_norm"])
+    return tr("train.clip.bites", lang, share=100 * r["clipped"], norm=r["grad_norm"])
+
+
+def _cells(rows: int, cols: int) -> tuple[int, int]:
+    """Px per row and per column of a map: ~250 px wide whatever the steps, rows 2 px (1 when many)."""
+    return (2 if rows <= MAX_UNITS else 1), max(2, min(8, 256 // max(cols, 1)))
+
+
+def _words(lang: str, row: str = "unit", col: str = "step") -> dict:
+    return {"row_label": tr(f"app.heat.{row}" if row in ("unit", "class", "step") else f"train.heat.{row}", lang),
+            "col_label": tr(f"app.heat.{col}" if col in ("unit", "class", "step") else f"train.heat.{col}", lang),
+            "missing": tr("app.heat.missing", lang)}
+
+
+def example_maps(example: dict, cell: str, lang: str = "en") -> list[tuple[str, dict]]:
+    """The fixed example's maps, units x steps (the first MAX_UNITS units): h, then c and the
+    gates the cell has, each (caption, heat value).  Text: each column is named by its character."""
+    arrays = example["arrays"]
+    col_names = [repr(ch)[1:-1] or " " for ch in example["text"]] if "text" in example else None
+    out = []
+    for name in ("h", "c", "i", "f", "g", "o", "r", "z", "n"):
+        if name not in arrays:
+            continue
+        a = np.asarray(arrays[name], dtype=np.float32)            # (T, H) or (T, 2H) both ways
+        units = a.shape[1]
+        shown = a[:, :MAX_UNITS].T                                # (units shown, T)
+        kind, lim = ("sequential", 1.0) if name in GATES else ("diverging", 1.0)
+        if name == "c":
+            lim = max(1.0, float(np.ceil(np.nanmax(np.abs(a)) * 10) / 10)) if a.size else 1.0
+        key = "train.map.h" if name == "h" else f"digits.panel.{name}"
+        part = tr("train.map.units", lang, shown=MAX_UNITS, units=units, step=example["step"]) if units > MAX_UNITS \
+            else tr("train.map.all", lang, units=units, step=example["step"])
+        caption = tr(key, lang) + " · " + part
+        value = render.heat_value(shown, kind, lim, _cells(*shown.shape), what=name, col_names=col_names,
+                                  dim_future=False, **_words(lang))
+        out.append((caption, {**value, "caption": caption}))
+    return out
+
+
+def input_map(example: dict, lang: str = "en") -> dict:
+    """The digit as the network reads it, one row per step (the blank rows of "remember" below)."""
+    x = np.asarray(example["input"], dtype=np.float32) / 255.0       # (T, 28)
+    caption = tr("train.map.input", lang, label=example["label"], steps=len(x))
+    side = 6 if len(x) <= 40 else 3                                  # 168 px wide: the legend's width
+    value = render.heat_value(x, "sequential", 1.0, (side, 6), what="x", dim_future=False,
+                              row_ids=np.arange(1, len(x) + 1), **_words(lang, "step", "column"))
+    return {**value, "caption": caption}
+
+
+def answers_map(example: dict, lang: str = "en") -> dict:
+    """The network's answer after each step (probabilities, classes x steps), true class named."""
+    p = np.asarray(example["probs"], dtype=np.float32)               # (T, 10)
+    caption = tr("train.map.answers", lang, label=example["label"], guess=int(p[-1].argmax()), p=float(p[-1].max()))
+    cell = (10, max(2, min(8, 256 // max(len(p), 1))))
+    value = render.heat_value(p.T, "sequential", 1.0, cell, what="p", row_names=[str(d) for d in range(10)],
+                              dim_future=False, **_words(lang, "class"))
+    return {**value, "caption": caption}
+
+
+def confusion_map(confusion: dict, lang: str = "en") -> dict:
+    """Rows: the true digit; columns: the network's answer; each row as shares of its digit."""
+    counts = np.asarray(confusion["counts"], dtype=np.float64)       # (10, 10)
+    share = counts / np.maximum(counts.sum(1, keepdims=True), 1)
+    acc = 100 * np.trace(counts) / max(counts.sum(), 1)
+    caption = tr("train.map.confusion", lang, step=confusion["step"], acc=acc)
+    value = render.heat_value(share, "sequential", 1.0, (16, 16), what=tr("train.heat.share", lang),
+                              row_names=[str(d) for d in range(10)], first_col=0, dim_future=False,
+                              **_words(lang, "digit", "answer"))
+    return {**value, "caption": caption}
+
+
+def sample_text(sample: dict, lang: str = "en") -> str:
+    return tr("train.sample.head", lang, step=sample["step"], temperature=sample["temperature"]) + "\n" + sample["text"]
+
+
+def idle_text(cap_s: float, lang: str = "en") -> str:
+    """The status before a run: what the buttons do, and the cap."""
+    return tr("train.status.idle", lang, cap=cap_s)
+
+
+def status_text(u, cap_s: float, records: list, lang: str = "en", error: str = "") -> str:
+    """Where the page's run is (an Update of demo.train.job): its place in the line, its step and
+    seconds of the cap, how it ended (``error``: the message when it failed), and the latest
+    validation score."""
+    fields = dict(step=u.step, seconds=u.seconds, cap=cap_s, place=u.position or 1)
+    key = f"train.end.{u.end}" if u.end is not None else f"train.status.{u.state}"
+    line = tr(key, lang, **fields)
+    if error:
+        line += " " + error
+    last = records[-1] if records else None
+    if last is not None and last.get("val_acc") is not None and u.state != "waiting":
+        line += "  \n" + tr("train.status.score", lang, acc=100 * last["val_acc"], loss=last["val_loss"],
+                            step=last["step"])
+    return line

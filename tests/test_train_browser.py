@@ -1,0 +1,172 @@
+"""The Train tab in a real browser (Playwright + Debian's chromium, as tests/test_browser.py): press
+Play on a small LSTM and the loss curve updates at least three times while the maps of the fixed
+example fill in, then Pause stops it (the status says so); Download gives the weights' zip; the
+language switch redraws the charts in 简体中文; Reset clears them.  On a 390x844 phone, in 简体中文 from a link: the tab's
+words are Chinese, Play streams, and nothing is wider than the screen.  The teacher's link
+(?lesson=remember) opens the tab alone at "Remember the digit", D = 50, forget bias 2; settings
+that do not go together (a peephole LSTM reading both ways) get a message in the page's
+language, and no run.
+
+    .venv/bin/python -m pytest -q tests/test_train_browser.py
+    RNN_LENS_SCREENSHOTS=docs .venv/bin/python -m pytest -q tests/test_train_browser.py  # docs/train*.png
+
+The app's training pool is swapped, before its first Play, for one worker on the shared data
+(tests/conftest.py's DATA_DIR) at normal priority; it is closed at the end of the module.
+"""
+import re
+
+import pytest
+
+from conftest import DATA_DIR, screenshot_on_failure, skip_without_browser
+
+from demo import i18n
+
+skip_without_browser("Train tab browser tests")
+from playwright.sync_api import expect  # noqa: E402  (after the skip: it may not be installed)
+from test_browser import PHONE, TIMEOUT_MS, VIEWPORT, readme_screenshot  # noqa: E402
+
+ZH = i18n.strings("zh-CN")
+START_MS = 90_000          # the first Play starts the training process (torch, MNIST): generous
+pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")
+
+# The loss chart's steps seen so far (polled on every animation frame): true once `n` different
+# steps of a run have been drawn.
+CURVE_STEPS = """(n) => {
+  const el = document.querySelector('#train-loss .rl-train-chart');
+  const seen = (window.__trainSteps ||= []);
+  if (el && el.dataset.step !== '-1' && !seen.includes(el.dataset.step)) seen.push(el.dataset.step);
+  return seen.length >= n && seen;
+}"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def small_pool():
+    """The app's Trainer makes this pool at the first Play: one worker, the shared data."""
+    if not (DATA_DIR / "MNIST" / "raw").is_dir():
+        pytest.skip(f"no MNIST under {DATA_DIR}")
+    from demo.train import events
+    from demo.train.pool import TrainPool
+    trainer = events.TRAINER
+    old = trainer._make
+    trainer.close()
+    trainer._make = lambda: TrainPool(workers=1, cap_s=60.0, data_dir=DATA_DIR, nice=0)
+    yield trainer
+    trainer.close()
+    trainer._make = old
+
+
+def open_train(browser, url: str, viewport=VIEWPORT, query: str = "?tab=train", **context):
+    ctx = browser.new_context(viewport=viewport, **context)
+    page = ctx.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.goto(url + query)
+    expect(page.locator("#train-play")).to_be_visible()
+    expect(page.locator("#lang-switch input:checked")).to_have_count(1)   # the load answer is in
+    return page
+
+
+@pytest.fixture
+def page(browser, app_url):
+    page = open_train(browser, app_url)
+    yield page
+    page.context.close()
+
+
+@pytest.fixture
+def phone(browser, app_url):
+    """A 390x844 phone that opened a link to the tab in 简体中文 with 16 hidden units."""
+    page = open_train(browser, app_url, PHONE, "?tab=train&lang=zh-CN&hidden=16", device_scale_factor=3,
+                      has_touch=True, is_mobile=True)
+    yield page
+    page.context.close()
+
+
+def play_until_the_curve_moves(page, times: int = 3) -> list:
+    """Press Play; returns the loss chart's steps once it has been drawn for ``times`` steps."""
+    page.evaluate("() => { window.__trainSteps = []; }")
+    page.locator("#train-play").click()
+    return page.wait_for_function(CURVE_STEPS, arg=times, polling="raf", timeout=START_MS).json_value()
+
+
+@screenshot_on_failure
+def test_play_streams_the_curves_and_maps_then_pause(page, tmp_path):
+    hidden = page.locator("#train-hidden input")
+    hidden.fill("32")
+    hidden.press("Tab")
+    seen = play_until_the_curve_moves(page, 3)
+    assert len(seen) >= 3 and [int(s) for s in seen] == sorted(int(s) for s in seen), seen
+    expect(page.locator("#train-status")).to_contain_text("Training:")
+    expect(page.locator("#train-status")).to_contain_text("at most 60 s")      # the cap is said
+    expect(page.locator("#train-map-0 canvas")).to_be_visible()               # h of the fixed example
+    expect(page.locator("#train-map-5 canvas")).to_be_visible()               # o: the LSTM's six maps
+    expect(page.locator("#train-input canvas")).to_be_visible()
+    assert page.locator("#train-grads polyline").count() >= 2                 # the gradient, by record
+    expect(page.locator("#train-loss")).to_contain_text("training loss")       # the legend
+    page.locator("#train-pause").click()
+    expect(page.locator("#train-status")).to_contain_text("Paused", timeout=15_000)
+    stopped = page.locator("#train-loss .rl-train-chart").get_attribute("data-step")
+    page.wait_for_timeout(1500)
+    assert page.locator("#train-loss .rl-train-chart").get_attribute("data-step") == stopped
+    expect(page.locator("#train-confusion canvas")).to_be_visible()            # drawn at the pause
+    readme_screenshot(page, "train.png", below=page.locator("#sec-train-setup"),
+                      cut_above=page.locator("#sec-train-download"))
+    page.locator("#train-download").click()                                   # the weights, zipped
+    expect(page.locator("#train-weights-file")).to_contain_text("rnn-lens_digits_lstm_step")
+    page.locator("#lang-switch").get_by_text("简体中文").click()
+    expect(page.locator("#train-loss")).to_contain_text(ZH["train.curve.train_loss"])
+    expect(page.locator("#train-status")).to_contain_text("已暂停")
+    page.locator("#train-reset").click()
+    expect(page.locator("#train-loss .rl-train-chart")).to_have_attribute("data-records", "0")
+    expect(page.locator("#train-map-0")).to_be_hidden()
+
+
+@screenshot_on_failure
+def test_phone_in_chinese_plays_and_fits_the_screen(phone, tmp_path):
+    page = phone
+    expect(page.get_by_role("tab", name=ZH["app.tab.train"])).to_be_visible()
+    expect(page.locator("#train-play")).to_have_text(ZH["train.play"])
+    expect(page.locator("#train-status")).to_contain_text("每次训练最多")
+    play_until_the_curve_moves(page, 3)
+    expect(page.locator("#train-status")).to_contain_text("训练中")
+    expect(page.locator("#train-loss")).to_contain_text(ZH["train.curve.val_loss"])
+    page.locator("#train-pause").click()
+    expect(page.locator("#train-status")).to_contain_text("已暂停", timeout=15_000)
+    wide = page.evaluate("""(w) => [...document.querySelectorAll('#tab-train svg, #tab-train canvas, #tab-train .block')]
+        .filter(e => e.getBoundingClientRect().width > w + 1 && e.offsetParent !== null)
+        .map(e => e.id || e.className.baseVal || e.className)""", PHONE["width"])
+    assert not wide, wide
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+    loss, acc = (page.locator(f"#train-{n}").bounding_box() for n in ("loss", "acc"))
+    assert loss["y"] + loss["height"] <= acc["y"] + 1 and loss["width"] >= 0.8 * PHONE["width"]   # stacked
+    page.locator("#train-buttons").scroll_into_view_if_needed()
+    readme_screenshot(page, "train_phone.png", below=page.locator("#train-buttons"), width=PHONE["width"],
+                      max_height=2400)
+
+
+@screenshot_on_failure
+def test_the_teachers_link_opens_remember_the_digit_ready_to_compare(browser, app_url, tmp_path):
+    page = open_train(browser, app_url, query="?lesson=remember")
+    try:
+        expect(page.locator("#tab-train-button")).to_have_attribute("aria-selected", "true")
+        expect(page.locator("#tab-digits-button")).to_be_hidden()
+        expect(page.locator("#train-task input[value=remember]")).to_be_checked()
+        expect(page.get_by_label("number input for Blank rows D")).to_have_value("50")
+        expect(page.locator("#train-fbias input")).to_have_value(re.compile(r"^2"))
+        expect(page.locator("#train-lr input")).to_have_value("0.005")             # remember's own default
+        expect(page.locator("#link-notice")).to_contain_text("Remember the digit")
+        expect(page.locator("#sec-train-download")).to_be_hidden()
+    finally:
+        page.context.close()
+
+
+@screenshot_on_failure
+def test_settings_that_do_not_go_together_get_a_message_not_a_run(browser, app_url, tmp_path):
+    page = open_train(browser, app_url, query="?tab=train&cell=peephole&bidi=1&lang=zh-CN")
+    try:
+        page.locator("#train-play").click()
+        expect(page.locator(".toast-body").first).to_contain_text("窥孔 LSTM 在这里不能双向读取")
+        expect(page.locator(".toast-body").first).not_to_contain_text("Traceback")
+        expect(page.locator("#train-loss .rl-train-chart")).to_have_attribute("data-records", "0")
+    finally:
+        page.context.close()
