@@ -30,3 +30,16 @@ def test_benchmark_runs(script, args):
     assert run.returncode == 0, f"{script} failed:\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
     print(run.stdout[-1500:])
     assert run.stdout.strip(), f"{script} printed nothing"
+
+
+def test_bench_train_quick(tmp_path):
+    """bench_train.py's four parts in its quick mode (about 40 s: a few seconds per run, the live
+    path through a real TrainPool worker), and remember's picture drawn."""
+    png = tmp_path / "remember.png"
+    run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_train.py"), "--quick", "--plot", str(png)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=540)
+    assert run.returncode == 0, f"bench_train.py failed:\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
+    print(run.stdout[-3000:])
+    for part in ("## Speed of learning", "## Overhead", "## Remember the digit", "## Text", "## Goals"):
+        assert part in run.stdout, f"bench_train.py printed no {part!r}"
+    assert png.stat().st_size > 1000
