@@ -58,7 +58,7 @@ class Run:
 
     def __init__(self, task="digits", cell="lstm", hidden=None, layers=1, optimizer="adam", lr=None, batch=None,
                  delay=0, clip=1.0, forget_bias=None, seed=0, data_dir=None, *, text=None, bptt=None,
-                 embed=None, bidirectional=False, record_every=10, train_size=None, val_size=None):
+                 embed=None, bidirectional=False, record_every=None, train_size=None, val_size=None):
         self.settings = Settings.make(task=task, cell=cell, hidden=hidden, layers=layers, optimizer=optimizer,
                                       lr=lr, batch=batch, delay=delay, clip=clip, forget_bias=forget_bias,
                                       seed=seed, bidirectional=bidirectional, bptt=bptt, embed=embed,

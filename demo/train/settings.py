@@ -7,7 +7,7 @@
 
 None means "off" for clip, "torch's initialisation" for forget_bias and "all of it" for
 train_size; for every other setting it means the default (TASK_DEFAULTS for hidden, lr, batch,
-bptt, embed and val_size).  Arguments that mean nothing for the task (a delay for plain digits, bptt for digits, a
+bptt, embed, val_size and record_every).  Arguments that mean nothing for the task (a delay for plain digits, bptt for digits, a
 forget bias for a cell without a forget gate, text for the digit tasks) are refused, not ignored.
 """
 from __future__ import annotations
@@ -30,13 +30,17 @@ MAX_SEED = 2**32 - 1
 MAX_RECORD_EVERY = 100_000
 NONE_MEANS_OFF = ("clip", "forget_bias", "train_size")  # None: no clipping, torch's init, all the data
 
+# record_every: a record (validation + the gradient probe) costs ~38 ms for digits, ~133 ms for
+# remember at D = 50 and ~62 ms for text, against ~6, ~13 and ~17 ms per step on one thread
+# (benchmarks/bench_train.py): these spacings keep the live run at >= 0.8x a bare loop's steps
+# per second while records still come several times a second.
 TASK_DEFAULTS = {
-    # the issue's first run: LSTM 1x64, Adam lr 0.01, batch 64
-    "digits": dict(hidden=64, lr=1e-2, batch=64, val_size=1000),
-    # the digit then `delay` blank rows; Adam lr 0.005 (what the issue's measurements used)
-    "remember": dict(hidden=64, lr=5e-3, batch=64, val_size=1000),
+    # the first run: LSTM 1x64, Adam lr 0.01, batch 64
+    "digits": dict(hidden=64, lr=1e-2, batch=64, val_size=1000, record_every=30),
+    # the digit then `delay` blank rows; Adam lr 0.005
+    "remember": dict(hidden=64, lr=5e-3, batch=64, val_size=1000, record_every=40),
     # char-rnn: LSTM 1x128, embedding 32, Adam 3e-3, 32 windows of 64 characters
-    "text": dict(hidden=128, lr=3e-3, batch=32, bptt=64, embed=32, val_size=10_000),
+    "text": dict(hidden=128, lr=3e-3, batch=32, bptt=64, embed=32, val_size=10_000, record_every=15),
 }
 
 

@@ -43,7 +43,9 @@ def make_task(s: Settings, data_dir=None, text=None):
 
 def seeded_net(s: Settings, build) -> nn.Module:
     """``build()`` with torch's generator seeded from the run's seed (and the caller's generator
-    untouched); a ReLU RNN's stack swapped in; the forget bias set."""
+    untouched); a ReLU RNN's stack swapped in; the forget bias set.  Every cell starts from
+    torch's own initialisation, as the lesson compares them: a plain RNN too, which the shipped
+    DigitRNN gives an orthogonal recurrence instead."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(s.seed)
         net = build()
@@ -51,10 +53,8 @@ def seeded_net(s: Settings, build) -> nn.Module:
             old = net.rnn
             net.rnn = nn.RNN(old.input_size, old.hidden_size, num_layers=old.num_layers, batch_first=True,
                              bidirectional=old.bidirectional, nonlinearity="relu")
-            if isinstance(net, DigitRNN):  # DigitRNN's own init of a plain RNN: orthogonal recurrence
-                for name, w in net.rnn.named_parameters():
-                    if name.startswith("weight_hh"):
-                        nn.init.orthogonal_(w)
+        elif s.cell == "rnn":
+            net.rnn.reset_parameters()
     if s.forget_bias is not None:
         set_forget_bias(net.rnn, s.forget_bias)
     return net

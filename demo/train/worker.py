@@ -64,7 +64,10 @@ def serve(commands, results, data_dir, nice: int, warm: bool) -> None:
 
 
 def _warm(data_dir) -> None:
-    """Read MNIST now if it is on disk (a first digits job then starts at once); never download."""
+    """Make an optimiser (the first one in a process imports torch._dynamo, ~1.6 s) and read
+    MNIST if it is on disk, so that a first job starts at once; never download."""
+    import torch
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     from demo.train.data import MNIST_FILES, data_root, mnist_train
     raw = data_root(data_dir) / "MNIST" / "raw"
     if all((raw / f).is_file() for f in MNIST_FILES):
