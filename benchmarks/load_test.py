@@ -8,6 +8,7 @@ pad, mixed with gradio_client users of /classify and /generate.
     python benchmarks/load_test.py --url http://127.0.0.1:7860/   # an app you started yourself
     python benchmarks/load_test.py --uploaders 2            # and 2 users uploading 40 MP PNGs to /classify
     python benchmarks/load_test.py --stoppers 3             # then 3 users who press Stop (benchmarks/load_stoppers.py)
+    python benchmarks/load_test.py --trainers 3             # 3 of the 100 users train on the Train tab meanwhile
 
 Without --url it starts ``app.py`` in a subprocess on a free port (so the load generator does not
 share the server's GIL).  A share of the users (--drawers, default a third: users 0, 3, 6, ...)
@@ -39,6 +40,15 @@ with GRADIO_PROFILING=1 and prints, per event, gradio's own breakdown (queue wai
 our handler, postprocess) next to the round trip the client saw; --profile FILE samples the
 server with py-spy (pip install py-spy) and prints where its CPU time went.  --max-size and --concurrency override demo/ui_common.py's
 QUEUE and HEAVY in the started app, to size them.
+
+--trainers N: N of the users train instead (the crowd is the others): from the moment the crowd
+acts until it is done, each presses the Train tab's Play on the default run (digits, LSTM 1x64)
+as its page does (raw HTTP, the events are private), reads the streamed updates for --train-s
+seconds of training, then presses Pause and Reset (the run stops, its worker takes the next in
+line), and again.  Their figures come in lines of their own: Play to the first update, Play to
+the first "Training" update (the wait in the line, the pool's worker starting for the first),
+updates a second while training, Pause to the stream's end, and errors.  The runs' worker
+processes are the app's children: their CPU is in "its workers".
 """
 from __future__ import annotations
 
@@ -46,6 +56,7 @@ import argparse
 import json
 import math
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -58,6 +69,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT.parent / "shared" / "data"   # MNIST/raw for --trainers (as benchmarks/bench_train.py)
 
 
 def free_port() -> int:
@@ -67,10 +79,13 @@ def free_port() -> int:
 
 
 def start_app(port: int, max_size: int | None = None, concurrency: int | None = None,
-              profiling: bool = False) -> subprocess.Popen:
+              profiling: bool = False, data_dir: Path | None = None) -> subprocess.Popen:
     """app.py in its own process; with `max_size` / `concurrency`, through this script's --serve
-    (the same app with QUEUE and HEAVY overridden); `profiling`: GRADIO_PROFILING=1."""
+    (the same app with QUEUE and HEAVY overridden); `profiling`: GRADIO_PROFILING=1; `data_dir`:
+    where its training reads MNIST (RNN_LENS_DATA)."""
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    if data_dir is not None:
+        env["RNN_LENS_DATA"] = str(data_dir)
     if profiling:
         env["GRADIO_PROFILING"] = "1"
     if max_size is None and concurrency is None:
@@ -347,6 +362,215 @@ def draw_action(live: PadEvent, final: PadEvent, rest: PadEvent, http, http_fina
             "calls": calls, "during": len(calls) - 2}
 
 
+# ---------------------------------------------------------------------------------------------
+# Training users: the Train tab's Play, Pause and Reset over raw HTTP
+
+TRAIN_S = 20.0           # seconds of training a training user watches before it presses Pause
+# The run's place, read from the start of its status line (demo/i18n en.json train.status.*,
+# train.end.*): the English words the page shows.
+TRAIN_STATES = (("**Waiting", "waiting"), ("**Training:", "running"), ("**Paused", "paused"),
+                ("**Stopped at the", "cap"), ("**Stopped**", "stopped"), ("**Done**", "done"))
+TRAIN_FAILED = ("**The run stopped", "diverged")   # train.end.error / died / diverged
+
+
+def train_state(status: str) -> str:
+    """The run's state from the Train tab's status line (Markdown, English): "waiting",
+    "running", "paused", "cap", "stopped", "done", "failed" or "other"."""
+    status = status or ""
+    if any(m in status for m in TRAIN_FAILED):
+        return "failed"
+    return next((state for prefix, state in TRAIN_STATES if status.startswith(prefix)), "other")
+
+
+class TrainPage:
+    """The Train tab's buttons as the page calls them: Play (streamed: one answer per update of
+    the run), Pause and Reset, each by its fn_index with the other inputs at their initial
+    values: the default run, digits with an LSTM 1x64 (the events are private: gradio_client
+    does not list them).  The session is the run's owner, so one training user keeps one."""
+
+    def __init__(self, url: str):
+        import httpx
+        config = httpx.get(url + "config", timeout=30).json()
+        comps = {c["id"]: c for c in config["components"]}
+        by_elem = {c.get("props", {}).get("elem_id"): c["id"] for c in config["components"]}
+        self.url, self.events = url, {}
+        for name in ("play", "pause", "reset"):
+            button = by_elem[f"train-{name}"]
+            dep = next(d for d in config["dependencies"]
+                       if any(t[0] == button and t[1] == "click" for t in d["targets"]))
+            self.events[name] = (dep["id"], button, [comps[i].get("props", {}).get("value") for i in dep["inputs"]])
+            if name == "play":
+                self.status_at = dep["outputs"].index(by_elem["train-status"])
+
+    def join(self, http, session: str, name: str) -> str:
+        """Press a button: join the queue; its event id (Busy when the queue is full)."""
+        fn_index, button, data = self.events[name]
+        r = http.post(self.url + "gradio_api/queue/join", timeout=60,
+                      json={"data": data, "fn_index": fn_index, "session_hash": session,
+                            "event_data": None, "trigger_id": button})
+        if r.status_code == 503:
+            raise Busy(r.text[:80])
+        r.raise_for_status()
+        return r.json()["event_id"]
+
+    def messages(self, http, session: str, timeout: float = 120):
+        """The session's event stream, as parsed messages, until gradio closes it (every event
+        of the session has completed)."""
+        with http.stream("GET", self.url + "gradio_api/queue/data", params={"session_hash": session},
+                         timeout=timeout) as events:
+            for line in sse_lines(events):
+                if line.startswith(b"data:"):
+                    msg = json.loads(line[5:])
+                    if msg.get("msg") == "close_stream":
+                        return
+                    yield msg
+
+
+def _failure(msg: dict) -> str | None:
+    """An event's failure as one line, or None (a successful or unfinished event)."""
+    if msg.get("msg") == "unexpected_error":
+        return str(msg.get("message"))[:80] or "unexpected error"
+    if msg.get("msg") == "process_completed" and not msg.get("success"):
+        return str((msg.get("output") or {}).get("error") or "error").splitlines()[0][:80]
+    return None
+
+
+def train_run(page: TrainPage, http, session: str, train_s: float, crowd_done: threading.Event) -> dict:
+    """One training user's run, as a person at the Train tab does it: Play (the default run);
+    the streamed updates are read, each one's status line telling where the run is; after
+    `train_s` s of updates that say "Training" (or when the crowd has finished) Pause, the
+    stream read to its end (the page lingers a moment on "Paused"), then Reset, which stops the
+    run and frees its worker for the next in line.  A run still waiting in line when the crowd
+    finishes is Reset there (its wait then only a lower bound).  Returns its timings (perf_counter
+    s): "first" (Play to the first update), "wait" (Play to the first "Training" update: the line
+    and, for the pool's first run, its worker starting), "updates" and "training_s" (those
+    received while training, and over how long), "stop" (Pause to the stream's end), the last
+    "step" and validation "acc", "place" (in line, as the first update showed it: 0 had a worker
+    at once) and "error" (None, or why it failed)."""
+    out = {"error": None, "updates": 0, "first": None, "wait": None, "training_s": 0.0, "stop": None,
+           "step": None, "acc": None, "cut": False, "place": None}
+    t0 = time.perf_counter()
+    try:
+        play = page.join(http, session, "play")
+    except Busy:
+        out["error"] = "busy (queue full)"
+        return out
+    status, state, training_at, stop_at, stopping = "", None, None, None, None
+    pending = {play}
+    for msg in page.messages(http, session):
+        now, event = time.perf_counter(), msg.get("event_id")
+        if (failed := _failure(msg)) is not None:
+            out["error"] = out["error"] or failed
+        if msg.get("msg") == "process_completed":
+            pending.discard(event)
+            if event == play:
+                out["stop"] = now - stop_at if stop_at is not None else None
+            if not pending:
+                break
+            continue
+        if event != play or msg.get("msg") != "process_generating":
+            continue
+        value = msg["output"]["data"][page.status_at]
+        if isinstance(value, list):           # a diff of the previous update's value
+            from gradio_client.utils import apply_diff
+            value = apply_diff(status, value)
+        status = value if isinstance(value, str) else status
+        state = train_state(status)
+        if out["first"] is None:
+            out["first"] = now - t0
+            out["place"] = int(m[1]) if (m := re.search(r"number (\d+) in line", status)) else 0
+        if state == "failed":
+            out["error"] = out["error"] or "run failed: " + status.replace("**", "").splitlines()[0][:70]
+        if state == "running" and stopping is None:
+            if training_at is None:
+                training_at, out["wait"] = now, now - t0
+            out["updates"] += 1
+            out["training_s"] = now - training_at
+            if (m := re.search(r"step ([\d,]+)", status)) is not None:
+                out["step"] = int(m[1].replace(",", ""))
+            if (m := re.search(r"accuracy ([\d.]+)%", status)) is not None:
+                out["acc"] = float(m[1])
+        if stopping is None and (crowd_done.is_set() or (training_at is not None and now - training_at >= train_s)):
+            # trained long enough (or the crowd is done): Pause; still in line: Reset
+            stopping = "pause" if state == "running" else "reset"
+            out["cut"] = state == "waiting" or (state == "running" and now - training_at < train_s)
+            if state == "waiting":
+                out["waited"] = now - t0
+            stop_at = now
+            pending.add(page.join(http, session, stopping))
+    else:
+        if pending:
+            out["error"] = out["error"] or "event stream ended before the answer"
+    if stopping == "pause" or (stopping is None and out["error"] is None):
+        reset = page.join(http, session, "reset")   # the worker goes to the next in line
+        for msg in page.messages(http, session):
+            if (failed := _failure(msg)) is not None:
+                out["error"] = out["error"] or "reset: " + failed
+            if msg.get("msg") == "process_completed" and msg.get("event_id") == reset:
+                break
+    return out
+
+
+def training_user(page: TrainPage, train_s: float, go: threading.Event, crowd_done: threading.Event) -> list[dict]:
+    """A training user: one page (one session) that trains run after run while the crowd acts:
+    each run the default one, watched for `train_s` s of training (train_run).  Starts when the
+    crowd starts acting (`go`); no new run once the crowd is done, nor after a failed one."""
+    import httpx
+    session, runs = uuid.uuid4().hex[:11], []
+    with httpx.Client(verify=NO_TLS) as http:
+        go.wait()
+        while not crowd_done.is_set():
+            try:
+                runs.append(train_run(page, http, session, train_s, crowd_done))
+            except Exception as e:  # noqa: BLE001 - reported, never raised: this is a load test
+                runs.append({"error": error_line(e), "updates": 0, "first": None, "wait": None,
+                             "training_s": 0.0, "stop": None, "step": None, "acc": None, "cut": False})
+            if runs[-1]["error"]:
+                break   # a person reads the message rather than pressing Play again at once
+    return runs
+
+
+def train_report(runs: list[dict], trainers: int, train_s: float) -> str:
+    """The training users' lines of the summary: the wait in line, updates per second, errors."""
+    def figs(xs):
+        return (f"p50 {pct(xs, .5):.2f} / p95 {pct(xs, .95):.2f} / max {max(xs):.2f} s" if xs else "none")
+    waits = [r["wait"] for r in runs if r["wait"] is not None]
+    firsts = [r["first"] for r in runs if r["first"] is not None]
+    cut = [r["waited"] for r in runs if r.get("waited") is not None]
+    rates = [(r["updates"] - 1) / r["training_s"] for r in runs if r["training_s"] >= 1 and r["updates"] > 1]
+    stops = [r["stop"] for r in runs if r["stop"] is not None]
+    errors = Counter(r["error"] for r in runs if r["error"])
+    trained = [r for r in runs if r["wait"] is not None]
+
+    def each_run(rs):
+        rs = [r for r in rs if r["wait"] is not None or r.get("waited") is not None]
+        if len(rs) > 12:
+            return f"{len(rs)} runs"
+        return ", ".join(f"{r['wait']:.1f} ({r['place']})" if r["wait"] is not None else
+                         f">{r['waited']:.1f} ({r['place']}, cut)" for r in rs) or "-"
+
+    def listing(xs, fmt):
+        xs = [x for x in xs if x is not None]
+        if len(xs) <= 8:
+            return ", ".join(format(x, fmt) for x in xs) or "-"
+        return f"p50 {format(pct(xs, .5), fmt)}, min {format(min(xs), fmt)}, max {format(max(xs), fmt)}"
+    lines = [f"training users ({trainers}, not in the crowd's figures above), each run the default "
+             f"(digits, LSTM 1x64) watched for {train_s:g} s of training, then Pause and Reset: {len(runs)} runs, "
+             f"{len(trained)} trained, {len(cut)} still in line when the crowd finished",
+             f"  Play -> first update (its place in line shown)  {figs(firsts)}",
+             f"  Play -> training (the wait in line)            {figs(waits)}"
+             + (f"; cut while in line after {', '.join(f'{w:.1f}' for w in sorted(cut))} s" if cut else ""),
+             "  each run, Play -> training in s (its place in line when it pressed Play; the pool's first run "
+             "also waits for its worker to start): " + each_run(runs),
+             f"  updates received while training: {listing(rates, '.1f')} a second "
+             f"(over {listing([r['training_s'] for r in trained], '.1f')} s)",
+             f"  last status: step {listing([r['step'] for r in trained], 'd')}; validation accuracy "
+             f"{listing([r['acc'] for r in trained], '.1f')} %",
+             f"  Pause (Reset while in line) -> stream ended  {figs(stops)}",
+             f"  errors {sum(errors.values())}" + "".join(f"\n    {n} x {m}" for m, n in errors.most_common())]
+    return "\n".join(lines)
+
+
 def is_drawer(u: int, users: int, share: float) -> bool:
     """Spread `share` of the users evenly among them as drawing users (a third: 0, 3, 6, ...)."""
     eps = 1e-9
@@ -394,14 +618,18 @@ def connect_crowd(url: str, n: int, raw: bool, hold_s: float = 20.0) -> None:
 
 def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length: int = 200,
              drawers: float = 1 / 3, stroke_s: float = STROKE_S, ramp_s: float = 0.0,
-             overlap: bool = False, connecting: int = 0, connecting_raw: bool = False) -> dict:
+             overlap: bool = False, connecting: int = 0, connecting_raw: bool = False, trainers: int = 0,
+             train_s: float = TRAIN_S) -> dict:
     """The crowd.  Each user first connects (a drawing user loads the page's config, an API user
     makes its gradio_client Client: config, API info, heartbeat), timed as "connect"; then,
     arriving all at once (ramp_s 0, overlap False), every user waits until all are connected
     and all start their actions at the same moment.  With `overlap` (or a ramp) each user acts
     as soon as it is connected itself, while the others are still connecting.  `connecting`:
     that many more clients connect, from a process of their own, at the moment the crowd starts
-    acting (--connecting: to tell the server's cost of a connect from the client's)."""
+    acting (--connecting: to tell the server's cost of a connect from the client's).
+    `trainers`: that many of the `users` train instead (training_user, from the moment the crowd
+    acts until it is done); the crowd is the other users, and the figures are the crowd's, the
+    training users' runs apart in "train"."""
     import httpx
     from gradio_client import Client, handle_file
     from gradio_client.utils import QueueError
@@ -413,7 +641,11 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
              "ok": 0,
              "busy": 0, "errors": 0,
              "wrong": 0, "messages": {}, "during": [], "calls": [], "drawings": 0, "started": 0}
+    trainers = max(0, min(trainers, users))
+    users -= trainers  # the crowd: the users who do not train
     roles = [is_drawer(u, users, drawers) for u in range(users)]
+    train_page = TrainPage(url) if trainers else None
+    go, crowd_done = threading.Event(), threading.Event()  # the training users' start and end
     pad = PadEvent(url, "change") if any(roles) else None
     pad_final = PadEvent(url, "submit") if any(roles) else None
     pad_rest = PadEvent(url, follows=pad_final) if any(roles) else None
@@ -428,12 +660,13 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
             raise SystemExit("the --connecting process did not start")
 
     def more_clients():
+        go.set()
         if crowd is not None:
             crowd.stdin.write("go\n")
             crowd.stdin.flush()
 
     # all connected before anyone acts: with a ramp, users arrive one by one instead
-    gate = threading.Barrier(users, action=more_clients) if not overlap and not ramp_s else None
+    gate = threading.Barrier(users, action=more_clients) if users and not overlap and not ramp_s else None
     if gate is None:  # no moment when all are connected: they come with the crowd's first arrivals
         more_clients()
 
@@ -541,11 +774,18 @@ def run_load(url: str, users: int, requests: int, deadline_s: float, gen_length:
         time.sleep(ramp_s * u / max(users, 1))
         return user(u)
 
-    with ThreadPoolExecutor(max_workers=users) as pool:
-        list(pool.map(arrive, range(users)))
-    stats["wall_s"] = time.time() - t0
+    with ThreadPoolExecutor(max_workers=max(trainers, 1)) as train_pool:
+        training = [train_pool.submit(training_user, train_page, train_s, go, crowd_done) for _ in range(trainers)]
+        if users:
+            with ThreadPoolExecutor(max_workers=users) as pool:
+                list(pool.map(arrive, range(users)))
+        stats["wall_s"] = time.time() - t0
+        crowd_done.set()
+        go.set()
+        stats["train"] = [run for t in training for run in t.result()]
     stats["connecting"] = crowd.communicate(timeout=300)[0].strip() if crowd is not None else ""
     stats["drawers"] = sum(roles)
+    stats["trainers"] = trainers
     return stats
 
 
@@ -705,6 +945,15 @@ def main(argv=None):
     p.add_argument("--stoppers", type=int, default=0, metavar="N",
                    help="after the crowd, N users press Generate and Stop at the first words, 5 times each; "
                         "the text worker's CPU is read until it is idle (benchmarks/load_stoppers.py)")
+    p.add_argument("--trainers", type=int, default=0, metavar="N",
+                   help="N of the users train instead, on the Train tab (Play on the default digits run, "
+                        "Pause after --train-s s of training, Reset, again while the crowd acts); their "
+                        "figures are printed apart (default 0: no training, the figures as before)")
+    p.add_argument("--train-s", type=float, default=TRAIN_S,
+                   help="seconds of training a training user watches per run")
+    p.add_argument("--data-dir", type=Path,
+                   help=f"with --trainers, where the started app's training reads MNIST/raw (RNN_LENS_DATA; "
+                        f"default {DATA_DIR} when it is there and RNN_LENS_DATA is unset, else a download)")
     p.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # internal: the app with overrides
     args = p.parse_args(argv)
     os.environ.update(NO_TELEMETRY)
@@ -717,7 +966,9 @@ def main(argv=None):
     url = args.url
     if not url:
         port = free_port()
-        proc = start_app(port, args.max_size, args.concurrency, args.server_timing)
+        data_dir = args.data_dir or (DATA_DIR if DATA_DIR.is_dir() and not os.environ.get("RNN_LENS_DATA") else None)
+        proc = start_app(port, args.max_size, args.concurrency, args.server_timing,
+                         data_dir if args.trainers else None)
         url = f"http://127.0.0.1:{port}/"
         if args.profile:
             spy = start_profiler(proc.pid, args.profile)
@@ -727,7 +978,7 @@ def main(argv=None):
         import load_uploads
         uploads = load_uploads.start(url, args.uploaders)
         s = run_load(url, args.users, args.requests, args.deadline, args.gen_length, args.drawers, args.stroke,
-                     args.ramp, args.overlap, args.connecting, args.connecting_raw)
+                     args.ramp, args.overlap, args.connecting, args.connecting_raw, args.trainers, args.train_s)
         uploads = uploads and uploads.stop()
         if os.environ.get("LOAD_DUMP"):
             Path(os.environ["LOAD_DUMP"]).write_text(json.dumps({k: s[k] for k in ("draw", "classify", "generate")}))
@@ -746,8 +997,14 @@ def main(argv=None):
         if proc:
             proc.terminate()
             proc.wait(timeout=30)
-    total = args.users * args.requests
-    print(f"\n{args.users} users ({s['drawers']} drawing) x {args.requests} actions = {total} in {s['wall_s']:.1f} s")
+    crowd = args.users - s["trainers"]
+    total = crowd * args.requests
+    if s["trainers"]:
+        print(f"\n{args.users} users: {s['trainers']} training, {crowd} acting ({s['drawers']} drawing, "
+              f"{crowd - s['drawers']} classify/generate) x {args.requests} actions = {total} in {s['wall_s']:.1f} s")
+    else:
+        print(f"\n{args.users} users ({s['drawers']} drawing) x {args.requests} actions = {total} "
+              f"in {s['wall_s']:.1f} s")
     print(f"{'':<22}{'ok':>6}{'p50 s':>9}{'p95 s':>9}{'max s':>9}")
     for kind, name in (("connect", "connect (each user)"), ("draw", "draw: final label"),
                        ("draw_all", "draw: every view"), ("update", "draw: update (stroke)"), ("classify", "classify"),
@@ -762,6 +1019,8 @@ def main(argv=None):
           + ", ".join(f"{name} {pct(later.get(kind, []), .5):.2f} / {pct(later.get(kind, []), .95):.2f}"
                       for kind, name in (("draw", "final label"), ("classify", "classify"),
                                          ("generate", f"generate-{args.gen_length}")) if later.get(kind)))
+    if s["trainers"]:
+        print(train_report(s["train"], s["trainers"], args.train_s))
     if uploads:
         print(uploads.report())
     if stops:
@@ -778,7 +1037,8 @@ def main(argv=None):
         print(f"  {n} x {msg}")
     print(f"server still serving: {alive}; peak server memory {rss:.0f} MiB; server CPU {cpu:.1f} s in "
           f"{s['wall_s']:.1f} s ({cpu / s['wall_s']:.2f} of {os.cpu_count()} cores; load average now "
-          f"{os.getloadavg()[0]:.1f}); its workers (text, digits) {kids:.1f} s; this load generator {own:.1f} s")
+          f"{os.getloadavg()[0]:.1f}); its workers ({'text, digits, training' if s['trainers'] else 'text, digits'}) "
+          f"{kids:.1f} s; this load generator {own:.1f} s")
     if traces is not None:
         print_server_timing(traces, s["calls"])
     if args.profile and args.profile.exists():

@@ -18,7 +18,7 @@ QUICK = [
     ("bench_digits.py", ["--repeats", "2", "--model", "rnn"]),
     ("bench_digits_worker.py", ["--repeats", "2"]),
     ("bench_text.py", ["--models", "rnn", "--length", "60", "--repeats", "1", "--no-match"]),
-    ("load_test.py", ["--users", "4", "--requests", "2", "--gen-length", "20"]),
+    ("load_test.py", ["--users", "5", "--requests", "2", "--gen-length", "20", "--trainers", "1", "--train-s", "2"]),
     ("load_stoppers.py", ["--stoppers", "1", "--rounds", "1"]),
 ]
 
