@@ -58,7 +58,7 @@ def test_every_presets_link_decodes(app):
 
 def test_presets():
     presets = lessons.load_presets()
-    assert {"full", "first", "gates", "why", "text"} <= set(presets)
+    assert {"full", "first", "gates", "why", "text", "remember", "remember_rnn"} <= set(presets)
     assert lessons.hidden_groups(None) == [] == lessons.hidden_groups("full")
     first = lessons.visibility("first")
     assert [g for g, shown in first.items() if shown] == ["pad", "prediction", "row_by_row"]
@@ -74,7 +74,7 @@ def test_the_tour_has_the_issues_steps():
     tour = lessons.load_tour()
     steps = tour["steps"]
     assert lessons.MIN_STEPS <= len(steps) <= lessons.MAX_STEPS
-    assert [s["tab"] for s in steps] == ["digits"] * 8 + ["text"] * 4
+    assert [s["tab"] for s in steps] == ["digits"] * 8 + ["text"] * 4 + ["train"]
     for s in steps:
         for lang in lessons.LANGS:
             n = len(re.findall(r"[。！？]|[.!?](?=\s|$)", s[lang]["body"]))
@@ -82,6 +82,14 @@ def test_the_tour_has_the_issues_steps():
     # the lessons' tours: only their groups' steps
     assert [s["id"] for s in lessons.tour_steps("first")] == ["draw", "row10", "gates", "settle"]
     assert [s["id"] for s in lessons.tour_steps("text")] == ["generate", "column", "clamp", "lookback"]
+    assert [s["id"] for s in lessons.tour_steps("remember")] == ["train"] == [s["id"] for s in
+                                                                            lessons.tour_steps("remember_rnn")]
+    train = steps[-1]                       # the Train step points at the compare preset and Play
+    assert train["target"] == "#train-run" and train["done"] == {"event": "click", "on": "#train-play"}
+    from demo.i18n import t
+    for lang in lessons.LANGS:
+        assert t("train.compare.preset_fbias", lang) in train[lang]["body"], lang
+        assert t("train.play", lang) in train[lang]["body"], lang
     assert len(lessons.tour_steps(None)) == len(steps)
 
 
@@ -95,7 +103,16 @@ def test_tour_targets_are_on_the_page(app):
         target = re.match(r"#([a-z][a-z0-9-]*)", s["target"]).group(1)
         if not target.startswith("tab-"):
             assert tab_of(ids[target]) == s["tab"], (s["id"], target, tab_of(ids[target]))
-    assert {"tab-digits", "tab-text"} <= set(ids)
+    assert {"tab-digits", "tab-text", "tab-train", "train-compare-fbias", "train-play"} <= set(ids)
+    run = ids["train-run"]                   # the Train step's target holds the compare preset and Play
+    inside = set()
+    for b in app.demo.blocks.values():
+        parent = getattr(b, "parent", None)
+        while parent is not None and parent is not run:
+            parent = getattr(parent, "parent", None)
+        if parent is run and getattr(b, "elem_id", None):
+            inside.add(b.elem_id)
+    assert {"train-compare-fbias", "train-compare-rnn", "train-compare-on", "train-play"} <= inside, inside
 
 
 @pytest.mark.parametrize("bad,message", [

@@ -3,7 +3,8 @@ app (both tabs, the shipped models), served by tests/conftest.py's ``app_url``.
 
 It walks the whole tour by doing what each step asks (draw on the pad, move the slider to 10,
 hover a gate map, Play, pick the RNN, hover the row influence, type a unit, ablate it, generate
-text, pick the line-position unit, clamp it, click a character), checking that the highlight
+text, pick the line-position unit, clamp it, click a character, press the Train tab's compare
+preset and Play), checking that the highlight
 sits on each step's target and that the tour moves on by itself; Next, Back and Leave; a link
 with state reopens its view; a link's bad field is named and the rest of it opens; a lesson
 hides its panels; a zh-CN browser (and the switch) gets Chinese; Copy link writes the view into
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import screenshot_on_failure, skip_without_browser
+from conftest import DATA_DIR, screenshot_on_failure, skip_without_browser
 
 from demo import i18n, lessons
 
@@ -51,6 +52,21 @@ def open_page(browser, url, locale="en-US", query=""):
     # the load handler has run once the switch shows the page's language
     expect(page.locator("#lang-switch input:checked")).to_have_count(1)
     return page
+
+
+@pytest.fixture(scope="module", autouse=True)
+def small_pool():
+    """The tour's last step presses the Train tab's Play: the app's Trainer makes this pool then
+    (one worker, the shared data; closed at the end of the module)."""
+    from demo.train import events
+    from demo.train.pool import TrainPool
+    trainer = events.TRAINER
+    old = trainer._make
+    trainer.close()
+    trainer._make = lambda: TrainPool(workers=1, cap_s=30.0, data_dir=DATA_DIR, nice=0)
+    yield trainer
+    trainer.close()
+    trainer._make = old
 
 
 @pytest.fixture
@@ -136,12 +152,12 @@ def test_tour_targets_are_on_the_real_page(page):
     import json
     import re
     assert STEPS == ["draw", "row10", "gates", "settle", "compare", "rows", "unit", "edit", "generate", "column",
-                     "clamp", "lookback"]
+                     "clamp", "lookback", "train"]
     by_tab = {}
     for s in lessons.load_tour()["steps"]:
         ids = set(re.findall(r"#([a-z][a-z0-9-]*)", s["target"] + json.dumps(s["done"])))
         by_tab.setdefault(s["tab"], set()).update((s["id"], i) for i in ids)
-    for tab in ("digits", "text"):                  # the tour opens each step's tab first
+    for tab in ("digits", "text", "train"):         # the tour opens each step's tab first
         page.click(f"#tab-{tab}-button")
         expect(page.locator(f"#tab-{tab}-button")).to_have_attribute("aria-selected", "true")
         for step, i in sorted(by_tab[tab]):
@@ -153,8 +169,8 @@ def test_walk_the_whole_tour_by_doing_each_step(page, tmp_path):
     steps = {s["id"]: s for s in lessons.load_tour()["steps"]}
     page.click(".rl-tour-start")
     s = tour_state(page)
-    assert (s["id"], s["lang"], s["count"], s["hidden"]) == ("draw", "en", 12, False)
-    assert s["count_text"] == "Step 1 of 12" and s["title"] == steps["draw"]["en"]["title"]
+    assert (s["id"], s["lang"], s["count"], s["hidden"]) == ("draw", "en", 13, False)
+    assert s["count_text"] == "Step 1 of 13" and s["title"] == steps["draw"]["en"]["title"]
     assert_highlighted(page, "#digit-pad")
     screenshot(page, "tour_en.png")
 
@@ -214,12 +230,24 @@ def test_walk_the_whole_tour_by_doing_each_step(page, tmp_path):
     expect(page.locator("#text-clamp textarea, #text-clamp input").first).not_to_have_value("")
     wait_step(page, "lookback")
     assert_highlighted(page, "#text-conn")
-    assert tour_state(page)["count_text"] == "Step 12 of 12"
+
+    page.locator("#text-units [data-t='3']").click()            # 12: how far back
+    wait_step(page, "train")                                     # the tour opens the Train tab
+    expect(page.locator("#text-conn")).to_contain_text("distance")
+    expect(page.locator("#tab-train-button")).to_have_attribute("aria-selected", "true")
+    assert_highlighted(page, "#train-run")
+    assert tour_state(page)["count_text"] == "Step 13 of 13"
     assert page.locator(".rl-tour-card button[data-act='next']").text_content() == "Finish"
 
-    page.locator("#text-units [data-t='3']").click()            # 12: how far back -> the end
+    page.click("#train-compare-fbias")                           # 13: the compare preset, then Play -> the end
+    expect(page.locator("#train-compare-on input")).to_be_checked()
+    expect(page.locator("#train-task input[value=remember]")).to_be_checked()
+    assert tour_state(page)["id"] == "train"                     # the preset alone does not finish it
+    page.click("#train-play")
     wait_step(page, None)
-    expect(page.locator("#text-conn")).to_contain_text("distance")
+    expect(page.locator("#train-status")).to_contain_text("Run B")   # both runs on their way
+    page.click("#train-reset")
+    expect(page.locator("#train-loss .rl-train-chart")).to_have_attribute("data-records", "0")
     expect(page.locator(".rl-tour-layer")).to_be_hidden()
     expect(page.locator(".rl-tour")).to_have_attribute("data-finished", "true")
     expect(page.locator(".rl-tour-status")).to_contain_text("Tour finished")
@@ -378,7 +406,7 @@ def test_zh_cn_browser_gets_chinese(page_zh, tmp_path):
     expect(page.locator("#digit-caption")).to_contain_text("第 28 行，共 28 行")  # a caption written in Python
     page.click(".rl-tour-start")
     s = tour_state(page)
-    assert s["lang"] == "zh-CN" and s["count_text"] == "第 1 步，共 12 步"
+    assert s["lang"] == "zh-CN" and s["count_text"] == "第 1 步，共 13 步"
     expect(page.locator(".rl-tour-card button[data-act='next']")).to_have_text("下一步")
     screenshot(page, "tour_zh.png")
 

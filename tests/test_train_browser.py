@@ -3,16 +3,20 @@ Play on a small LSTM and the loss curve updates at least three times while the m
 example fill in, then Pause stops it (the status says so); Download gives the weights' zip; the
 language switch redraws the charts in 简体中文; Reset clears them.  On a 390x844 phone, in 简体中文 from a link: the tab's
 words are Chinese, Play streams, and nothing is wider than the screen.  The teacher's link
-(?lesson=remember) opens the tab alone at "Remember the digit", D = 50, forget bias 2; settings
-that do not go together (a peephole LSTM reading both ways) get a message in the page's
-language, and no run.
+(?lesson=remember) opens the tab alone at "Remember the digit", D = 50, ready to compare an LSTM
+with forget bias 2 (run A) and one with torch's default (run B); Play draws both runs on the same
+curves (each named in the legend) and a gradient chart each, Pause stops both, Reset clears
+them; the compare preset button sets the same.  Settings that do not go together (a peephole
+LSTM reading both ways) get a message in the page's language, and no run.
 
     .venv/bin/python -m pytest -q tests/test_train_browser.py
     RNN_LENS_SCREENSHOTS=docs .venv/bin/python -m pytest -q tests/test_train_browser.py  # docs/train*.png
 
-The app's training pool is swapped, before its first Play, for one worker on the shared data
-(tests/conftest.py's DATA_DIR) at normal priority; it is closed at the end of the module.
+The app's training pool is swapped, before its first Play, for two workers (the compare mode's
+two runs side by side) on the shared data (tests/conftest.py's DATA_DIR) at normal priority; it
+is closed at the end of the module.
 """
+import os
 import re
 
 import pytest
@@ -41,7 +45,7 @@ CURVE_STEPS = """(n) => {
 
 @pytest.fixture(scope="module", autouse=True)
 def small_pool():
-    """The app's Trainer makes this pool at the first Play: one worker, the shared data."""
+    """The app's Trainer makes this pool at the first Play: two workers, the shared data."""
     if not (DATA_DIR / "MNIST" / "raw").is_dir():
         pytest.skip(f"no MNIST under {DATA_DIR}")
     from demo.train import events
@@ -49,7 +53,7 @@ def small_pool():
     trainer = events.TRAINER
     old = trainer._make
     trainer.close()
-    trainer._make = lambda: TrainPool(workers=1, cap_s=60.0, data_dir=DATA_DIR, nice=0)
+    trainer._make = lambda: TrainPool(workers=2, cap_s=60.0, data_dir=DATA_DIR, nice=0)
     yield trainer
     trainer.close()
     trainer._make = old
@@ -154,8 +158,68 @@ def test_the_teachers_link_opens_remember_the_digit_ready_to_compare(browser, ap
         expect(page.get_by_label("number input for Blank rows D")).to_have_value("50")
         expect(page.locator("#train-fbias input")).to_have_value(re.compile(r"^2"))
         expect(page.locator("#train-lr input")).to_have_value("0.005")             # remember's own default
+        expect(page.locator("#train-compare-on input")).to_be_checked()            # ready to compare
+        expect(page.locator("#train-cell-b input")).to_have_value("LSTM")
+        expect(page.locator("#train-fbias-b input")).to_have_value("torch default")
         expect(page.locator("#link-notice")).to_contain_text("Remember the digit")
         expect(page.locator("#sec-train-download")).to_be_hidden()
+        page.locator("#train-compare-on input").uncheck()                          # compare off: B's controls go
+        expect(page.locator("#train-cell-b")).to_be_hidden()
+        page.locator("#train-task input[value=digits]").check()
+        page.locator("#train-compare-rnn").click()                                 # the other preset: all set again
+        expect(page.locator("#train-task input[value=remember]")).to_be_checked()
+        expect(page.locator("#train-compare-on input")).to_be_checked()
+        expect(page.locator("#train-cell-b input")).to_have_value("RNN (tanh)")
+        expect(page.locator("#train-fbias-b")).to_be_hidden()                      # an RNN has no forget gate
+    finally:
+        page.context.close()
+
+
+# Both runs drawn on the loss chart, n records each at least (the chart's polylines name their run).
+TWO_RUNS = """(n) => {
+  const el = document.querySelector('#train-loss .rl-train-chart');
+  const runs = el ? [...el.querySelectorAll('polyline[data-run]')].map(p => p.dataset.run) : [];
+  return runs.includes('a') && runs.includes('b') && Number(el.dataset.records) >= n && el.dataset.records;
+}"""
+# run A's validation accuracy in the status (its first score), in %
+A_ACCURACY = """() => { const m = document.querySelector('#train-status').innerText.match(/accuracy ([0-9.]+)%/);
+  return m ? Number(m[1]) : -1; }"""
+
+
+@screenshot_on_failure
+def test_the_compare_link_plays_two_runs_on_the_same_curves(browser, app_url, tmp_path):
+    shots = bool(os.environ.get("RNN_LENS_SCREENSHOTS"))        # the README's picture: the lesson's own size
+    page = open_train(browser, app_url, query="?lesson=remember" + ("" if shots else "&hidden=16"))
+    try:
+        expect(page.locator("#train-compare-on input")).to_be_checked()
+        page.locator("#train-play").click()
+        page.wait_for_function(TWO_RUNS, arg=6, polling="raf", timeout=START_MS)
+        loss = page.locator("#train-loss")
+        expect(loss).to_contain_text("Run A · LSTM, forget bias 2 — training loss")
+        expect(loss).to_contain_text("Run B · LSTM, torch default forget bias — validation loss")
+        expect(page.locator("#train-acc")).to_contain_text("Run B · LSTM, torch default forget bias")
+        expect(page.locator("#train-grads")).to_contain_text("Run A · LSTM, forget bias 2")
+        expect(page.locator("#train-grads-b")).to_contain_text("Run B · LSTM, torch default forget bias")
+        assert page.locator("#train-grads-b polyline[data-run=b]").count() >= 2
+        status = page.locator("#train-status")
+        expect(status).to_contain_text("Run A")
+        expect(status).to_contain_text("Run B")
+        expect(status).not_to_contain_text("waits in line")                       # two places: side by side
+        if shots:                                                                  # until A has learnt
+            try:
+                page.wait_for_function(f"() => ({A_ACCURACY})() >= 85", polling=500, timeout=55_000)
+            except Exception:
+                pass
+        page.locator("#train-pause").click()
+        expect(status).to_contain_text(re.compile(r"Paused[\s\S]*Paused"), timeout=15_000)    # both
+        stopped = page.locator("#train-loss .rl-train-chart").get_attribute("data-records")
+        page.wait_for_timeout(1500)
+        assert page.locator("#train-loss .rl-train-chart").get_attribute("data-records") == stopped
+        readme_screenshot(page, "train_compare.png", below=page.locator("#train-run"),
+                          cut_above=page.locator("#sec-train-inside"))
+        page.locator("#train-reset").click()
+        expect(page.locator("#train-loss .rl-train-chart")).to_have_attribute("data-records", "0")
+        expect(page.locator("#train-grads-b")).to_be_hidden()
     finally:
         page.context.close()
 

@@ -1,9 +1,12 @@
-"""The Train tab without a browser (demo/train/controls.py, handlers.py, views.py): the run's
-settings made from the controls (the defaults are the library's first run; a lesson's link gives
-"Remember the digit" at D = 50 with forget bias 2), bad values refused naming the control in the
-page's language, the user's text checked, the views drawn from a fake update, the stream's
-Play / pause / take-over / page-gone logic on a fake pool, the download in the weights/ format,
-and, with a real pool (one worker), Play on a tiny network streaming three updates, then Pause.
+"""The Train tab without a browser (demo/train/controls.py, handlers.py, views.py, compare.py): the
+run's settings made from the controls (the defaults are the library's first run; a lesson's link
+gives "Remember the digit" at D = 50, an LSTM with forget bias 2 beside one with torch's default),
+bad values refused naming the control in the page's language, the user's text checked, the views
+drawn from a fake update, the stream's Play / pause / take-over / page-gone logic on a fake pool,
+the compare mode (two jobs' updates merged into one page, both runs named in the legends,
+Pause / Step / Reset on both, the run in line said), the download in the weights/ format, and,
+with a real pool, Play on a tiny network streaming three updates, then Pause, and two tiny runs
+compared (two workers) both streaming until Pause stops both.
 
     .venv/bin/python -m pytest -q tests/test_train_tab.py
 """
@@ -21,16 +24,16 @@ from demo.answers import SKIP, Update
 from demo.errors import UserError, message
 from demo.train import Run, Settings, SettingError
 from demo.train import controls as ctl
-from demo.train import handlers, views
+from demo.train import compare, handlers, views
 from demo.train.controls import TABLE
 from demo.train.job import Update as JobUpdate
 
 TINY = dict(hidden=8, batch=16, train_size=256, val_size=64, record_every=5)
 
 
-def record(step, loss=2.0, acc=0.1, T=28, clipped=0.0, norm=0.5):
+def record(step, loss=2.0, acc=0.1, T=28, clipped=0.0, norm=0.5, lo=1e-4):
     return {"step": step, "seconds": step / 10, "train_loss": loss, "val_loss": loss * 1.1, "val_acc": acc,
-            "grad_by_step": list(np.geomspace(1e-4, 1e-1, T)), "grad_norm": None if step == 0 else norm,
+            "grad_by_step": list(np.geomspace(lo, 1e-1, T)), "grad_norm": None if step == 0 else norm,
             "clipped": None if step == 0 else clipped}
 
 
@@ -62,14 +65,40 @@ def test_the_defaults_are_the_librarys_first_run():
     assert ctl.normalised(TABLE.check({"hidden": 128, "lr": 3e-3}, base=text)) == text
 
 
-def test_the_lessons_link_opens_remember_the_digit_at_50_with_forget_bias_2():
+def test_the_lessons_link_opens_remember_the_digit_at_50_ready_to_compare():
     link = links.with_lesson(links.decode_strict("lesson=remember"), lessons.preset("remember").link)
     c = link.tabs["train"]
     s = Settings.make(**ctl.settings(c))
     assert (s.task, s.delay, s.cell, s.forget_bias, s.lr) == ("remember", 50, "lstm", 2.0, 5e-3)
-    assert lessons.tabs_shown("remember") == ("train",)
-    rnn = TABLE.check({"cell": "rnn"}, base=c)        # the comparison: the RNN, no forget gate
-    assert "forget_bias" not in ctl.settings(rnn) and Settings.make(**ctl.settings(rnn)).cell == "rnn"
+    b = Settings.make(**ctl.settings(ctl.second(c)))   # run B: the same LSTM, torch's initialisation
+    assert c.compare and (b.task, b.delay, b.cell, b.forget_bias, b.lr, b.hidden) == ("remember", 50, "lstm", None,
+                                                                                      5e-3, s.hidden)
+    assert c == compare.preset("fbias") and lessons.tabs_shown("remember") == ("train",)
+    rnn = links.with_lesson(links.decode_strict("lesson=remember_rnn"), lessons.preset("remember_rnn").link)
+    assert rnn.tabs["train"] == compare.preset("rnn")  # the other lesson: an RNN beside the LSTM
+    b = ctl.settings(ctl.second(rnn.tabs["train"]))
+    assert b["cell"] == "rnn" and "forget_bias" not in b and Settings.make(**b).delay == 50
+
+
+def test_the_compare_controls_and_their_link():
+    c = TABLE.check({"compare": True, "cell_b": "gru", "forget_bias_b": "3", "hidden": 32, "seed": 4})
+    assert TABLE.encode(c) == [("hidden", "32"), ("trseed", "4"), ("cmp", "1"), ("cell2", "gru"), ("fbias2", "3")]
+    again = TABLE.decode(dict(TABLE.encode(c)))
+    assert again == c and ctl.second(again).cell == "gru"
+    b = ctl.settings(ctl.second(c))                     # B: its own cell; the rest is A's
+    assert b == {**{k: v for k, v in ctl.settings(c).items() if k != "forget_bias"}, "cell": "gru"}   # no forget gate
+    assert ctl.settings(ctl.second(TABLE.check({"cell_b": "peephole", "forget_bias_b": 3})))["forget_bias"] == 3.0
+    with pytest.raises(UserError) as e:
+        TABLE.check({"forget_bias_b": "open"})
+    assert "Run B's forget-gate bias" in message(e.value, "en") and "训练 B 的遗忘门偏置" in message(e.value, "zh-CN")
+    shown = handlers.shown_controls("remember", "lstm", "shakespeare", True, False, "lstm")
+    assert not shown["cell_b"]["visible"] and not shown["forget_bias_b"]["visible"]
+    shown = handlers.shown_controls("remember", "lstm", "shakespeare", True, True, "rnn")
+    assert shown["cell_b"]["visible"] and not shown["forget_bias_b"]["visible"]          # an RNN: no bias
+    assert handlers.shown_controls("digits", "gru", "shakespeare", True, True, "lstm")["forget_bias_b"]["visible"]
+    with pytest.raises(UserError) as e:                 # run B's cell cannot read both ways: refused, no run
+        handlers._wanted(TABLE.check({"compare": True, "cell_b": "peephole", "bidirectional": True}), None, None)
+    assert e.value.key == "train.error.both_ways"
 
 
 def test_controls_that_mean_nothing_for_the_task_or_cell_are_left_out():
@@ -229,14 +258,15 @@ class FakeJob:
 
 
 class FakePool:
+    """Its k-th job plays the k-th script (the last one again when there are fewer)."""
     cap_s = 120.0
 
-    def __init__(self, script):
-        self.script, self.jobs, self.cancelled = script, [], []
+    def __init__(self, script, *more):
+        self.scripts, self.jobs, self.cancelled = [script, *more], [], []
 
     def submit(self, settings, owner=None, text=None, paused=False, name="trained"):
         Settings.make(**settings)
-        self.jobs.append(FakeJob(self.script))
+        self.jobs.append(FakeJob(self.scripts[min(len(self.jobs), len(self.scripts) - 1)]))
         self.jobs[-1].settings, self.jobs[-1].paused = settings, paused
         return self.jobs[-1]
 
@@ -291,6 +321,99 @@ def test_a_finished_run_ends_its_stream_and_says_why():
     frames = list(handlers.play(trainer, "p", TABLE.default, lang="zh-CN"))
     assert len(frames) == 2 and "出错" in frames[-1]["status"] and "学习率" in frames[-1]["status"]
     assert pool.cancelled == []
+
+
+# -- the compare mode, on a fake pool -----------------------------------------------------------------
+
+COMPARE = TABLE.check({"task": "remember", "compare": True, "forget_bias": 2})   # A: fb 2; B: torch's
+
+
+def last(frames, name):
+    return [f[name] for f in frames if f[name] is not SKIP][-1]
+
+
+def test_two_runs_stream_into_one_page(monkeypatch):
+    monkeypatch.setattr(handlers, "PAUSE_LINGER", 0.05)
+    a = [update(records=[record(0, T=78)], views_={"example": example(T=78)}),
+         update(records=[record(40, 1.0, 0.6, T=78)]), update("paused", records=[record(80, 0.5, 0.9, T=78)])]
+    b = [update(records=[record(0, T=78, lo=1e-9)]), update(records=[record(40, 2.3, 0.1, T=78, lo=1e-9)]),
+         update("paused", records=[record(80, 2.3, 0.1, T=78, lo=1e-9)])]
+    pool = FakePool(a, b)
+    trainer = handlers.Trainer(make=lambda: pool)
+    frames = list(handlers.play(trainer, "p", COMPARE, lang="en"))
+    assert [j.settings.get("forget_bias") for j in pool.jobs] == [2.0, None] and not any(j.paused for j in pool.jobs)
+    loss, acc = last(frames, "loss"), last(frames, "acc")
+    assert loss.count('data-run="a"') == loss.count('data-run="b"') == 2 and acc.count("<polyline") == 2
+    assert "Run A · LSTM, forget bias 2 — training loss" in loss             # the legend names both runs
+    assert "Run B · LSTM, torch default forget bias — validation loss" in loss
+    assert "stroke-dasharray" in loss and 'data-records="6"' in loss and 'data-step="80"' in loss
+    assert "Run A · LSTM, forget bias 2" in acc and "Run B · LSTM, torch default forget bias" in acc
+    grads, grads_b = last(frames, "grads"), last(frames, "grads_b")
+    assert grads_b["visible"] and grads_b["value"].startswith('<div class="rl-train-chart" data-kind="grad"')
+    assert "Run A" in grads and 'data-run="b"' in grads_b["value"] and "Run B · LSTM" in grads_b["value"]
+    assert "1e-8" in grads.replace("−", "-")           # one scale for both: A's chart reaches down to B's 1e-9
+    status = frames[-1]["status"]
+    assert status.index("Run A") < status.index("Run B") and status.count("Paused") == 2
+    caption = last(frames, "maps.0")["value"]["caption"]
+    assert caption.startswith("Run A · LSTM, forget bias 2 · h")                # the fixed example: A's, named
+    zh = handlers.redraw(trainer, "p", "step", "zh-CN")
+    assert "训练 B · LSTM（长短期记忆），PyTorch 默认遗忘门偏置" in zh["loss"] and "训练 A" in zh["status"]
+    streams = [handlers.play(trainer, "p", COMPARE)]           # kept: a stream closed means the page is gone
+    next(streams[-1])                                          # the same settings: both runs go on
+    assert len(pool.jobs) == 2 and [j.calls for j in pool.jobs] == [["play"], ["play"]]
+    streams.append(handlers.step(trainer, "p", COMPARE))
+    next(streams[-1])
+    assert [j.calls[-1] for j in pool.jobs] == [("step", handlers.STEP_STEPS)] * 2
+    handlers.pause(trainer, "p")
+    assert [j.calls[-1] for j in pool.jobs] == ["pause"] * 2
+    streams.append(handlers.play(trainer, "p", TABLE.check({"compare": False}, base=COMPARE)))
+    first = next(streams[-1])                                  # compare off: B stops, A goes on
+    assert pool.jobs[1].calls[-1] == "stop" and pool.jobs[0].calls[-1] == "play" and trainer.sessions["p"].b is None
+    assert first["grads_b"] == Update(visible=False) and 'data-run' not in first["loss"]
+    streams.append(handlers.play(trainer, "p", TABLE.check({"cell_b": "rnn"}, base=COMPARE)))
+    next(streams[-1])                                          # a new run B (an RNN) beside the same A
+    assert len(pool.jobs) == 3 and pool.jobs[2].settings["cell"] == "rnn" and "stop" not in pool.jobs[0].calls
+    out = handlers.reset(trainer, "p", "en")                   # Reset: both stop, the views clear
+    assert pool.jobs[0].calls[-1] == pool.jobs[2].calls[-1] == "stop" and trainer.sessions["p"].b is None
+    assert out["grads_b"] == Update(visible=False) and 'data-records="0"' in out["loss"]
+
+
+def test_a_run_in_line_is_said_and_a_refused_second_run_stops_the_first():
+    pool = FakePool([update(records=[record(0)])], [update("waiting", position=1, step=0)])
+    trainer = handlers.Trainer(make=lambda: pool)
+    stream = handlers.play(trainer, "p", COMPARE, lang="en")
+    said = next((f["status"] for f, _ in zip(stream, range(50)) if "waits in line" in f["status"]), "")
+    assert "**Run B · LSTM, torch default forget bias** waits in line" in said and "number 1 in line" in said
+    assert "side by side" in said and "Run A · LSTM, forget bias 2** · **Training:**" in said
+    stream.close()
+    assert compare.in_line({"a": "running", "b": "waiting"}) == "b" and compare.in_line({"a": "waiting"}) is None
+    assert compare.in_line({"a": "waiting", "b": "paused"}) == "a"
+
+    class Full(FakePool):
+        def submit(self, settings, **kw):
+            if self.jobs:
+                raise UserError("train.error.busy")
+            return super().submit(settings, **kw)
+    full = Full([update()])
+    trainer = handlers.Trainer(make=lambda: full)
+    with pytest.raises(UserError, match="line is full"):
+        next(handlers.play(trainer, "q", COMPARE))
+    assert full.jobs[0].calls == ["stop"]                      # A does not train alone
+
+
+def test_merged_reads_two_jobs_as_they_come():
+    a, b = FakeJob([update(step=1), update("ended", step=2, end="done")]), FakeJob([update(step=7)])
+    got = []
+    stream = compare.merged({"a": a, "b": b}, timeout=0.05)
+    for run, u in stream:
+        got.append((run, u.step))
+        if ("a", 2) in got and ("b", 7) in got:
+            break
+    stream.close()
+    assert got.index(("a", 1)) < got.index(("a", 2)) and ("b", 7) in got
+    one = compare.merged({"a": FakeJob([update("ended", end="stopped")])}, 0.05)
+    assert next(one)[0] == "a"                                 # one job: read here, no thread
+    one.close()
 
 
 def test_names_of_the_downloaded_weights():
@@ -362,6 +485,39 @@ def test_play_on_a_tiny_network_streams_then_pause(data_dir):
         assert trainer.sessions["page"].job is job and steps == sorted(set(steps)), steps   # none twice
         handlers.gone(trainer, "page")
         assert job.end == "stopped"
+    finally:
+        pool.close()
+
+
+@pytest.mark.server
+def test_two_tiny_runs_compared_both_stream_then_pause_stops_both(data_dir):
+    from demo.train.pool import TrainPool
+    torch.set_num_threads(1)
+    pool = TrainPool(workers=2, cap_s=30.0, data_dir=data_dir, nice=0)
+    trainer = handlers.Trainer(make=lambda: pool)
+    c = TABLE.check({"task": "remember", "delay": 5, "forget_bias": 2, "compare": True, "cell_b": "rnn"})
+    try:
+        stream = handlers.play(trainer, "page", c, lang="en", extra=TINY)
+        t0, loss = time.monotonic(), ""
+        for answer in stream:
+            s = trainer.sessions["page"]
+            loss = answer["loss"] if answer["loss"] is not SKIP else loss
+            if len(s.records) >= 3 and len(s.b.records) >= 3 and 'data-run="b"' in loss:
+                break
+            assert time.monotonic() - t0 < 120, (len(s.records), len(s.b.records))
+        assert s.job.settings["cell"] == "lstm" and s.b.job.settings["cell"] == "rnn"
+        assert 'data-run="a"' in loss and "Run B · RNN (tanh)" in loss
+        pids = {s.job.worker_pid, s.b.job.worker_pid}
+        assert None not in pids and len(pids) == 2             # two places free: each its own worker
+        handlers.pause(trainer, "page")
+        rest = list(stream)                    # the stream ends once both runs have stayed paused
+        assert rest and rest[-1]["status"].count("Paused") == 2
+        assert s.job.state == s.b.job.state == "paused"
+        steps = (s.job.records[-1]["step"], s.b.job.records[-1]["step"])
+        time.sleep(1.0)
+        assert (s.job.records[-1]["step"], s.b.job.records[-1]["step"]) == steps          # both stopped
+        handlers.gone(trainer, "page")
+        assert s.job.end == s.b.job.end == "stopped"
     finally:
         pool.close()
 

@@ -6,6 +6,7 @@
     gradients.py  the gradient reaching each time step, |dL/dh_t|, through the hand-written cells
     run.py        Run: train for steps or seconds, pause and resume, records, the model, save
     saving.py     the run's weights JSON in the weights/ format
+    compare.py    two runs side by side (the Train tab's compare presets): their updates merged
     live.py       what each live update shows: one example's h and gates, a confusion matrix, a sample
     pool.py       TrainPool: runs in worker processes, a line, caps, Stop, pause and park (job.py,
                   worker.py, trained.py: a job, the worker's loop, the weights a job gives back)

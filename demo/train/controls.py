@@ -4,17 +4,24 @@ presets ("Remember the digit" at D = 50, forget bias 2) and "Copy link" are all 
 ``TABLE``.  Pure (no gradio: each ``component`` is called by the page).
 
     from demo.train.controls import TABLE, Controls, settings
-    c = TABLE.decode({"task": "remember", "delay": "50", "fbias": "2"})
+    c = TABLE.decode({"task": "remember", "delay": "50", "fbias": "2", "cmp": "1"})
     settings(c)        # {"task": "remember", "cell": "lstm", "delay": 50, "forget_bias": 2.0, ...}
-    TABLE.encode(c)    # [("task", "remember"), ("delay", "50"), ("fbias", "2")]
+    TABLE.encode(c)    # [("task", "remember"), ("delay", "50"), ("fbias", "2"), ("cmp", "1")]
+    second(c)          # run B's controls: the same, with B's cell and forget bias (torch's here)
 
 ``hidden``, ``lr``, ``batch`` and ``bptt`` are None for "the task's default"
 (demo.train.TASK_DEFAULTS): the page shows that number, and a link leaves it out.  Controls that
 mean nothing for the task or the cell (a delay for plain digits, a forget bias for a GRU) are
 kept, not refused, and left out of the run's settings (``settings``); what cannot go together
 (a peephole LSTM reading both ways) is refused when the run starts (``demo.train.handlers``).
+
+The compare mode (``compare``: "cmp=1") trains a second run B beside the first (A): the same
+task, network and learning, but its own cell (``cell_b``) and forget bias (``forget_bias_b``);
+``second(c)`` is B's controls.
 """
 from __future__ import annotations
+
+import dataclasses
 
 from demo.checks import choice, number, shown, whole
 from demo.errors import Text, UserError
@@ -50,11 +57,17 @@ def check_flag(label):
     return check
 
 
-def check_forget_bias(value) -> float | None:
-    """None (torch's initialisation: None, "" or "default") or a number from -20 to 20."""
-    if value is None or (isinstance(value, str) and value.strip().lower() in ("", TORCH_DEFAULT)):
-        return None
-    return number(-MAX_FORGET_BIAS, MAX_FORGET_BIAS, Text("train.fbias.label"))(value)
+def forget_bias_check(label_key: str = "train.fbias.label"):
+    """A forget-bias control's check: None (torch's initialisation: None, "" or "default") or a
+    number from -20 to 20; its messages name the control ``label_key``."""
+    def check(value) -> float | None:
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("", TORCH_DEFAULT)):
+            return None
+        return number(-MAX_FORGET_BIAS, MAX_FORGET_BIAS, Text(label_key))(value)
+    return check
+
+
+check_forget_bias = forget_bias_check()
 
 
 def show_forget_bias(value) -> str:
@@ -65,6 +78,10 @@ def _flag_url(value) -> str:
     return "1" if value else "0"
 
 
+def _forget_bias_url(value) -> str:
+    return "" if value is None else f"{value:g}"
+
+
 def _task_sized(name: str, check):
     """A check where None or "" is the task's default."""
     return lambda value: None if value in (None, "") else check(value)
@@ -73,6 +90,17 @@ def _task_sized(name: str, check):
 def _radio(gr, K, name, choices, value, **kw):
     return gr.Radio([(K(f"train.{name}.{c}"), c) for c in choices], value=value, label=K(f"train.{name}.label"),
                     elem_id=f"train-{name}", **kw)
+
+
+def _forget_bias(gr, K, name, elem_id, **kw):
+    choices = [(K("train.fbias.default"), TORCH_DEFAULT), *((K(f"train.fbias.b{b}"), b) for b in FORGET_BIASES)]
+    return gr.Dropdown(choices, value=TORCH_DEFAULT, allow_custom_value=True, label=K(f"train.{name}.label"),
+                       elem_id=elem_id, min_width=160, **kw)
+
+
+def _cells(gr, K, name, elem_id, **kw):
+    return gr.Dropdown([(K(f"train.cell.{c}"), c) for c in CELLS], value="lstm", label=K(f"train.{name}.label"),
+                       elem_id=elem_id, min_width=160, **kw)
 
 
 def _number(gr, K, name, value, **kw):
@@ -92,9 +120,7 @@ TABLE = Table("train", [
           component=lambda gr, K: _radio(gr, K, "source", SOURCES, "shakespeare", visible=False),
           example="mine"),
     Field("cell", "cell", "lstm", check=choice(CELLS, L("train.cell.label")),
-          component=lambda gr, K: gr.Dropdown([(K(f"train.cell.{c}"), c) for c in CELLS], value="lstm",
-                                              label=K("train.cell.label"), elem_id="train-cell", min_width=160),
-          example="gru"),
+          component=lambda gr, K: _cells(gr, K, "cell", "train-cell"), example="gru"),
     Field("bidirectional", "bidi", False, check=check_flag(L("train.bidirectional.label")),
           component=lambda gr, K: gr.Checkbox(False, label=K("train.bidirectional.label"),
                                               elem_id="train-bidirectional", min_width=120),
@@ -130,15 +156,21 @@ TABLE = Table("train", [
           component=lambda gr, K: _number(gr, K, "clip_value", 1.0, step=0.1, minimum=0.001, maximum=MAX_CLIP),
           example="5"),
     Field("forget_bias", "fbias", None, check=check_forget_bias,
-          component=lambda gr, K: gr.Dropdown([(K("train.fbias.default"), TORCH_DEFAULT),
-                                               *((K(f"train.fbias.b{b}"), b) for b in FORGET_BIASES)],
-                                              value=TORCH_DEFAULT, allow_custom_value=True,
-                                              label=K("train.fbias.label"), info=K("train.fbias.info"),
-                                              elem_id="train-fbias", min_width=160),
-          shown=show_forget_bias, url=lambda v: "" if v is None else f"{v:g}", example="2"),
+          component=lambda gr, K: _forget_bias(gr, K, "fbias", "train-fbias", info=K("train.fbias.info")),
+          shown=show_forget_bias, url=_forget_bias_url, example="2"),
     Field("seed", "trseed", 0, check=whole(0, MAX_SEED, L("train.seed.label"), empty=0),
           component=lambda gr, K: _number(gr, K, "seed", 0, precision=0, minimum=0),
           example="7"),
+    # the compare mode: a second run (B) beside the first, the same in all but its cell and forget bias
+    Field("compare", "cmp", False, check=check_flag(L("train.compare.label")),
+          component=lambda gr, K: gr.Checkbox(False, label=K("train.compare.label"), info=K("train.compare.info"),
+                                              elem_id="train-compare-on", min_width=200),
+          url=_flag_url, example="1"),
+    Field("cell_b", "cell2", "lstm", check=choice(CELLS, L("train.cell_b.label")),
+          component=lambda gr, K: _cells(gr, K, "cell_b", "train-cell-b", visible=False), example="rnn"),
+    Field("forget_bias_b", "fbias2", None, check=forget_bias_check("train.fbias_b.label"),
+          component=lambda gr, K: _forget_bias(gr, K, "fbias_b", "train-fbias-b", visible=False),
+          shown=show_forget_bias, url=_forget_bias_url, example="2"),
 ], module=__name__)
 Controls = TABLE.Controls
 CONTROLS = tuple(f.name for f in TABLE.components)
@@ -172,6 +204,11 @@ def settings(c) -> dict:
     if c.cell in FORGET_CELLS:
         out["forget_bias"] = c.forget_bias
     return out
+
+
+def second(c):
+    """Run B's controls of the compare mode: ``c`` with B's cell and forget bias (the rest shared)."""
+    return dataclasses.replace(c, cell=c.cell_b, forget_bias=c.forget_bias_b, compare=False)
 
 
 def problem(c) -> UserError | None:

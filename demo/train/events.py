@@ -7,8 +7,9 @@ which returns the ``TabUI`` the app assembles the page with.
 
 The app's one ``Trainer`` (``TRAINER``: a TrainPool of max(1, cores - 1) worker processes, made
 at the first Play, closed when the process exits) serves every page; a page is its session.
-Play and Step stream the run (their own lane, as wide as the line: a stream mostly waits for the
-pool); Pause, Reset and the x axis answer at once.  When the page goes away (gradio's unload,
+Play and Step stream the run, or the compare mode's two runs (their own lane, as wide as the
+line: a stream mostly waits for the pool); Pause, Reset, the x axis and the compare presets (every
+control set, as a lesson's link does) answer at once.  When the page goes away (gradio's unload,
 or its stream closed), its run stops.
 """
 from __future__ import annotations
@@ -21,10 +22,11 @@ import gradio as gr
 from gradio.context import get_blocks_context
 
 from demo.answers import Update
+from demo.train import compare
 from demo.train import controls as ctl
 from demo.train import handlers, views
 from demo.train.controls import CONTROLS, TABLE
-from demo.train.handlers import FRAME, SHOWN, TASK_OUTPUTS, Trainer
+from demo.train.handlers import FRAME, LOOKS, SHOWN, TASK_OUTPUTS, Trainer
 from demo.train.page import CSS, layout  # noqa: F401 - CSS: the app's stylesheet
 from demo.train.pool import MAX_WAITING
 from demo.ui_common import QUIET, friendly, friendly_stream, to_gradio
@@ -97,7 +99,7 @@ class TabUI:
         if not given:
             return {}
         shown = TABLE.page(controls)
-        out = handlers.shown_controls(controls.task, controls.cell, controls.source, controls.clip)
+        out = handlers.shown_controls(*(getattr(controls, n) for n in LOOKS))
         values = {k: shown[k] for k in CONTROLS if k in given}
         values.update({n: ctl.effective(controls, n) for n in ctl.TASK_SIZED if n in given or "task" in given})
         for name, value in values.items():
@@ -149,21 +151,32 @@ def wire_buttons(ui: TabUI, lang_state) -> None:
 
 
 def wire_controls(ui: TabUI, lang_state) -> None:
-    """A new task: its default sizes and the controls it shows; the cell, the text's source and
-    clipping show theirs; the curves' x axis redraws them."""
+    """A new task: its default sizes and the controls it shows; the cell, the text's source,
+    clipping, the compare mode and run B's cell show theirs; a compare preset sets every control
+    (as a lesson's link does); the curves' x axis redraws them."""
     c = ui.c
-    looks = ui.outputs(("task", "cell", "source", "clip"))
+    looks = ui.outputs(LOOKS)
 
-    def task_defaults(task, cell, source, clip):
-        return to_gradio(handlers.task_defaults(task, cell, source, clip), c)
+    def task_defaults(task, cell, source, clip, compare_, cell_b):
+        return to_gradio(handlers.task_defaults(task, cell, source, clip, compare_, cell_b), c)
 
-    def shown(task, cell, source, clip):
-        return to_gradio(handlers.shown_controls(task, cell, source, clip), c)
+    def shown(task, cell, source, clip, compare_, cell_b):
+        return to_gradio(handlers.shown_controls(task, cell, source, clip, compare_, cell_b), c)
 
     c["task"].input(friendly(task_defaults), looks, ui.outputs(TASK_OUTPUTS), **QUIET)
-    for name in ("cell", "source", "clip"):
+    for name in LOOKS[1:]:
         c[name].input(friendly(shown), looks, ui.outputs(SHOWN), **QUIET)
+    for name in compare.PRESETS:
+        c[f"compare_{name}"].click(friendly(_preset(ui, name)), [], ui.apply_outputs, **QUIET)
     c["x"].input(page_handler(_redraw(ui.trainer), ["x"], ui), [c["x"], lang_state], ui.outputs(FRAME), **QUIET)
+
+
+def _preset(ui: TabUI, name: str):
+    """A compare preset's button: every control of the page to the preset's (compare.PRESETS)."""
+    def compare_preset():
+        return ui.apply(compare.preset(name), CONTROLS)
+    compare_preset.__name__ = f"compare_{name}"
+    return compare_preset
 
 
 def build(weights_dir=None, lang_state=None, trainer: Trainer | None = None) -> TabUI:

@@ -9,11 +9,15 @@ Update), and raise UserError for what a person must fix, keyed in both languages
     download(trainer, "page-1", folder)          # a zip of the weights in the weights/ format
     gone(trainer, "page-1")                      # the page went away: its run stops
 
-A page (``owner``: its session) has at most one run.  Play starts one with the controls' settings
-(or goes on with the one it has, if the settings are the same), then streams what the run shows
-(``watch``) until it pauses or ends; Step does STEP_STEPS steps (one record) and pauses; Reset
-stops the run and clears the views.  A newer stream of the same page takes over from an older
-one, which then ends quietly; a stream closed while its run plays (the page went away) stops it.
+A page (``owner``: its session) has one run, or two in the compare mode (``controls.compare``:
+run A of the controls and run B of ``controls.second``, demo.train.compare).  Play starts them
+with the controls' settings (or goes on with those it has, if the settings are the same), then
+streams what they show (``watch``) until they pause or end; Step does STEP_STEPS steps (one
+record) and pauses; Pause, Step and Reset act on both runs.  Reset stops them and clears the
+views.  Two runs share the loss and accuracy charts (each in its colour, named in the legend) and
+have a gradient chart each ("grads", "grads_b"); the fixed example's views are run A's.  A newer
+stream of the same page takes over from an older one, which then ends quietly; a stream closed
+while its runs play (the page went away) stops them.
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ from pathlib import Path
 
 from demo.answers import SKIP, Update
 from demo.errors import Text, UserError, message
+from demo.train import compare
 from demo.train import controls as ctl
 from demo.train import views
 from demo.train.data import MAX_TEXT_BYTES, MIN_TEXT_CHARS, _CONTROL, check_text
@@ -37,7 +42,7 @@ from demo.train.settings import FORGET_CELLS, TASKS, SettingError
 MAX_MAPS = 6                   # h, c and four gates (LSTM); GRU h r z n; RNN h
 MAPS = tuple(f"maps.{k}" for k in range(MAX_MAPS))
 DIGIT_VIEWS = ("input", "answers", "confusion")
-FRAME = ("status", "loss", "acc", "grads", *DIGIT_VIEWS, *MAPS, "sample")
+FRAME = ("status", "loss", "acc", "grads", "grads_b", *DIGIT_VIEWS, *MAPS, "sample")
 CLEARED = FRAME
 STEP_STEPS = 10                # Step: one record's worth of training steps
 UPDATE_TIMEOUT = 0.5           # s: a stream shows the run at least this often
@@ -53,7 +58,8 @@ def make_pool():
 
 @dataclass
 class Session:
-    """One page's run and what its views were last drawn from."""
+    """One page's run and what its views were last drawn from; ``b``: the compare mode's run B
+    (a Session of its own: its job, settings, records, views), else None."""
     job: object = None
     settings: dict = field(default_factory=dict)
     text: str | None = None
@@ -63,6 +69,11 @@ class Session:
     lang: str = "en"
     x: str = "step"                # the curves' x axis: "step" or "seconds"
     last: object = None            # the last Update
+    b: "Session | None" = None
+
+    def runs(self) -> dict:
+        """{run: Session}: "a" (this one), and "b" in the compare mode."""
+        return {"a": self, "b": self.b} if self.b is not None else {"a": self}
 
 
 class Trainer:
@@ -168,56 +179,94 @@ def weights_name(settings: dict) -> str:
 
 # -- Play, Pause, Step, Reset -------------------------------------------------------------------
 
-def _start(trainer: Trainer, owner: str, c, pasted, upload, lang: str, extra: dict | None, paused: bool):
-    """The page's run for controls ``c``: the one it has when the settings are the same and it
-    has not ended, else a new one (the old one stopped).  Returns (session, whether it is new)."""
-    settings, text = run_settings(c, pasted, upload)
-    settings = {**settings, **(extra or {})}
-    s = trainer.session(owner)
-    s.lang = lang
-    job = s.job
-    if job is not None and job.end is None and s.settings == settings and s.text == text:
-        return s, False
+def _wanted(c, pasted, upload) -> list[tuple[dict, str | None]]:
+    """The settings (and text) of the page's runs: A's, and B's in the compare mode; both checked
+    before either starts."""
+    runs = [run_settings(c, pasted, upload)]
+    if c.compare:
+        b = ctl.second(c)
+        bad = ctl.problem(b)
+        if bad is not None:
+            raise bad
+        runs.append((ctl.settings(b), runs[0][1]))
+    return runs
+
+
+def _submit(trainer: Trainer, owner: str, run: Session, settings: dict, text, paused: bool) -> bool:
+    """``run``'s job for these settings: the one it has when they are the same and it has not
+    ended, else a new one (the old one stopped).  Returns whether it is new."""
+    job = run.job
+    if job is not None and job.end is None and run.settings == settings and run.text == text:
+        return False
     if job is not None:
         job.stop()
     try:
         job = trainer.pool.submit(settings, owner=owner, text=text, paused=paused, name=weights_name(settings))
     except SettingError as e:
         raise keyed(e) from None
-    s.job, s.settings, s.text, s.records, s.views, s.last = job, settings, text, [], {}, None
-    return s, True
+    run.job, run.settings, run.text, run.records, run.views, run.last = job, settings, text, [], {}, None
+    return True
+
+
+def _start(trainer: Trainer, owner: str, c, pasted, upload, lang: str, extra: dict | None, paused: bool):
+    """The page's runs for controls ``c`` (``_submit``; run B only in the compare mode, a run B
+    no longer wanted stopped).  Returns (session, {run: whether its job is new})."""
+    wanted = _wanted(c, pasted, upload)
+    s = trainer.session(owner)
+    s.lang = lang
+    if len(wanted) == 1 and s.b is not None:
+        if s.b.job is not None:
+            s.b.job.stop()
+        s.b = None
+    elif len(wanted) == 2 and s.b is None:
+        s.b = Session(lang=lang)
+    new = {}
+    for (run, side), (settings, text) in zip(s.runs().items(), wanted):
+        side.lang = lang
+        try:
+            new[run] = _submit(trainer, owner, side, {**settings, **(extra or {})}, text, paused)
+        except Exception:
+            if new.get("a") and s.job is not None:     # B refused (the line is full): A does not train alone
+                s.job.stop()
+            raise
+    return s, new
 
 
 def play(trainer: Trainer, owner: str, c, pasted=None, upload=None, lang: str = "en", extra: dict | None = None):
-    """Play: start (or go on with) the page's run, then stream it (``watch``)."""
+    """Play: start (or go on with) the page's runs, then stream them (``watch``)."""
     s, new = _start(trainer, owner, c, pasted, upload, lang, extra, paused=False)
-    if not new:
-        s.job.play()
+    for run, side in s.runs().items():
+        if not new[run]:
+            side.job.play()
     yield from watch(trainer, owner, lang)
 
 
 def step(trainer: Trainer, owner: str, c, pasted=None, upload=None, lang: str = "en", extra: dict | None = None,
          n: int = STEP_STEPS):
-    """Step: ``n`` training steps (a new run starts paused first), then pause; streamed."""
+    """Step: ``n`` training steps of each run (a new run starts paused first), then pause; streamed."""
     s, _ = _start(trainer, owner, c, pasted, upload, lang, extra, paused=True)
-    s.job.step(n)
+    for side in s.runs().values():
+        side.job.step(n)
     yield from watch(trainer, owner, lang)
 
 
 def pause(trainer: Trainer, owner: str) -> dict:
-    """Pause: the run stops at its next step; its stream shows that, then ends."""
+    """Pause: the runs stop at their next step; their stream shows that, then ends."""
     s = trainer.sessions.get(owner)
-    if s is not None and s.job is not None:
-        s.job.pause()
+    if s is not None:
+        for side in s.runs().values():
+            if side.job is not None:
+                side.job.pause()
     return {"status": SKIP}
 
 
 def reset(trainer: Trainer, owner: str, lang: str = "en") -> dict:
-    """Stop the page's run and clear every view."""
+    """Stop the page's runs and clear every view."""
     s = trainer.session(owner)
-    if s.job is not None:
-        s.job.stop()
-    s.job, s.records, s.views, s.last, s.settings, s.text = None, [], {}, None, {}, None
+    for side in s.runs().values():
+        if side.job is not None:
+            side.job.stop()
+    s.job, s.records, s.views, s.last, s.settings, s.text, s.b = None, [], {}, None, {}, None, None
     s.token += 1                       # a stream still running ends
     s.lang = lang
     return blank(trainer, s, lang)
@@ -234,67 +283,112 @@ def gone(trainer: Trainer, owner: str) -> int:
 # -- streaming ------------------------------------------------------------------------------------
 
 def watch(trainer: Trainer, owner: str, lang: str = "en"):
-    """The page's run as it goes: one answer per update of the pool (5 a second while it
-    trains), until it ends or has stayed paused PAUSE_LINGER s.  A newer stream of the page ends
-    this one; closed while the run still plays (the page went away), it stops the run."""
+    """The page's runs as they go: one answer per update of the pool (5 a second for each run
+    while it trains), until each has ended or stayed paused PAUSE_LINGER s.  A newer stream of
+    the page ends this one; closed while a run still plays (the page went away), it stops them."""
     s = trainer.session(owner)
     s.token += 1
-    token, job, finished = s.token, s.job, False
-    paused_at, maps_at, first = None, 0.0, True
+    token, runs = s.token, s.runs()
+    jobs = {run: side.job for run, side in runs.items()}
+    finished, quiet, ended, fresh, maps_at = False, {}, set(), set(jobs), 0.0
     try:
-        for u in job.updates(timeout=UPDATE_TIMEOUT):
-            if s.token != token or s.job is not job:
+        for run, u in compare.merged(jobs, UPDATE_TIMEOUT):
+            if s.token != token or {r: side.job for r, side in s.runs().items()} != jobs:
                 finished = True
                 return
             now = time.monotonic()
-            quiet = u.state in ("paused", "parked")
-            paused_at = (paused_at or now) if quiet else None
-            maps = first or u.end is not None or quiet or now - maps_at >= MAP_EVERY
+            if u.state in ("paused", "parked"):
+                quiet.setdefault(run, now)
+            else:
+                quiet.pop(run, None)
+            if u.end is not None:
+                ended.add(run)
+            first = run in fresh
+            fresh.discard(run)
+            maps = run == "a" and (first or u.end is not None or run in quiet or now - maps_at >= MAP_EVERY)
             maps_at = now if maps else maps_at
             if first:
-                s.records = []              # a stream's first update holds every record so far
-            yield frame(trainer, s, u, maps, first)
-            first = False
-            if u.end is not None or (paused_at is not None and now - paused_at >= PAUSE_LINGER):
+                runs[run].records = []      # a stream's first update holds every record so far
+            yield frame(trainer, s, u, maps, first, run)
+            if all(r in ended or (r in quiet and now - quiet[r] >= PAUSE_LINGER) for r in jobs):
                 finished = True
                 return
         finished = True
     finally:
-        if not finished and s.token == token and job.end is None:
+        if not finished and s.token == token and any(job.end is None for job in jobs.values()):
             gone(trainer, owner)
 
 
-def frame(trainer: Trainer, s: Session, u, maps: bool = True, first: bool = False) -> dict:
-    """One update ``u`` of the session's run as the page's answer (what did not change: SKIP).
-    ``first``: everything drawn, and the other task's views hidden."""
-    s.records.extend(u.records)
+def frame(trainer: Trainer, s: Session, u, maps: bool = True, first: bool = False, run: str = "a") -> dict:
+    """One update ``u`` of the session's run ``run`` ("a", or the compare mode's "b") as the page's
+    answer (what did not change: SKIP).  ``first``: everything drawn, and the other task's views
+    hidden.  The fixed example's views are run A's."""
+    side = s.runs().get(run, s)
+    side.records.extend(u.records)
     if u.views:
-        s.views.update(u.views)
-    s.last = u
-    lang, task = s.lang, s.settings.get("task", "digits")
+        side.views.update(u.views)
+    side.last = u
+    task = s.settings.get("task", "digits")
     out = dict.fromkeys(FRAME, SKIP)
-    if first:
+    if first and run == "a":
         out.update({n: Update(visible=False) for n in (DIGIT_VIEWS if task == "text" else ("sample",))})
-    error = message(keyed(u.error), lang) if u.error is not None else ""
-    out["status"] = views.status_text(u, s.job.cap_s if s.job is not None else trainer.cap_s, s.records, lang, error)
+    out["status"] = status(trainer, s)
     if u.records or first:
         out.update(curves(s))
-    fresh = u.views or {}
+    if run == "a":
+        out.update(inside(s, u, task, maps, first))
+    return out
+
+
+def status(trainer: Trainer, s: Session) -> str:
+    """Where the page's run is, or both runs in the compare mode (each named; the one in line said)."""
+    cap, lang = (s.job.cap_s if s.job is not None else trainer.cap_s), s.lang
+
+    def error(side):
+        return message(keyed(side.last.error), lang) if side.last.error is not None else ""
+    if s.b is None:
+        return views.status_text(s.last, cap, s.records, lang, error(s))
+    shown = {run: side for run, side in s.runs().items() if side.last is not None}
+    names = {run: compare.run_name(side.settings, run, lang) for run, side in shown.items()}
+    waiting = compare.in_line({run: side.last.state for run, side in shown.items()})
+    return views.compare_status([(names[run], side.last, side.records, error(side)) for run, side in shown.items()],
+                                cap, lang, names.get(waiting))
+
+
+def inside(s: Session, u, task: str, maps: bool, first: bool) -> dict:
+    """Run A's fixed example, confusion matrix and sample, when they changed."""
+    out, fresh, lang = {}, u.views or {}, s.lang
     if "example" in s.views and (maps or first) and ("example" in fresh or first):
         out.update(example_views(s, task, first))
     if "confusion" in fresh or (first and "confusion" in s.views):
-        out["confusion"] = Update(value=views.confusion_map(s.views["confusion"], lang), visible=True)
+        out["confusion"] = Update(value=_named(s, views.confusion_map(s.views["confusion"], lang)), visible=True)
     if "sample" in fresh or (first and "sample" in s.views):
         out["sample"] = Update(value=views.sample_text(s.views["sample"], lang), visible=True)
     return out
 
 
+def _named(s: Session, value: dict) -> dict:
+    """A map of run A's, its caption headed by A's name in the compare mode."""
+    if s.b is None:
+        return value
+    return {**value, "caption": f"{compare.run_name(s.settings, 'a', s.lang)} · {value['caption']}"}
+
+
 def curves(s: Session) -> dict:
+    """The loss and accuracy charts and the gradient chart(s): one run's, or both runs' (the
+    loss and accuracy on the same axes, a gradient chart each on the same scale)."""
     task = s.settings.get("task", "digits")
-    digit_rows = 28 if task != "text" else None
-    return {"loss": views.curves_html(s.records, "loss", s.x, task, s.lang),
-            "acc": views.curves_html(s.records, "acc", s.x, task, s.lang),
-            "grads": views.grads_html(s.records, digit_rows, s.lang, clip=s.settings.get("clip") is not None)}
+    digit_rows, clip = (28 if task != "text" else None), s.settings.get("clip") is not None
+    if s.b is None:
+        return {"loss": views.curves_html(s.records, "loss", s.x, task, s.lang),
+                "acc": views.curves_html(s.records, "acc", s.x, task, s.lang),
+                "grads": views.grads_html(s.records, digit_rows, s.lang, clip=clip), "grads_b": Update(visible=False)}
+    runs = [(run, compare.run_name(side.settings, run, s.lang), side.records) for run, side in s.runs().items()]
+    y_range = views.grad_range(*(records for *_, records in runs))
+    grads = [views.grads_html(records, digit_rows, s.lang, clip, name, run, y_range) for run, name, records in runs]
+    return {"loss": views.curves_html([], "loss", s.x, task, s.lang, runs=runs),
+            "acc": views.curves_html([], "acc", s.x, task, s.lang, runs=runs),
+            "grads": grads[0], "grads_b": Update(value=grads[1], visible=True)}
 
 
 def example_views(s: Session, task: str, first: bool) -> dict:
@@ -302,11 +396,11 @@ def example_views(s: Session, task: str, first: bool) -> dict:
     tasks the digit read and the answer after each step."""
     example, lang = s.views["example"], s.lang
     maps = views.example_maps(example, s.settings.get("cell", "lstm"), lang)[:MAX_MAPS]
-    out = {name: Update(value=maps[k][1], visible=True) if k < len(maps) else Update(visible=False)
+    out = {name: Update(value=_named(s, maps[k][1]), visible=True) if k < len(maps) else Update(visible=False)
            for k, name in enumerate(MAPS)}
     if task != "text":
-        out["input"] = Update(value=views.input_map(example, lang), visible=True)
-        out["answers"] = Update(value=views.answers_map(example, lang), visible=True)
+        out["input"] = Update(value=_named(s, views.input_map(example, lang)), visible=True)
+        out["answers"] = Update(value=_named(s, views.answers_map(example, lang)), visible=True)
     return out
 
 
@@ -360,27 +454,33 @@ def download(trainer: Trainer, owner: str, folder: str | Path | None = None) -> 
 
 # -- the controls shown ---------------------------------------------------------------------------
 
-def shown_controls(task: str, cell: str, source: str, clip: bool) -> dict:
+def shown_controls(task: str, cell: str, source: str, clip: bool, compare: bool = False,
+                   cell_b: str = "lstm") -> dict:
     """Which controls mean something for this task and cell (the others are hidden, and the run
     leaves them out): the delay for "remember", the text's source (and the box for one's own)
-    for "text", reading both ways for the digit tasks, the forget bias for the LSTMs."""
+    for "text", reading both ways for the digit tasks, the forget bias for the LSTMs, and run B's
+    cell and forget bias in the compare mode."""
     digits = task != "text"
     return {"delay": Update(visible=task == "remember"), "source": Update(visible=not digits),
             "pasted": Update(visible=not digits and source == "mine"),
             "upload": Update(visible=not digits and source == "mine"),
             "bidirectional": Update(visible=digits), "bptt": Update(visible=not digits),
             "forget_bias": Update(visible=cell in FORGET_CELLS),
-            "clip_value": Update(interactive=bool(clip))}
+            "clip_value": Update(interactive=bool(clip)), "cell_b": Update(visible=bool(compare)),
+            "forget_bias_b": Update(visible=bool(compare) and cell_b in FORGET_CELLS)}
 
 
-SHOWN = ("delay", "source", "pasted", "upload", "bidirectional", "bptt", "forget_bias", "clip_value")
+SHOWN = ("delay", "source", "pasted", "upload", "bidirectional", "bptt", "forget_bias", "clip_value", "cell_b",
+         "forget_bias_b")
+LOOKS = ("task", "cell", "source", "clip", "compare", "cell_b")     # what shown_controls reads
 
 
-def task_defaults(task: str, cell: str, source: str, clip: bool) -> dict:
+def task_defaults(task: str, cell: str, source: str, clip: bool, compare: bool = False, cell_b: str = "lstm") -> dict:
     """A new task chosen: its own hidden size, learning rate, batch (and BPTT length), as the
     library's defaults for it, and the controls it shows."""
     task = task if task in TASKS else "digits"
-    return {**{n: ctl.task_default(task, n) for n in ctl.TASK_SIZED}, **shown_controls(task, cell, source, clip)}
+    return {**{n: ctl.task_default(task, n) for n in ctl.TASK_SIZED},
+            **shown_controls(task, cell, source, clip, compare, cell_b)}
 
 
 TASK_OUTPUTS = (*ctl.TASK_SIZED, *SHOWN)

@@ -13,6 +13,7 @@ import gradio as gr
 
 from demo import i18n
 from demo.train import views
+from demo.train.compare import PRESETS
 from demo.train.controls import TABLE
 from demo.train.handlers import MAPS
 from demo.ui_common import K, Words
@@ -75,12 +76,27 @@ def setup(page: Page, cap_s: float) -> None:
         with gr.Row():
             for name in ("clip", "clip_value", "forget_bias", "seed"):
                 c[name] = control(name)
-        with gr.Row(elem_id="train-buttons"):
-            c["play"] = gr.Button(K("train.play"), variant="primary", elem_id="train-play")
-            c["pause"] = gr.Button(K("train.pause"), elem_id="train-pause")
-            c["step"] = gr.Button(K("train.step"), elem_id="train-step")
-            c["reset"] = gr.Button(K("train.reset"), elem_id="train-reset")
+        with gr.Column(elem_id="train-run"):       # the compare mode and the buttons (the tour points here)
+            compare_row(page)
+            with gr.Row(elem_id="train-buttons"):
+                c["play"] = gr.Button(K("train.play"), variant="primary", elem_id="train-play")
+                c["pause"] = gr.Button(K("train.pause"), elem_id="train-pause")
+                c["step"] = gr.Button(K("train.step"), elem_id="train-step")
+                c["reset"] = gr.Button(K("train.reset"), elem_id="train-reset")
         c["status"] = gr.Markdown(views.idle_text(cap_s), elem_id="train-status")
+
+
+def compare_row(page: Page) -> None:
+    """The compare mode: on/off, run B's cell and forget bias, and the one-click presets of the
+    classic lesson (demo.train.compare.PRESETS)."""
+    c = page.c
+    with gr.Row(elem_id="train-compare", equal_height=True):
+        for name in ("compare", "cell_b", "forget_bias_b"):
+            c[name] = control(name)
+        with gr.Column(min_width=260, elem_id="train-compare-presets"):
+            for name in PRESETS:
+                c[f"compare_{name}"] = gr.Button(K(f"train.compare.preset_{name}"), size="sm",
+                                                 elem_id=f"train-compare-{name}")
 
 
 def curves(page: Page) -> None:
@@ -100,7 +116,9 @@ def grads(page: Page) -> None:
     c = page.c
     with section("train_grads", page):
         gr.Markdown(K("train.section.grads"))
-        c["grads"] = gr.HTML(views.grads_html([], 28), elem_id="train-grads")
+        with gr.Row():
+            c["grads"] = gr.HTML(views.grads_html([], 28), elem_id="train-grads", min_width=300)
+            c["grads_b"] = gr.HTML(views.grads_html([], 28), elem_id="train-grads-b", min_width=300, visible=False)
 
 
 def inside(page: Page) -> None:

@@ -6,10 +6,15 @@ functions of numbers and the page's language, no gradio.
     example_maps(views["example"], "lstm", "en")           # [(caption, heat value)]: h, c, gates
     input_map(example, "en"), answers_map(example, "en")   # the digit read, the answer after each step
     confusion_map(views["confusion"], "en"); sample_text(views["sample"], "en")
+    # the compare mode (demo.train.compare): two runs on one chart, a gradient chart each
+    curves_html([], "loss", "step", "remember", "en", runs=[("a", "Run A · ...", records_a), ("b", ..., records_b)])
+    grads_html(records_b, 28, "en", name="Run B · ...", run="b", y_range=grad_range(records_a, records_b))
+    compare_status([(name, update, records, error), ...], 120, "en", waiting=None)
 
 Charts are inline SVG (no image to encode, ~10 kB): the page redraws one in a millisecond, several
 times a second while a run plays.  Each has a legend; ``data-step`` (the last record's step) and
-``data-records`` tell the tests that it moved.  The heatmaps are ``demo.render.heat_value``
+``data-records`` tell the tests that it moved (with two runs: the latest step of either, and
+their records together; each polyline's ``data-run`` says whose it is).  The heatmaps are ``demo.render.heat_value``
 values for ``demo.ui_heatmap.hover_heatmap`` (their caption rides in the value).
 """
 from __future__ import annotations
@@ -27,6 +32,8 @@ W, H = 440, 220                # the charts' own size (px; the page scales them 
 PAD_L, PAD_R, PAD_T, PAD_B = 58, 12, 10, 40
 COLOURS = {"train_loss": "#1f77b4", "val_loss": "#ff7f0e", "val_acc": "#2ca02c"}
 GRAD_COLOURS = ("#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08306b")   # earlier records light, now dark
+RUN_COLOURS = {"a": "#1f77b4", "b": "#d94801"}       # the compare mode's two runs: blue, orange
+GRAD_RUN_COLOURS = {"a": GRAD_COLOURS, "b": ("#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603")}
 GRAD_LINES = 5                 # records drawn in the gradient chart: the first, the latest, 3 between
 GATES = {"i", "f", "o", "r", "z"}   # sigmoid gates: 0 to 1
 
@@ -48,9 +55,9 @@ def _fmt(v: float) -> str:
 
 def _svg(series: list[dict], x_range, y_range, labels: tuple[str, str], log: bool = False,
          band: tuple[float, float, str] | None = None) -> str:
-    """Lines on axes.  ``series``: {"points": [(x, y)], "colour", "width"}; a non-finite y breaks
-    a line.  ``log``: y on a log10 scale (y_range in powers of ten).  ``band``: (x0, x1, words)
-    shaded behind the lines."""
+    """Lines on axes.  ``series``: {"points": [(x, y)], "colour", "width", "dash" (optional),
+    "run" (optional: its polylines' data-run)}; a non-finite y breaks a line.  ``log``: y on a
+    log10 scale (y_range in powers of ten).  ``band``: (x0, x1, words) shaded behind the lines."""
     (x0, x1), (y0, y1) = x_range, y_range
     pw, ph = W - PAD_L - PAD_R, H - PAD_T - PAD_B
     fx = lambda x: PAD_L + (x - x0) / ((x1 - x0) or 1) * pw  # noqa: E731
@@ -82,8 +89,10 @@ def _svg(series: list[dict], x_range, y_range, labels: tuple[str, str], log: boo
             pts = " ".join(f"{fx(x):.1f},{fy(min(max(y, y0), y1)):.1f}" for x, y in part)
             dot = "" if len(part) > 1 else f'<circle cx="{fx(part[0][0]):.1f}" cy="{fy(part[0][1]):.1f}" r="2.5" ' \
                                           f'fill="{s["colour"]}"/>'
+            extra = (' stroke-dasharray="5 3"' if s.get("dash") else "") + \
+                (f' data-run="{s["run"]}"' if s.get("run") else "")
             out.append(f'<polyline points="{pts}" fill="none" stroke="{s["colour"]}" '
-                       f'stroke-width="{s.get("width", 2)}" stroke-linejoin="round"/>{dot}')
+                       f'stroke-width="{s.get("width", 2)}" stroke-linejoin="round"{extra}/>{dot}')
     out.append("</svg>")
     return "".join(out)
 
@@ -101,43 +110,63 @@ def _segments(points):
         yield part
 
 
-def _legend(items: list[tuple[str, str]], note: str = "") -> str:
-    keys = "".join(f'<span class="rl-key"><i style="background:{c}"></i>{html.escape(name)}</span>'
-                   for name, c in items)
+def _legend(items: list[tuple], note: str = "") -> str:
+    """``items``: (name, colour) or (name, colour, dashed)."""
+    keys = "".join(f'<span class="rl-key"><i style="background:{_swatch(c, *dashed)}"></i>{html.escape(name)}</span>'
+                   for name, c, *dashed in items)
     return f'<div class="rl-train-legend">{keys}{f"<span class=rl-note>{html.escape(note)}</span>" if note else ""}</div>'
 
 
-def _chart(body: str, title: str, legend: str, records: list, kind: str) -> str:
-    step = records[-1]["step"] if records else -1
-    return (f'<div class="rl-train-chart" data-kind="{kind}" data-step="{step}" data-records="{len(records)}">'
+def _swatch(colour: str, dashed: bool = False) -> str:
+    return f"repeating-linear-gradient(90deg, {colour} 0 5px, transparent 5px 8px)" if dashed else colour
+
+
+def _chart(body: str, title: str, legend: str, step: int, n_records: int, kind: str) -> str:
+    """A chart's box: ``step`` (the latest drawn, -1: none) and ``n_records`` tell the tests it moved."""
+    return (f'<div class="rl-train-chart" data-kind="{kind}" data-step="{step}" data-records="{n_records}">'
             f'<div class="rl-train-title">{html.escape(title)}</div>{body}{legend}</div>')
 
 
-def curves_html(records: list, kind: str, x: str, task: str, lang: str = "en") -> str:
+def curves_html(records: list, kind: str, x: str, task: str, lang: str = "en", runs: list | None = None) -> str:
     """The loss ("loss": training and validation) or accuracy ("acc": validation) against the
     steps or the seconds of training (``x``), with a legend.  No records: the chart's frame and
-    a word on what will show there."""
-    text = task == "text"
+    a word on what will show there.  ``runs`` (the compare mode): [(run "a" | "b", its name, its
+    records)] on the same axes instead, each in its colour (RUN_COLOURS), training loss dashed."""
     names = ("train_loss", "val_loss") if kind == "loss" else ("val_acc",)
+    if runs is None:
+        lines = [(tr(f"train.curve.{n}", lang), COLOURS[n], False, records, n, None) for n in names]
+    else:
+        lines = [(f"{name} — {tr(f'train.curve.{n}', lang)}" if kind == "loss" else name, RUN_COLOURS[run],
+                  n == "train_loss", recs, n, run) for run, name, recs in runs for n in names]
+    return _curves(lines, kind, x, task, lang, [r for *_, r in runs] if runs is not None else [records])
+
+
+def _curves(lines: list, kind: str, x: str, task: str, lang: str, runs: list) -> str:
+    """``lines``: (legend name, colour, dashed, records, record key, run or None); ``runs``: each
+    run's records (the chart's data-step is the latest step of any, data-records their sum)."""
+    text = task == "text"
     title = tr(f"train.chart.{kind}" + ("_text" if text else ""), lang)
-    xs = [r["seconds" if x == "seconds" else "step"] for r in records]
-    series, top = [], 1.0
-    for n in names:
+    series, top, x_end = [], 1.0, 0.0
+    for _, colour, dashed, records, n, run in lines:
+        xs = [r["seconds" if x == "seconds" else "step"] for r in records]
         ys = [r.get(n) for r in records]
         if kind == "acc":
             ys = [None if y is None else 100 * y for y in ys]
         finite = [y for y in ys if y is not None and math.isfinite(y)]
         if finite and kind == "loss":
             top = max(top, min(max(finite), 3 * np.median(finite)))
-        series.append({"points": list(zip(xs, ys)), "colour": COLOURS[n], "width": 2})
+        x_end = max([x_end, *xs])
+        series.append({"points": list(zip(xs, ys)), "colour": colour, "width": 1.5 if dashed else 2,
+                       "dash": dashed, "run": run})
     y_range = (0.0, 100.0) if kind == "acc" else (0.0, top * 1.05)
-    x_range = (0.0, max(xs[-1], 1e-9) if xs else 1.0)
+    x_range = (0.0, max(x_end, 1e-9) if any(runs) else 1.0)
     labels = (tr(f"train.axis.{'seconds' if x == 'seconds' else 'step'}", lang),
               tr(f"train.axis.{kind}" + ("_text" if text else ""), lang))
     body = _svg(series, x_range, y_range, labels)
-    legend = _legend([(tr(f"train.curve.{n}", lang), COLOURS[n]) for n in names],
-                     "" if records else tr("train.chart.empty", lang))
-    return _chart(body, title, legend, records, kind)
+    legend = _legend([(name, colour, dashed) for name, colour, dashed, *_ in lines],
+                     "" if any(runs) else tr("train.chart.empty", lang))
+    last = max((recs[-1]["step"] for recs in runs if recs), default=-1)
+    return _chart(body, title, legend, last, sum(len(recs) for recs in runs), kind)
 
 
 def _grad_records(records: list) -> list:
@@ -149,31 +178,45 @@ def _grad_records(records: list) -> list:
     return [have[i] for i in sorted(set(picks.tolist()))]
 
 
-def grads_html(records: list, digit_rows: int | None, lang: str = "en", clip: bool = True) -> str:
+def _log_grads(r: dict) -> np.ndarray:
+    g = np.asarray(r["grad_by_step"], dtype=float)                  # (T,)
+    return np.where(g > 0, np.log10(np.maximum(g, 1e-30)), np.nan)
+
+
+def grad_range(*runs: list) -> tuple[float, float]:
+    """The gradient chart's y range (powers of ten) over the records each of ``runs`` draws: one
+    range for two runs side by side, so that their fading compares by eye."""
+    logs = [_log_grads(r) for records in runs for r in _grad_records(records)]
+    finite = np.concatenate([x[np.isfinite(x)] for x in logs]) if logs else np.zeros(0)
+    if not finite.size:
+        return (-6.0, 0.0)
+    lo, hi = math.floor(float(finite.min())), math.ceil(float(finite.max()))
+    return (lo - 1, hi) if hi - lo < 1 else (lo, hi)
+
+
+def grads_html(records: list, digit_rows: int | None, lang: str = "en", clip: bool = True, name: str = "",
+               run: str = "a", y_range: tuple | None = None) -> str:
     """|dL/dh_t| of the top layer against the time step t (log scale), one line per chosen record
     (the latest dark and thick), with a legend; under it, how often clipping bit.  ``digit_rows``:
-    28 for the digit tasks (the rows holding the digit are shaded), None for text."""
+    28 for the digit tasks (the rows holding the digit are shaded), None for text.  The compare
+    mode: ``name`` heads the chart (its title), ``run`` picks its colours, ``y_range`` is the two runs' own
+    (grad_range)."""
     shown = _grad_records(records)
-    series, lo, hi = [], math.inf, -math.inf
-    colours = GRAD_COLOURS[-len(shown):] if shown else ()
-    for k, (r, colour) in enumerate(zip(shown, colours)):
-        g = np.asarray(r["grad_by_step"], dtype=float)
-        logs = np.where(g > 0, np.log10(np.maximum(g, 1e-30)), np.nan)
-        finite = logs[np.isfinite(logs)]
-        if finite.size:
-            lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
-        series.append({"points": list(enumerate(logs.tolist(), start=1)), "colour": colour,
-                       "width": 3 if k == len(shown) - 1 else 1.5})
+    palette = GRAD_RUN_COLOURS[run]
+    colours = palette[-len(shown):] if shown else ()
+    series = [{"points": list(enumerate(_log_grads(r).tolist(), start=1)), "colour": colour,
+               "width": 3 if k == len(shown) - 1 else 1.5, "run": run if name else None}
+              for k, (r, colour) in enumerate(zip(shown, colours))]
     T = len(shown[-1]["grad_by_step"]) if shown else (digit_rows or 28)
-    y_range = (math.floor(lo), math.ceil(hi)) if series and lo < math.inf else (-6.0, 0.0)
-    if y_range[1] - y_range[0] < 1:
-        y_range = (y_range[0] - 1, y_range[1])
+    y_range = y_range or grad_range(records)
     band = (0.5, digit_rows + 0.5, tr("train.grad.digit_rows", lang)) if digit_rows and T > digit_rows else None
     labels = (tr("train.axis.t", lang), tr("train.axis.grad", lang))
     body = _svg(series, (1.0, float(max(T, 2))), y_range, labels, log=True, band=band)
     items = [(tr("train.grad.step_now" if k == len(shown) - 1 else "train.grad.step", lang, step=r["step"]), c)
              for k, (r, c) in enumerate(zip(shown, colours))]
-    return _chart(body, tr("train.chart.grad", lang), _legend(items, clip_note(records, lang, clip)), records, "grad")
+    title = name or tr("train.chart.grad", lang)      # two side by side: each named (the axis says what)
+    step = records[-1]["step"] if records else -1
+    return _chart(body, title, _legend(items, clip_note(records, lang, clip)), step, len(records), "grad")
 
 
 def clip_note(records: list, lang: str = "en", clip: bool = True) -> str:
@@ -279,3 +322,13 @@ def status_text(u, cap_s: float, records: list, lang: str = "en", error: str = "
         line += "  \n" + tr("train.status.score", lang, acc=100 * last["val_acc"], loss=last["val_loss"],
                             step=last["step"])
     return line
+
+
+def compare_status(runs: list, cap_s: float, lang: str = "en", waiting: str | None = None) -> str:
+    """The compare mode's status: each run's (``runs``: [(its name, its latest Update, its
+    records, its error message)]) headed by its name; ``waiting``: the name of the run that
+    waits in line while the other trains (one training place free), said."""
+    parts = [f"**{name}** · " + status_text(u, cap_s, records, lang, error) for name, u, records, error in runs]
+    if waiting:
+        parts.append(tr("train.compare.in_line", lang, run=waiting))
+    return "\n\n".join(parts)
