@@ -249,6 +249,16 @@ def template_safe(text: str, what: str) -> str:
     return text
 
 
+def lesson_section(name: str, page, accordion=None, **kwargs):
+    """The container of one lesson group (elem_id "sec-NAME" with dashes), kept in the page's
+    ``sections`` (what lessons and the tour show or hide): an Accordion titled ``accordion``, or
+    a plain Column."""
+    elem_id = "sec-" + name.replace("_", "-")
+    box = gr.Accordion(accordion, elem_id=elem_id, **kwargs) if accordion else gr.Column(elem_id=elem_id)
+    page.sections[name] = box
+    return box
+
+
 def heat_image(label: str, height: int | None = None, visible: bool = True, **kwargs) -> gr.Image:
     """An output image shown pixel-exact: PNG (the default webp blurs cells), scaled up by the
     browser with nearest neighbour (CSS image-rendering: pixelated, see demo.app.CSS)."""

@@ -18,6 +18,7 @@ from demo.text.analysis import TEMPERATURES
 from demo.text.controls import TABLE
 from demo.text.lab import Lab, conn_colours, model_label
 from demo.ui_common import K, Words, problems_markdown
+from demo.ui_common import lesson_section as section
 from demo.ui_heatmap import hover_heatmap
 
 CSS = (Path(__file__).resolve().parent / "text.css").read_text(encoding="utf-8")
@@ -53,14 +54,6 @@ class Page:
 def control(name: str):
     """The page's control of the table's field ``name`` (made where it is called: its row)."""
     return TABLE.fields[name].component(gr, K)
-
-
-def section(name: str, page: Page, accordion=None, **kwargs):
-    """The container of one lesson group (elem_id "sec-NAME" with dashes), kept in ``sections``."""
-    elem_id = "sec-" + name.replace("_", "-")
-    box = gr.Accordion(accordion, elem_id=elem_id, **kwargs) if accordion else gr.Column(elem_id=elem_id)
-    page.sections[name] = box
-    return box
 
 
 def generate(page: Page, lab: Lab) -> None:

@@ -17,6 +17,7 @@ from demo.train.compare import PRESETS
 from demo.train.controls import TABLE
 from demo.train.handlers import MAPS
 from demo.ui_common import K, Words
+from demo.ui_common import lesson_section as section
 from demo.ui_heatmap import VIEW_CLASS, hover_heatmap
 
 SECTIONS = ("train_setup", "train_curves", "train_grads", "train_inside", "train_download")
@@ -46,12 +47,6 @@ class Page:
 def control(name: str):
     """The page's control of the table's field ``name`` (made where it is called: its row)."""
     return TABLE.fields[name].component(gr, K)
-
-
-def section(name: str, page: Page):
-    box = gr.Column(elem_id="sec-" + name.replace("_", "-"))
-    page.sections[name] = box
-    return box
 
 
 def setup(page: Page, cap_s: float) -> None:
