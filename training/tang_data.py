@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from demo.text.poems import MAX_POEM
 from demo.text.tang import FORMS, MARK_END, POEM_END, UNKNOWN, check_form, poem_line
 
 FILE = Path("tang") / "quantangshi.jsonl.gz"
@@ -112,6 +113,29 @@ class Bigram:
         p = np.where(self.rows[a] > 0, lam * self.counts[a, b] / rows + (1 - lam) * self.unigram[b],
                      self.unigram[b])
         return float(-np.log(p).mean())
+
+    def sample(self, vocab: list[str], rng: np.random.Generator, temperature: float = 0.8,
+               max_chars: int = MAX_POEM + 3) -> str:
+        """One poem as the baseline writes it: from the state after POEM_END, character by
+        character (p ** (1 / temperature), renormalised) until POEM_END or ``max_chars``; the bare
+        poem, without what comes up to the first MARK_END (the marker).  As for the model's poems
+        (demo.text.poems), UNKNOWN is never drawn, nor MARK_END once the marker is written."""
+        stoi = {c: i for i, c in enumerate(vocab)}
+        end, colon = stoi[POEM_END], stoi[MARK_END]
+        never = [stoi[UNKNOWN]] if UNKNOWN in stoi else []
+        prev, out = end, []
+        for _ in range(max_chars):
+            q = self.probs(np.array([prev]))[0] ** (1.0 / temperature)   # (V,)
+            q[never] = 0.0
+            cdf = np.cumsum(q)
+            prev = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), len(q) - 1)
+            if prev == end:
+                break
+            if prev == colon:
+                never.append(colon)
+            out.append(vocab[prev])
+        text = "".join(out)
+        return text.split(MARK_END, 1)[1] if MARK_END in text else text
 
     def fit_lambda(self, ids: np.ndarray) -> float:
         grid = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98]

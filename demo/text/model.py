@@ -3,6 +3,7 @@
     from demo.text import load_char_model
     model = load_char_model("lstm")    # or "rnn": min-char-rnn's vanilla RNN (hidden 100, 1 layer)
     text = model.generate("ROMEO:", 300, temperature=0.8, rng_seed=0)   # 300 new characters
+    poem = load_char_model("tang").poem(rng_seed=0)    # the Tang model: one whole poem (demo.text.poems)
     for step in model.stream("T", length=500, temperature=0.8, rng_seed=0):
         step.char, step.prob, step.topk          # one record per character (top-5 next characters)
     nats = model.loss(some_text)       # mean nats per character (batched, seconds for 100k chars)
@@ -10,7 +11,8 @@
 
 Sampling (``generate``/``stream``) only samples; looking inside is ``states``, the one tracing
 path: the app samples, then reads seed + text once with it.  Every argument is checked by
-``demo.text.limits`` (ValueError with a message meant for the user).
+``demo.text.limits`` (ValueError with a message meant for the user).  UNKNOWN (demo.text.tang), the
+sign a vocabulary keeps for every rare character, is read but never sampled.
 
 Training (``training/train_char_rnn.py``) uses ``CharRNN`` and the fast PyTorch recurrent module,
 and so does ``connectivity`` (autograd through it); generation and tracing replay the same
@@ -34,9 +36,10 @@ from torch import Tensor, nn
 from demo.cells import Edit, HandRNN, torch_module
 from demo.checkpoint import WEIGHTS_DIR, build_strict, load_state_strict, load_weights
 from demo.errors import Text, UserError
-from demo.text import connectivity, limits
+from demo.text import connectivity, limits, poems
 from demo.text.limits import MAX_LOSS, MAX_STATES
 from demo.text.sampler import BatchStepper
+from demo.text.tang import UNKNOWN
 
 __all__ = ["CharRNN", "CharModel", "Sampling", "Step", "TextStates", "Vocab", "load_char_model", "mean_nll"]
 
@@ -163,9 +166,10 @@ class Sampling:
     the Step it chose (None while the seed is still being read).  Built by ``CharModel.sampling``
     with checked arguments; the same arguments give the same text, however the model is stepped."""
 
-    def __init__(self, chars, seed_ids, length, temperature, top_k, rng_seed, n_top, edit):
+    def __init__(self, chars, seed_ids, length, temperature, top_k, rng_seed, n_top, edit, allowed=None):
         self.chars, self.length, self.temperature, self.top_k, self.n_top = chars, length, temperature, top_k, n_top
         self.edit = edit
+        self.allowed = allowed   # (V,) bool: the characters that may be drawn; None: all of them
         self.rng = np.random.default_rng(rng_seed)
         self._seed = list(seed_ids)
         self.feed = self._seed.pop(0)
@@ -176,20 +180,7 @@ class Sampling:
         if self._seed:                    # the seed is being read: feed its next character
             self.feed = self.prev = self._seed.pop(0)
             return None
-        V, temperature, top_k = len(self.chars), self.temperature, self.top_k
-        z = np.asarray(logits).astype(np.float64)  # (V,)
-        z -= z.max()
-        e = np.exp(z)
-        total = e.sum()  # p = e / total is the model's distribution (temperature 1)
-        if temperature == 0:
-            idx, p_sample = int(z.argmax()), 1.0
-        else:
-            q = e if temperature == 1 else np.exp(z / temperature)
-            if top_k is not None and top_k < V:
-                q = np.where(q < np.partition(q, V - top_k)[V - top_k], 0.0, q)  # ties at the k-th kept
-            cdf = np.cumsum(q)
-            idx = min(int(np.searchsorted(cdf, self.rng.random() * cdf[-1], side="right")), V - 1)
-            p_sample = float(q[idx] / cdf[-1])
+        idx, p_sample, z, e, total = self.pick(logits)
         chars = self.chars
         step = Step(self.t, chars[self.prev], chars[idx], float(e[idx] / total), p_sample)
         if self.n_top:
@@ -200,6 +191,32 @@ class Sampling:
         self.prev = idx
         self.feed = idx if self.t < self.length else None
         return step
+
+    def pick(self, logits, allowed=None):
+        """Draw the next character from logits (V,) among ``allowed`` ((V,) bool; None: this
+        text's own ``self.allowed``), with the temperature, top-k and generator of this text.
+        Returns (index, its probability under the sampling distribution, z = logits - max,
+        e = exp(z), sum(e)): p = e / sum(e) is the model's distribution, every character's."""
+        V, temperature, top_k = len(self.chars), self.temperature, self.top_k
+        allowed = self.allowed if allowed is None else allowed
+        z = np.asarray(logits).astype(np.float64)  # (V,)
+        z -= z.max()
+        e = np.exp(z)
+        total = e.sum()  # p = e / total is the model's distribution (temperature 1)
+        zs = z   # what is drawn from: the characters not allowed get -inf (probability 0)
+        if allowed is not None:
+            zs = np.where(allowed, z, -np.inf)
+            zs -= zs.max()   # the best allowed at 0, so exp(zs / T) cannot underflow to all zeros
+        if temperature == 0:
+            return int(zs.argmax()), 1.0, z, e, total
+        q = e if temperature == 1 and allowed is None else np.exp(zs / temperature)
+        if top_k is not None and top_k < V:
+            q = np.where(q < np.partition(q, V - top_k)[V - top_k], 0.0, q)  # ties at the k-th kept
+        cdf = np.cumsum(q)
+        idx = int(np.searchsorted(cdf, self.rng.random() * cdf[-1], side="right"))
+        if idx >= V:   # the draw rounded up to the total: the last character that can be drawn
+            idx = int(np.flatnonzero(q)[-1])
+        return idx, float(q[idx] / cdf[-1]), z, e, total
 
 
 @dataclass
@@ -235,6 +252,10 @@ class CharModel:
             self._table = self.hand.project(0, net.inputs(torch.arange(net.vocab_size)).float()).contiguous()
             self._w_out = net.head.weight.detach().t().contiguous()  # (H, V)
             self._b_out = net.head.bias.detach().clone()              # (V,)
+        # UNKNOWN stands for every rare character: it is read, never written (None: all may be drawn)
+        self._allowed = None
+        if UNKNOWN in self.vocab and len(self.vocab) > 1:
+            self._allowed = np.arange(len(self.vocab)) != self.vocab.stoi[UNKNOWN]
 
     # -- inputs -----------------------------------------------------------------------------
     def encode(self, text: str) -> list[int]:
@@ -265,7 +286,7 @@ class CharModel:
         top_k = limits.check_top_k(top_k, V)
         rng_seed = limits.check_rng_seed(rng_seed)
         n_top = limits.check_whole("n_top", n_top, 0, V, limits.N_TOP_HINT)
-        return Sampling(self.vocab.chars, seed_ids, length, temperature, top_k, rng_seed, n_top, edit)
+        return Sampling(self.vocab.chars, seed_ids, length, temperature, top_k, rng_seed, n_top, edit, self._allowed)
 
     def _steps(self, seed, length, temperature, top_k, rng_seed, n_top, clamp=None, ablate=None) -> Iterator[Step]:
         """The one sampling loop behind generate() and stream().  n_top > 0 adds the top-n next
@@ -314,6 +335,14 @@ class CharModel:
         """The ``length`` characters that follow ``seed`` (the seed itself is not included).
         clamp/ablate: top-layer units forced to values / to 0 at every step (see ``stream``)."""
         return "".join(s.char for s in self._steps(seed, length, temperature, top_k, rng_seed, 0, clamp, ablate))
+
+    def poem(self, seed: str = "", temperature: float = 0.8, rng_seed: int | None = 0, acrostic: str | None = None,
+             clamp: dict | None = None, ablate=None) -> str:
+        """One whole Tang poem (the Tang model only): its lines with their punctuation, no
+        markers.  ``seed``: its first characters; ``acrostic``: 4 or 8 characters, each line's
+        first; the same rng_seed gives the same poem.  UserError for what the model cannot
+        write.  See demo.text.poems (the marker drawn, batches of poems)."""
+        return poems.write(self, seed, temperature, rng_seed, acrostic, clamp, ablate).text
 
     # -- scoring and reading ----------------------------------------------------------------
     def loss(self, text: str) -> float:

@@ -1,18 +1,20 @@
-"""The form of a Tang poem (五言/七言, 绝句/律诗) and the markers the Tang model is trained with.
+"""The form of a Tang poem (wuyan/qiyan, jueju/lüshi) and the markers the Tang model is trained with.
 
-The model reads each poem as one line of text: a form marker, the poem, an end marker.
+The model reads each poem as one line of text: a form marker, the poem, an end marker, e.g.
+the marker "wujue", a full-width colon, "chuang qian ming yue guang, ... si gu xiang." and "\\n".
+(No Chinese in demo/'s Python: the characters are written as escapes and named here in pinyin.)
 
-    五绝：床前明月光，疑是地上霜。举头望明月，低头思故乡。\n
-
-- FORMS: the four markers, "五绝" (four lines of five), "五律" (eight of five), "七绝", "七律";
-  each is followed by "：" (MARK_END), which no regular poem contains.
-- "\n" (POEM_END) ends a poem.
-- UNKNOWN ("□", the collection's own sign for a lost character) stands for every character outside
-  the model's vocabulary; it is never sampled.
+- FORMS: the four markers, wujue (FIVE + JUE: four lines of five), wulü (FIVE + LU: eight of
+  five), qijue (SEVEN + JUE), qilü (SEVEN + LU); each is followed by MARK_END (the full-width
+  colon), which no regular poem contains.
+- POEM_END ("\\n") ends a poem.
+- UNKNOWN (the white square, the collection's own sign for a lost character) stands for every
+  character outside the model's vocabulary; it is never sampled (demo.text.model.Sampling).
+- LINE_MARKS: the punctuation that ends a line (full-width comma, full stop, !, ?, ;).
 
 ``check_form`` is the measure of ``training/eval_tang.py`` and of the tests: every line the same
-length, 5 or 7; "，" and "。" alternating, the last one "。"; 4 or 8 lines.  ``rhyme_final`` and
-``rhymes`` are the rhyme (押韵) measure: the even lines end in characters of one final, read by
+length, 5 or 7; COMMA and STOP alternating, the last one STOP; 4 or 8 lines.  ``rhyme_final`` and
+``rhymes`` are the rhyme (yayun) measure: the even lines end in characters of one final, read by
 pypinyin.  Pure: no torch, no gradio.
 """
 from __future__ import annotations
@@ -20,14 +22,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-FORMS = {"五绝": (5, 4), "五律": (5, 8), "七绝": (7, 4), "七律": (7, 8)}   # marker -> (chars a line, lines)
-MARK_END, POEM_END, UNKNOWN = "：", "\n", "□"
-COMMA, STOP = "，", "。"
-_SPLIT = re.compile(r"([，。！？；])")
+FIVE, SEVEN = "\u4e94", "\u4e03"        # wu, qi: five, seven (characters a line)
+JUE, LU = "\u7edd", "\u5f8b"            # jue (jueju, the quatrain), lü (lüshi, regulated verse)
+FORMS = {FIVE + JUE: (5, 4), FIVE + LU: (5, 8), SEVEN + JUE: (7, 4), SEVEN + LU: (7, 8)}   # marker -> (chars a line, lines)
+MARK_END, POEM_END, UNKNOWN = "\uff1a", "\n", "\u25a1"   # full-width colon, newline, white square
+COMMA, STOP = "\uff0c", "\u3002"        # full-width comma, ideographic full stop
+LINE_MARKS = COMMA + STOP + "\uff01\uff1f\uff1b"   # and full-width !, ?, ;
+NOT_IN_POEMS = MARK_END + POEM_END + UNKNOWN       # the format's own characters
+_SPLIT = re.compile(f"([{LINE_MARKS}])")
 
 
 def form_marker(chars: int, lines: int) -> str:
-    """The marker of a form: (5, 4) -> "五绝"."""
+    """The marker of a form: (5, 4) -> FIVE + JUE (wujue)."""
     for marker, form in FORMS.items():
         if form == (chars, lines):
             return marker
@@ -35,8 +41,8 @@ def form_marker(chars: int, lines: int) -> str:
 
 
 def split_lines(poem: str) -> tuple[list[str], list[str]]:
-    """A poem's lines and the punctuation after each: "白日依山尽，黄河入海流。" ->
-    (["白日依山尽", "黄河入海流"], ["，", "。"]).  Text after the last mark is a line with ""."""
+    """A poem's lines and the punctuation after each: "AAAAA,BBBBB." (full-width marks) ->
+    (["AAAAA", "BBBBB"], [COMMA, STOP]).  Text after the last mark is a line with ""."""
     parts = _SPLIT.split(poem.strip())
     lines, puncts = parts[0::2], parts[1::2]
     if lines and lines[-1] == "":
@@ -54,8 +60,8 @@ class Form:
 
 
 def check_form(poem: str) -> Form:
-    """Is ``poem`` a regular 五言/七言 绝句/律诗?  Every line the same length, 5 or 7; "，" and "。"
-    alternating; 4 or 8 lines.  The poem is the bare text: no marker, no end marker."""
+    """Is ``poem`` a regular wuyan/qiyan jueju/lüshi?  Every line the same length, 5 or 7; COMMA
+    and STOP alternating; 4 or 8 lines.  The poem is the bare text: no marker, no end marker."""
     lines, puncts = split_lines(poem)
     lengths = tuple(len(line) for line in lines)
     problem = None
@@ -69,7 +75,7 @@ def check_form(poem: str) -> Form:
 
 
 def marker_of(poem: str) -> str:
-    """The form marker of a regular poem ("五绝" ...); ValueError when it has no regular form."""
+    """The form marker of a regular poem (FIVE + JUE ...); ValueError when it has no regular form."""
     form = check_form(poem)
     if not form.ok:
         raise ValueError(f"not a regular poem: {form.problem}")
@@ -77,13 +83,13 @@ def marker_of(poem: str) -> str:
 
 
 def poem_line(poem: str) -> str:
-    """A regular poem as the model reads it: marker, "：", poem, "\n"."""
+    """A regular poem as the model reads it: marker, MARK_END, poem, POEM_END."""
     return marker_of(poem) + MARK_END + poem + POEM_END
 
 
 def rhyme_final(char: str) -> str | None:
     """The rhyme of a character's (commonest) reading: its pinyin final without the medial i/u/ü
-    (霜 shuang -> "ang", 乡 xiang -> "ang", 流 liu -> "ou").  None for a character pypinyin cannot
+    (shuang -> "ang", xiang -> "ang", liu -> "ou").  None for a character pypinyin cannot
     read."""
     from pypinyin import Style, pinyin   # only the rhyme measure needs it
 
@@ -96,7 +102,8 @@ def rhyme_final(char: str) -> str | None:
 
 
 def rhymes(poem: str) -> bool:
-    """Do the even lines (2nd, 4th, ...) end in characters of one rhyme final?"""
+    """Do the even lines (2nd, 4th, ...) end in characters of one rhyme final?  A rhyme takes two
+    even lines at least: a poem of fewer than 4 lines does not rhyme (nor one with an empty line)."""
     lines, _ = split_lines(poem)
-    finals = {rhyme_final(line[-1]) for line in lines[1::2] if line}
-    return len(lines) >= 2 and len(finals) == 1 and None not in finals
+    finals = {rhyme_final(line[-1]) if line else None for line in lines[1::2]}
+    return len(lines) >= 4 and len(finals) == 1 and None not in finals
