@@ -6,6 +6,9 @@ changed.  Pure: parses what a learner types, runs the two generations, counts.
     ablate = parse_units("h7, c204")                  # [("h", 7), ("c", 204)]
     cmp = side_by_side(model, "ROMEO:\\n", 500, 0.8, 0, 0, clamp, ablate, usual=(20, 50))
     cmp.plain, cmp.edited, cmp.stats_plain.mean_line    # the two texts and their line statistics
+
+A line is a line of the text for Tiny Shakespeare, and a poem line (the characters between two
+punctuation marks) for the Tang poems (``line_lengths``; the model's corpus picks).
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ import numpy as np
 from demo.errors import UserError
 from demo.i18n import t as tr_
 from demo.text import limits
+from demo.text.tang import MARK_END, POEM_END, split_lines
+from demo.text.units import corpus_of
 
 UNIT_RE = re.compile(r"^\s*([hc])\s*\[?\s*:?\s*(\d+)\s*\]?\s*$")
 CLAMP_RE = re.compile(r"^\s*([hc])\s*\[?\s*:?\s*(\d+)\s*\]?\s*=\s*(\S+)\s*$")
@@ -66,10 +71,30 @@ class LineStats:
     usual: float            # fraction whose length lies in the usual range (nan when none)
 
 
-def line_stats(text: str, usual: tuple[float, float]) -> LineStats:
-    """Complete non-empty lines of ``text`` (the part after the last newline is unfinished):
-    how many, their mean length, and the fraction with a length in [usual[0], usual[1]]."""
-    lengths = np.array([len(line) for line in text.split("\n")[:-1] if line], float)
+def poem_lines(text: str) -> list[str]:
+    """The complete poem lines of Tang text (marker, MARK_END, lines, POEM_END: demo.text.tang): in
+    each poem (its form marker and MARK_END left out), every line ended by one of LINE_MARKS;
+    a line still being written, and an empty one, are left out."""
+    out = []
+    for poem in text.split(POEM_END):
+        k = poem.find(MARK_END)
+        lines, puncts = split_lines(poem[k + 1:] if 0 <= k <= 2 else poem)
+        out += [line for line, p in zip(lines, puncts) if p and line]
+    return out
+
+
+def line_lengths(text: str, corpus: str = "shakespeare") -> list[int]:
+    """The lengths of the complete non-empty lines of ``text``: the text's lines (the part after
+    the last newline is unfinished), or for the Tang poems the poem lines (``poem_lines``)."""
+    if corpus == "tang":
+        return [len(line) for line in poem_lines(text)]
+    return [len(line) for line in text.split("\n")[:-1] if line]
+
+
+def line_stats(text: str, usual: tuple[float, float], corpus: str = "shakespeare") -> LineStats:
+    """Complete non-empty lines of ``text`` (``line_lengths``): how many, their mean length, and
+    the fraction with a length in [usual[0], usual[1]]."""
+    lengths = np.array(line_lengths(text, corpus), float)
     if not len(lengths):
         return LineStats(0, float("nan"), float("nan"))
     lo, hi = usual
@@ -101,5 +126,6 @@ def side_by_side(model, seed, length, temperature, top_k, rng_seed, clamp: dict,
     plain = model.generate(seed, length, temperature, top_k, rng_seed)
     edited = model.generate(seed, length, temperature, top_k, rng_seed, clamp=clamp, ablate=ablate)
     diff = next((i for i, (a, b) in enumerate(zip(plain, edited)) if a != b), None)
-    return SideBySide(describe(clamp, ablate), plain, edited, diff, line_stats(plain, usual),
-                      line_stats(edited, usual), usual, dict(clamp), tuple(ablate))
+    corpus = corpus_of(model)
+    return SideBySide(describe(clamp, ablate), plain, edited, diff, line_stats(plain, usual, corpus),
+                      line_stats(edited, usual, corpus), usual, dict(clamp), tuple(ablate))

@@ -1,11 +1,19 @@
 """Precomputed facts about each shipped character model, looked up by the app (never computed on a
-click), all from Tiny Shakespeare's validation split (its last 10%):
+click), all from its corpus's validation split (Tiny Shakespeare's last 10%; the held-out 5% of the
+Tang poems for a Tang model):
 
 - per unit of the top layer's h (and c, for the LSTM): its 10 top-activating windows of 40
   characters (start offset, peak, the unit's values, and the characters themselves, so the app
-  needs no dataset), and its Pearson r with each text feature of ``demo.text.units``;
+  needs no dataset), and its Pearson r with each text feature of ``demo.text.units`` (the
+  corpus's features: meta["features"] names the columns);
 - connectivity over data: mean |d log p / d x| against distance, over a sample of predictions;
-- line lengths of the split (for the interventions' "lines end where they usually do").
+- line lengths of the split (for the interventions' "lines end where they usually do"): for the
+  Tang poems, of the poem lines (characters between punctuation), not of the text's lines;
+- for a Tang model, the split itself as vocabulary ids (``val_ids``, 86k characters; the app has
+  no Tang data and select-and-match needs the text).
+
+Vocabulary ids are uint8 for a vocabulary of at most 256 characters, uint16 above (the Tang
+model's 4,002); the reader takes either.
 
 They live beside the weights as ``weights/char_NAME_lookups.npz`` + ``.json`` and are made by
 
@@ -48,8 +56,8 @@ class TextLookups:
     ctx_start: np.ndarray       # (S, H, K) int32 window starts in the validation text
     ctx_peak: np.ndarray        # (S, H, K) int32 peak offsets
     ctx_values: np.ndarray      # (S, H, K, W) float16 the unit over each window
-    ctx_chars: np.ndarray       # (S, H, K, W) uint8 vocabulary ids of the window's characters
-    feature_r: np.ndarray       # (S, H, F) float32 Pearson r with each feature (units.FEATURES order)
+    ctx_chars: np.ndarray       # (S, H, K, W) uint8 (or uint16) vocabulary ids of the window's characters
+    feature_r: np.ndarray       # (S, H, F) float32 Pearson r with each feature (meta["features"] order)
     unit_min: np.ndarray        # (S, H) float32 each unit's lowest value over the split
     unit_max: np.ndarray        # (S, H) float32 ... and its highest
     conn_distance: np.ndarray   # (D,) 1..D
@@ -60,6 +68,7 @@ class TextLookups:
     conn_share: np.ndarray      # (D,) mean fraction of a prediction's connectivity at distance d
     vocab: tuple[str, ...]
     meta: dict
+    val_ids: np.ndarray | None = None   # (N,) the validation split's ids (Tang only), else None
 
     def index(self, state: str) -> int:
         if state not in self.states:
@@ -91,6 +100,10 @@ class TextLookups:
         """{"mean", "p10", "p25", "p50", "p75", "p90"} of the validation split's non-empty lines."""
         return self.meta.get("line_lengths", {})
 
+    def validation_text(self) -> str | None:
+        """The validation split stored in the lookups (a Tang model's), or None."""
+        return None if self.val_ids is None else "".join(self.vocab[int(i)] for i in self.val_ids)
+
 
 def lookup_paths(name: str, weights_dir=None) -> tuple[Path, Path]:
     stem = Path(weights_dir or WEIGHTS_DIR) / f"char_{name}_lookups"
@@ -103,7 +116,13 @@ def load_lookups(name: str, weights_sha256: str | None, weights_dir=None, vocab=
     stem = lookup_paths(name, weights_dir)[0].with_suffix("")
     arrays, meta = load_lookup_pair(stem, weights_sha256, ARRAYS, MAKE_COMMAND, f"char_{name}")
     vocab = tuple(vocab if vocab is not None else meta.get("vocab", ()))
-    return TextLookups(tuple(meta["states"]), **{a: arrays[a] for a in ARRAYS}, vocab=vocab, meta=meta)
+    return TextLookups(tuple(meta["states"]), **{a: arrays[a] for a in ARRAYS}, vocab=vocab, meta=meta,
+                       val_ids=arrays.get("val_ids"))
+
+
+def id_dtype(vocab_size: int):
+    """The smallest unsigned type that holds every id of a vocabulary: uint8 up to 256, else uint16."""
+    return np.uint8 if vocab_size <= 256 else np.uint16
 
 
 def top_windows(acts: np.ndarray, k: int = TOP_K, window: int = WINDOW, before: int = BEFORE):

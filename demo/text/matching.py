@@ -73,18 +73,21 @@ def validation_activations(model, text: str, chunk: int = CHUNK, burn_in: int = 
     return out
 
 
-def read_validation(data_dir, meta: dict) -> str | None:
+def read_validation(data_dir, meta: dict, lookups=None) -> str | None:
     """The validation split described by a lookups file's meta ({"validation": {"file",
     "start", "chars", "sha256"}}) read from data_dir, or None when the file is missing or is not
-    that text (checksum)."""
+    that text (checksum).  A Tang model's split ({"validation": {"corpus": "tang"}}) is stored
+    in its lookups (``lookups.validation_text()``, demo.text.lookups): pass ``lookups``."""
     v = meta.get("validation") or {}
-    path = Path(data_dir) / "tinyshakespeare" / v.get("file", "input.txt")
-    try:
-        full = path.read_text(encoding="utf-8")
-    except OSError:
-        return None
-    text = full[int(v.get("start", 0)):]
-    if hashlib.sha256(text.encode("utf-8")).hexdigest() != v.get("sha256"):
+    if v.get("corpus") == "tang":
+        text = lookups.validation_text() if lookups is not None else None
+    else:
+        path = Path(data_dir) / "tinyshakespeare" / v.get("file", "input.txt")
+        try:
+            text = path.read_text(encoding="utf-8")[int(v.get("start", 0)):]
+        except OSError:
+            return None
+    if text is None or hashlib.sha256(text.encode("utf-8")).hexdigest() != v.get("sha256"):
         return None
     return text
 

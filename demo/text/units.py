@@ -1,11 +1,16 @@
-"""Hidden units worth looking at: simple features of a text (column, inside a speaker's name,
-vowel...), their Pearson correlation with every unit of the top layer's h and c, the best unit per
-feature (``discover_units``), and the units file (weights/char_NAME_units.json) that
-``training/find_units.py`` writes and the Text tab reads.  Pure numpy; no gradio, no HTML.
+"""Hidden units worth looking at: simple features of a text, their Pearson correlation with every
+unit of the top layer's h and c, the best unit per feature (``discover_units``), and the units file
+(weights/char_NAME_units.json) that ``training/find_units.py`` writes and the Text tab reads.
+Pure numpy; no gradio, no HTML.
+
+The features depend on the model's corpus (``corpus_of``: the weights JSON's data.corpus):
+Tiny Shakespeare's (column, inside a speaker's name, vowel...: FEATURES) or the Tang poems'
+(position in the poem line, line number, next is punctuation...: TANG_FEATURES).
 
     from demo.text.units import discover_units, load_units
     units = discover_units(model, text)    # [Unit(feature, description, state_name, unit, r)], strongest first
     found = load_units(path, model.meta.get("weights_sha256"))   # (units, source) or None
+    feats = text_features(text, corpus_of(model))   # {feature: (T,) array}, feature_set(corpus) order
 
     python training/find_units.py          # writes the units files for the shipped models
 """
@@ -18,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from demo.errors import Text
-
 from demo.text.model import CharModel, TextStates
+from demo.text.tang import COMMA, FIVE, JUE, LINE_MARKS, LU, MARK_END, POEM_END, SEVEN, STOP
 
 VOWELS = set("aeiouAEIOU")
 PUNCT = set(".,;:!?-'&$")
@@ -37,6 +42,18 @@ FEATURES = {
     "upper": "just read an uppercase letter",
     "sentence": "characters since the last . ! or ?",
 }
+
+# The Tang poems' features (the model reads marker, MARK_END, the poem's lines, each ended by a
+# LINE_MARK, and POEM_END: demo.text.tang); see tang_features.
+TANG_FEATURES = {
+    "line_pos": "counts the position in the line (1 to 7; 0 on punctuation and markers)",
+    "line_no": "the line number within the poem (1 to 8)",
+    "punct_next": "end of a line: the next character is a full-width comma or full stop",
+    "seven": "seven-character poem (+1) versus five (-1), from the form marker on",
+    "eight": "eight-line poem, lüshi (+1), versus four-line, jueju (-1), from the form marker on",
+    "even_line": "even line (2nd, 4th...: the rhyming ones, +1) versus odd (-1)",
+}
+CORPORA = {"shakespeare": FEATURES, "tang": TANG_FEATURES}
 
 
 @dataclass(frozen=True)
@@ -65,7 +82,24 @@ class Unit:
         return cls(d["feature"], d["description"], d["state"], int(d["unit"]), float(d["r"]))
 
 
-def text_features(text: str) -> dict[str, np.ndarray]:
+def corpus_of(model) -> str:
+    """"tang" for a model trained on the Tang poems (its weights JSON's data.corpus), else
+    "shakespeare" (the shipped models, and any without that field)."""
+    corpus = ((getattr(model, "meta", None) or {}).get("data") or {}).get("corpus")
+    return corpus if corpus in CORPORA else "shakespeare"
+
+
+def feature_set(corpus: str = "shakespeare") -> dict[str, str]:
+    """{feature: its one line} of a corpus, in the order of text_features' and the lookups' columns."""
+    return CORPORA.get(corpus, FEATURES)
+
+
+def text_features(text: str, corpus: str = "shakespeare") -> dict[str, np.ndarray]:
+    """One (T,) float array per feature of ``corpus`` (feature_set order)."""
+    return tang_features(text) if corpus == "tang" else shakespeare_features(text)
+
+
+def shakespeare_features(text: str) -> dict[str, np.ndarray]:
     """One (T,) float array per feature: row t describes the text up to and including text[t]
     (newline_next alone looks one character ahead, which the model has to predict)."""
     T = len(text)
@@ -92,6 +126,46 @@ def text_features(text: str) -> dict[str, np.ndarray]:
     return f
 
 
+def tang_features(text: str) -> dict[str, np.ndarray]:
+    """The Tang features (TANG_FEATURES), one (T,) float array each; row t describes the text up
+    to and including text[t], read poem by poem (a poem: an optional form marker, MARK_END, its
+    lines each ended by one of LINE_MARKS, POEM_END "\n"; demo.text.tang).  Within a poem:
+
+    - line_pos: characters of the current line read so far, text[t] included (1 at its first
+      character ... 5 or 7 at its last; capped at 7); 0 on the punctuation that ends a line, on
+      the marker and MARK_END, and on "\n": a unit that counts resets there.
+    - line_no: lines begun so far in this poem (1 ... 8, capped at 8), the punctuation ending
+      line k included (it is still k); 0 on the marker, MARK_END and "\n".
+    - punct_next: 1 where the next character is COMMA or STOP (which the model has to predict).
+    - seven / eight: +1 / -1 from the marker's first / second character to the poem's last
+      (SEVEN vs FIVE, LU vs JUE); 0 on "\n" and in a poem without a marker.
+    - even_line: +1 on even lines (with their punctuation), -1 on odd ones, 0 elsewhere.
+    """
+    T = len(text)
+    f = {k: np.zeros(T) for k in TANG_FEATURES}
+    start = 0
+    for seg in text.split(POEM_END):                  # seg: one poem without its "\n"
+        k = seg.find(MARK_END)
+        body = k + 1 if 0 <= k <= 2 else 0            # the marker is at most two characters
+        end = start + len(seg)                        # the poem's "\n" (or the text's end)
+        if body:
+            f["seven"][start:end] = {SEVEN: 1.0, FIVE: -1.0}.get(seg[0], 0.0)
+            f["eight"][start + 1:end] = {LU: 1.0, JUE: -1.0}.get(seg[1:2], 0.0)
+        pos = line = 0
+        for t in range(start + body, end):
+            if text[t] not in LINE_MARKS:
+                line += pos == 0                      # a line begins
+                pos += 1
+                f["line_pos"][t] = min(pos, 7)
+            else:
+                pos = 0
+            f["line_no"][t] = min(line, 8)
+            f["even_line"][t] = 0.0 if line == 0 else (1.0 if line % 2 == 0 else -1.0)
+        start = end + 1
+    f["punct_next"][:-1] = [c in (COMMA, STOP) for c in text[1:]]
+    return f
+
+
 def correlate(features: np.ndarray, acts: np.ndarray) -> np.ndarray:
     """Pearson r of every feature column (T, K) with every unit column (T, H) -> (K, H); a
     constant column correlates 0 with everything."""
@@ -103,28 +177,39 @@ def correlate(features: np.ndarray, acts: np.ndarray) -> np.ndarray:
     return z(features).T @ z(acts) / len(features)
 
 
-def discover_units(model: CharModel, text: str, top: int = len(FEATURES), min_r: float = 0.2,
-                   burn_in: int = 50, text_states: TextStates | None = None) -> list[Unit]:
-    """Read `text` (or take `text_states`, model.states(text) already computed), correlate each
-    feature with every unit of the top layer's h and c, and keep for each feature its best unit
-    (not already taken), strongest |r| first, at most `top` of them.  The first `burn_in`
-    characters are skipped (the state starts at zero there)."""
-    st = text_states if text_states is not None else model.states(text)
-    feats = text_features(text)
-    F = np.stack([feats[k] for k in FEATURES], 1)[burn_in:]  # (T', K)
-    r = {"h": correlate(F, st.h[burn_in:])}                   # (K, H) each
-    if st.c is not None:
-        r["c"] = correlate(F, st.c[burn_in:])
+def rank_units(F: np.ndarray, acts: dict[str, np.ndarray], features: dict[str, str], top: int,
+               min_r: float = 0.2) -> list[Unit]:
+    """F (T, K) the feature columns (``features`` order), acts {"h": (T, H), "c": ...} the units
+    over the same characters -> for each feature, in ``features`` order, its best unit not taken by
+    an earlier feature, if |r| >= min_r; strongest |r| first, at most ``top``."""
+    r = {s: correlate(F, a) for s, a in acts.items() if a is not None}   # (K, H) each
     found, taken = [], set()
-    for k, name in enumerate(FEATURES):
+    for k, name in enumerate(features):
         cands = sorted(((abs(r[s][k, u]), s, u) for s in r for u in np.argsort(-np.abs(r[s][k]))[:5]),
                        reverse=True)
         for score, s, u in cands:
             if (s, int(u)) not in taken and score >= min_r:
                 taken.add((s, int(u)))
-                found.append(Unit(name, FEATURES[name], s, int(u), round(float(r[s][k, u]), 4)))
+                found.append(Unit(name, features[name], s, int(u), round(float(r[s][k, u]), 4)))
                 break
     return sorted(found, key=lambda u: -abs(u.r))[:top]
+
+
+def discover_units(model: CharModel, text: str, top: int | None = None, min_r: float = 0.2,
+                   burn_in: int = 50, text_states: TextStates | None = None) -> list[Unit]:
+    """Read `text` (or take `text_states`: anything with .h and .c (T, H), e.g. model.states(text)
+    already computed), correlate each feature of the model's corpus with every unit of the top
+    layer's h and c, and keep for each feature its best unit (``rank_units``), at most `top`
+    (None: one per feature).  The first `burn_in` characters are skipped (the state starts at
+    zero there)."""
+    st = text_states if text_states is not None else model.states(text)
+    corpus = corpus_of(model)
+    features = feature_set(corpus)
+    feats = text_features(text, corpus)
+    F = np.stack([feats[k] for k in features], 1)[burn_in:]  # (T', K)
+    acts = {"h": np.asarray(st.h[burn_in:], np.float32),
+            "c": None if st.c is None else np.asarray(st.c[burn_in:], np.float32)}
+    return rank_units(F, acts, features, len(features) if top is None else top, min_r)
 
 
 def discover_on_own_text(model: CharModel, chars: int = DISCOVERY_CHARS) -> tuple[list[Unit], Text]:
@@ -152,7 +237,8 @@ def load_units(path: Path, weights_sha256: str | None = None) -> tuple[list[Unit
             return None
         found = [Unit.from_json(u) for u in d["units"]]
         if "chars" in d and "total" in d:   # searched on the validation split (training/find_units.py)
-            return found, Text("text.units_table.source_val", n=f"{d['chars']:,}", total=f"{d['total']:,}")
+            key = "text.units_table.source_val_tang" if d.get("corpus") == "tang" else "text.units_table.source_val"
+            return found, Text(key, n=f"{d['chars']:,}", total=f"{d['total']:,}")
         return found, d.get("source", Path(path).name)
     except (OSError, ValueError, KeyError, TypeError):
         return None
