@@ -163,7 +163,7 @@ BAD = [
     ("state=x", ["Link parameter state:"]),
     ("tunit=1e6", ["Link parameter tunit:", "4,095"]),
     ("tt=0", ["Link parameter tt:", "5,000"]),
-    ("seed=", ["Link parameter seed:", "seed"]),
+    ("acrostic=%E6%98%A5%00", ["Link parameter acrostic:", "U+0000"]),   # ("seed=" is a poem from nothing)
     ("seed=%00abc", ["Link parameter seed:", "U+0000"]),
     ("seed=%E2%80%AEevil", ["Link parameter seed:", "U+202E"]),
     ("seed=%FF%FE", ["not valid UTF-8"]),

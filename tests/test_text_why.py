@@ -372,7 +372,7 @@ def test_the_switch_writes_every_view_again_in_the_other_language(lab):
     assert set(plot["color_map"]) >= set(plot["value"]["曲线"])
     assert out["unit_plot"]["label"] == "h[7] 在生成文本上的取值（选出每个字符的那个状态）"
     assert words["column.0"]["label"].startswith("温度 ") and cjk.search(words["length"]["info"])
-    assert "普通 RNN" in str(words["model"]["choices"])
+    assert "普通 RNN" in str(out["model"]["choices"])   # the models of the shown one's corpus, named in Chinese
     assert handlers.replot(lab, None, lang="zh-CN") == {"conn_plot": SKIP}
     # nothing kept yet: only the fixed words, the rest left as it is
     empty = handlers.relanguage(lab, "rnn", None, 1, "h", 0, 0.8, 0, None, None, None, None, lang="zh-CN")

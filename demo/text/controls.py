@@ -22,7 +22,11 @@ from demo.fields import Field, Table
 from demo.text import limits
 from demo.text.interventions import parse_clamp, parse_units
 
-MODELS = ("lstm", "rnn")        # the character models a link may name (demo.text.lab.CHAR_MODELS)
+MODELS = ("lstm", "rnn", "tang")   # the character models a link may name (demo.text.lab.CHAR_MODELS)
+# the texts the models learned: Tiny Shakespeare, and the Tang poems (demo.text.corpus); a link
+# without "tcorpus" follows the page's language (Chinese: the Tang poems, when that model is here)
+CORPORA = ("shakespeare", "tang")
+MAX_ACROSTIC = 16               # characters of an acrostic in a link (a poem takes 4 or 8: CharModel.poem)
 STATES = ("h", "c")
 MAX_UNIT = 4095                 # a link's bound; the page checks the model's hidden size
 MAX_TOP_K = 256                 # a link's bound; the model checks its vocabulary
@@ -43,6 +47,27 @@ def check_seed(value) -> str:
         if ch not in "\n\t" and unicodedata.category(ch) in _BAD_CATEGORIES:
             raise UserError("text.error.seed_control", code=f"{ord(ch):04X}")
     return seed
+
+
+def check_link_seed(value) -> str:
+    """A link's seed: empty (a Tang poem may start from nothing; Shakespeare's generation asks
+    for one) or ``check_seed``'s."""
+    return "" if value in (None, "") else check_seed(value)
+
+
+def check_corpus(value) -> str | None:
+    """None or "" (follow the page's language), or one of CORPORA."""
+    return None if value in (None, "") else choice(CORPORA, Text("text.corpus.label"))(value)
+
+
+def check_acrostic(value) -> str:
+    """The acrostic box as a link carries it: at most MAX_ACROSTIC characters, spaces dropped
+    (how many, and whether the model knows them, is the poem's check: CharModel.poem)."""
+    value = text(MAX_ACROSTIC * 4, Text("text.acrostic.label"))(value)
+    value = "".join(value.split())
+    if len(value) > MAX_ACROSTIC:
+        raise UserError("app.check.text_long", label=Text("text.acrostic.label"), max=MAX_ACROSTIC, n=len(value))
+    return check_seed(value) if value else ""
 
 
 def _edit_check(parse, label_key: str):
@@ -90,15 +115,27 @@ def _model_title(name: str) -> str:
     return i18n.t(f"text.model.{name}")
 
 
+def _corpus_radio(gr, K):
+    # the page writes the choices' words in its language (demo.text.handlers.static_words)
+    return gr.Radio([(i18n.t(f"text.corpus.{n}"), n) for n in CORPORA], value=CORPORA[0], label=K("text.corpus.label"),
+                    info=K("text.corpus.info"), elem_id="text-corpus", scale=1)
+
+
 TABLE = Table("text", [
+    Field("corpus", "tcorpus", None, check=check_corpus, component=_corpus_radio, example="shakespeare"),
     Field("model", "tmodel", "lstm", check=choice(MODELS, Text("text.model.label")),
           # the page narrows the choices to the models loaded, with their sizes
           component=lambda gr, K: gr.Dropdown([(_model_title(n), n) for n in MODELS], value="lstm",
                                               label=K("text.model.label"), scale=1),
           example="rnn"),
-    Field("seed", "seed", "ROMEO:\n", check=check_seed,
+    Field("seed", "seed", "ROMEO:\n", check=check_link_seed,
           component=lambda gr, K: gr.Textbox("ROMEO:\n", label=K("text.seed.label"), lines=2, scale=3),
           example="JULIET:%0A"),
+    Field("acrostic", "acrostic", "", check=check_acrostic,
+          component=lambda gr, K: gr.Textbox("", label=K("text.acrostic.label"), info=K("text.acrostic.info"),
+                                             placeholder=K("text.acrostic.placeholder"), max_length=MAX_ACROSTIC,
+                                             visible=False, scale=2, elem_id="text-acrostic"),
+          example="%E6%98%A5%E5%A4%8F%E7%A7%8B%E5%86%AC"),   # four characters: spring, summer, autumn, winter
     Field("length", "len", 500, check=whole(1, limits.MAX_LENGTH, Text("text.length.label"), Text("text.hint.length")),
           component=lambda gr, K: gr.Number(500, label=K("text.length.label"), step=1,
                                             info=i18n.t("text.length.info", "en", max=limits.MAX_LENGTH)),

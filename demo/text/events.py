@@ -5,7 +5,8 @@ inside its tab and which returns the ``TabUI`` the app assembles the page with.
     with gr.Blocks() as demo:
         ui = build(None, gr.State("en"))        # ui.c["seed"], ui.sections["generate"], ui.apply(...)
 
-/generate (streaming: seed, length, temperature, top_k, rng_seed, model -> the text so far) and
+/generate (streaming: seed, length, temperature, top_k, rng_seed, model, acrostic -> the text so
+far; a Tang poems' model writes one whole poem) and
 /score (text, model -> nats/char) are the public API; their messages follow the request's
 language (the page's chosen one, else its Accept-Language: demo.ui_common.session_lang).  Every
 other handler takes the page's language (a gr.State) as its last input.
@@ -19,10 +20,11 @@ import os
 
 import gradio as gr
 
+from demo.answers import Update
 from demo.errors import Text, UserError
-from demo.text import handlers, steps, why
+from demo.text import corpus, handlers, steps, why
 from demo.text.controls import TABLE
-from demo.text.lab import CHAR_MODELS, Lab
+from demo.text.lab import CHAR_MODELS, OPTIONAL, Lab
 from demo.text.model import load_char_model
 from demo.text.page import CSS, MARK_JS, WHY, Page, layout  # noqa: F401 - CSS: the app's stylesheet
 from demo.text.writer import shared_writer
@@ -69,7 +71,8 @@ class TabUI:
         self.headings = {self.c["why_heading"]: WHY} if lab.models else {}
         self.controls = {f.name: self.c[f.name] for f in TABLE.components} if lab.models else {}
         self.copy_inputs = list(self.controls.values())
-        self.apply_outputs = [*self.copy_inputs, *([self.c["unit_pick"], self.c["units_table"]] if lab.models else [])]
+        shown = ("unit_pick", "units_table", "corpus_note", "pasted")   # what a link opens beside the controls
+        self.apply_outputs = [*self.copy_inputs, *(outputs(self.c, shown) if lab.models else [])]
 
     def static_words(self, lang: str = "en") -> dict:
         """{component: value or gr.update}: the words Python formats, and the messages about the
@@ -89,7 +92,7 @@ class TabUI:
         app cannot show them (a model not loaded, a unit beyond the model's)."""
         if not self.models:
             return {}
-        name = controls.model if controls.model in self.models or "model" in given else self.lab.first
+        corpus_name, name = corpus.resolve(self.lab, controls, given, lang)
         if name not in self.models:
             raise UserError("app.link.param", param="tmodel", message=UserError(
                 "app.error.not_loaded", model=Text(f"text.model.{name}"),
@@ -98,8 +101,7 @@ class TabUI:
         if "unit" in given and controls.unit >= m.hidden:
             raise UserError("app.link.param", param="tunit", message=UserError(
                 "app.check.range", label=Text("text.unit.label"), lo=0, hi=m.hidden - 1, hint="", value=controls.unit))
-        shown = TABLE.page(controls)
-        out = {self.c[k]: shown[k] for k in self.controls if k in given}
+        out, given = self.fields(controls, given, corpus_name, name, lang)
         if "t" in given:   # the slider's range grows to the step (a generation sets it to the text's)
             out[self.c["t"]] = gr.update(maximum=max(controls.t, 2), value=controls.t)
         if "model" in given:
@@ -114,6 +116,20 @@ class TabUI:
         if "model" in given or lang != "en":   # else as built: the load must not undo a user's model switch
             out[self.c["units_table"]] = self.lab.units_table_html(name, lang)
         return out
+
+    def fields(self, controls, given, corpus_name: str, name: str, lang: str) -> tuple[dict, frozenset]:
+        """The fields a link names, on the page, over its corpus's view (its models, seed and
+        boxes) when that is another than the page's (named, the model's, or the language's);
+        and the fields set (the model too, then)."""
+        switched = "corpus" in given or corpus_name != corpus.built_corpus(self.lab)
+        out = corpus.view(self.lab, corpus_name, lang, name) if switched else {}
+        if not switched and lang != "en":   # the models named in the page's language
+            out["model"] = Update(choices=corpus.model_choices(self.lab, corpus_name, lang))
+        shown = TABLE.page(controls)
+        for k in given - {"corpus"} if switched else given:   # what the link names wins
+            old = out.get(k)
+            out[k] = Update(**{**old, "value": shown[k]}) if isinstance(old, Update) else shown[k]
+        return to_gradio(out, self.c), (given | {"model"} if switched else given)
 
     def relanguage(self, event, lang_state):
         """After the app's language switch (which sends ``static_words``): every view the tab wrote,
@@ -134,9 +150,11 @@ def wire_generate(ui: TabUI, lang_state) -> None:
     c, lab, writer, L = ui.c, ui.lab, ui.writer, [lang_state]
     f = functools.partial(friendly, lang=True)
 
-    def generate(seed="ROMEO:\n", length=500, temperature=0.8, top_k=0, rng_seed=0, model="lstm"):
-        """Yield the text so far (every ~50 ms) and all of it last."""
-        it = handlers.generate(lab, writer, seed, length, temperature, top_k, rng_seed, model)
+    def generate(seed="ROMEO:\n", length=500, temperature=0.8, top_k=0, rng_seed=0, model="lstm", acrostic=""):
+        """Yield the text so far (every ~50 ms) and all of it last.  A Tang poems' model
+        ("tang") writes one whole poem: from the seed's characters, or each line from one of
+        the acrostic's 4 or 8 (length and top_k are not used)."""
+        it = handlers.generate(lab, writer, seed, length, temperature, top_k, rng_seed, model, acrostic)
         try:
             for out in it:
                 yield to_gradio(out, c)
@@ -144,7 +162,7 @@ def wire_generate(ui: TabUI, lang_state) -> None:
             it.close()
 
     gen = c["go"].click(friendly_stream(generate), outputs(c, ("seed", "length", "temperature", "top_k",
-                                                                "rng_seed", "model")),
+                                                                "rng_seed", "model", "acrostic")),
                         outputs(c, handlers.GENERATE), api_name="generate", **(WRITER if writer else HEAVY))
     analyse = dict(fn=f(answer(steps.analyse, c, lab)), outputs=outputs(c, steps.ANALYSIS), **QUIET, **HEAVY,
                    inputs=[*outputs(c, ("written", "generated", "which", "unit", "t", "unit_pick")), *L])
@@ -200,6 +218,8 @@ def wire_steps(ui: TabUI, lang_state) -> None:
     c["samp_temperature"].change(**sampling(ui, L))
     c["samp_top_k"].change(**sampling(ui, L))
     c["model"].input(f(answer(steps.switch, c, lab)), [c["model"], *L], outputs(c, steps.ANALYSIS), **QUIET, **HEAVY)
+    c["corpus"].input(f(answer(corpus.switch_corpus, c, lab)), [c["corpus"], *L], outputs(c, corpus.SWITCH),
+                      **QUIET, **HEAVY)
 
 
 def wire_why(ui: TabUI, lang_state) -> None:
@@ -237,9 +257,20 @@ def wire_scores(ui: TabUI, lang_state) -> None:
     c["score_button"].click(f(answer(handlers.score, c, lab)), [c["pasted"], c["model"], *L],
                             outputs(c, handlers.SCORE), api_name="score_view", **QUIET, **HEAVY)  # "score": the API's
     c["compare_button"].click(f(answer(handlers.compare, c, lab)),
-                              [*outputs(c, ("seed", "length", "top_k", "rng_seed", "model")), *L],
+                              [*outputs(c, ("seed", "length", "top_k", "rng_seed", "model", "acrostic")), *L],
                               outputs(c, handlers.COLUMNS), **QUIET, **HEAVY)
     gr.api(friendly(score), api_name="score", **HEAVY)
+
+
+def load_lab(weights_dir=None) -> Lab:
+    """The character models in ``weights_dir``: a shipped one that is missing is said above the
+    tab; an optional one (lab.OPTIONAL: the Tang poems'), by its corpus's choice (Lab.missing)."""
+    shipped = {n: title for n, title in CHAR_MODELS.items() if n not in OPTIONAL}
+    models, problems = load_available(shipped, load_char_model, weights_dir)
+    extra, absent = load_available({n: CHAR_MODELS[n] for n in OPTIONAL}, load_char_model, weights_dir)
+    for problem in absent:
+        log.info("optional text model not loaded: %s", problem)
+    return Lab({**models, **extra}, problems, weights_dir=weights_dir, missing=[n for n in OPTIONAL if n not in extra])
 
 
 def build(weights_dir=None, lang_state=None, lab: Lab | None = None) -> TabUI:
@@ -250,8 +281,10 @@ def build(weights_dir=None, lang_state=None, lab: Lab | None = None) -> TabUI:
     when this returns (one per weights folder and process: ``shared_writer``; a second build
     finds it ready)."""
     if lab is None:
-        lab = Lab(*load_available(CHAR_MODELS, load_char_model, weights_dir), weights_dir=weights_dir)
-    writer = shared_writer(weights_dir, tuple(lab.models)) if lab.models and use_writer() else None
+        lab = load_lab(weights_dir)
+    # the worker writes free text; a poem (a few dozen characters) is written here
+    written = tuple(n for n in lab.models if not corpus.writes_poems(lab.corpus(n)))
+    writer = shared_writer(weights_dir, written) if written and use_writer() else None
     ui = TabUI(lab, layout(lab), writer)
     if lab.models:
         lang_state = lang_state if lang_state is not None else gr.State("en")

@@ -17,10 +17,11 @@ import numpy as np
 
 from demo import i18n
 from demo.answers import SKIP, Update, skip_all
-from demo.text import analysis, limits, steps, views, why
+from demo.text import analysis, corpus, limits, poems, steps, views, why
 from demo.text.analysis import COMPARE_LENGTH, TEMPERATURES, TextTrace
-from demo.text.lab import Lab, model_label
+from demo.text.lab import Lab
 from demo.text.steps import Written, clamp_step
+from demo.text.tang import MARK_END, POEM_END
 from demo.text.writer import WriterUnavailable, texts_so_far
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ RNG = ("rng_seed",)
 SCORE = ("summary", "surprise_view", "score_shown")
 COLUMNS = tuple(f"column.{k}" for k in range(len(TEMPERATURES)))
 # what the language switch writes again from what is kept (``relanguage``; the app sends static_words)
-RELANGUAGE_VIEWS = ("units_table", "unit_pick", "coloured", "step_view", "hmap", *why.DRILL, *why.SAMPLING,
+RELANGUAGE_VIEWS = ("model", "units_table", "unit_pick", "coloured", "step_view", "hmap", *why.DRILL, *why.SAMPLING,
                     "conn_view", "conn_plot", "match_view", "edit_summary", "summary", "surprise_view")
 # its inputs, in this order (the page's language last)
 RELANGUAGE_INPUTS = ("model", "trace_state", "t", "which", "unit", "samp_temperature", "samp_top_k",
@@ -39,12 +40,16 @@ RELANGUAGE_INPUTS = ("model", "trace_state", "t", "which", "unit", "samp_tempera
 
 # -- generate ---------------------------------------------------------------------------------
 
-def generate(lab: Lab, writer, seed, length, temperature, top_k, rng_seed, model):
+def generate(lab: Lab, writer, seed, length, temperature, top_k, rng_seed, model, acrostic=""):
     """Yield the text so far every writer.EVERY seconds and once at the end, with what wrote it
     (kept in a gr.State for the step-by-step view).  With a Writer the text is written in its
     worker process, on the other core; if that worker is unavailable, here.  Closing this
-    generator (Stop, or the client gone) cancels the text in the worker."""
+    generator (Stop, or the client gone) cancels the text in the worker.  A model of the Tang
+    poems writes one whole poem instead (``poem``: length and top-k are not used)."""
     m = lab.loaded(model)
+    if corpus.writes_poems(lab.corpus(model)):
+        yield poem(lab, seed, temperature, rng_seed, model, acrostic)
+        return
     written = Written(model, seed)
     if writer is not None:
         stream = writer.stream(model, seed, length, temperature, top_k, rng_seed)
@@ -60,6 +65,14 @@ def generate(lab: Lab, writer, seed, length, temperature, top_k, rng_seed, model
     chars = m.stream(seed, length, temperature, top_k, rng_seed, n_top=0)
     for text, _ in texts_so_far(chars):
         yield {"generated": text, "written": written}
+
+
+def poem(lab: Lab, seed, temperature, rng_seed, model, acrostic="") -> dict:
+    """One whole poem (demo.text.poems): the form marker the model drew, MARK_END and the poem,
+    starting from the user's characters (``seed``) or each line from one of ``acrostic``'s.  It
+    is traced from POEM_END, the end of the poem before, where the model starts a poem."""
+    p = poems.write(lab.loaded(model), seed, temperature, rng_seed, acrostic or None)
+    return {"generated": p.marker + MARK_END + p.text, "written": Written(model, POEM_END)}
 
 
 def new_rng_seed() -> dict:
@@ -82,9 +95,14 @@ def score_api(lab: Lab, text: str, model: str = "lstm") -> dict:
     return analysis.score_text(lab.loaded(model), text).answer()
 
 
-def compare(lab: Lab, seed, length, top_k, rng_seed, name, lang: str = "en") -> dict:
-    """The same seed and random seed at each of TEMPERATURES (at most COMPARE_LENGTH chars)."""
-    texts = analysis.compare_temperatures(lab.loaded(name), seed, length, top_k, rng_seed)
+def compare(lab: Lab, seed, length, top_k, rng_seed, name, acrostic="", lang: str = "en") -> dict:
+    """The same seed and random seed at each of TEMPERATURES (at most COMPARE_LENGTH chars); for
+    the Tang poems, one poem at each (written together)."""
+    m = lab.loaded(name)
+    if corpus.writes_poems(lab.corpus(name)):
+        jobs = [poems.poem_sampling(m, seed, T, rng_seed, acrostic or None) for T in TEMPERATURES]
+        return dict(zip(COLUMNS, (p.marker + MARK_END + p.text for p in poems.write_many(m, jobs))))
+    texts = analysis.compare_temperatures(m, seed, length, top_k, rng_seed)
     return dict(zip(COLUMNS, texts))
 
 
@@ -102,7 +120,7 @@ def static_words(lab: Lab, lang: str = "en") -> dict:
         return {}
     return {"length": Update(info=i18n.t("text.length.info", lang, max=limits.MAX_LENGTH)),
             "temperature": Update(info=i18n.t("text.temperature.info", lang, max=limits.MAX_TEMPERATURE)),
-            "model": Update(choices=[(model_label(n, m, lang), n) for n, m in lab.models.items()]),
+            "corpus": corpus.radio_words(lab, lang),
             "temperature_md": temperature_help(lang),
             "match_help": i18n.t("text.why_match.help", lang, margin=limits.MATCH_MARGIN),
             "conn_words": views.connectivity_words(lab.data_summaries(lang), lang),
@@ -124,6 +142,8 @@ def relanguage(lab: Lab, model, trace: TextTrace | None, t, which, unit, samp_te
     (no model runs, except the cheap drill-down and bars); empty views stay as they are."""
     out = skip_all(RELANGUAGE_VIEWS)
     name = trace.model if trace is not None else model
+    if model in lab.models:   # its corpus's models, named in ``lang``
+        out["model"] = Update(choices=corpus.model_choices(lab, lab.corpus(model), lang))
     if name in lab.models:
         out["units_table"] = lab.units_table_html(name, lang)
         choices = lab.unit_choices(name, lang)

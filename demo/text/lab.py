@@ -15,12 +15,19 @@ from demo import i18n
 from demo.checkpoint import WEIGHTS_DIR, WeightsError
 from demo.errors import UserError
 from demo.text import matching, units, views
+from demo.text.controls import CORPORA
 from demo.text.model import CharModel
+from demo.text.units import corpus_of
 
-CHAR_MODELS = {"lstm": "LSTM", "rnn": "Vanilla RNN"}
-CONN_MODELS = ("lstm", "rnn")   # the connectivity plot compares these on the same text
-CONN_COLOURS = {("lstm", "text"): "#b2182b", ("rnn", "text"): "#2166ac",
-                ("lstm", "mean"): "#ef8a62", ("rnn", "mean"): "#67a9cf"}  # (model, curve) -> colour
+CHAR_MODELS = {"lstm": "LSTM", "rnn": "Vanilla RNN", "tang": "Tang poems LSTM"}
+# Models the app runs without: no message above the tab; their corpus's choice says how to make
+# them (demo.text.corpus).  The Tang model is trained for 75 minutes, apart from the shipped two.
+OPTIONAL = ("tang",)
+# the connectivity plot compares these on the same text (those of the text's corpus)
+CONN_MODELS = ("lstm", "rnn", "tang")
+CONN_COLOURS = {("lstm", "text"): "#b2182b", ("rnn", "text"): "#2166ac", ("tang", "text"): "#1b7837",
+                ("lstm", "mean"): "#ef8a62", ("rnn", "mean"): "#67a9cf",
+                ("tang", "mean"): "#7fbf7b"}  # (model, curve) -> colour
 # Tiny Shakespeare, for select-and-match over the validation split (the app ships no dataset;
 # without it the units of a span are still listed).  RNN_LENS_DATA_DIR overrides.
 DATA_DIR = Path(os.environ.get("RNN_LENS_DATA_DIR") or Path(__file__).resolve().parents[3] / "shared" / "data")
@@ -54,9 +61,10 @@ class Lab:
     discovery runs at most once per process, and only when first needed) and the validation
     split's activations."""
 
-    def __init__(self, models: dict[str, CharModel], problems=(), weights_dir=None, data_dir=None):
+    def __init__(self, models: dict[str, CharModel], problems=(), weights_dir=None, data_dir=None, missing=()):
         self.models = dict(models)
         self.problems = list(problems)
+        self.missing = tuple(missing)   # optional models (OPTIONAL) whose weights are not here
         self.weights_dir = Path(weights_dir or WEIGHTS_DIR)
         self.data_dir = Path(data_dir or DATA_DIR)
         self.discovery_chars = units.DISCOVERY_CHARS
@@ -71,6 +79,21 @@ class Lab:
         if name not in self.models:
             raise UserError("text.error.no_model", name=str(name)[:40], names=", ".join(self.models))
         return self.models[name]
+
+    def corpus(self, name) -> str:
+        """The corpus of loaded model ``name`` (UserError for one not loaded)."""
+        return corpus_of(self.loaded(name))
+
+    def corpus_models(self, corpus: str) -> list[str]:
+        """The loaded models of ``corpus``, in load order (the model dropdown's choices)."""
+        return [n for n, m in self.models.items() if corpus_of(m) == corpus]
+
+    def default_corpus(self, lang: str = "en") -> str:
+        """The corpus a page opens with: the Tang poems in Chinese (when that model is here), else
+        the first model's."""
+        if i18n.normalize(lang) == "zh-CN" and self.corpus_models("tang"):
+            return "tang"
+        return corpus_of(self.models[self.first]) if self.first else CORPORA[0]
 
     def lookups(self, name: str):
         """The precomputed lookups of model `name`, or None (missing or stale)."""
@@ -112,9 +135,16 @@ class Lab:
         process (None when the data is not here)."""
         if name not in self._val:
             lk = self.lookups(name)
-            text = matching.read_validation(self.data_dir, lk.meta) if lk is not None else None
+            text = matching.read_validation(self.data_dir, lk.meta, lk) if lk is not None else None
             self._val[name] = (text, matching.validation_activations(self.loaded(name), text)) if text else None
         return self._val[name]
+
+    def conn_models(self, name: str) -> list[str]:
+        """The models the connectivity plot compares on a text of model ``name``: the loaded
+        CONN_MODELS of its corpus (the others do not know its characters)."""
+        corpus = self.corpus(name)
+        found = [n for n in CONN_MODELS if n in self.models and corpus_of(self.models[n]) == corpus]
+        return found if name in found else [*found, name]
 
     def data_summaries(self, lang: str = "en") -> dict:
         """{model title: its lookups' connectivity summary} of the models that have lookups."""

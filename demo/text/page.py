@@ -13,10 +13,10 @@ from pathlib import Path
 import gradio as gr
 
 from demo import i18n
-from demo.text import handlers, limits, views
+from demo.text import corpus, handlers, limits, views
 from demo.text.analysis import TEMPERATURES
 from demo.text.controls import TABLE
-from demo.text.lab import Lab, conn_colours, model_label
+from demo.text.lab import Lab, conn_colours
 from demo.ui_common import K, Words, problems_markdown
 from demo.ui_common import lesson_section as section
 from demo.ui_heatmap import hover_heatmap
@@ -58,17 +58,27 @@ def control(name: str):
 
 def generate(page: Page, lab: Lab) -> None:
     c = page.c
+    built = corpus.built_corpus(lab)   # the first model's (a link or the page's language may switch it)
+    poem = corpus.writes_poems(built)
     with section("generate", page):
         gr.Markdown(K("text.intro"))
-        with gr.Row():
+        with gr.Row(equal_height=False, elem_id="text-corpus-row"):
+            c["corpus"] = control("corpus")
+            c["corpus"].value, c["corpus"].info = built, corpus.radio_words(lab)["info"]
+            c["corpus_note"] = gr.Markdown("", elem_id="text-corpus-note")   # how to make a missing model
+        with gr.Row(elem_id="text-seed-row"):
             c["seed"] = control("seed")
+            c["seed"].value = corpus.SEEDS.get(built, "")
+            c["acrostic"] = control("acrostic")
+            c["acrostic"].visible = poem
             c["model"] = control("model")
-            # the models loaded, with their sizes (English: the page's words come with the load)
-            c["model"].choices = [(model_label(n, m), n) for n, m in lab.models.items()]
+            # the corpus's models, with their sizes (English: the page's words come with the load)
+            c["model"].choices = corpus.model_choices(lab, built)
             c["model"].value = lab.first
         with gr.Row():
             for name in ("length", "temperature", "top_k", "rng_seed"):
                 c[name] = control(name)
+            c["length"].visible = c["top_k"].visible = not poem   # a poem ends itself
         with gr.Row():
             c["go"] = gr.Button(K("text.go"), variant="primary", elem_id="text-generate")
             c["stop"] = gr.Button(K("text.stop"), elem_id="text-stop")
@@ -179,12 +189,11 @@ def why_sampling(page: Page) -> None:
         c["sampling_view"] = gr.HTML("", padding=True, elem_id="text-sampling")
 
 
-def surprise(page: Page) -> None:
+def surprise(page: Page, lab: Lab) -> None:
     c = page.c
     with section("surprise", page):
         gr.Markdown(K("text.section.surprise"))
-        c["pasted"] = gr.Textbox(label=K("text.pasted.label"), lines=4,
-                                 value="ROMEO:\nBut soft, what light through yonder window breaks?\n")
+        c["pasted"] = gr.Textbox(label=K("text.pasted.label"), lines=4, value=corpus.pasted(corpus.built_corpus(lab)))
         c["score_button"] = gr.Button(K("text.score_button"))
         c["summary"] = gr.HTML("")
         c["surprise_view"] = gr.HTML("", padding=True, container=True, max_height=420, js_on_load=CLICK_JS,
@@ -219,6 +228,6 @@ def layout(lab: Lab) -> Page:
     why_match(page)
     why_text_whatif(page)
     why_sampling(page)
-    surprise(page)
+    surprise(page, lab)
     temperature(page)
     return page

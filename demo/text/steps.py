@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from demo.answers import SKIP, Update, skip_all
 from demo.text import analysis, limits, units, views
 from demo.text.analysis import TextTrace
+from demo.text.heatmap import heatmap_value
 from demo.text.lab import Lab
 
 # The output groups (names of demo.text.page's components)
@@ -84,7 +85,7 @@ def analyse(lab: Lab, written: Written | None, text, which, unit, t, picked, lan
     t = clamp_step(t, len(text))
     return {"trace_state": trace, "coloured": views.unit_html(trace, which, unit, lang),
             "t": step_range(len(text), t), "step_view": views.step_html(trace, t, lang=lang),
-            "hmap": views.heatmap_value(trace, which, t, unit, lang=lang), **shown_units}
+            "hmap": heatmap_value(trace, which, t, unit, lang=lang), **shown_units}
 
 
 def step(trace: TextTrace | None, t, which, unit, lang: str = "en") -> dict:
@@ -92,7 +93,7 @@ def step(trace: TextTrace | None, t, which, unit, lang: str = "en") -> dict:
     if trace is None:
         return {"step_view": "", "hmap": None}
     return {"step_view": views.step_html(trace, t, lang=lang),
-            "hmap": views.heatmap_value(trace, which, t, int(unit or 0), lang=lang)}
+            "hmap": heatmap_value(trace, which, t, int(unit or 0), lang=lang)}
 
 
 def recolour(lab: Lab, trace: TextTrace | None, which, unit, t, lang: str = "en") -> dict:
@@ -103,7 +104,7 @@ def recolour(lab: Lab, trace: TextTrace | None, which, unit, t, lang: str = "en"
     which = limits.check_state(which if trace.has(which) else "h", m.cell)
     unit = limits.check_unit(unit, m.hidden)
     return {"coloured": views.unit_html(trace, which, unit, lang),
-            "hmap": views.heatmap_value(trace, which, t, unit, lang=lang)}
+            "hmap": heatmap_value(trace, which, t, unit, lang=lang)}
 
 
 def pick(lab: Lab, choice, trace: TextTrace | None, t, lang: str = "en") -> dict:

@@ -1,7 +1,7 @@
 """What the Text tab shows, rendering only: HTML strings (characters coloured by one hidden unit or
-by surprise, the top-k bars of one step, the units table) and RGB arrays (the units × steps
-heatmap), from the frozen results of ``demo.text.analysis`` and ``demo.text.units``.  Nothing here
-runs a model or imports gradio.
+by surprise, the top-k bars of one step, the units table, asking why's views), from the frozen
+results of ``demo.text.analysis`` and ``demo.text.units`` (the units × steps heatmap is
+``demo.text.heatmap``'s).  Nothing here runs a model or imports gradio.
 
 Everything user-typed or model-written that ends up in HTML goes through ``esc`` (html.escape,
 newlines as <br>), so markup in a seed or a pasted text is shown, never run.
@@ -18,26 +18,18 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
 from demo import render
 from demo.i18n import t as tr_
+# the heatmap is demo.text.heatmap's; views' names for it are kept (tests, scripts/preview_text_views.py)
+from demo.text.heatmap import CELL_W, colour_limit, heatmap_image, heatmap_value  # noqa: F401
 
 if TYPE_CHECKING:  # for the annotations only: rendering needs no model code
     from demo.text.analysis import TextTrace
     from demo.text.units import Unit
 
 TOP_K_SHOWN = 10                # bars in the step view
-WINDOW = 64                     # steps shown in the heatmap around the selected one
-CELL_W = 10                     # px per step in the heatmap (wide enough for a character label)
 SURPRISE_LIM = 6.0              # nats at which the surprise colour saturates (p ~ 0.25 %)
-
-
-def colour_limit(values: np.ndarray, state_name: str) -> float:
-    """h lies in (-1, 1); c is unbounded, so its colours span its own range (99th percentile)."""
-    if state_name == "h":
-        return 1.0
-    return max(float(np.percentile(np.abs(values), 99)) if values.size else 1.0, 1e-3)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -67,28 +59,28 @@ def unit_label(u: Unit, lang: str = "en") -> str:
     return f"{u.state_name}[{u.unit}] · {feature_text(u.feature, u.description, lang)} (r = {u.r:+.2f})"
 
 
-def heat_words(lang: str = "en") -> dict:
-    """The hover words of a units × steps heatmap in ``lang`` (render.hover_value's labels)."""
-    return {"row_label": tr_("app.heat.unit", lang), "col_label": tr_("app.heat.step", lang),
-            "missing": tr_("app.heat.missing", lang)}
-
-
 def text_colour_on(rgb) -> str:
     """Black or white text, whichever reads better on this background."""
     r, g, b = (int(v) for v in rgb)
     return "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#fff"
 
 
+# characters after which the coloured text breaks the line: a newline, and the end of a Chinese
+# sentence (full stop, full-width ! and ?), so that a Tang poem shows one couplet a line
+BREAK_AFTER = "\n\u3002\uff01\uff1f"
+
+
 def char_spans(text: str, colours: np.ndarray, titles: list[str], step_ids: bool = False) -> str:
     """text (n chars) with one background colour (n, 3) and tooltip each -> escaped HTML spans.
-    A newline shows as a small ↵ (so its colour is visible) and then breaks the line."""
+    A newline shows as a small ↵ (so its colour is visible) and then breaks the line; so does
+    the end of a Chinese sentence (BREAK_AFTER)."""
     out = []
     for t, (ch, rgb, title) in enumerate(zip(text, colours, titles)):
         shown = "↵" if ch == "\n" else esc(ch)
         data = f' data-t="{t + 1}"' if step_ids else ""
         out.append(f'<span{data} style="background:#{int(rgb[0]):02x}{int(rgb[1]):02x}{int(rgb[2]):02x};'
                    f'color:{text_colour_on(rgb)}" title="{esc(title)}">{shown}</span>')
-        if ch == "\n":
+        if ch in BREAK_AFTER:
             out.append("<br>")
     return "".join(out)
 
@@ -104,7 +96,7 @@ def unit_html(trace: TextTrace, state_name: str, unit: int, lang: str = "en") ->
     lim = colour_limit(v, state_name)
     titles = [tr_("text.unit_html.step", lang, t=t + 1, state=state_name, unit=unit, value=x)
               for t, x in enumerate(v.tolist())]
-    seed = esc(trace.seed)
+    seed = esc(trace.seed) if trace.seed.strip() else ""   # a poem's: the end of the poem before, no blank line
     legend = tr_("text.unit_html.legend", lang, state=state_name, unit=unit, lim=lim)
     return (f'<div style="{TEXT_STYLE}"><span style="opacity:.55" title="{esc(tr_("text.unit_html.seed", lang))}">'
             f'{seed}</span>{char_spans(trace.text, render.colorize(v, "diverging", lim), titles, True)}</div>'
@@ -192,66 +184,6 @@ def units_table_html(units: list[Unit], source: str, lang: str = "en") -> str:
 def source_text(source, lang: str = "en") -> str:
     """Where the units were found (units.load_units' source: a Text, or a file's own words)."""
     return source.text(lang) if hasattr(source, "text") else str(source)
-
-
-# ---------------------------------------------------------------------------------------------
-# Heatmap: units × steps around the selected step
-
-def _char_strip(chars: str, cell_w: int, height: int = 14) -> np.ndarray:
-    """One character under each step column (space as ·, newline as »: the font is Latin-1 only)."""
-    strip = Image.new("RGB", (len(chars) * cell_w, height), tuple(int(c) for c in render.GUTTER))
-    draw = ImageDraw.Draw(strip)
-    font = ImageFont.load_default(size=11)
-    for i, ch in enumerate(chars):
-        shown = {" ": "·", "\n": "»"}.get(ch, ch)
-        draw.text((i * cell_w + cell_w / 2, height / 2), shown, fill=(255, 255, 255), font=font, anchor="mm")
-    return np.asarray(strip)
-
-
-def _window(n: int, t: int, window: int = WINDOW) -> tuple[int, int]:
-    t = min(max(int(t), 1), n)
-    a = min(max(t - 1 - window // 2, 0), max(n - window, 0))
-    return a, min(n, a + window)
-
-
-def heatmap_value(trace: TextTrace, state_name: str, t: int, unit: int | None = None,
-                  window: int = WINDOW, lang: str = "en") -> dict:
-    """The heatmap of ``heatmap_image`` with its colour legend, as a hoverable value for
-    ``demo.ui_heatmap.hover_heatmap`` ("unit 37 · step 12 · c = +0.523"; a click picks the unit)."""
-    state_name = state_name if trace.has(state_name) else "h"
-    acts = trace.acts(state_name)
-    n, H = acts.shape
-    a, b = _window(n, t, window)
-    row_h = max(1, min(4, 384 // H))
-    lim = colour_limit(acts[a:b], state_name)
-    img = render.with_legend(heatmap_image(trace, state_name, t, unit, window), "diverging", lim, state_name)
-    return render.hover_value(img, acts[a:b].T, render.STRIP, (row_h, CELL_W), what=state_name, left=6,
-                              first_col=a + 1, **heat_words(lang))
-
-
-def heatmap_image(trace: TextTrace, state_name: str, t: int, unit: int | None = None,
-                  window: int = WINDOW) -> np.ndarray:
-    """RGB image (rows, 6 + columns * CELL_W, 3) of `state_name` (h or c; h when the model has no
-    c) as units (rows) × steps (columns) for up to `window` steps around step t (1-based, framed
-    in orange), the generated characters underneath and the selected unit marked by an orange
-    tick on the left."""
-    state_name = state_name if trace.has(state_name) else "h"
-    acts = trace.acts(state_name)  # (n, H)
-    n, H = acts.shape
-    t = min(max(int(t), 1), n)
-    a, b = _window(n, t, window)
-    row_h = max(1, min(4, 384 // H))
-    lim = colour_limit(acts[a:b], state_name)
-    img = render.heatmap(acts[a:b].T, "diverging", lim, (row_h, CELL_W), t=t - a, dim_future=False)
-    gutter = np.empty((img.shape[0], 6, 3), np.uint8)
-    gutter[:] = render.GUTTER
-    if unit is not None and 0 <= unit < H:
-        y = render.STRIP + unit * row_h
-        gutter[max(0, y - 2):y + row_h + 2] = render.ACCENT
-    img = np.concatenate([gutter, img], axis=1)
-    strip = _char_strip(trace.text[a:b], CELL_W)
-    strip = np.concatenate([np.full((strip.shape[0], 6, 3), render.GUTTER, np.uint8), strip], axis=1)
-    return np.concatenate([img, strip], axis=0)
 
 
 # ---------------------------------------------------------------------------------------------

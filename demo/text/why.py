@@ -14,10 +14,11 @@ import numpy as np
 from demo import i18n
 from demo.answers import SKIP, Update
 from demo.errors import Text, UserError
-from demo.text import analysis, interventions, limits, matching, units, views
+from demo.text import analysis, corpus, interventions, limits, matching, units, views
 from demo.text.analysis import TextTrace
-from demo.text.lab import CONN_MODELS, Lab, conn_colours, model_label, series_name
+from demo.text.lab import Lab, conn_colours, model_label, series_name
 from demo.text.steps import Written, clamp_step
+from demo.text.tang import POEM_END
 
 EDIT_LENGTH = 1_000             # characters per side in the side-by-side generation
 
@@ -36,16 +37,15 @@ def connectivity_views(lab: Lab, text: str, position: int, name: str, lang: str 
     on the same text (where it knows every character) and the over-data means."""
     conn = lab.loaded(name).connectivity(text, position)   # (position,): |d log p / d x_j|
     curves = []  # (model, "text" | "mean", connectivity by distance)
-    for other in CONN_MODELS:
-        if other not in lab.models:
-            continue
+    compared = lab.conn_models(name)   # the models of the same corpus
+    for other in compared:
         try:
             c = conn if other == name else lab.models[other].connectivity(text, position)
         except ValueError:  # a character the other model does not know
             continue
         curves.append((other, "text", c[::-1]))
-    for other in CONN_MODELS:
-        lk = lab.lookups(other) if other in lab.models else None
+    for other in compared:
+        lk = lab.lookups(other)
         if lk is not None:
             curves.append((other, "mean", lk.conn_mean))
     shown = (text, position, conn, name, curves)
@@ -90,8 +90,9 @@ def drill(lab: Lab, trace: TextTrace | None, which, unit, lang: str = "en") -> d
     which = limits.check_state(which if trace.has(which) else "h", m.cell)
     unit = limits.check_unit(unit, m.hidden)
     v = trace.unit_values(which, unit)                     # (n,)
-    feats = units.text_features(trace.text)
-    names = list(units.FEATURES)
+    features = units.feature_set(units.corpus_of(m))     # the features of the model's corpus
+    feats = units.text_features(trace.text, units.corpus_of(m))
+    names = list(features)
     r_text = units.correlate(np.stack([feats[k] for k in names], 1), v[:, None])[:, 0] if len(v) > 2 else None
     lk = lab.lookups(trace.model)
     if lk is None:
@@ -106,7 +107,7 @@ def drill(lab: Lab, trace: TextTrace | None, which, unit, lang: str = "en") -> d
                                 label=i18n.t("text.unit_plot.along", lang, state=which, unit=unit),
                                 x_title=i18n.t("text.unit_plot.x", lang), y_title=i18n.t("text.unit_plot.y", lang)),
             "unit_contexts": ctx,
-            "unit_features": views.features_html(names, [units.FEATURES[k] for k in names], r_val, r_text, lang)}
+            "unit_features": views.features_html(names, [features[k] for k in names], r_val, r_text, lang)}
 
 
 # -- select and match -------------------------------------------------------------------------
@@ -152,9 +153,12 @@ def side_by_side(lab: Lab, seed, length, temperature, top_k, rng_seed, name, cla
     m = lab.loaded(name)
     clamp, ablate = interventions.parse_clamp(clamp_text), interventions.parse_units(ablate_text)
     length = min(limits.check_length(length), EDIT_LENGTH)
+    poems = corpus.writes_poems(lab.corpus(name))
+    if poems:   # from the start of a poem, poem after poem; their lines are counted
+        seed = POEM_END + (seed or "")
     lk = lab.lookups(name)
     ll = lk.line_lengths if lk is not None else {}
-    usual = (ll.get("p25", 20.0), ll.get("p75", 45.0))
+    usual = (ll.get("p25", 5.0 if poems else 20.0), ll.get("p75", 7.0 if poems else 45.0))
     cmp = interventions.side_by_side(m, seed, length, temperature, top_k, rng_seed, clamp, ablate, usual)
     return {"edit_summary": views.side_by_side_md(cmp, lang), "plain_text": cmp.plain,
             "edited_text": cmp.edited, "edit_shown": cmp}
@@ -164,7 +168,8 @@ def worked_example(lab: Lab, name, lang: str = "en") -> dict:
     """Clamp the unit the units file says tracks the position in the line ("column") to its
     value far along a line (its lowest over the validation split when r < 0, else its highest)."""
     found = lab.units(name)[0]
-    col = next((u for u in found if u.feature == "column"), None)
+    feature = "line_pos" if corpus.writes_poems(lab.corpus(name)) else "column"   # the poem line's position
+    col = next((u for u in found if u.feature == feature), None)
     if col is None:
         raise UserError("text.error.no_column_unit")
     lk = lab.lookups(name)
