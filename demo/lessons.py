@@ -6,7 +6,9 @@ module in ``demo/lessons/`` (presets.json, tour.json) and is checked when loaded
     lessons.visibility("first")       # {"pad": True, ..., "compare": False, ...}: gr.update(visible=...)
     lessons.tabs_shown("first")       # ("digits",)
     lessons.preset("gates").link      # "gate=f&gv=0.2": the controls the lesson sets
+    lessons.preset_link("tang")       # its link and the unit it selects ("...&state=h&tunit=56")
     lessons.tour_steps("first")       # the tour steps of that lesson (dicts, both languages)
+    lessons.page_step(step)           # a step as the page's tour gets it (words -> pattern, link -> choose)
 
 A group is one section of a tab: its page puts it in a container with ``GROUPS[g].elem_id`` and
 lists it in ``sections``; hiding it is ``gr.update(visible=False)`` from the load handler.
@@ -18,6 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 HERE = Path(__file__).resolve().parent / "lessons"
 LANGS = ("en", "zh-CN")
@@ -51,6 +54,8 @@ class Preset:
     about: dict
     link: str = ""              # controls the lesson sets, as a link's query ("gate=f&gv=0.2"); the
                                 # link's own fields win (demo.links.with_lesson; tests decode each)
+    unit: tuple[str, str] | None = None   # (model, feature): the lesson also selects the unit of that
+                                # model that tracks the feature, when its units file says (preset_link)
 
 
 def _texts(where: str, d: dict, fields) -> None:
@@ -60,6 +65,23 @@ def _texts(where: str, d: dict, fields) -> None:
         for f in fields:
             if not isinstance(d[lang].get(f), str) or not d[lang][f].strip():
                 raise ValueError(f"{where}: {lang}.{f} is missing or empty")
+
+
+def unit_query(model: str, feature: str, weights_dir=None) -> str:
+    """"state=c&tunit=25": the unit of char model ``model`` that its units file
+    (weights/char_MODEL_units.json, training/find_units.py) says tracks ``feature`` (units.FEATURES,
+    TANG_FEATURES); "" when the model, a units file made for its weights, or that feature is not
+    there (the page then selects the model's strongest unit)."""
+    from demo.checkpoint import WEIGHTS_DIR
+    from demo.text.units import load_units, units_path
+    folder = Path(weights_dir or WEIGHTS_DIR)
+    try:
+        sha = json.loads((folder / f"char_{model}.json").read_text(encoding="utf-8")).get("weights_sha256")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    found = load_units(units_path(folder, model), sha)     # None: missing, or made for other weights
+    unit = next((u for u in (found[0] if found else []) if u.feature == feature), None)
+    return f"state={unit.state_name}&tunit={unit.unit}" if unit else ""
 
 
 @lru_cache(maxsize=None)
@@ -83,8 +105,16 @@ def load_presets(path: Path = HERE / "presets.json") -> dict[str, Preset]:
         if tour is not None and set(tour) - steps:
             raise ValueError(f"{where}: unknown tour step(s) {sorted(set(tour) - steps)}")
         _texts(where, p, ("title", "about"))
+        link, unit = str(p.get("link", "")), None
+        if "unit" in p:
+            if set(p["unit"]) != {"model", "feature"}:
+                raise ValueError(f"{where}: unit is {{'model': NAME, 'feature': a units feature}}")
+            unit = (str(p["unit"]["model"]), str(p["unit"]["feature"]))
+            from demo.text.units import CORPORA
+            if not any(unit[1] in features for features in CORPORA.values()):
+                raise ValueError(f"{where}: unknown unit feature {unit[1]!r} (demo.text.units)")
         out[name] = Preset(name, tabs, show, tour, {k: p[k]["title"] for k in LANGS},
-                           {k: p[k]["about"] for k in LANGS}, str(p.get("link", "")))
+                           {k: p[k]["about"] for k in LANGS}, link, unit)
     if "full" not in out:
         raise ValueError(f"{Path(path).name}: the preset 'full' (nothing hidden) is missing")
     return out
@@ -93,6 +123,10 @@ def load_presets(path: Path = HERE / "presets.json") -> dict[str, Preset]:
 # -- the tour ----------------------------------------------------------------------------------
 
 CONDITION_KINDS = ("exists", "text", "value", "tab", "event", "any", "all")
+# The link keys a step may set as it begins ("link": "tcorpus=tang"): {key: (its tab, the radio)}.
+# The tour clicks the value's input like a learner would: its handler runs, and a choice the page
+# refuses (a corpus whose model is missing) is put back, with a note saying how to make it.
+STEP_CHOICES = {"tcorpus": ("text", "#text-corpus")}
 EVENTS = ("click", "input", "change", "pointerover", "pointerdown")
 MIN_STEPS, MAX_STEPS = 10, 14
 
@@ -100,10 +134,11 @@ MIN_STEPS, MAX_STEPS = 10, 14
 def check_condition(c, where: str) -> None:
     """A completion condition the tour's JS evaluates (see demo/tour.js):
     {"exists": SEL} an element matches; {"text": SEL, ...} / {"value": SEL, ...} its text /
-    its form value, with "equals", "pattern" (a JS regular expression), "nonempty": true,
-    "changed": true (differs from when the step began); {"tab": NAME} that tab is selected;
-    {"event": "click", "on": SEL} the user does that on (a child of) SEL during the step;
-    {"any": [...]} / {"all": [...]}."""
+    its form value, with "equals", "pattern" (a JS regular expression), "words" (a key of
+    demo/i18n: the value holds its text in some language; the page gets it as a pattern, see
+    page_step), "nonempty": true, "changed": true (differs from when the step began);
+    {"tab": NAME} that tab is selected; {"event": "click", "on": SEL} the user does that on (a
+    child of) SEL during the step; {"any": [...]} / {"all": [...]}."""
     if not isinstance(c, dict):
         raise ValueError(f"{where}: a condition is an object, got {c!r}")
     kinds = [k for k in CONDITION_KINDS if k in c]
@@ -111,8 +146,8 @@ def check_condition(c, where: str) -> None:
         raise ValueError(f"{where}: a condition has exactly one of {CONDITION_KINDS}, got {sorted(c)}")
     kind = kinds[0]
     allowed = {"exists": {"exists"}, "tab": {"tab"}, "event": {"event", "on"}, "any": {"any"}, "all": {"all"},
-               "text": {"text", "equals", "pattern", "nonempty", "changed"},
-               "value": {"value", "equals", "pattern", "nonempty", "changed"}}[kind]
+               "text": {"text", "equals", "pattern", "words", "nonempty", "changed"},
+               "value": {"value", "equals", "pattern", "words", "nonempty", "changed"}}[kind]
     if set(c) - allowed:
         raise ValueError(f"{where}: unexpected key(s) {sorted(set(c) - allowed)} in a {kind!r} condition")
     if kind in ("any", "all"):
@@ -129,10 +164,28 @@ def check_condition(c, where: str) -> None:
     else:
         if not isinstance(c[kind], str) or not c[kind].strip():
             raise ValueError(f"{where}: {kind!r} takes a CSS selector")
-        if kind in ("text", "value") and not (set(c) & {"equals", "pattern", "nonempty", "changed"}):
-            raise ValueError(f"{where}: say what the {kind} must be (equals, pattern, nonempty or changed)")
+        if kind in ("text", "value") and not (set(c) & {"equals", "pattern", "words", "nonempty", "changed"}):
+            raise ValueError(f"{where}: say what the {kind} must be (equals, pattern, words, nonempty or changed)")
+        if "pattern" in c and "words" in c:
+            raise ValueError(f"{where}: a condition has a pattern or words, not both")
+        if "words" in c:
+            c = {**c, "pattern": words_pattern(c["words"], where)}
         if "pattern" in c:
             re.compile(c["pattern"])  # close enough to JS's syntax for the simple patterns used
+
+
+def words_pattern(key, where: str = "words") -> str:
+    """A key of demo/i18n -> a pattern matching its text in any language (the page shows one):
+    what a condition waits for, named by what it is (a unit's feature) rather than by words."""
+    from demo import i18n
+    texts = []
+    for lang in LANGS:
+        try:
+            texts.append(i18n.t(str(key), lang))
+        except KeyError:
+            raise ValueError(f"{where}: no text {key!r} in demo/i18n/{lang}.json") from None
+    # escaped alike for Python's re and JavaScript's RegExp
+    return "|".join(re.sub(r"[.*+?^${}()|\[\]\\/-]", r"\\\g<0>", t) for t in dict.fromkeys(texts))
 
 
 @lru_cache(maxsize=None)
@@ -166,12 +219,58 @@ def load_tour(path: Path = HERE / "tour.json") -> dict:
         if not isinstance(s.get("target"), str) or not s["target"].startswith("#"):
             raise ValueError(f"{where}: target must be a CSS selector starting with an #id")
         check_condition(s.get("done"), f"{where} done")
+        if "link" in s:
+            check_step_link(s["link"], s["tab"], where)
         _texts(where, s, ("title", "body"))
         for lang in LANGS:
             n = len(re.findall(r"[\u3002\uff01\uff1f]|[.!?](?=\s|$)", s[lang]["body"].strip()))
             if not 1 <= n <= 3:
                 raise ValueError(f"{where}: the {lang} body should be two or three sentences, found {n}")
     return data
+
+
+def step_choices(link) -> list[tuple[str, str]]:
+    """A step's link ("tcorpus=tang") -> [(key, value)]; ValueError for one that is not a short
+    query of distinct keys."""
+    if not isinstance(link, str) or not link or len(link) > 200:
+        raise ValueError("a step's link is a link's query, e.g. 'tcorpus=tang'")
+    found = parse_qsl(link, keep_blank_values=True, strict_parsing=True)
+    if len({k for k, _ in found}) != len(found):
+        raise ValueError(f"a key is given twice in {link!r}")
+    return found
+
+
+def check_step_link(link, tab: str, where: str) -> None:
+    """A step's link: STEP_CHOICES keys of the step's own tab, each with a value that the tab's
+    table of controls accepts (as a link's would be: demo.links)."""
+    from demo.text.controls import TABLE as TEXT     # the tabs with choices (demo.links.TAB_TABLES)
+    tables = {"text": TEXT}
+    try:
+        found = step_choices(link)
+        for key, value in found:
+            if key not in STEP_CHOICES or STEP_CHOICES[key][0] != tab:
+                raise ValueError(f"a step's link sets only {', '.join(STEP_CHOICES)} of its tab, not {key!r}")
+            tables[tab].decode({key: value})
+    except ValueError as e:             # UserError too: a value the table refuses
+        raise ValueError(f"{where}: link {link!r}: {e}") from None
+
+
+def page_step(step: dict) -> dict:
+    """A tour step as the page's tour gets it (demo/tour.js): its done condition with "words"
+    turned into a pattern, and its link into the radios to choose ("choose": [{"radio": SEL,
+    "value": V}])."""
+
+    def resolved(c):
+        if isinstance(c, dict):
+            c = {k: ([resolved(x) for x in v] if k in ("any", "all") else v) for k, v in c.items()}
+            if "words" in c:
+                c["pattern"] = words_pattern(c.pop("words"))
+        return c
+    out = {k: step[k] for k in ("id", "group", "tab", "target", *LANGS)}
+    out["done"] = resolved(step["done"])
+    out["choose"] = [{"radio": STEP_CHOICES[k][1], "value": v} for k, v in
+                     (step_choices(step["link"]) if "link" in step else [])]
+    return out
 
 
 def preset(name: str | None) -> Preset:
@@ -181,6 +280,13 @@ def preset(name: str | None) -> Preset:
     if name not in presets:
         raise ValueError(f"unknown lesson {name!r}; choose one of {', '.join(presets)}")
     return presets[name]
+
+
+def preset_link(name: str | None, weights_dir=None) -> str:
+    """The controls lesson ``name`` sets, as a link's query: its link, and its unit (the unit
+    that the units file in ``weights_dir``, None: weights/, names for the preset's feature)."""
+    p = preset(name)
+    return "&".join(filter(None, (p.link, unit_query(*p.unit, weights_dir=weights_dir) if p.unit else "")))
 
 
 def visibility(name: str | None) -> dict[str, bool]:

@@ -6,13 +6,17 @@
 // box over it whose shadow dims the rest of the page; clicks go through, so the learner can do
 // what the step asks), scrolls it into view and checks its "done" condition four times a
 // second: when it becomes true the tour says so and moves on.  Next, Back and Leave (or Escape)
-// work at any time.  Conditions: see demo.lessons.check_condition.
+// work at any time.  Conditions: see demo.lessons.check_condition.  A step may first choose
+// radios ("choose", from its link: the Text tab's corpus): the tour clicks the value's input as a
+// learner would; when the page puts the radio back (that corpus's model is missing) the tour
+// says so and highlights the radio, beside which the page's note says how to make the model.
 const root = element.querySelector(".rl-tour");
 const startBtn = root.querySelector(".rl-tour-start");
 const status = root.querySelector(".rl-tour-status");
 const POLL_MS = 250;
 const ADVANCE_MS = 1200;     // "Done" shows this long before the next step
 const MISSING_MS = 2000;     // a target absent this long: say so
+const REFUSED_MS = 400;      // a chosen radio unchecked this long after its click: the page refused it
 const EVENTS = ["click", "input", "change", "pointerover", "pointerdown"];
 
 if (!document.getElementById("rl-tour-style")) {
@@ -51,7 +55,8 @@ let done = false;
 let shownAt = 0;
 let poller = null;
 let advance = null;
-let noteKind = null;   // what the note says: "already", "done", "missing" or null
+let noteKind = null;   // what the note says: "already", "done", "missing", "unavailable" or null
+let choices = [];      // the step's radios to choose: {radio, value, clicked (ms or null), refused}
 
 function words() {
   const ui = (cfg && cfg.ui) || {};
@@ -162,10 +167,31 @@ function note(message, kind) {
   noteKind = message ? kind : null;
 }
 
+function choiceInput(c) {
+  return find(c.radio + " input[type='radio'][value='" + String(c.value).replace(/['\\]/g, "") + "']");
+}
+
+function choose() {
+  // Click each choice once its input is on the page (after a tab switch gradio renders the tab
+  // first); a choice clicked but unchecked again later was refused by the page.
+  for (const c of choices) {
+    const input = choiceInput(c);
+    if (!input) continue;
+    if (c.clicked === null) {
+      c.clicked = input.checked ? -1 : performance.now();
+      if (!input.checked) input.click();
+    } else if (c.clicked >= 0 && !c.refused && !input.checked && performance.now() - c.clicked > REFUSED_MS) {
+      c.refused = true;
+      if (!done) note(words().unavailable, "unavailable");
+    }
+  }
+}
+
 function place() {
-  // Move the highlight over the target and keep the card clear of it.
+  // Move the highlight over the target (a refused choice: its radio) and keep the card clear of it.
   if (k < 0) return;
-  const target = find(steps[k].target);
+  const refused = choices.find((c) => c.refused);
+  const target = refused ? find(refused.radio) : find(steps[k].target);
   if (!visible(target)) {
     spot.hidden = true;
     layer.classList.add("is-missing");
@@ -187,12 +213,16 @@ function place() {
 }
 
 function scrollToTarget() {
-  const target = find(steps[k].target);
+  const refused = choices.find((c) => c.refused);
+  const target = refused ? find(refused.radio) : find(steps[k].target);
   if (visible(target)) target.scrollIntoView({ block: "center", inline: "nearest", behavior: "auto" });
 }
 
 function tick() {
   if (k < 0) return;
+  const refusedBefore = choices.some((c) => c.refused);
+  choose();
+  if (!refusedBefore && choices.some((c) => c.refused)) scrollToTarget();
   place();
   const met = check(steps[k].done);
   if (met && !metAtStart && !done) {
@@ -233,6 +263,7 @@ function go(i) {
   metAtStart = false;
   done = false;
   shownAt = performance.now();
+  choices = (steps[i].choose || []).map((c) => ({ radio: c.radio, value: c.value, clicked: null, refused: false }));
   card.classList.remove("is-done");
   note("", null);
   clearTarget();
@@ -250,6 +281,7 @@ function go(i) {
   // Already true as the step begins (the digit was drawn before): say so, and wait for Next.
   metAtStart = check(s.done);
   if (metAtStart) note(words().already, "already");
+  choose();
   // After a tab switch gradio renders the tab's content first: scroll once it is there.
   setTimeout(() => { if (k === i) { scrollToTarget(); place(); } }, 120);
   place();
@@ -315,5 +347,5 @@ watch("value", load);
 load();
 // Read-only view for tests and debugging (document.querySelector(".rl-tour").rlTour).
 root.rlTour = { step: () => k, id: () => (k >= 0 ? steps[k].id : null), lang: () => lang,
-  count: () => steps.length, done: () => done };
+  count: () => steps.length, done: () => done, refused: () => choices.filter((c) => c.refused).map((c) => c.value) };
 root.dataset.ready = "true";

@@ -9,9 +9,11 @@ the page shows it was done (or on Next); Back, Leave and Escape work at any time
     demo.load(lambda: {guide: tour_value(lesson="first", lang="zh-CN")}, None, [guide])
 
 The value is "tour-v1": {"format", "lang" (None: ?lang= in the URL, else the browser's),
-"start" (begin at once), "ui" and "tabs" (the words, both languages), "steps"}.  The templates
-live beside this module: tour.js (js_on_load), tour.css (put in the page's <head> by tour.js;
-the overlay is appended to <body>, so no gradio container clips or covers it).
+"start" (begin at once), "ui" and "tabs" (the words, both languages), "steps" (as
+``lessons.page_step`` makes them: the radios a step chooses as it begins, its conditions'
+words as patterns)}.  The templates live beside this module: tour.js (js_on_load), tour.css
+(put in the page's <head> by tour.js; the overlay is appended to <body>, so no gradio container
+clips or covers it).
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from demo import lessons
 
 HERE = Path(__file__).resolve().parent
 FORMAT = "tour-v1"
-STEP_KEYS = ("id", "group", "tab", "target", "done", *lessons.LANGS)
+STEP_KEYS = ("id", "group", "tab", "target", "done", "choose", *lessons.LANGS)   # lessons.page_step's
 
 _TEMPLATE = """\
 <div class="rl-tour" data-ready="false">
@@ -52,7 +54,7 @@ def tour_value(lesson: str | None = None, lang: str | None = None, start: bool =
     if lang not in (None, *lessons.LANGS):
         raise ValueError(f"lang must be one of {', '.join(lessons.LANGS)} or None, got {lang!r}")
     data = lessons.load_tour()
-    steps = [{k: s[k] for k in STEP_KEYS} for s in lessons.tour_steps(lesson)]
+    steps = [lessons.page_step(s) for s in lessons.tour_steps(lesson)]
     return {"format": FORMAT, "lang": lang, "start": bool(start), "ui": data["ui"], "tabs": data["tabs"],
             "steps": steps}
 

@@ -3,12 +3,14 @@ app (both tabs, the shipped models), served by tests/conftest.py's ``app_url``.
 
 It walks the whole tour by doing what each step asks (draw on the pad, move the slider to 10,
 hover a gate map, Play, pick the RNN, hover the row influence, type a unit, ablate it, generate
-text, pick the line-position unit, clamp it, click a character, press the Train tab's compare
-preset and Play), checking that the highlight
+text, pick the line-position unit, clamp it, click a character, pass the Tang poems' step, press
+the Train tab's compare preset and Play), checking that the highlight
 sits on each step's target and that the tour moves on by itself; Next, Back and Leave; a link
 with state reopens its view; a link's bad field is named and the rest of it opens; a lesson
 hides its panels; a zh-CN browser (and the switch) gets Chinese; Copy link writes the view into
-the address bar and the link reopens it.
+the address bar and the link reopens it.  The Tang poems' step on two apps of its own: with a tiny
+Tang model (``?lesson=tang``: the corpus, the acrostic, the step on the unit picker) and without
+one (the tour's choice of corpus is refused: the tour and the page say how to make the model).
 
     CI=true .venv/bin/python -m pytest -q tests/test_tour_browser.py
     RNN_LENS_SCREENSHOTS=docs .venv/bin/python -m pytest -q tests/test_tour_browser.py   # README images
@@ -18,6 +20,7 @@ screenshots need a CJK font: apt-get install fonts-noto-cjk): without it the mod
 except when CI is set, where it fails.
 """
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -150,9 +153,8 @@ def test_tour_targets_are_on_the_real_page(page):
     """Every element the tour highlights or watches is on the served page, with its step's tab
     open (that each is inside its step's tab: tests/test_lessons.py)."""
     import json
-    import re
     assert STEPS == ["draw", "row10", "gates", "settle", "compare", "rows", "unit", "edit", "generate", "column",
-                     "clamp", "lookback", "train"]
+                     "clamp", "lookback", "count", "train"]
     by_tab = {}
     for s in lessons.load_tour()["steps"]:
         ids = set(re.findall(r"#([a-z][a-z0-9-]*)", s["target"] + json.dumps(s["done"])))
@@ -169,8 +171,8 @@ def test_walk_the_whole_tour_by_doing_each_step(page, tmp_path):
     steps = {s["id"]: s for s in lessons.load_tour()["steps"]}
     page.click(".rl-tour-start")
     s = tour_state(page)
-    assert (s["id"], s["lang"], s["count"], s["hidden"]) == ("draw", "en", 13, False)
-    assert s["count_text"] == "Step 1 of 13" and s["title"] == steps["draw"]["en"]["title"]
+    assert (s["id"], s["lang"], s["count"], s["hidden"]) == ("draw", "en", 14, False)
+    assert s["count_text"] == "Step 1 of 14" and s["title"] == steps["draw"]["en"]["title"]
     assert_highlighted(page, "#digit-pad")
     screenshot(page, "tour_en.png")
 
@@ -232,14 +234,18 @@ def test_walk_the_whole_tour_by_doing_each_step(page, tmp_path):
     assert_highlighted(page, "#text-conn")
 
     page.locator("#text-units [data-t='3']").click()            # 12: how far back
-    wait_step(page, "train")                                     # the tour opens the Train tab
+    wait_step(page, "count")
     expect(page.locator("#text-conn")).to_contain_text("distance")
+    # 13: the Tang poems (this app's weights may or may not hold that model: the tests of the
+    # step itself are below, on apps of their own); Next
+    page.click(".rl-tour-card button[data-act='next']")
+    wait_step(page, "train")                                     # the tour opens the Train tab
     expect(page.locator("#tab-train-button")).to_have_attribute("aria-selected", "true")
     assert_highlighted(page, "#train-run")
-    assert tour_state(page)["count_text"] == "Step 13 of 13"
+    assert tour_state(page)["count_text"] == "Step 14 of 14"
     assert page.locator(".rl-tour-card button[data-act='next']").text_content() == "Finish"
 
-    page.click("#train-compare-fbias")                           # 13: the compare preset, then Play -> the end
+    page.click("#train-compare-fbias")                           # 14: the compare preset, then Play -> the end
     expect(page.locator("#train-compare-on input")).to_be_checked()
     expect(page.locator("#train-task input[value=remember]")).to_be_checked()
     assert tour_state(page)["id"] == "train"                     # the preset alone does not finish it
@@ -406,7 +412,7 @@ def test_zh_cn_browser_gets_chinese(page_zh, tmp_path):
     expect(page.locator("#digit-caption")).to_contain_text("第 28 行，共 28 行")  # a caption written in Python
     page.click(".rl-tour-start")
     s = tour_state(page)
-    assert s["lang"] == "zh-CN" and s["count_text"] == "第 1 步，共 13 步"
+    assert s["lang"] == "zh-CN" and s["count_text"] == "第 1 步，共 14 步"
     expect(page.locator(".rl-tour-card button[data-act='next']")).to_have_text("下一步")
     screenshot(page, "tour_zh.png")
 
@@ -427,3 +433,92 @@ def test_the_switch_changes_the_language(page, tmp_path):
     expect(page.locator(".toast-body").first).to_contain_text("消融单元")
     page.locator("#lang-switch label", has_text="English").click()
     expect(page.locator("#digit-t")).to_contain_text("Step t: rows read so far")
+
+
+# ---------------------------------------------------------------------------------------------
+# The Tang poems' step ("the unit that counts") and lesson, on apps of their own
+
+@pytest.fixture(scope="module")
+def tang_app(tmp_path_factory):
+    """The app with a tiny Tang model beside the shipped ones (tests/test_text_tang_tab.py's)."""
+    from conftest import serving
+    from test_text_tang_tab import tang_weights
+    with serving(tang_weights(tmp_path_factory.mktemp("with_tang"))) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def no_tang_app(tmp_path_factory):
+    """The shipped models without a Tang model (whatever weights/ holds)."""
+    from conftest import serving
+    from test_text_tang_tab import tang_weights
+    with serving(tang_weights(tmp_path_factory.mktemp("without_tang"), with_tang=False)) as url:
+        yield url
+
+
+def open_lesson(browser, url, query):
+    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = ctx.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.goto(url + query)
+    expect(page.locator(".rl-tour[data-ready=true]")).to_be_attached()
+    expect(page.locator("#lang-switch input:checked")).to_have_count(1)
+    return page
+
+
+@screenshot_on_failure
+def test_the_tang_lesson_opens_the_poems_and_its_tour_the_counting_step(browser, tang_app, tmp_path):
+    """?lesson=tang opens 唐诗 with the acrostic 春夏秋冬; its tour's first step chooses 唐诗 again
+    after the learner left it, and points at the unit picker."""
+    page = open_lesson(browser, tang_app, "?lesson=tang&lang=zh-CN")
+    tang = page.locator("#text-corpus input[value='tang']")
+    try:
+        expect(page.locator("#tab-text-button")).to_have_attribute("aria-selected", "true")
+        expect(page.locator("#tab-digits-button")).to_be_hidden()
+        expect(tang).to_be_checked()
+        expect(page.locator("#text-acrostic textarea")).to_have_value("春夏秋冬")
+        expect(page.locator("#link-notice")).to_contain_text(lessons.preset("tang").title["zh-CN"])
+        page.click("#text-generate")                             # an acrostic poem: 春... 夏... 秋... 冬...
+        expect(page.locator("#text-generated textarea")).to_have_value(re.compile("春.*夏.*秋.*冬", re.S))
+        page.locator("#text-corpus label", has_text=ZH["text.corpus.shakespeare"]).click()   # the learner leaves
+        expect(page.locator("#text-corpus input[value='shakespeare']")).to_be_checked()
+        expect(page.locator("#text-acrostic")).to_be_hidden()
+        page.click(".rl-tour-start")
+        wait_step(page, "count")
+        count = next(x for x in lessons.load_tour()["steps"] if x["id"] == "count")
+        s = tour_state(page)
+        assert (s["count"], s["title"], s["lang"]) == (3, count["zh-CN"]["title"], "zh-CN")
+        expect(tang).to_be_checked()                             # the step chose 唐诗: its model and box
+        expect(page.locator("#text-acrostic")).to_be_visible()
+        expect(page.locator("#text-unit-pick input")).not_to_have_value("")   # the Tang model's units
+        assert_highlighted(page, "#text-unit-pick")
+        page.wait_for_timeout(1000)                              # the page kept it: not refused
+        expect(tang).to_be_checked()
+        assert page.evaluate("document.querySelector('.rl-tour').rlTour.refused()") == []
+        expect(page.locator(".toast-body")).to_have_count(0)
+    finally:
+        page.context.close()
+
+
+@screenshot_on_failure
+def test_without_the_tang_model_the_counting_step_says_how_to_make_it(browser, no_tang_app, tmp_path):
+    """The lesson's link names the missing model and its command; the tour's step chooses 唐诗,
+    the page puts the radio back with its note, and the tour says so over the radio."""
+    command = "python training/train_char_rnn.py --preset tang"
+    page = open_lesson(browser, no_tang_app, "?lesson=tang&lang=zh-CN")
+    try:
+        expect(page.locator("#link-notice")).to_contain_text(command)
+        expect(page.locator("#text-corpus input[value='shakespeare']")).to_be_checked()
+        page.click(".rl-tour-start")
+        wait_step(page, "count")
+        page.wait_for_function("() => document.querySelector('.rl-tour').rlTour.refused().length === 1")
+        expect(page.locator(".rl-tour-note")).to_have_text(lessons.load_tour()["ui"]["zh-CN"]["unavailable"])
+        expect(page.locator("#text-corpus-note")).to_contain_text(command)
+        expect(page.locator("#text-corpus input[value='shakespeare']")).to_be_checked()
+        assert_highlighted(page, "#text-corpus")
+        page.click(".rl-tour-card button[data-act='next']")      # Next goes on
+        wait_step(page, "clamp")
+        expect(page.locator(".rl-tour-note")).to_have_text("")
+    finally:
+        page.context.close()
