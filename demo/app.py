@@ -10,6 +10,12 @@ launch settings.  What spans the tabs lives here: opening a link, the language s
 A new tab is one line in ``TABS`` (its package has controls, handlers, page and events), one in
 ``demo.links.TAB_TABLES`` and its lesson groups in ``demo.lessons.GROUPS``.
 
+"Open in the lens" spans the tabs too: the Train tab's button makes the page's trained model a
+choice of the Digits tab (or the Text tab, for a text run) on that page only
+(``demo.train.lens``, ``demo.lens_models``), chooses it there and opens that tab; the models a
+page opened go when it does.  A tab that can show one has ``offer(own, lang)`` ({component:
+update}) and ``offer_outputs``.
+
 The page follows the browser's language (gr.I18n for the static words, the Accept-Language
 header for what Python writes), or ``?lang=`` / the switch.  A link's query (``demo.links``)
 reopens a view on load; a lesson (``?lesson=first``, ``demo.lessons``) hides the panels a teacher
@@ -27,9 +33,11 @@ import gradio as gr
 
 from demo import i18n, lessons, links, ui_heatmap, ui_serving
 from demo.digits import events as digits_events
-from demo.errors import UserError, message
+from demo.errors import Text, UserError, message
+from demo.lens_models import LENS
 from demo.text import events as text_events
 from demo.train import events as train_events
+from demo.train.lens import open_in_lens
 from demo.ui_common import QUEUE, QUIET, K, friendly, gradio_i18n, remember_lang
 from demo.ui_tour import tour, tour_value
 from demo.ui_words import Merged, browser_lang, translated_words
@@ -37,6 +45,7 @@ from demo.ui_words import Merged, browser_lang, translated_words
 log = logging.getLogger(__name__)
 
 TABS = {"digits": digits_events, "text": text_events, "train": train_events}   # the page's tabs, in order
+LENS_TABS = {"digits": "digits", "char": "text"}   # a model opened in the lens, by kind -> the tab that shows it
 MAX_FILE_SIZE = "10mb"          # uploads above this are refused by the server before any decoding
 CSS = """
 .heat img { image-rendering: pixelated; object-fit: contain; padding-top: 26px; box-sizing: border-box; }
@@ -120,6 +129,40 @@ class App:
                             *(c for ui in self.tabs.values() for c in ui.copy_inputs)]
         self.copy.click(friendly(self.copy_link), self.copy_inputs, [self.link], **QUIET).then(
             None, [self.link], None, js=links.COPY_LINK_JS, **QUIET)
+        self.wire_lens()
+
+    def wire_lens(self, lens=LENS) -> None:
+        """The Train tab's "Open in the lens" (``open_lens``), and the page's models forgotten as it goes."""
+        train = self.tabs.get("train")
+        if train is None:
+            return
+        offering = [c for ui in self.tabs.values() for c in getattr(ui, "offer_outputs", ())]
+
+        def open_lens(request: gr.Request, lang="en"):
+            return self.open_lens(lens, train_events.owner_of(request), lang)
+        train.c["open"].click(friendly(open_lens, lang=True), [self.lang],
+                              [self.tab, self.tabs_row, train.c["lens_note"], *offering], **QUIET)
+
+        def page_gone(request: gr.Request):
+            lens.forget(train_events.owner_of(request))
+        self.demo.unload(page_gone)
+
+    def open_lens(self, lens, owner: str, lang: str = "en") -> dict:
+        """The page's trained model opened in ``lens``, offered and chosen in its tab, that tab
+        selected, and a line under the button saying so.  UserError when it cannot be."""
+        own = open_in_lens(self.tabs["train"].trainer, lens, owner)
+        tab = LENS_TABS[own.kind]
+        ui = self.tabs.get(tab)
+        try:
+            if ui is None or not hasattr(ui, "offer"):
+                raise UserError("lens.error.no_tab", tab=Text(f"app.tab.{tab}"))
+            offered = ui.offer(own, lang)
+        except UserError:       # the tab cannot show it: not kept for the page
+            lens.forget(owner, own.kind)
+            raise
+        note = i18n.t("train.lens.opened", lang, model=own.label(lang), tab=i18n.t(f"app.tab.{tab}", lang))
+        return {self.tab: tab, self.tabs_row: gr.update(selected=tab), self.tabs["train"].c["lens_note"]: note,
+                **offered}
 
     def _unique(self, components) -> list:
         seen, out = set(), []

@@ -14,7 +14,7 @@ import threading
 
 import gradio as gr
 
-from demo import errors, i18n, render
+from demo import errors, i18n, lens_models, render
 from demo.checkpoint import WeightsError
 from demo.errors import UserError
 from demo.runtime import pin_threads
@@ -101,6 +101,15 @@ def session_lang() -> str:
     """The language of the session whose event is being handled ("en" outside an event)."""
     from gradio.context import LocalContext
     return request_lang(LocalContext.request.get(None))
+
+
+def session_owner() -> str | None:
+    """The page (gradio's session hash) whose event is being handled; None outside an event."""
+    from gradio.context import LocalContext
+    return getattr(LocalContext.request.get(None), "session_hash", None)
+
+
+lens_models.read_page_with(session_owner)   # the tabs' pure code finds the page's own models
 
 
 def message(e: Exception, lang) -> str:

@@ -263,7 +263,9 @@ def test_the_tabs_own_words_follow_the_language(wired, tmp_path):
     assert ui.words.update(panel_keys[id(ui.c["panels.1"])], "zh-CN") == {"label": "f：遗忘门"}
     assert ui.words.update(panel_keys[id(ui.c["reading"])], "zh-CN")["label"].startswith("图片是如何被读取的")
     (again,) = [x for x in demo.fns.values() if x.name == "views_in_language"]
-    assert again.inputs[-1] is ui.lang and {id(c) for c in again.outputs} == {id(ui.c[n]) for n in RELANGUAGE_OUTPUTS}
+    # and the picker: the words of a model the page opened in the lens (demo/lens_models.py)
+    assert again.inputs[-1] is ui.lang and {id(c) for c in again.outputs} == {id(ui.c[n]) for n in
+                                                                              (*RELANGUAGE_OUTPUTS, "model")}
     (switched,) = [x for x in demo.fns.values() if x.outputs == [ui.lang]]
     assert again.trigger_after == switched._id    # chained after the switch: the language is set by then
     value = pad_value_from_image(EXAMPLES_DIR / "digit_7.png")

@@ -7,7 +7,11 @@ words are Chinese, Play streams, and nothing is wider than the screen.  The teac
 with forget bias 2 (run A) and one with torch's default (run B); Play draws both runs on the same
 curves (each named in the legend) and a gradient chart each, Pause stops both, Reset clears
 them; the compare preset button sets the same.  Settings that do not go together (a peephole
-LSTM reading both ways) get a message in the page's language, and no run.
+LSTM reading both ways) get a message in the page's language, and no run.  "Open in the lens"
+after a few steps opens the Digits tab with the page's own model chosen; a digit drawn there is
+labelled by that model (its answer on the very ink the pad sent, computed here), on a desktop
+with the digits task and on a 390x844 phone with "Remember the digit" (the drawing, then blank
+rows), and a second page does not get the first one's model.
 
     .venv/bin/python -m pytest -q tests/test_train_browser.py
     RNN_LENS_SCREENSHOTS=docs .venv/bin/python -m pytest -q tests/test_train_browser.py  # docs/train*.png
@@ -27,7 +31,7 @@ from demo import i18n
 
 skip_without_browser("Train tab browser tests")
 from playwright.sync_api import expect  # noqa: E402  (after the skip: it may not be installed)
-from test_browser import PHONE, TIMEOUT_MS, VIEWPORT, readme_screenshot  # noqa: E402
+from test_browser import PHONE, TIMEOUT_MS, VIEWPORT, draw, pad_requests, readme_screenshot  # noqa: E402
 
 ZH = i18n.strings("zh-CN")
 START_MS = 90_000          # the first Play starts the training process (torch, MNIST): generous
@@ -232,5 +236,81 @@ def test_settings_that_do_not_go_together_get_a_message_not_a_run(browser, app_u
         expect(page.locator(".toast-body").first).to_contain_text("窥孔 LSTM 在这里不能双向读取")
         expect(page.locator(".toast-body").first).not_to_contain_text("Traceback")
         expect(page.locator("#train-loss .rl-train-chart")).to_have_attribute("data-records", "0")
+    finally:
+        page.context.close()
+
+
+# -- Open in the lens --------------------------------------------------------------------------------
+
+def open_in_the_lens(page) -> str:
+    """Step (10 training steps, then paused), "Open in the lens": the Digits tab opens with the
+    page's own model chosen.  Returns its name (the picker's value)."""
+    page.locator("#train-step").click()
+    expect(page.locator("#train-status")).to_contain_text(re.compile("Paused|已暂停"), timeout=START_MS)
+    expect(page.locator("#train-open")).to_be_enabled()
+    page.locator("#train-open").click()
+    expect(page.locator("#tab-digits-button")).to_have_attribute("aria-selected", "true")
+    chosen = page.locator("#digit-model input:checked")
+    expect(chosen).to_have_attribute("value", re.compile(r"^yours-"))
+    expect(page.locator("#digit-pad .rl-pad[data-ready=true]")).to_be_attached()
+    return chosen.get_attribute("value")
+
+
+def labelled_by_own_model(page, name: str, touch: bool = False) -> dict:
+    """Draw a 7: the label is the page's own model's answer on the ink the pad sent.  Returns the
+    model's probabilities."""
+    from demo.lens_models import LENS
+    sent = pad_requests(page)
+    page.locator("#digit-pad canvas").scroll_into_view_if_needed()   # the Train tab was scrolled down
+    draw(page, 7, touch=touch)
+    (own,) = [m for m in list(LENS._open.values()) if m.name == name]
+    probs = own.model.predict(sent[-1][1])                 # the last value: the pen-up's
+    best, second = sorted(probs, key=probs.get, reverse=True)[:2]
+    # the page traces with the hand-written cells, torch here: a near tie may fall either way
+    label = best if probs[best] - probs[second] > 1e-4 else f"[{best}{second}]"
+    expect(page.locator("#digit-prediction [data-testid=label-output-value]")).to_have_text(re.compile(f"^{label}$"))
+    expect(page.locator("#digit-summary")).to_contain_text(re.compile(f"The {re.escape(own.title)} reads {label} "))
+    return probs
+
+
+@screenshot_on_failure
+def test_open_in_the_lens_then_a_drawn_digit_is_labelled_by_the_users_model(page, browser, app_url, tmp_path):
+    hidden = page.locator("#train-hidden input")
+    hidden.fill("16")
+    hidden.press("Tab")
+    name = open_in_the_lens(page)
+    expect(page.locator("#digit-model")).to_contain_text("Yours: LSTM 1×16")
+    labelled_by_own_model(page, name)
+    expect(page.locator("#digit-compare-yours")).to_contain_text("LSTM 1×16:")          # in the comparison too
+    page.locator("#sec-why-trajectory").scroll_into_view_if_needed()
+    expect(page.locator(f"#digit-trajectory .rl-cloud-{name}")).to_be_attached()        # its state's path
+    readme_screenshot(page, "train_lens.png", below=page.locator("#digit-model"), max_height=1400)
+    readme_screenshot(page, "train_lens_why.png", below=page.locator("#sec-compare"),
+                      cut_above=page.locator("#sec-explain"), max_height=3200)
+    page.locator("#tab-train-button").click()
+    expect(page.locator("#train-lens-note")).to_contain_text("Opened in the Digits tab")
+    page.locator("#sec-train-download").scroll_into_view_if_needed()
+    readme_screenshot(page, "train_lens_button.png", below=page.locator("#sec-train-download"), max_height=500)
+    other = browser.new_context(viewport=VIEWPORT).new_page()                          # another page
+    try:
+        other.goto(app_url)
+        expect(other.locator("#digit-model input[value=lstm]")).to_be_attached()
+        expect(other.locator("#digit-model")).not_to_contain_text("Yours")
+    finally:
+        other.context.close()
+
+
+@screenshot_on_failure
+def test_on_a_phone_a_remember_model_opens_in_the_lens_and_labels_the_drawing(browser, app_url, tmp_path):
+    page = open_train(browser, app_url, PHONE, "?tab=train&task=remember&delay=5&hidden=16", device_scale_factor=3,
+                      has_touch=True, is_mobile=True)
+    try:
+        name = open_in_the_lens(page)
+        expect(page.locator("#digit-model")).to_contain_text("LSTM 1×16 · D=5")
+        labelled_by_own_model(page, name, touch=True)
+        expect(page.locator("#digit-summary")).to_contain_text("then 5 blank rows")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+        readme_screenshot(page, "train_lens_phone.png", below=page.locator("#digit-pad"), width=PHONE["width"],
+                          max_height=1800)
     finally:
         page.context.close()

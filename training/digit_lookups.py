@@ -27,7 +27,7 @@ import torch
 from demo.checkpoint import atomic_write
 from demo.digits import load_digit_model
 from demo.digits.controls import MODEL_NAMES
-from demo.digits.lookups import TOP, lookup_paths
+from demo.digits.lookups import final_states, lookup_paths, state_lookups
 from demo.runtime import configure_torch
 from training.common import DEFAULT_DATA_DIR, ROOT, command_line
 
@@ -42,13 +42,6 @@ def load_test_set(data_dir: Path) -> tuple[torch.Tensor, torch.Tensor, dict]:
     sums = {n: hashlib.sha256((raw / n).read_bytes()).hexdigest()
             for n in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
     return test.data.float() / 255.0, test.targets.clone(), sums
-
-
-@torch.no_grad()
-def final_states(net, x: torch.Tensor, batch: int = 1000) -> torch.Tensor:
-    """What the head reads after row 28 for every image: (N, H), or (N, 2H) both ways."""
-    out = [net.after_each_step(net.rnn(net.normalise(x[i:i + batch]))[0])[:, -1] for i in range(0, len(x), batch)]
-    return torch.cat(out)
 
 
 def row_influence(net, x: torch.Tensor, batch: int = 250) -> tuple[np.ndarray, np.ndarray]:
@@ -72,48 +65,12 @@ def row_influence(net, x: torch.Tensor, batch: int = 250) -> tuple[np.ndarray, n
     return torch.cat(grads).mean(0).numpy(), torch.cat(occl).mean(0).numpy()
 
 
-def spectral_order(acts: np.ndarray) -> np.ndarray:
-    """Units ordered so that units with similar activation patterns sit together: sort by the
-    Fiedler vector of the graph whose edge weights are |correlation| between units.
-    acts (N, H) -> (H,) permutation."""
-    a = acts - acts.mean(0)
-    sd = a.std(0)
-    a = np.divide(a, sd, out=np.zeros_like(a), where=sd > 1e-8)
-    w = np.abs(a.T @ a / len(a))  # (H, H)
-    np.fill_diagonal(w, 0.0)
-    lap = np.diag(w.sum(1)) - w
-    _, vecs = np.linalg.eigh(lap)
-    return np.argsort(vecs[:, 1], kind="stable")
-
-
 def lookups_for(model, x: torch.Tensor, y: torch.Tensor, influence_digits: int, cloud_digits: int) -> dict:
-    net = model.net.eval()
-    h = final_states(net, x).numpy()  # (N, H)
-    labels = y.numpy()
-    class_means = np.stack([h[labels == c].mean(0) for c in range(10)], 1)  # (H, 10)
-    order = np.argsort(h, axis=0, kind="stable")  # (N, H) ascending per unit
-    top_idx, bottom_idx = order[::-1][:TOP].T, order[:TOP].T  # (H, TOP) test-set indices
-    used = np.unique(np.concatenate([top_idx.ravel(), bottom_idx.ravel()]))
-    where = {int(i): j for j, i in enumerate(used)}
-    to_thumb = np.vectorize(lambda i: where[int(i)])
-    gradient, occlusion = row_influence(net, x[:influence_digits])
-    centre = h.mean(0)
-    _, s, vt = np.linalg.svd(h - centre, full_matrices=False)
-    components = vt[:2]
-    variance = (s[:2] ** 2) / (s ** 2).sum()
-    cloud = (h[:cloud_digits] - centre) @ components.T
-    return {
-        "class_means": class_means.astype(np.float32), "overall_mean": h.mean(0).astype(np.float32),
-        "top": to_thumb(top_idx).astype(np.int32), "bottom": to_thumb(bottom_idx).astype(np.int32),
-        "top_values": np.take_along_axis(h.T, top_idx, 1).astype(np.float32),
-        "bottom_values": np.take_along_axis(h.T, bottom_idx, 1).astype(np.float32),
-        "thumbs": np.round(x[used].numpy() * 255).astype(np.uint8), "thumb_labels": labels[used].astype(np.int8),
-        "order": spectral_order(h).astype(np.int32),
-        "influence_gradient": gradient.astype(np.float32), "influence_occlusion": occlusion.astype(np.float32),
-        "pca_mean": centre.astype(np.float32), "pca_components": components.astype(np.float32),
-        "pca_variance": variance.astype(np.float32),
-        "cloud": cloud.astype(np.float32), "cloud_labels": labels[:cloud_digits].astype(np.int8),
-    }
+    """Every array of the lookups (demo.digits.lookups.DigitLookups) over the test set x, y."""
+    h = final_states(model, x).numpy()  # (N, H)
+    gradient, occlusion = row_influence(model.net.eval(), x[:influence_digits])
+    return {**state_lookups(h, x.numpy(), y.numpy(), cloud_digits),
+            "influence_gradient": gradient.astype(np.float32), "influence_occlusion": occlusion.astype(np.float32)}
 
 
 def main() -> None:

@@ -18,13 +18,15 @@ from demo.digits.interventions import Intervention
 from demo.digits.model import CLASSES, DigitModel, DigitTrace
 from demo.digits.preprocess import Reading, to_mnist
 from demo.errors import UserError
+from demo.lens_models import lens_title
 
 STEPS = 28
 TITLES = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN", "bilstm": "BiLSTM", "peephole": "Peephole LSTM"}  # the comparison's order
 
 
 def title(name: str) -> str:
-    return TITLES.get(name, name.upper())
+    """"LSTM"; a model someone trained and opened in the lens: "LSTM 1×64" (demo.lens_models)."""
+    return TITLES.get(name) or lens_title(name) or name.upper()
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class DigitAnalysis:
     x: np.ndarray                   # (28, 28) model input in [0, 1], from to_mnist
     name: str                       # the model traced
     trace: DigitTrace               # its every step (h, c, gates, probs)
-    compare: dict[str, np.ndarray]  # every loaded model -> probs (28, 10), in TITLES order
+    compare: dict[str, np.ndarray]  # every loaded model -> probs (T, 10), in TITLES order (T: its rows)
     # every loaded model -> row influence {"gradient", "occlusion"}: (28,) each; {} when not asked
     influence: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     intervention: Intervention = Intervention()
@@ -48,7 +50,7 @@ class DigitAnalysis:
 
     @property
     def probs(self) -> np.ndarray:
-        """(28, 10) the traced model's class probabilities after each row."""
+        """(T, 10) the traced model's class probabilities after each row (T = 28, or 28 + its delay)."""
         return self.trace.probs
 
 

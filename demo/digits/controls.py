@@ -24,6 +24,7 @@ from demo.digits.interventions import ABLATE, BLANK_ROWS, GATE_NAMES, format_ran
 from demo.digits.units import ORDERS
 from demo.errors import Text, UserError
 from demo.fields import Field, Table
+from demo.lens_models import is_lens_name
 
 MODEL_NAMES = ("lstm", "gru", "rnn", "bilstm", "peephole")
 GATES = tuple(GATE_NAMES)       # i f g o (LSTM), r z n (GRU): the model says which it has
@@ -60,6 +61,14 @@ def check_gate(value) -> str | None:
     return choice(GATES, Text("digits.name.gate"))(value)
 
 
+def check_model(value) -> str:
+    """A shipped model's name ("lstm" when empty), or that of a model its page opened in the lens
+    (demo.lens_models: whether this page has it is the handlers' to say)."""
+    if is_lens_name(value):
+        return value
+    return choice(MODEL_NAMES, Text("digits.name.model"), empty="lstm")(value)
+
+
 def check_together(c) -> None:
     """One drawing: an example digit or the pad's ink, not both."""
     if c.digit is not None and c.ink is not None:
@@ -83,7 +92,7 @@ def _gate_dropdown(gr, K, **kw):
 
 
 TABLE = Table("digits", [
-    Field("model", "model", "lstm", check=choice(MODEL_NAMES, Text("digits.name.model"), empty="lstm"),
+    Field("model", "model", "lstm", check=check_model,
           component=_model_radio, example="gru"),
     Field("t", "t", STEPS, check=whole(1, STEPS, Text("digits.name.t"), empty=STEPS),
           component=lambda gr, K, **kw: gr.Slider(1, STEPS, **_kw(dict(

@@ -56,12 +56,13 @@ def routed(lab: Lab, name: str, *args, urgent: bool = False) -> dict:
     """``name(lab, *args)`` (one of WORK), in the worker process when there is one and it is
     ready.  ``urgent`` (the pen-up's first part): not behind a live preview the worker is still
     computing (~40 ms) when nothing else runs on the server: then it is computed here, on the
-    other core.  Under load the worker takes it, as everything else."""
+    other core.  Under load the worker takes it, as everything else.  A model the page opened in
+    the lens (``lab.own``) goes with the call: the worker builds it once and keeps it a while."""
     if name not in WORK:
         raise ValueError(f"the drawing is computed by {', '.join(WORK)}, not {name!r}")
     w = lab.worker
     here = w is None or (urgent and w.busy and lab.running() <= URGENT_HERE_UP_TO)
-    out = None if here else w.call(name, *args)
+    out = None if here else w.call(name, *args, **({"own": lab.own} if lab.own is not None else {}))
     return globals()[name](lab, *args) if out is None else out
 
 

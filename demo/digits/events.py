@@ -32,6 +32,7 @@ from demo.digits.page import CSS, EXAMPLES_DIR, WHY, layout
 from demo.digits.preprocess import reading_steps
 from demo.digits.worker import shared_worker, use_worker
 from demo.errors import UserError
+from demo.lens_models import is_lens_name, page_model
 from demo.ui_common import QUIET, Problem, Words, friendly, in_event_loop, problems_markdown, running, to_gradio
 
 __all__ = ["CSS", "TabUI", "build", "to_pad"]
@@ -72,10 +73,41 @@ class TabUI:
         self.lab, self.problems, self.c, self.sections, self.words, self.lang = lab, problems, c, sections, words, lang
         self.headings = {c["why_heading"]: WHY}
         self._examples = None   # pad data -> example digit, made on first use
+        self.lens = None        # where the pages' own models are (None: the app's, demo.lens_models.LENS)
 
     @property
     def models(self) -> dict:
         return self.lab.models
+
+    def page_lab(self, *names) -> Lab:
+        """The tab's Lab for the page whose event this is: with the model it opened in the lens
+        (demo.lens_models), if any.  ``names``: the models the handler will use (the picker's,
+        the analysis's); one of the page's that is no longer open is refused with its message."""
+        own = page_model("digits", self.lens)
+        lab = self.lab if own is None else self.lab.with_own(own.ref, own.model)
+        if any(is_lens_name(n) and n not in lab.models for n in names):
+            raise UserError("lens.error.gone")
+        return lab
+
+    def model_choices(self, own, lang: str = "en") -> list:
+        """The model picker's choices on a page: the loaded models, then ``own``, the one it
+        opened in the lens (a LensModel, or None), in ``lang``."""
+        return [(title(n), n) for n in self.lab.models] + ([(own.label(lang), own.name)] if own else [])
+
+    @property
+    def offer_outputs(self) -> list:
+        return [self.c["model"], self.c["unit"], self.c["clouds"]]
+
+    def offer(self, own, lang: str = "en") -> dict:
+        """"Open in the lens": the picker gains the page's own model ``own`` (a LensModel), chosen
+        (its change retraces the drawing with it); the unit box reaches its units; its lookups
+        are made (once) and its class cloud goes into the page's styles for its state's path."""
+        hidden = max([m.hidden for m in self.lab.models.values()] + [own.model.hidden])
+        lookups = handlers.own_lookups(own)
+        clouds = {**self.lab.lookups, **({own.name: lookups} if lookups is not None else {})}
+        return {self.c["model"]: gr.update(choices=self.model_choices(own, lang), value=own.name),
+                self.c["unit"]: gr.update(maximum=hidden - 1),
+                self.c["clouds"]: f"<style>{views.cloud_css(clouds)}</style>"}
 
     def outputs(self, names) -> list:
         return [self.c[n] for n in names]
@@ -156,7 +188,8 @@ class TabUI:
     def controls_from(self, pad, *values):
         """The pad's value and the controls' (``copy_inputs``) -> Controls (UserError if bad): the
         drawing as the example digit it still is, else as its ink; an empty pad as none."""
-        return TABLE.check({**{k: v for k, v in zip(CONTROLS, values) if v is not None}, **self.drawing_of(pad)})
+        shown = {k: v for k, v in zip(CONTROLS, values) if v is not None and not is_lens_name(v)}   # not a
+        return TABLE.check({**shown, **self.drawing_of(pad)})            # model of one page's own
 
     def drawing_of(self, pad) -> dict:
         if not isinstance(pad, dict) or not pad.get("data"):
@@ -183,29 +216,43 @@ class TabUI:
     # -- the language switch ----------------------------------------------------------------------
     def relanguage(self, event, lang_state):
         """After the app's language switch: the views Python wrote, again in the new language."""
-        c, lab = self.c, self.lab
+        c = self.c
 
         def views_in_language(a, model, t, order, unit, pad, picture, lang="en"):
             controls = self.check(model=model or None, t=t, order=order, unit=unit)
-            return self.out(handlers.relanguage(lab, a, controls, pad, picture, lang))
+            lab = self.page_lab(_name(a))
+            out = self.out(handlers.relanguage(lab, a, controls, pad, picture, lang))
+            own = page_model("digits", self.lens)
+            if own is not None:      # the page's own model's words in the picker
+                out[c["model"]] = gr.update(choices=self.model_choices(own, lang))
+            return out
 
         inputs = [c["analysis"], c["model"], c["t"], c["order"], c["unit"], c["pad"], c["picture_reading"], lang_state]
-        return event.then(friendly(views_in_language, lang=True), inputs, self.outputs(RELANGUAGE_OUTPUTS), **QUIET)
+        return event.then(friendly(views_in_language, lang=True), inputs,
+                          [*self.outputs(RELANGUAGE_OUTPUTS), c["model"]], **QUIET)
 
 
 # -- the wiring ----------------------------------------------------------------------------------
 
+def _name(a) -> str | None:
+    """The model an analysis traced (None: no drawing)."""
+    return a.name if a is not None else None
+
+
 def wire_pad(ui: TabUI) -> dict:
     """The pad's two lanes and the pictures put into it; returns the pen-up lane's settings."""
-    c, lab, L = ui.c, ui.lab, [ui.lang]
+    c, L = ui.c, [ui.lang]
 
     def pad_live(value, controls, before, picture, lang="en"):
-        return ui.out(drawing.live(lab, value, from_copy(controls), before, picture, lang))
+        c = from_copy(controls)
+        return ui.out(drawing.live(ui.page_lab(c.model), value, c, before, picture, lang))
 
     def pad_up(value, controls, before, picture, lang="en"):
-        return ui.out(drawing.pen_up_first(lab, value, from_copy(controls), before, picture, lang))
+        c = from_copy(controls)
+        return ui.out(drawing.pen_up_first(ui.page_lab(c.model), value, c, before, picture, lang))
 
     def pad_rest(a, value, picture, controls, lang="en"):
+        lab = ui.page_lab(_name(a))
         return ui.out(drawing.pen_up_rest(lab, a, value, picture, from_copy(controls), lang))
 
     def picture_to_pad(path, lang="en"):
@@ -241,19 +288,20 @@ def wire_pad(ui: TabUI) -> dict:
 
 def wire_views(ui: TabUI, after_pen: dict) -> None:
     """The model picker, the step, the unit order and the unit, and clicks on the maps."""
-    c, lab, L = ui.c, ui.lab, [ui.lang]
+    c, L = ui.c, [ui.lang]
+    lab = ui.page_lab      # the page's: with the model it opened in the lens
 
     def pick(a, model, t, order, unit, lang="en"):
-        return ui.out(handlers.pick(lab, a, ui.check(model=model, t=t, order=order, unit=unit), lang))
+        return ui.out(handlers.pick(lab(model), a, ui.check(model=model, t=t, order=order, unit=unit), lang))
 
     def step(a, t, order, lang="en"):
-        return ui.out(handlers.step(lab, a, ui.check(t=t, order=order), lang))
+        return ui.out(handlers.step(lab(_name(a)), a, ui.check(t=t, order=order), lang))
 
     def unit_view(a, unit, lang="en"):
-        return ui.out(handlers.unit_view(lab, a, ui.check(unit=unit), lang))
+        return ui.out(handlers.unit_view(lab(_name(a)), a, ui.check(unit=unit), lang))
 
     def click_unit(a, evt: gr.SelectData):
-        return ui.out(handlers.click_unit(lab, a, evt.index))
+        return ui.out(handlers.click_unit(lab(_name(a)), a, evt.index))
 
     view = [c["t"], c["order"], c["unit"]]
     c["model"].change(friendly(pick, lang=True), [c["analysis"], c["model"], *view, *L], ui.outputs(PICK_OUTPUTS),
@@ -270,18 +318,18 @@ def wire_views(ui: TabUI, after_pen: dict) -> None:
 def wire_edits(ui: TabUI) -> None:
     """The interventions: each control re-runs the edit; '+ this unit', top-k and Reset first
     change the controls."""
-    c, lab, L = ui.c, ui.lab, [ui.lang]
+    c, L = ui.c, [ui.lang]
 
     def edit(a, ablate, gate, gate_value, from_row, blank_rows, t, order, unit, lang="en"):
         controls = ui.check(ablate=ablate, gate=gate, gate_value=gate_value, from_row=from_row,
                             blank_rows=blank_rows, t=t, order=order, unit=unit)
-        return ui.out(handlers.edit(lab, a, controls, lang))
+        return ui.out(handlers.edit(ui.page_lab(_name(a)), a, controls, lang))
 
     def add_unit(ablate, unit):
         return ui.out(handlers.add_unit(ablate, unit))
 
     def top_units(a, k, lang="en"):
-        return ui.out(handlers.top_units(lab, a, k))
+        return ui.out(handlers.top_units(ui.page_lab(_name(a)), a, k))
 
     def reset():
         return ui.out(RESET)

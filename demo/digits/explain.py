@@ -150,10 +150,11 @@ def _table_rows(net, d: dict) -> list[tuple[str, str, str, str]]:
     params = {name: tuple(p.shape) for name, p in net.rnn.named_parameters()}
     kH = f"{GATE_COUNT[cell]}H" if GATE_COUNT[cell] > 1 else "H"
     states = "(num_layers × num_directions, B, H)"
-    rows = [("`x`", "input", f"(B, {ROWS}, {F})", str((1, ROWS, F))),
+    T = d.get("T", ROWS)
+    rows = [("`x`", "input", f"(B, {T}, {F})", str((1, T, F))),
             ("`h0`, `c0`" if lstm else "`h0`", "h0_lstm" if lstm else "h0", states, str((L * D, 1, H))),
-            ("`output`", "output_both" if D == 2 else "output", f"(B, {ROWS}, num_directions × H)",
-             str((1, ROWS, D * H))),
+            ("`output`", "output_both" if D == 2 else "output", f"(B, {T}, num_directions × H)",
+             str((1, T, D * H))),
             ("`h_n`, `c_n`" if lstm else "`h_n`", "h_n_lstm" if lstm else "h_n", states, str((L * D, 1, H))),
             ("`weight_ih_l0`", "w_ih0", f"({kH}, {F})", str(params["weight_ih_l0"]))]
     if L > 1:
@@ -196,10 +197,11 @@ def _notes(d: dict, lang: str) -> list[str]:
             t("digits.explain.note.views_both", lang, units=2 * H, last_fwd=H - 1, hidden=H, last=2 * H - 1)]
 
 
-def shapes_markdown(net, lang: str = "en") -> str:
+def shapes_markdown(net, lang: str = "en", steps: int = ROWS) -> str:
     """The tensor shapes of the loaded network (a DigitRNN), with num_directions as torch
-    counts it, as Markdown in ``lang``: the sizes, a table and notes."""
-    d = dims(net)
+    counts it, as Markdown in ``lang``: the sizes, a table and notes.  ``steps``: the rows it
+    reads (28, or 28 + the blank rows a "remember the digit" model reads after them)."""
+    d = {**dims(net), "T": steps}
     sizes = t("digits.explain.sizes_both" if d["D"] == 2 else "digits.explain.sizes", lang,
               hidden=d["H"], layers=d["L"], directions=d["D"])
     return "\n\n".join([t("digits.explain.shape.input", lang), sizes, _table(net, d, lang),
@@ -230,4 +232,4 @@ def explain_markdown(model, lang: str = "en") -> str:
     ] if x)
     return (t("digits.explain.heading", lang, cell=model_name(d, lang), facts=facts) + "\n\n"
             + t("digits.explain.intro", lang) + "\n" + equations(d["cell"], lang, d["D"] == 2) + "\n\n"
-            + t("digits.explain.shapes_title", lang) + "\n\n" + shapes_markdown(net, lang))
+            + t("digits.explain.shapes_title", lang) + "\n\n" + shapes_markdown(net, lang, getattr(model, "steps", ROWS)))

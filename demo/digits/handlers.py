@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from demo import i18n, render
@@ -29,13 +29,13 @@ from demo.digits.analysis import DigitAnalysis, title
 from demo.digits.controls import MODEL_NAMES, NO_GATE, TABLE
 from demo.digits.explain import explain_markdown
 from demo.digits.interventions import ABLATE, Intervention, format_ranges
-from demo.digits.lookups import load_lookups
+from demo.digits.lookups import load_lookups, lookups_over
 from demo.digits.model import DigitModel, load_digit_model
 from demo.digits.pictures import EMPTY
 from demo.errors import UserError
 
 # The output groups, by name: each handler fills exactly the union of the groups it names.
-COMPARE = tuple(f"compare.{i}" for i in range(len(MODEL_NAMES)))
+COMPARE = tuple(f"compare.{i}" for i in range(len(MODEL_NAMES) + 1))   # the last: a model opened in the lens
 PANELS = tuple(f"panels.{i}" for i in range(views.MAX_PANELS))
 # A network reading both ways: the maps above are its forward direction's, these the backward
 # one's, each group under its heading, and a note under the confidence map (hidden otherwise).
@@ -84,17 +84,26 @@ class Lab:
     """What the handlers of one process share: the loaded models and lookups, what could not load
     (``failures``: (i18n key, the field its error goes in, the error, fields), for the page's
     message), the drawing worker (None: analyse here), how many handlers run now (``running``,
-    the UI's count) and the pads' last pen-ups."""
+    the UI's count) and the pads' last pen-ups.  ``own``: the model this page opened in the lens
+    (demo.lens_models.LensRef; None: none), one of ``models`` in the Lab ``with_own`` gives."""
     models: dict[str, DigitModel]
     lookups: dict = field(default_factory=dict)
     failures: list = field(default_factory=list)
     worker: object = None
     running: Callable[[], int] = lambda: 1
     pen_ups: PenUps = field(default_factory=PenUps)
+    own: object = None
 
     @property
     def default(self) -> str | None:
         return next(iter(self.models), None)
+
+    def with_own(self, ref, model: DigitModel | None = None) -> "Lab":
+        """This Lab for a page that opened a model in the lens: the same models and worker, and
+        ``ref``'s model (built from ``ref`` unless given: in the drawing worker) and lookups."""
+        model = model if model is not None else DigitModel(ref.net, ref.meta)
+        lookups = {**self.lookups, ref.name: ref.lookups} if ref.lookups is not None else self.lookups
+        return replace(self, models={**self.models, ref.name: model}, lookups=lookups, own=ref)
 
     def name(self, name) -> str | None:
         """The model ``name`` if loaded, else the first loaded (None: none is)."""
@@ -116,6 +125,14 @@ def load_lab(weights_dir=None) -> Lab:
         except WeightsError as e:
             failures.append(("digits.error.lookups", "error", e, {"model": title(name)}))
     return Lab(models, lookups, failures)
+
+
+def own_lookups(own):
+    """The lookups of ``own`` (a LensModel: a model its page opened in the lens), made once over
+    its run's validation digits; None without them."""
+    if "lookups" not in own.found and own.examples is not None:
+        own.found["lookups"] = lookups_over(own.model, *own.examples)
+    return own.found.get("lookups")
 
 
 def worker_lab(weights_dir=None) -> Lab:
@@ -162,7 +179,8 @@ def compare(items: list, refresh: bool = True) -> dict:
         values = [{**value, "caption": caption} for caption, value in items]
         return dict(zip(COMPARE, values + [SKIP] * (len(COMPARE) - len(values))))
     answer = [Update(value={**value, "caption": caption}, label=caption, visible=True) for caption, value in items]
-    answer += [Update(value=None, visible=not items) for _ in range(len(COMPARE) - len(items))]
+    # a blank pad shows the shipped models' empty frames
+    answer += [Update(value=None, visible=not items and k < len(MODEL_NAMES)) for k in range(len(items), len(COMPARE))]
     return dict(zip(COMPARE, answer))
 
 

@@ -100,7 +100,8 @@ class DigitTrace:
 
     ``h`` (28, H); ``c`` (28, H) for the LSTMs, else None; ``gates`` {name: (28, H)} (LSTMs i, f,
     g, o; GRU r, z, n); ``probs`` (28, 10) from the head applied to each h_t; ``image`` the
-    (28, 28) input; ``layers`` every layer's {name: (28, H)}.
+    (28, 28) input; ``layers`` every layer's {name: (28, H)}.  A "remember the digit" model reads
+    T = 28 + delay rows (the drawing, then blank ones): each 28 above is then T.
 
     A bidirectional model (``directions`` 2) has 2H units, every array in step order: row t of
     ``h`` is what the head reads after t steps, units 0..H-1 the forward direction after rows
@@ -151,20 +152,39 @@ class DigitTrace:
 
 
 class DigitModel:
-    """A trained DigitRNN with its metadata, ready to classify and trace user drawings."""
+    """A trained DigitRNN with its metadata, ready to classify and trace user drawings.
+
+    A "remember the digit" network (demo.train, its meta's "delay" D > 0) was trained on the
+    digit followed by D blank rows (pixels 0): every method here gives it the drawing's 28 rows,
+    then those D rows (``rows``), so it answers after 28 + D steps and its traces have that many."""
 
     def __init__(self, net: DigitRNN, meta: dict):
         self.net = net.eval()
         self.meta = meta
         self.cell = net.cell
         self.name = meta.get("name", net.cell)
+        self.delay = int(meta.get("delay") or 0)
         self.hand = HandRNN.from_torch(net.rnn)
         self.directions = self.hand.directions
+
+    @property
+    def steps(self) -> int:
+        """The rows it reads: the drawing's 28, then its ``delay`` blank ones."""
+        return 28 + self.delay
+
+    def rows(self, x):
+        """x (..., 28, 28) in [0, 1] (numpy or torch) -> (..., 28 + delay, 28): blank rows below."""
+        if not self.delay:
+            return x
+        if isinstance(x, torch.Tensor):
+            return torch.cat([x, x.new_zeros((*x.shape[:-2], self.delay, x.shape[-1]))], dim=-2)
+        x = np.asarray(x, np.float32)
+        return np.concatenate([x, np.zeros((*x.shape[:-2], self.delay, x.shape[-1]), np.float32)], axis=-2)
 
     @torch.no_grad()
     def logits(self, x: np.ndarray | torch.Tensor) -> torch.Tensor:
         """Batched forward with the fast torch module: x (B, 28, 28) in [0, 1] -> (B, 10)."""
-        return self.net(torch.as_tensor(x, dtype=torch.float32))
+        return self.net(self.rows(torch.as_tensor(x, dtype=torch.float32)))
 
     def predict(self, image) -> dict[str, float]:
         x = to_mnist(image)
@@ -218,7 +238,8 @@ class DigitModel:
     def trace_mnist(self, x: np.ndarray, ablate=None, clamp=None, from_step: int = 1) -> DigitTrace:
         """``trace`` of an input already made by ``to_mnist``: x (28, 28) in [0, 1]."""
         edit = self.edit(ablate, clamp, from_step)
-        xs = self.net.normalise(torch.from_numpy(x))[None]  # (1, 28, 28)
+        x = self.rows(x)                                    # (T, 28): T = 28 + delay
+        xs = self.net.normalise(torch.from_numpy(x))[None]  # (1, T, 28)
         _, _, entries = self.hand.run(xs, record=True, edit=edit)  # per layer and direction {name: (1, 28, H)}
         entries = [{k: v[0].numpy() for k, v in rec.items()} for rec in entries]
         D = self.directions
@@ -227,7 +248,7 @@ class DigitModel:
                   {n: np.concatenate([entries[2 * k][n], entries[2 * k + 1][n][::-1]], axis=1) for n in entries[2 * k]}
                   for k in range(len(entries) // D)]
         top = layers[-1]
-        probs = torch.softmax(self.net.head(torch.from_numpy(top["h"])), dim=-1).numpy()  # (28, 10)
+        probs = torch.softmax(self.net.head(torch.from_numpy(top["h"])), dim=-1).numpy()  # (T, 10)
         return DigitTrace(self.cell, x, top["h"], top.get("c"), {g: top[g] for g in GATES[self.cell]},
                           probs, layers, D)
 
@@ -250,8 +271,8 @@ class DigitModel:
         gradient's pass yields every step's h anyway): what a stroke needs of each model."""
         xt = torch.from_numpy(np.asarray(x, np.float32)).clone().requires_grad_(True)  # (28, 28)
         with torch.enable_grad():
-            out, _ = self.net.rnn(self.net.normalise(xt)[None])  # (1, 28, D*H), the fast module
-            all_logits = self.net.head(self.net.after_each_step(out)[0])  # (28, 10): after each step
+            out, _ = self.net.rnn(self.net.normalise(self.rows(xt))[None])  # (1, T, D*H), the fast module
+            all_logits = self.net.head(self.net.after_each_step(out)[0])  # (T, 10): after each step
             logits = all_logits[-1]
             k = int(logits.argmax())
             (grad,) = torch.autograd.grad(logits[k], xt)  # (28, 28)
@@ -264,7 +285,7 @@ class DigitModel:
             with torch.no_grad():
                 blanked = xt.detach().repeat(len(inked), 1, 1)  # (R, 28, 28), row inked[j] zeroed in copy j
                 blanked[torch.arange(len(inked)), inked] = 0.0
-                p = torch.softmax(self.net(blanked), dim=-1)[:, k]  # (R,)
+                p = torch.softmax(self.net(self.rows(blanked)), dim=-1)[:, k]  # (R,)
                 p0 = torch.softmax(logits.detach(), dim=-1)[k]
             occlusion[inked.numpy()] = (p0 - p).numpy()
         return ({"gradient": gradient.astype(np.float32), "occlusion": occlusion.astype(np.float32)},
@@ -272,9 +293,9 @@ class DigitModel:
 
     @torch.no_grad()
     def step_probs(self, x: np.ndarray) -> np.ndarray:
-        """Class probabilities after each row, (28, 10), with the fast torch module (no gates
+        """Class probabilities after each row, (T, 10), with the fast torch module (no gates
         kept): what the comparison of the cells needs.  x (28, 28) from ``to_mnist``."""
-        out, _ = self.net.rnn(self.net.normalise(torch.from_numpy(x))[None])  # (1, 28, D*H)
+        out, _ = self.net.rnn(self.net.normalise(torch.from_numpy(self.rows(x)))[None])  # (1, T, D*H)
         return torch.softmax(self.net.head(self.net.after_each_step(out)[0]), dim=-1).numpy()
 
 

@@ -125,7 +125,7 @@ def prediction(c: dict, w: Words, lab: Lab):
     with gr.Column(scale=4, min_width=300, elem_id="sec-prediction") as section:
         choices = [(title(n), n) for n in lab.models] or [(K("digits.model.none"), "")]
         control(c, w, "model", choices=choices, value=choices[0][1], interactive=bool(lab.models))
-        c["summary"] = gr.Markdown()
+        c["summary"] = gr.Markdown(elem_id="digit-summary")
         c["seen"] = w.add(input_view(K("digits.seen.label"), elem_id="digit-seen"), label="digits.seen.label")
     return section
 
@@ -194,6 +194,8 @@ def compare(c: dict, w: Words):
         with gr.Row(elem_id="digit-compare"):
             for name, n in zip(COMPARE, MODEL_NAMES):
                 c[name] = hover_heatmap(title(n), elem_id=f"digit-compare-{n}")
+            # a model the page opened in the lens ("Open in the lens", the Train tab): shown then
+            c[COMPARE[-1]] = hover_heatmap("", elem_id="digit-compare-yours", visible=False)
     return section
 
 
@@ -266,8 +268,9 @@ def why_whatif(c: dict, w: Words, lab: Lab):
 def why_trajectory(c: dict, w: Words, lab: Lab):
     with gr.Accordion(K("digits.why_trajectory.title"), open=True, elem_id="sec-why-trajectory") as section:
         w.add(gr.Markdown(K("digits.trajectory.help")), value="digits.trajectory.help")
-        # the class clouds, sent once as CSS: the path's HTML then only names its model's
-        gr.HTML(f"<style>{views.cloud_css(lab.lookups)}</style>", padding=False)
+        # the class clouds, sent once as CSS: the path's HTML then only names its model's (and a
+        # model the page opens in the lens adds its own: demo.digits.events.TabUI.offer)
+        c["clouds"] = gr.HTML(f"<style>{views.cloud_css(lab.lookups)}</style>", padding=False)
         c["trajectory"] = gr.HTML("", elem_id="digit-trajectory")
     return section
 

@@ -84,7 +84,7 @@ def step_caption(a: DigitAnalysis, t: int, lang: str = "en") -> str:
     if both:   # "Step t of 28: forward at row t, backward at row 29 - t."
         text = dirs.step_caption(title(a.name), t, guess, now.max(), lang)
     else:
-        text = tr_("digits.caption.step", lang, t=t, steps=STEPS, model=title(a.name), guess=guess, p=now.max())
+        text = tr_("digits.caption.step", lang, t=t, steps=len(probs), model=title(a.name), guess=guess, p=now.max())
     answer = CLASSES[int(final.argmax())]
     key = ("since" if t >= settled else "settles") + ("_step" if both else "")
     return text + tr_(f"digits.caption.{key}", lang, answer=answer, settled=settled)
@@ -100,8 +100,8 @@ def step_views(a: DigitAnalysis, t: int, order: np.ndarray | None = None, lang: 
     (a permutation of the units) sorts the rows of every units × steps map the same way.  The
     maps are heat values (``render.heat_value``): numbers, marks and the real unit of each row.
     A network reading both ways gets each direction's maps, its units in that order."""
-    t = int(np.clip(t, 1, STEPS))
     tr = a.trace
+    t = int(np.clip(t, 1, len(tr)))     # T = 28 rows, or 28 + the blank rows a "remember" model reads
     order = np.arange(tr.h.shape[1]) if order is None else np.asarray(order)
     both = dirs.both_ways(tr)
     if both:
@@ -116,7 +116,7 @@ def step_views(a: DigitAnalysis, t: int, order: np.ndarray | None = None, lang: 
     alt = tr_("digits.rows.alt_both", lang, t=t, back=back_row) if both else tr_("digits.rows.alt", lang, t=t)
     return StepViews(
         caption=step_caption(a, t, lang),
-        rows=render.digit_value(a.x, DIGIT_SCALE, t=t, alt=alt, back=back_row,
+        rows=render.digit_value(tr.image, DIGIT_SCALE, t=t, alt=alt, back=back_row,
                                 legend=dirs.rows_legend(t, lang) if both else None),
         probs=label_dict(tr.probs[t - 1]),
         h=h, panels=panels,
@@ -176,14 +176,16 @@ def drawing_views(a: DigitAnalysis, lang: str = "en") -> DrawingViews:
     answer = CLASSES[int(final.argmax())]
     # a network reading both ways settles at a step (each way), not a row
     summary = tr_("digits.summary_both" if dirs.both_ways(a.trace) else "digits.summary", lang, model=title(a.name),
-                  answer=answer, p=final.max(), settled=settled, steps=STEPS)
+                  answer=answer, p=final.max(), settled=settled, steps=len(a.probs))
+    if len(a.probs) > STEPS:    # a "remember the digit" model: the drawing, then blank rows
+        summary += " " + tr_("digits.summary_delay", lang, delay=len(a.probs) - STEPS, steps=len(a.probs))
     compare = []
     for name, probs in a.compare.items():
         p, when = probs[-1], settle_step(probs)
         key = "digits.compare.caption_both" if dirs.named_both_ways(name) else "digits.compare.caption"
         caption = tr_(key, lang, model=title(name), answer=CLASSES[int(p.argmax())], p=p.max(), settled=when)
         compare.append((caption, confidence_value(probs, None, when, MINI_CELL, lang)))
-    return DrawingViews(seen=render.digit_value(a.x, DIGIT_SCALE, alt=tr_("digits.seen.alt", lang)),
+    return DrawingViews(seen=render.digit_value(a.trace.image, DIGIT_SCALE, alt=tr_("digits.seen.alt", lang)),
                         final=label_dict(final),
                         summary=summary, compare=compare)
 
@@ -310,7 +312,7 @@ def unit_views(a: DigitAnalysis, unit: int, lookups=None, lang: str = "en") -> U
     backward = dirs.both_ways(tr) and unit >= dirs.per_direction(tr)
     row = dirs.back_row if backward else (lambda step: step)  # noqa: E731
     over = _colour_names(pd.DataFrame([(row(t + 1), k, float(v[t, unit])) for k, v in series.items()
-                                       for t in range(STEPS)], columns=["row", "state", "value"]),
+                                       for t in range(len(tr))], columns=["row", "state", "value"]),
                          "state", unit_rows_color)
     k = int(tr.probs[-1].argmax())
     rank = int((a.contributions > a.contributions[unit]).sum()) + 1 if a.contributions is not None else None
@@ -322,7 +324,9 @@ def unit_views(a: DigitAnalysis, unit: int, lookups=None, lang: str = "en") -> U
     if lookups is not None:
         means = lookups.class_means[unit]
         profile = pd.DataFrame({"class": CLASSES, "mean final h": means.astype(float)})
-        lines.append(tr_("digits.unit.over_data", lang, profile=describe_profile(means, lang)))
+        own = lookups.meta.get("data", {}).get("own")    # a model opened in the lens: its run's digits
+        lines.append(tr_("digits.unit.over_own" if own else "digits.unit.over_data", lang,
+                         profile=describe_profile(means, lang), **({"n": own} if own else {})))
         thumbs = unit_thumbnails(lookups, unit)
     else:
         lines.append(tr_("digits.unit.no_profile", lang))
@@ -333,8 +337,9 @@ def _unit_caption(a: DigitAnalysis, unit: int, lang: str) -> str:
     """"**Unit 5** of the LSTM's top layer ...", and for a network reading both ways, which
     direction's unit it is ("backward unit 2") and the rows it reads."""
     tr = a.trace
-    if not dirs.both_ways(tr):
-        return tr_("digits.unit.caption", lang, unit=unit, model=title(a.name), h=tr.h[-1, unit])
+    if not dirs.both_ways(tr):    # a "remember the digit" model answers after its blank rows
+        key = "digits.unit.caption" if len(tr) == STEPS else "digits.unit.caption_last"
+        return tr_(key, lang, unit=unit, model=title(a.name), h=tr.h[-1, unit], steps=len(tr))
     direction, j = dirs.unit_direction(unit, dirs.per_direction(tr))
     return tr_(f"digits.unit.caption_{direction}", lang, unit=unit, j=j, model=title(a.name), h=tr.h[-1, unit])
 
@@ -380,7 +385,7 @@ def edited_views(a: DigitAnalysis, t: int, lang: str = "en") -> tuple[dict | Non
         return None, None, tr_("digits.edit.none", lang)
     probs = a.edited.probs
     both = dirs.both_ways(a.trace)
-    value = confidence_value(probs, int(np.clip(t, 1, STEPS)), settle_step(probs), lang=lang,
+    value = confidence_value(probs, int(np.clip(t, 1, len(probs))), settle_step(probs), lang=lang,
                              col_names=dirs.confidence_columns(lang) if both else None)
     text = difference(a.trace.probs, probs, a.intervention, lang)
     if both:    # which direction each edit acts on, and from which row
@@ -423,7 +428,7 @@ def trajectory_html(a: DigitAnalysis, lookups, t: int, size: int = 300, lang: st
     """The state's path as HTML: the class cloud (the CSS class ``cloud_css`` made for this
     model, so the page decodes it once) under an SVG path the browser draws, row t in orange, the
     edited run in red, and a legend of the class colours.  Hovering a point names its row."""
-    t = int(np.clip(t, 1, STEPS))
+    t = int(np.clip(t, 1, len(a.trace)))
     bounds = _cloud(lookups, size)[1]
     cloud = (f'<div class="rl-cloud rl-cloud-{a.name}" aria-label="{tr_("digits.trajectory.cloud_alt", lang)}">'
              f'</div>')

@@ -26,6 +26,7 @@ import multiprocessing as mp
 import os
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -41,8 +42,14 @@ MAX_WAITING = 8
 WORK = ("drawing", "first", "rest")    # what the worker computes: demo.digits.drawing's functions
 HANDLERS = "demo.digits.drawing"       # the module they live in
 
+# A model a page opened in the lens (demo.lens_models) comes with each call as a LensRef: named
+# only (``light``), then, when the worker does not hold it (new, dropped, a new worker), whole.
+NEED_MODEL = "rnn-lens: the worker does not hold this model"   # the worker's answer then
+MAX_OWN = 4       # models opened in the lens the worker keeps built (each with its own Lab)
+
 _LAB = None       # the worker process's Lab
 _MODULE = None    # ... and the module of its handlers
+_OWN: "OrderedDict[tuple, object]" = OrderedDict()   # LensRef.key -> _LAB.with_own(it), newest last
 
 
 class WorkerBusy(UserError):
@@ -72,8 +79,24 @@ def _ready() -> bool:
     return _LAB is not None
 
 
-def _call(name: str, args: tuple, kwargs: dict) -> dict:
-    return getattr(_MODULE, name)(_LAB, *args, **kwargs)
+def _lab_for(own):
+    """The Lab a call with ``own`` (a LensRef, or None) runs on; None when ``own`` only names a
+    model this worker does not hold."""
+    if own is None:
+        return _LAB
+    lab = _OWN.get(own.key)
+    if lab is not None:
+        _OWN.move_to_end(own.key)
+    elif own.net is not None:
+        lab = _OWN[own.key] = _LAB.with_own(own)
+        while len(_OWN) > MAX_OWN:
+            _OWN.popitem(last=False)
+    return lab
+
+
+def _call(name: str, args: tuple, kwargs: dict, own=None) -> dict | str:
+    lab = _lab_for(own)
+    return NEED_MODEL if lab is None else getattr(_MODULE, name)(lab, *args, **kwargs)
 
 
 class DrawWorker:
@@ -133,10 +156,11 @@ class DrawWorker:
         """A call is on its way: a new one would wait for it (one process answers one at a time)."""
         return self._in_flight > 0
 
-    def call(self, name: str, *args, **kwargs) -> dict | None:
+    def call(self, name: str, *args, own=None, **kwargs) -> dict | None:
         """``<module>.<name>(lab, *args, **kwargs)`` in the worker (``name`` one of WORK): its
         answer, or None when the worker cannot answer now (the caller computes it).  A UserError
-        (a message for the user) is raised as it is; WorkerBusy when ``max_waiting`` calls wait."""
+        (a message for the user) is raised as it is; WorkerBusy when ``max_waiting`` calls wait.
+        ``own``: the model the page opened in the lens (a LensRef), which ``lab`` then has too."""
         if name not in WORK:
             raise ValueError(f"the worker answers {', '.join(WORK)}, not {name!r}")
         with self._lock:
@@ -149,14 +173,17 @@ class DrawWorker:
             self.start()
             return None
         try:
-            return self._answer(pool, name, args, kwargs)
+            out = self._answer(pool, name, args, kwargs, own.light() if own is not None else None)
+            if out == NEED_MODEL:   # named only, and not held there: once more, whole
+                out = self._answer(pool, name, args, kwargs, own)
+            return None if out == NEED_MODEL else out
         finally:
             with self._lock:
                 self._in_flight -= 1
 
-    def _answer(self, pool, name: str, args: tuple, kwargs: dict) -> dict | None:
+    def _answer(self, pool, name: str, args: tuple, kwargs: dict, own=None) -> dict | str | None:
         try:
-            future = pool.submit(_call, name, args, kwargs)
+            future = pool.submit(_call, name, args, kwargs, own)
         except RuntimeError:  # shut down (or broken) since: start another
             self._drop(pool)
             self.start()

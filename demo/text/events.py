@@ -22,6 +22,7 @@ import gradio as gr
 
 from demo.answers import Update
 from demo.errors import Text, UserError
+from demo.lens_models import is_lens_name
 from demo.text import corpus, handlers, steps, why
 from demo.text.controls import TABLE
 from demo.text.lab import CHAR_MODELS, OPTIONAL, Lab
@@ -83,8 +84,22 @@ class TabUI:
         return out
 
     def controls_from(self, *values):
-        """The values of ``copy_inputs`` -> Controls (UserError on a bad one)."""
-        return TABLE.check(dict(zip(self.controls, values)))
+        """The values of ``copy_inputs`` -> Controls (UserError on a bad one); a link cannot carry
+        a model the page opened in the lens (its default instead)."""
+        return TABLE.check({k: v for k, v in zip(self.controls, values) if not is_lens_name(v)})
+
+    # -- Open in the lens (demo.app): the character model the page trained, chosen here --------------
+    @property
+    def offer_outputs(self) -> list:
+        return outputs(self.c, corpus.SWITCH) if self.models else []
+
+    def offer(self, own, lang: str = "en") -> dict:
+        """The model dropdown gains ``own`` (a LensModel; demo.text.lab.Lab.models has it on this
+        page), chosen, with its corpus's seed and boxes; the step views cleared, as a switch."""
+        if not self.models:
+            raise UserError("lens.error.no_tab", tab=Text("app.tab.text"))
+        view = corpus.view(self.lab, self.lab.corpus(own.name), lang, own.name)
+        return to_gradio({**view, **steps.switch(self.lab, own.name, lang)}, self.c)
 
     def apply(self, controls, given, lang: str = "en") -> dict:
         """A link's (or a lesson's) controls into the page: the fields in ``given``, and the views
@@ -154,7 +169,9 @@ def wire_generate(ui: TabUI, lang_state) -> None:
         """Yield the text so far (every ~50 ms) and all of it last.  A Tang poems' model
         ("tang") writes one whole poem: from the seed's characters, or each line from one of
         the acrostic's 4 or 8 (length and top_k are not used)."""
-        it = handlers.generate(lab, writer, seed, length, temperature, top_k, rng_seed, model, acrostic)
+        # the writer process has the shipped models only: a page's own one writes here
+        it = handlers.generate(lab, None if is_lens_name(model) else writer, seed, length, temperature, top_k,
+                               rng_seed, model, acrostic)
         try:
             for out in it:
                 yield to_gradio(out, c)

@@ -14,6 +14,7 @@ from pathlib import Path
 from demo import i18n
 from demo.checkpoint import WEIGHTS_DIR, WeightsError
 from demo.errors import UserError
+from demo.lens_models import is_lens_name, lens_title, page_model
 from demo.text import matching, units, views
 from demo.text.controls import CORPORA
 from demo.text.model import CharModel
@@ -34,14 +35,17 @@ DATA_DIR = Path(os.environ.get("RNN_LENS_DATA_DIR") or Path(__file__).resolve().
 
 
 def model_title(name: str, lang: str = "en") -> str:
-    """"LSTM", "Vanilla RNN": a character model's name in ``lang``."""
+    """"LSTM", "Vanilla RNN": a character model's name in ``lang``; one the page trained and opened
+    in the lens (demo.lens_models): "Yours: LSTM 1×128"."""
+    if is_lens_name(name):
+        return i18n.t("lens.yours", lang, model=lens_title(name))
     key = f"text.model.{name}"
     return i18n.t(key, lang) if key in i18n.strings(i18n.DEFAULT) else CHAR_MODELS.get(name, name)
 
 
 def model_label(name: str, m: CharModel, lang: str = "en") -> str:
-    """"LSTM (2×384)": the model dropdown's words."""
-    return f"{model_title(name, lang)} ({m.layers}×{m.hidden})"
+    """"LSTM (2×384)": the model dropdown's words (the page's own model's title has its size)."""
+    return model_title(name, lang) if is_lens_name(name) else f"{model_title(name, lang)} ({m.layers}×{m.hidden})"
 
 
 def series_name(name: str, kind: str, lang: str = "en") -> str:
@@ -62,7 +66,7 @@ class Lab:
     split's activations."""
 
     def __init__(self, models: dict[str, CharModel], problems=(), weights_dir=None, data_dir=None, missing=()):
-        self.models = dict(models)
+        self.shipped = dict(models)     # the loaded models (``models`` adds the page's own)
         self.problems = list(problems)
         self.missing = tuple(missing)   # optional models (OPTIONAL) whose weights are not here
         self.weights_dir = Path(weights_dir or WEIGHTS_DIR)
@@ -70,6 +74,14 @@ class Lab:
         self.discovery_chars = units.DISCOVERY_CHARS
         self._units: dict[str, tuple[list[units.Unit], str] | None] = {}   # None: no valid file, not searched yet
         self._val: dict[str, tuple[str, dict] | None] = {}
+
+    # -- Open in the lens: the character model the page trained and opened (demo.lens_models) ------
+    @property
+    def models(self) -> dict[str, CharModel]:
+        """The loaded models, then the one the page whose event runs now opened in the lens: the
+        handlers serve it as any other, on that page only."""
+        own = page_model("char")
+        return self.shipped if own is None else {**self.shipped, own.name: own.model}
 
     @property
     def first(self) -> str | None:

@@ -42,7 +42,7 @@ from demo.train.settings import FORGET_CELLS, TASKS, SettingError
 MAX_MAPS = 6                   # h, c and four gates (LSTM); GRU h r z n; RNN h
 MAPS = tuple(f"maps.{k}" for k in range(MAX_MAPS))
 DIGIT_VIEWS = ("input", "answers", "confusion")
-FRAME = ("status", "loss", "acc", "grads", "grads_b", *DIGIT_VIEWS, *MAPS, "sample")
+FRAME = ("status", "loss", "acc", "grads", "grads_b", *DIGIT_VIEWS, *MAPS, "sample", "open")   # open: in the lens
 CLEARED = FRAME
 STEP_STEPS = 10                # Step: one record's worth of training steps
 UPDATE_TIMEOUT = 0.5           # s: a stream shows the run at least this often
@@ -91,6 +91,11 @@ class Trainer:
             if self._pool is None:
                 self._pool = self._make()
             return self._pool
+
+    @property
+    def data_dir(self):
+        """Where the pool reads MNIST and Tiny Shakespeare (None: the default, or no pool yet)."""
+        return getattr(self._pool, "data_dir", None)
 
     @property
     def cap_s(self) -> float:
@@ -330,8 +335,9 @@ def frame(trainer: Trainer, s: Session, u, maps: bool = True, first: bool = Fals
     side.last = u
     task = s.settings.get("task", "digits")
     out = dict.fromkeys(FRAME, SKIP)
-    if first and run == "a":
-        out.update({n: Update(visible=False) for n in (DIGIT_VIEWS if task == "text" else ("sample",))})
+    if first and run == "a":     # and the run has weights to open in the lens (demo.train.lens)
+        out.update({n: Update(visible=False) for n in (DIGIT_VIEWS if task == "text" else ("sample",))},
+                   open=Update(interactive=True))
     out["status"] = status(trainer, s)
     if u.records or first:
         out.update(curves(s))
@@ -410,7 +416,7 @@ def blank(trainer: Trainer, s: Session, lang: str) -> dict:
     empty = Session(settings={"task": task}, lang=lang, x=s.x)
     return {"status": views.idle_text(trainer.cap_s, lang), **curves(empty),
             **{name: Update(value=None, visible=False) for name in (*DIGIT_VIEWS, *MAPS)},
-            "sample": Update(value="", visible=False)}
+            "sample": Update(value="", visible=False), "open": Update(interactive=False)}
 
 
 def redraw(trainer: Trainer, owner: str, x: str = "step", lang: str = "en") -> dict:
