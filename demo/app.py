@@ -85,6 +85,7 @@ class App:
 
     def __init__(self, demo: gr.Blocks, weights_dir=None):
         self.demo = demo
+        self.weights_dir = weights_dir
         self.lang = gr.State("en")
         self.lesson = gr.State(None)
         self.tab = gr.State(next(iter(TABS)))
@@ -204,7 +205,7 @@ class App:
     def _load(self, request: gr.Request) -> dict:
         link, problems = links.decode(getattr(request, "query_params", None) or {})
         if link.app.lesson:
-            link = links.with_lesson(link, lessons.preset(link.app.lesson).link)
+            link = links.with_lesson(link, lessons.preset_link(link.app.lesson, self.weights_dir))
         chosen = link.app.lang is not None
         lang = link.app.lang or browser_lang(request)
         remember_lang(request, lang)
