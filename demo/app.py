@@ -142,7 +142,8 @@ class App:
         def open_lens(request: gr.Request, lang="en"):
             return self.open_lens(lens, train_events.owner_of(request), lang)
         train.c["open"].click(friendly(open_lens, lang=True), [self.lang],
-                              [self.tab, self.tabs_row, train.c["lens_note"], *offering], **QUIET)
+                              [self.tab, self.tabs_row, train.c["lens_note"], train.c["lens_said"], *offering],
+                              **QUIET)
 
         def page_gone(request: gr.Request):
             lens.forget(train_events.owner_of(request))
@@ -161,9 +162,10 @@ class App:
         except UserError:       # the tab cannot show it: not kept for the page
             lens.forget(owner, own.kind)
             raise
-        note = i18n.t("train.lens.opened", lang, model=own.label(lang), tab=i18n.t(f"app.tab.{tab}", lang))
-        return {self.tab: tab, self.tabs_row: gr.update(selected=tab), self.tabs["train"].c["lens_note"]: note,
-                **offered}
+        said = Text("train.lens.opened", model=own.label_text(), tab=Text(f"app.tab.{tab}"))   # and on the switch
+        c = self.tabs["train"].c
+        return {self.tab: tab, self.tabs_row: gr.update(selected=tab), c["lens_note"]: said.text(lang),
+                c["lens_said"]: said, **offered}
 
     def _unique(self, components) -> list:
         seen, out = set(), []

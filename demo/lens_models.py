@@ -27,7 +27,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from demo import i18n
+from demo.errors import Text
 
 PREFIX = "yours"
 KINDS = ("digits", "char")
@@ -88,13 +88,16 @@ class LensModel:
     ("char") named ``name``; ``score`` its validation accuracy (digits) or loss in nats per
     character (char); ``settings`` the run's; ``examples`` (images, labels) of its validation data
     that a tab may look things up over (None: none); ``found``: what the tab found about it so
-    far (the Digits tab: "lookups", demo.digits.lookups.lookups_over)."""
+    far (the Digits tab: "lookups", demo.digits.lookups.lookups_over); ``opening`` (a char model):
+    the first characters of its training text, "" when not recorded (a seed it knows: the Text
+    tab's demo.text.known_seed)."""
     name: str
     kind: str
     model: object = field(repr=False)
     settings: dict = field(repr=False)
     score: float = float("nan")
     examples: tuple | None = field(default=None, repr=False)
+    opening: str = field(default="", repr=False)
     found: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
@@ -119,7 +122,11 @@ class LensModel:
 
     def label(self, lang: str = "en") -> str:
         """The model picker's words: "Yours: LSTM 1×64, 97.1%" (a char model: its nats per character)."""
-        return i18n.t(f"lens.choice.{self.kind}", lang, model=self.title, score=self.score)
+        return self.label_text().text(lang)
+
+    def label_text(self) -> Text:
+        """``label`` as words to write in any language later (a note said again on the language switch)."""
+        return Text(f"lens.choice.{self.kind}", model=self.title, score=self.score)
 
 
 class LensModels:

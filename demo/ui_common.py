@@ -202,6 +202,17 @@ def friendly_stream(gen_fn, lang: bool = False):
     return _with_lang(gen_fn, wrapper, lang)
 
 
+def say_again(event, note, said, lang_state):
+    """After the language switch (``event``): the Markdown ``note`` written again in the page's new
+    language from ``said`` (a gr.State holding the demo.errors.Text it was written from, or None),
+    while it still shows those words in some language (a note written over since is left alone)."""
+    def note_in_language(shown, text, lang="en"):
+        if text is None or (shown or "").strip() not in {text.text(code).strip() for code in i18n.LANGS}:
+            return gr.skip()
+        return text.text(lang)
+    return event.then(friendly(note_in_language, lang=True), [note, said, lang_state], [note], **QUIET)
+
+
 class Problem(str):
     """A Markdown message about something that could not load (in English, as a str), that
     can be written again in another language: ``problem.text(lang)``.  ``key`` is a demo/i18n

@@ -175,6 +175,7 @@ GROUPS = {  # handler name -> the output group it fills (names of ui.c)
     "click_unit": steps.CLICK_UNIT, "score": handlers.SCORE, "compare": handlers.COLUMNS, "drill": why.DRILL,
     "sampling": why.SAMPLING, "connect": why.CONNECT, "connect_pasted": why.CONNECT, "select_match": why.MATCH,
     "side_by_side": why.EDIT, "worked_example": why.EXAMPLE, "switch_corpus": corpus.SWITCH,
+    "write_opened": handlers.GENERATE,   # "Open in the lens": the page's own model writes at once
 }
 
 

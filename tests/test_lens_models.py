@@ -4,7 +4,10 @@ its own and bounded, a "remember the digit" model reads the drawing then its bla
 view, the Digits tab's handlers and its drawing worker run a page's own model beside the shipped
 ones (the worker is sent the model once, and again after it restarts), its units are looked up
 over its run's validation digits, and the Train tab's button offers it in the Digits tab of that
-page only, with a message for every state that cannot be opened.
+page only, with a message for every state that cannot be opened.  The Digits tab's labels say
+what the chosen model reads (28 + D steps) and whose digits its lookups are over; a text model
+that never saw the seed's characters gets the start of its training text as its seed (a note
+says so) and writes at once; both notes are written again on the language switch.
 
     .venv/bin/python -m pytest -q tests/test_lens_models.py
 """
@@ -196,9 +199,12 @@ def trained(**settings):
     return Weights(run.settings.as_dict(), *run.weights("trained"))
 
 
-def trainer_with(weights, settings: dict, owner: str = "page-1"):
+def trainer_with(weights, settings: dict, owner: str = "page-1", text: str | None = None):
+    """The Train tab's Trainer as open_in_lens reads it: the page's session (its job, settings and
+    training text: None, Tiny Shakespeare or a digit task) and where the data is."""
     job = SimpleNamespace(result=lambda timeout=30: weights)
-    return SimpleNamespace(sessions={owner: SimpleNamespace(job=job, settings=settings)}, data_dir=DATA_DIR)
+    return SimpleNamespace(sessions={owner: SimpleNamespace(job=job, settings=settings, text=text)},
+                           data_dir=DATA_DIR)
 
 
 @pytest.mark.server
@@ -224,6 +230,13 @@ def test_open_in_the_lens_opens_the_pages_run_or_says_why_not():
         with pytest.raises(UserError) as e:
             open_in_lens(trainer, lens, "page-1")
         assert e.value.key == key and e.value.text("zh-CN") != str(e.value)
+    from demo.train import Run
+    from demo.train.trained import Weights
+    run = Run(task="text", text=POEM, hidden=8, batch=4, bptt=16, val_size=64, record_every=5)
+    run.train(steps=2)
+    weights = Weights(run.settings.as_dict(), *run.weights("trained"))
+    text = open_in_lens(trainer_with(weights, {"task": "text"}, text=POEM), lens, "page-1")   # a text run:
+    assert text.kind == "char" and text.opening == POEM[:200] and lens.get("page-1", "char") is text   # its start
 
 
 @pytest.fixture(scope="module")
@@ -315,3 +328,105 @@ def test_the_button_offers_a_text_run_in_the_text_tab_of_that_page_only(app, mon
         app.open_lens(lens, "page-1")
     assert e.value.key == "lens.error.no_tab" and lens.get("page-1", "char") is None
     assert lens.get("page-1", "digits") is not None
+
+
+# -- what the tabs say of a page's own model --------------------------------------------------------
+
+def test_the_digits_labels_say_what_the_chosen_model_reads_and_where_its_lookups_come_from(lab):
+    from demo.digits.handlers import RELANGUAGE_OUTPUTS
+    own = own_model(delay=5, hidden=12)
+    rng = np.random.default_rng(1)
+    own.found["lookups"] = lookups_over(own.model, rng.integers(0, 256, (40, 28, 28), dtype=np.uint8),
+                                        rng.integers(0, 10, 40))
+    page = lab.with_own(own.ref, own.model)
+    c = TABLE.check({"model": own.name})
+    a = drawing.drawing(page, seven(), c)["analysis"]
+    out = handlers.pick(page, a, c, "en")
+    assert out["final"]["label"] == "Prediction after all 33 steps (the drawing’s 28 rows, then 5 blank ones)"
+    assert out["final"]["value"] == drawing.drawing(page, seven(), c)["final"]       # the answer still in it
+    assert "after step 33" in out["edited_final"]["label"] and "33 steps" in out["unit_rows"]["label"]
+    assert out["unit_rows"]["color"] == "state"                                      # its other words kept
+    assert out["unit_profile"]["label"] == "Its mean final h per class (40 validation digits of your run)"
+    assert out["unit_thumbs"]["label"].startswith("Validation digits of your run")
+    assert "MNIST" not in out["trajectory_help"]
+    assert "40 validation digits of your run" in out["trajectory_help"] and "5 blank ones" in out["trajectory_help"]
+    again = handlers.relanguage(page, a, c, None, None, "zh-CN")                     # the language switch
+    assert set(again) == set(RELANGUAGE_OUTPUTS) and again["final"]["label"].startswith("读完全部 33 步")
+    assert "40 个验证数字" in again["unit_profile"]["label"] and "40 个验证数字" in again["trajectory_help"]
+    shipped = handlers.pick(page, a, TABLE.check({"model": "gru"}), "en")           # back to a shipped model
+    assert shipped["final"]["label"] == "Prediction after all 28 rows"
+    assert shipped["unit_profile"]["label"] == "Its mean final h per class (MNIST test set)"
+    assert shipped["trajectory_help"].startswith("The hidden state after each row") and "MNIST test" in \
+        shipped["trajectory_help"]
+    plain = own_model(seed=4)                          # no MNIST here: no lookups, no cloud to say it is over
+    out = handlers.pick(lab.with_own(plain.ref, plain.model), None, TABLE.check({"model": plain.name}), "en")
+    assert out["final"]["label"] == "Prediction after all 28 rows" and "no MNIST" in out["trajectory_help"]
+    assert out["unit_profile"]["label"] == "Its mean final h per class (MNIST test set)"   # not shown: none
+
+
+def char_model(text: str, hidden: int = 16, seed: int = 0) -> LensModel:
+    """A small untrained character model of ``text``'s characters, opened in the lens, its
+    training text's start kept (as demo.train.lens.lens_model keeps it)."""
+    from demo.text.model import CharModel, CharRNN, Vocab
+    torch.manual_seed(seed)
+    vocab = Vocab.from_text(text)
+    name = lens_name({**SETTINGS, "task": "text", "hidden": hidden}, f"{seed:064x}")
+    model = CharModel(CharRNN(len(vocab), "lstm", hidden=hidden, layers=1, dropout=0.0, embed=0), vocab,
+                      {"name": name, "data": {"corpus": "the user's text"}})
+    return LensModel(name, "char", model, {}, 2.5, opening=text[:200])
+
+
+POEM = "床前明月光，疑是地上霜。举头望明月，低头思故乡。\n" * 20
+
+
+def test_a_seed_the_users_text_model_never_saw_becomes_the_start_of_its_text():
+    from demo.text.known_seed import known_seed, known_text, opening_seed
+    own = char_model(POEM)
+    seed, note = known_seed(own.model, "ROMEO:\n", own.opening)
+    assert seed == "床前明月光，疑是地上霜。" and not [ch for ch in seed if ch not in own.model.vocab]
+    assert note.text("en") == ("Your model never saw “R” “O” “M” “E” “:” in its training text: the seed is now "
+                               "**床前明月光，疑是地上霜。**, the start of that text.")
+    assert "种子文本已换成 **床前明月光，疑是地上霜。**" in note.text("zh-CN")
+    assert known_seed(own.model, "明月", own.opening) == ("明月", None)                 # a seed it knows stays
+    seed, note = known_seed(own.model, "ROMEO:\n", "")                                   # its text not kept
+    assert seed == "\n" and note.key == "lens.seed.known" and "**↵**" in note.text("en")
+    one_line = char_model("a*b_c " * 10)                                                 # no new line in it
+    seed, note = known_seed(one_line.model, "ROMEO:\n", "")
+    assert seed == " " and note.text("en") == ("Your model never saw “R” “O” “M” “E” “:” … in its training text: "
+                                               "the seed is now **␣**, a character it knows.")
+    assert "“\\*” “\\_”" in known_seed(own.model, "*_", own.opening)[1].text("en")   # Markdown's, as they are
+    assert opening_seed("\n\nFirst Citizen: before we proceed any further") == "First Citizen: "
+    assert known_text(own.model, "ROMEO:\nBut soft", own.opening) == own.opening
+    assert known_text(own.model, "明月光", own.opening) == "明月光"
+
+
+@pytest.mark.server
+def test_open_in_the_lens_gives_a_text_model_a_seed_it_knows_and_writes_at_once(app, monkeypatch):
+    from demo.text.steps import Written
+    own = char_model(POEM)
+    lens = LensModels()
+    monkeypatch.setattr("demo.app.open_in_lens", lambda trainer, lens_, owner: lens_.open(owner, own))
+    monkeypatch.setattr(lens_models, "LENS", lens)
+    monkeypatch.setattr(lens_models, "_PAGE", [lambda: "page-1"])
+    text, train = app.tabs["text"], app.tabs["train"]
+    out = app.open_lens(lens, "page-1", "en")
+    assert out[text.c["seed"]] == "床前明月光，疑是地上霜。" and out[text.c["pasted"]] == own.opening
+    assert "the seed is now **床前明月光，疑是地上霜。**" in out[text.c["corpus_note"]]
+    opened = out[text.c["opened"]]                      # what writes at once: the model, from the new seed
+    assert out[text.c["seed_said"]].key == "lens.seed.opening" and opened["model"] == own.name
+    assert opened["seed"] == out[text.c["seed"]] and app.open_lens(lens, "page-1", "en")[text.c["opened"]] != opened
+    (write,) = [f for f in app.demo.fns.values() if (text.c["opened"]._id, "change") in f.targets]
+    written = [{n: o[c] for n, c in text.c.items() if c in o} for o in write.fn(opened, 40, 0.8, 0, 1)]
+    assert written[-1]["written"] == Written(own.name, opened["seed"])          # after its seed
+    assert set(written[-1]["generated"]) <= set(POEM) and len(written[-1]["generated"]) == 40
+    said = out[train.c["lens_said"]]
+    assert out[train.c["lens_note"]] == said.text("en") == \
+        "Opened in the Text tab as **Yours: LSTM 1×16, 2.50 nats/char**."
+    notes = [f for f in app.demo.fns.values() if f.name == "note_in_language"]
+    by_note = {f.outputs[0]._id: f for f in notes}
+    assert set(by_note) == {train.c["lens_note"]._id, text.c["corpus_note"]._id}          # both said again
+    again = by_note[train.c["lens_note"]._id]
+    assert again.fn(said.text("en"), said, "zh-CN") == "已在“文本”标签页中打开为 **你的模型：LSTM 1×16，每字符 2.50 nats**。"
+    assert again.fn(said.text("zh-CN"), said, "en") == said.text("en")
+    assert not isinstance(again.fn("Something else", said, "zh-CN"), str)               # written over: left alone
+    assert not isinstance(again.fn("", None, "zh-CN"), str)

@@ -11,7 +11,9 @@ LSTM reading both ways) get a message in the page's language, and no run.  "Open
 after a few steps opens the Digits tab with the page's own model chosen; a digit drawn there is
 labelled by that model (its answer on the very ink the pad sent, computed here), on a desktop
 with the digits task and on a 390x844 phone with "Remember the digit" (the drawing, then blank
-rows), and a second page does not get the first one's model.
+rows: the prediction's label counts them), the state's path said to be among the run's own
+validation digits, and a second page does not get the first one's model.  (A text run:
+tests/test_lens_text_browser.py.)
 
     .venv/bin/python -m pytest -q tests/test_train_browser.py
     RNN_LENS_SCREENSHOTS=docs .venv/bin/python -m pytest -q tests/test_train_browser.py  # docs/train*.png
@@ -284,6 +286,8 @@ def test_open_in_the_lens_then_a_drawn_digit_is_labelled_by_the_users_model(page
     expect(page.locator("#digit-compare-yours")).to_contain_text("LSTM 1×16:")          # in the comparison too
     page.locator("#sec-why-trajectory").scroll_into_view_if_needed()
     expect(page.locator(f"#digit-trajectory .rl-cloud-{name}")).to_be_attached()        # its state's path
+    expect(page.locator("#sec-why-trajectory")).to_contain_text("validation digits of your run")   # among its
+    expect(page.locator("#sec-why-trajectory")).not_to_contain_text("MNIST test digits")            # run's digits
     readme_screenshot(page, "train_lens.png", below=page.locator("#digit-model"), max_height=1400)
     readme_screenshot(page, "train_lens_why.png", below=page.locator("#sec-compare"),
                       cut_above=page.locator("#sec-explain"), max_height=3200)
@@ -309,6 +313,7 @@ def test_on_a_phone_a_remember_model_opens_in_the_lens_and_labels_the_drawing(br
         expect(page.locator("#digit-model")).to_contain_text("LSTM 1×16 · D=5")
         labelled_by_own_model(page, name, touch=True)
         expect(page.locator("#digit-summary")).to_contain_text("then 5 blank rows")
+        expect(page.locator("#digit-prediction")).to_contain_text("Prediction after all 33 steps")   # 28 + 5
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
         readme_screenshot(page, "train_lens_phone.png", below=page.locator("#digit-pad"), width=PHONE["width"],
                           max_height=1800)

@@ -31,6 +31,7 @@ from demo.digits.explain import explain_markdown
 from demo.digits.interventions import ABLATE, Intervention, format_ranges
 from demo.digits.lookups import load_lookups, lookups_over
 from demo.digits.model import DigitModel, load_digit_model
+from demo.digits.model_words import HELP, model_words, worded
 from demo.digits.pictures import EMPTY
 from demo.errors import UserError
 
@@ -55,7 +56,7 @@ ALL_OUTPUTS = DRAWING_OUTPUTS + STEP_OUTPUTS + UNIT_OUTPUTS
 FIRST_OUTPUTS = ("analysis", "hint", "final", "summary", "seen", "caption", "rows", "probs", "hmap", *PANELS,
                  "confidence", *BOTH_WAYS)
 REST_OUTPUTS = tuple(n for n in ALL_OUTPUTS if n not in FIRST_OUTPUTS)
-RELANGUAGE_OUTPUTS = (*ALL_OUTPUTS, "explain", "gate")
+RELANGUAGE_OUTPUTS = (*ALL_OUTPUTS, "explain", "gate", *HELP)   # and the views' labels (model_words)
 # the picker also brings the unit box and the ablation list within the new model's units
 PICK_OUTPUTS = (*RELANGUAGE_OUTPUTS, "unit", "ablate")
 EDIT_OUTPUTS = ("analysis", *STEP_OUTPUTS)
@@ -274,6 +275,16 @@ def unit_answer(lab: Lab, a: DigitAnalysis | None, unit, lang: str = "en", colou
             "unit_thumbs": render.fast_png_image(u.thumbs) if u.thumbs is not None else None}
 
 
+def words(lab: Lab, name: str | None, lang: str = "en") -> dict:
+    """The fixed words that depend on model ``name`` (demo.digits.model_words): what it reads,
+    where its lookups come from (a model the page opened in the lens: its run's digits)."""
+    model = lab.models.get(name) if name is not None else None
+    if model is None:
+        return dict.fromkeys(HELP, SKIP)
+    own = lab.own is not None and lab.own.name == name
+    return model_words(model, lab.lookups.get(name), lang, own=own)
+
+
 def explain(lab: Lab, model: str, lang: str = "en") -> str:
     """The chosen cell's equations and shapes (the first loaded model's when ``model`` is not)."""
     name = lab.name(model)
@@ -304,7 +315,7 @@ def pick(lab: Lab, a: DigitAnalysis | None, c, lang: str = "en") -> dict:
     name = lab.name(c.model)
     if name is None:
         return {**blank(lab, i18n.t("digits.error.no_model_short", lang), lang), "explain": "", "gate": SKIP,
-                "unit": SKIP, "ablate": SKIP}
+                "unit": SKIP, "ablate": SKIP, **dict.fromkeys(HELP, SKIP)}
     model = lab.models[name]
     clamped = a.intervention.clamp[0][0] if a is not None and a.intervention.clamp else None
     # a unit the new model lacks (the BiLSTM has 256, the others 128): its first unit instead
@@ -314,12 +325,12 @@ def pick(lab: Lab, a: DigitAnalysis | None, c, lang: str = "en") -> dict:
                             value=clamped if clamped in model.gate_names else NO_GATE),
              "unit": unit if unit != c.unit else SKIP, "ablate": SKIP}
     if a is None:
-        return {**blank(lab, i18n.t(EMPTY, lang), lang), **extra}
+        return worded({**blank(lab, i18n.t(EMPTY, lang), lang), **extra}, words(lab, name, lang))
     before, a = a, analysis.with_influence(lab.models, analysis.retrace(lab.models, a, name))
     if a.intervention.ablate != before.intervention.ablate:   # units the new model lacks were dropped
         extra["ablate"] = format_ranges(a.intervention.ablate)
-    return {**show(a, True, lang), **step(lab, a, c, lang, True), **unit_answer(lab, a, unit, lang),
-            "reading": views.reading_html(a.reading, lang), **extra}
+    return worded({**show(a, True, lang), **step(lab, a, c, lang, True), **unit_answer(lab, a, unit, lang),
+                   "reading": views.reading_html(a.reading, lang), **extra}, words(lab, name, lang))
 
 
 def edit(lab: Lab, a: DigitAnalysis | None, c, lang: str = "en") -> dict:
@@ -376,4 +387,4 @@ def relanguage(lab: Lab, a: DigitAnalysis | None, c, pad=None, picture=None, lan
     if model is not None:
         out["gate"] = Update(choices=gate_choices(model.gate_names, lang))
     out["explain"] = explain(lab, c.model, lang)
-    return out
+    return worded(out, words(lab, lab.name(a.name if a is not None else c.model), lang))

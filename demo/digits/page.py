@@ -267,7 +267,8 @@ def why_whatif(c: dict, w: Words, lab: Lab):
 
 def why_trajectory(c: dict, w: Words, lab: Lab):
     with gr.Accordion(K("digits.why_trajectory.title"), open=True, elem_id="sec-why-trajectory") as section:
-        w.add(gr.Markdown(K("digits.trajectory.help")), value="digits.trajectory.help")
+        # the picker says what is true of its model (demo.digits.model_words): a page's own model's digits
+        c["trajectory_help"] = w.add(gr.Markdown(K("digits.trajectory.help")), value="digits.trajectory.help")
         # the class clouds, sent once as CSS: the path's HTML then only names its model's (and a
         # model the page opens in the lens adds its own: demo.digits.events.TabUI.offer)
         c["clouds"] = gr.HTML(f"<style>{views.cloud_css(lab.lookups)}</style>", padding=False)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import logging
 import os
 
@@ -25,14 +26,16 @@ from demo.errors import Text, UserError
 from demo.lens_models import is_lens_name
 from demo.text import corpus, handlers, steps, why
 from demo.text.controls import TABLE
+from demo.text.known_seed import known_seed, known_text
 from demo.text.lab import CHAR_MODELS, OPTIONAL, Lab
 from demo.text.model import load_char_model
 from demo.text.page import CSS, MARK_JS, WHY, Page, layout  # noqa: F401 - CSS: the app's stylesheet
 from demo.text.writer import shared_writer
 from demo.ui_common import (HEAVY, QUIET, WRITER, friendly, friendly_stream, load_available, problems_markdown,
-                            to_gradio)
+                            say_again, to_gradio)
 
 log = logging.getLogger(__name__)
+OPENED = itertools.count(1)     # "Open in the lens": numbers each opening, so that each one writes
 
 
 def use_writer() -> bool:
@@ -91,15 +94,22 @@ class TabUI:
     # -- Open in the lens (demo.app): the character model the page trained, chosen here --------------
     @property
     def offer_outputs(self) -> list:
-        return outputs(self.c, corpus.SWITCH) if self.models else []
+        return outputs(self.c, (*corpus.SWITCH, "seed_said", "opened")) if self.models else []
 
     def offer(self, own, lang: str = "en") -> dict:
         """The model dropdown gains ``own`` (a LensModel; demo.text.lab.Lab.models has it on this
-        page), chosen, with its corpus's seed and boxes; the step views cleared, as a switch."""
+        page), chosen, with its corpus's seed and boxes; the step views cleared, as a switch.  A
+        seed (or text to score) with characters it never saw becomes the start of its training
+        text (demo.text.known_seed; the note says so), and it writes a text at once (``opened``)."""
         if not self.models:
             raise UserError("lens.error.no_tab", tab=Text("app.tab.text"))
         view = corpus.view(self.lab, self.lab.corpus(own.name), lang, own.name)
-        return to_gradio({**view, **steps.switch(self.lab, own.name, lang)}, self.c)
+        seed, said = known_seed(own.model, view["seed"], own.opening)
+        view.update(seed=seed, pasted=known_text(own.model, view["pasted"], own.opening),
+                    corpus_note=said.text(lang) if said is not None else "")
+        opened = {"model": own.name, "seed": seed, "n": next(OPENED)}   # a new value: its change writes
+        return to_gradio({**view, **steps.switch(self.lab, own.name, lang), "seed_said": said, "opened": opened},
+                         self.c)
 
     def apply(self, controls, given, lang: str = "en") -> dict:
         """A link's (or a lesson's) controls into the page: the fields in ``given``, and the views
@@ -153,9 +163,10 @@ class TabUI:
         if not self.models:
             return event
         c, f = self.c, functools.partial(friendly, lang=True)
-        return event.then(f(answer(handlers.relanguage, c, self.lab)), [*outputs(c, handlers.RELANGUAGE_INPUTS),
-                          lang_state], outputs(c, handlers.RELANGUAGE_VIEWS), **QUIET).then(
+        again = event.then(f(answer(handlers.relanguage, c, self.lab)), [*outputs(c, handlers.RELANGUAGE_INPUTS),
+                           lang_state], outputs(c, handlers.RELANGUAGE_VIEWS), **QUIET).then(
             f(answer(handlers.replot, c, self.lab)), [c["conn_shown"], lang_state], [c["conn_plot"]], **QUIET)
+        return say_again(again, c["corpus_note"], c["seed_said"], lang_state)   # the seed's note (``offer``)
 
 
 # -- the events -------------------------------------------------------------------------------
@@ -178,12 +189,22 @@ def wire_generate(ui: TabUI, lang_state) -> None:
         finally:   # Stop: the worker drops the text at once
             it.close()
 
+    def write_opened(opened, length=500, temperature=0.8, top_k=0, rng_seed=0):
+        """"Open in the lens" (``TabUI.offer``): the page's own model writes from its seed at once.
+        Both come in ``opened``: when its change fires, the page may not hold the dropdown's new
+        value yet (a dropdown given new choices and value together takes a moment)."""
+        if opened:
+            yield from generate(opened["seed"], length, temperature, top_k, rng_seed, opened["model"])
+
     gen = c["go"].click(friendly_stream(generate), outputs(c, ("seed", "length", "temperature", "top_k",
                                                                 "rng_seed", "model", "acrostic")),
                         outputs(c, handlers.GENERATE), api_name="generate", **(WRITER if writer else HEAVY))
+    opened = c["opened"].change(friendly_stream(write_opened), outputs(c, ("opened", "length", "temperature",
+                                "top_k", "rng_seed")), outputs(c, handlers.GENERATE), **QUIET, **HEAVY)
     analyse = dict(fn=f(answer(steps.analyse, c, lab)), outputs=outputs(c, steps.ANALYSIS), **QUIET, **HEAVY,
                    inputs=[*outputs(c, ("written", "generated", "which", "unit", "t", "unit_pick")), *L])
-    for analysed in (gen.then(**analyse), c["stop"].click(None, None, None, cancels=[gen], **QUIET).then(**analyse)):
+    stopped = c["stop"].click(None, None, None, cancels=[gen, opened], **QUIET)
+    for analysed in (gen.then(**analyse), opened.then(**analyse), stopped.then(**analyse)):
         analysed.then(**drill(ui, L)).then(**sampling(ui, L)).then(**connect(ui, L))
     c["dice"].click(answer(handlers.new_rng_seed, c), None, [c["rng_seed"]], queue=False, **QUIET)
 
@@ -302,7 +323,11 @@ def build(weights_dir=None, lang_state=None, lab: Lab | None = None) -> TabUI:
     # the worker writes free text; a poem (a few dozen characters) is written here
     written = tuple(n for n in lab.models if not corpus.writes_poems(lab.corpus(n)))
     writer = shared_writer(weights_dir, written) if written and use_writer() else None
-    ui = TabUI(lab, layout(lab), writer)
+    page = layout(lab)
+    # "Open in the lens" (TabUI.offer): a new value when the page's own model is chosen here, and
+    # the note about its seed as words (demo.errors.Text), for the language switch
+    page.c["opened"], page.c["seed_said"] = gr.State(None), gr.State(None)
+    ui = TabUI(lab, page, writer)
     if lab.models:
         lang_state = lang_state if lang_state is not None else gr.State("en")
         wire_generate(ui, lang_state)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from demo.errors import Text
+from demo.text.known_seed import fallback_seed
 from demo.text.model import CharModel, TextStates
 from demo.text.tang import COMMA, FIVE, JUE, LINE_MARKS, LU, MARK_END, POEM_END, SEVEN, STOP
 
@@ -213,9 +214,10 @@ def discover_units(model: CharModel, text: str, top: int | None = None, min_r: f
 
 
 def discover_on_own_text(model: CharModel, chars: int = DISCOVERY_CHARS) -> tuple[list[Unit], Text]:
-    """No units file: search `chars` characters the model writes itself (seed newline,
+    """No units file: search `chars` characters the model writes itself (seed newline, or a
+    character it knows when it never saw one: a model trained on one line of someone's text;
     temperature 0.8, rng_seed 0, so the result is the same every time).  Returns (units, source)."""
-    text = model.generate("\n", chars, 0.8, rng_seed=0)
+    text = model.generate(fallback_seed(model), chars, 0.8, rng_seed=0)
     return discover_units(model, text), Text("text.units_table.source_own", n=f"{chars:,}",
                                              file=f"char_{model.name}_units.json")
 

@@ -29,7 +29,7 @@ from demo.train.controls import CONTROLS, TABLE
 from demo.train.handlers import FRAME, LOOKS, SHOWN, TASK_OUTPUTS, Trainer
 from demo.train.page import CSS, layout  # noqa: F401 - CSS: the app's stylesheet
 from demo.train.pool import MAX_WAITING
-from demo.ui_common import QUIET, friendly, friendly_stream, to_gradio
+from demo.ui_common import QUIET, friendly, friendly_stream, say_again, to_gradio
 
 TRAINER = Trainer()
 atexit.register(TRAINER.close)
@@ -107,9 +107,11 @@ class TabUI:
         return to_gradio(out, self.c)
 
     def relanguage(self, event, lang_state):
-        """After the app's language switch: the charts and maps again, in the new language."""
-        return event.then(page_handler(_redraw(self.trainer), ["x"], self), [self.c["x"], lang_state],
-                          self.outputs(FRAME), **QUIET)
+        """After the app's language switch: the charts and maps again, in the new language, and
+        the note under "Open in the lens" (demo.app.App.open_lens)."""
+        redrawn = event.then(page_handler(_redraw(self.trainer), ["x"], self), [self.c["x"], lang_state],
+                             self.outputs(FRAME), **QUIET)
+        return say_again(redrawn, self.c["lens_note"], self.c["lens_said"], lang_state)
 
 
 def _redraw(trainer: Trainer):

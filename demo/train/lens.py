@@ -1,6 +1,6 @@
 """Open in the lens: the model a page trained, made a choice of the Digits tab (the digit tasks)
 or the Text tab (text) for that page only (``demo.lens_models``).  Pure (no gradio); the app's
-wiring (``demo.ui_lens``) then chooses it there and opens that tab.
+wiring (``demo.app.App.wire_lens``) then chooses it there and opens that tab.
 
     own = open_in_lens(trainer, LENS, "page-1")   # a LensModel (UserError when there is none)
     own.name     # "yours-lstm-1x64-1a2b3c4d5e": its weights' own name, as the Digits tab shows it
@@ -26,6 +26,7 @@ from demo.train.trained import Weights
 log = logging.getLogger(__name__)
 
 EXAMPLES, MIN_EXAMPLES = 1000, 200   # validation digits a digit model's units are looked up over
+OPENING = 200                        # characters of a text run's training text kept (a seed it knows)
 LOOKUP_BUDGET = 2 * 10**10           # multiply-adds for them (~1-2 s on one core)
 
 
@@ -38,17 +39,19 @@ def weights_digest(state_dict: dict) -> str:
     return h.hexdigest()
 
 
-def lens_model(weights: Weights, data_dir=None) -> LensModel:
+def lens_model(weights: Weights, data_dir=None, text: str | None = None) -> LensModel:
     """The trained model as the lens opens it: named by what it is and its weights' digest,
     scored by its validation accuracy (digits) or loss in nats per character (text); a digit
-    model with its run's validation digits (``validation_digits``)."""
+    model with its run's validation digits (``validation_digits``), a text model with the first
+    characters of ``text``, the run's training text (None: Tiny Shakespeare, not kept)."""
     settings = Settings.make(**weights.settings).as_dict()    # the task's defaults filled in
     name = lens_name(settings, weights_digest(weights.state_dict))
     metrics = weights.meta.get("metrics") or {}
     score = metrics.get("val_acc" if weights.kind == "digits" else "val_loss")
     examples = validation_digits(settings, data_dir) if weights.kind == "digits" else None
+    opening = text[:OPENING] if weights.kind == "char" and text else ""
     return LensModel(name, weights.kind, weights.model(name), settings,
-                     float(score) if score is not None else float("nan"), examples)
+                     float(score) if score is not None else float("nan"), examples, opening)
 
 
 def validation_digits(settings: dict, data_dir=None) -> tuple | None:
@@ -80,4 +83,4 @@ def open_in_lens(trainer, lens: LensModels, owner: str) -> LensModel:
     weights = s.job.result(timeout=30)
     if weights is None:
         raise UserError("train.error.no_weights")
-    return lens.open(owner, lens_model(weights, trainer.data_dir))
+    return lens.open(owner, lens_model(weights, trainer.data_dir, s.text))

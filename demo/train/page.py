@@ -137,14 +137,15 @@ def inside(page: Page) -> None:
 
 
 def download(page: Page) -> None:
-    """Look inside: "Open in the lens" (once a run has weights; demo.ui_lens wires it across the
-    tabs) and what it opened, then the download."""
+    """Look inside: "Open in the lens" (once a run has weights; demo.app.App.wire_lens wires it
+    across the tabs) and what it opened, then the download."""
     c = page.c
     with section("train_download", page):
         gr.Markdown(K("train.section.lens"))
         with gr.Row(equal_height=True):
             c["open"] = gr.Button(K("train.open"), elem_id="train-open", scale=0, min_width=220, interactive=False)
             c["lens_note"] = gr.Markdown("", elem_id="train-lens-note")
+        c["lens_said"] = gr.State(None)   # the note's words (demo.errors.Text): the language switch writes them again
         gr.Markdown(K("train.section.download"))
         with gr.Row():
             c["download"] = gr.Button(K("train.download"), elem_id="train-download", scale=0, min_width=220)
