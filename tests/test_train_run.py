@@ -8,6 +8,7 @@ Tiny networks, small data subsets, a few steps each.
 import math
 import time
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -16,7 +17,9 @@ from demo.digits.model import DigitRNN, load_digit_model
 from demo.text.model import CharRNN, load_char_model
 from demo.train import Run, SettingError
 from demo.train.data import MAX_TEXT_BYTES
-from demo.train.gradients import grad_by_step, hand_copy, loss_with_deltas, step_gradients, unrolled
+from demo.train.gradients import grad_by_step, hand_copy, loss_with_deltas, step_gradients, tracked_loss, unrolled
+from demo.train.live import LiveViews
+from demo.train.tasks import DigitTask, TextTask
 
 POEM = "床前明月光，疑是地上霜。举头望明月，低头思故乡。" * 8   # 24 characters, 19 distinct
 TINY = dict(hidden=8, batch=16, train_size=256, val_size=64, record_every=5)
@@ -156,6 +159,65 @@ def test_grad_by_step_of_a_network_reading_both_ways():
         assert abs(float(fd) - float(g[t, b, u])) < 1e-7 + 1e-5 * abs(float(fd))
 
 
+@pytest.mark.parametrize("task,net", [
+    ("digits", lambda: DigitRNN("lstm", hidden=4, layers=2, bidirectional=True)),
+    ("digits", lambda: DigitRNN("rnn", hidden=3, layers=3, bidirectional=True)),
+    ("text", lambda: CharRNN(7, "lstm", hidden=5, layers=2, embed=3)),
+    ("text", lambda: CharRNN(7, "rnn", hidden=4, layers=1, embed=2)),
+], ids=["digits-bilstm-2", "digits-birnn-3", "text-lstm-2", "text-rnn"])
+def test_the_fused_road_gives_the_unrolled_gradients(task, net):
+    """nn.RNN / nn.LSTM take torch's fused kernel (step_gradients without deltas); the unrolled
+    hand cells (zero deltas), checked against finite differences above, give the same numbers,
+    and so does a training step's own backward (tracked_loss), whose weight gradients and loss
+    are the task's."""
+    torch.manual_seed(2)
+    net = net().double()
+    if task == "text":
+        x, y, loss_fn = torch.randint(0, 7, (3, 6)), torch.randint(0, 7, (3, 6)), TextTask.loss
+    else:
+        x, y, loss_fn = torch.rand(3, 6, 28, dtype=torch.float64), torch.tensor([1, 4, 7]), DigitTask.loss
+    rng = torch.get_rng_state()
+    loss, fused = step_gradients(net, task, x, y)
+    assert torch.equal(torch.get_rng_state(), rng)             # nothing drawn from torch's generator
+    zero = torch.zeros(fused.shape, dtype=torch.float64)
+    hand_loss, hand = step_gradients(net, task, x, y, deltas=zero)
+    assert loss == pytest.approx(hand_loss, abs=1e-12) and torch.allclose(fused, hand, atol=1e-12, rtol=0)
+    net.zero_grad()
+    loss_fn(net, x, y).backward()
+    want = {k: p.grad.clone() for k, p in net.named_parameters()}
+    net.zero_grad()
+    tracked, read = tracked_loss(net, task, x, y)
+    tracked.backward()
+    assert tracked.item() == pytest.approx(loss, abs=1e-12)
+    assert all(torch.allclose(p.grad, want[k], atol=1e-12, rtol=0) for k, p in net.named_parameters())
+    assert torch.allclose(read(), hand, atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_a_records_gradients_are_its_own_steps_batch_before_the_update(data_dir, cell):
+    """Record s: the gradient reaching each step of step s's batch at the weights after s - 1
+    steps (an LSTM measures it in that step's own backward, a GRU in a pass before it)."""
+    run, before = digits(data_dir, cell=cell, seed=1), digits(data_dir, cell=cell, seed=1)
+    run.train(steps=5)
+    before.train(steps=4)
+    x, y = before._probe_batch()                               # the fifth step's batch
+    want = grad_by_step(step_gradients(before.net, "digits", x, y)[1])
+    assert run.records[-1]["step"] == 5 and run.records[-1]["grad_by_step"] == pytest.approx(want, rel=1e-4)
+
+
+def test_the_confusion_matrix_reads_the_latest_records_answers(data_dir):
+    run = digits(data_dir, task="remember", delay=2)
+    run.train(steps=7)
+    step, answers = run.answers
+    assert step == 5 == run.records[-1]["step"] and answers.shape == (64,)
+    counts = LiveViews(run).due(force=True)["confusion"]
+    assert counts["step"] == 5 and counts["counts"].sum() == 64
+    assert np.trace(counts["counts"]) / 64 == run.records[-1]["val_acc"]
+    text = text_run()
+    text.train(steps=5)
+    assert text.answers is None and set(LiveViews(text).due(force=True)) == {"example", "sample", "cost_ms"}
+
+
 # -- settings refused by name ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("kwargs,field", [
@@ -275,3 +337,30 @@ def test_clipping_off_and_a_diverging_run_ends_with_a_record(data_dir):
     assert run.diverged and run.step < 60 and new[-1]["step"] == run.step
     assert not math.isfinite(new[-1]["train_loss"]) and all(r["clipped"] in (None, 0.0) for r in new)
     assert run.train(steps=5) == [] and run.records[-1] is new[-1]
+
+
+# -- the compare mode shows both runs' insides ------------------------------------------------------
+
+def test_the_compare_mode_shows_run_bs_maps_answers_and_confusion_beside_run_as(data_dir):
+    from demo.train import compare
+    a = digits(data_dir, task="remember", delay=2, cell="lstm", forget_bias=2.0)
+    b = digits(data_dir, task="remember", delay=2, cell="rnn")
+    for run in (a, b):
+        run.train(steps=5)
+    va, vb = LiveViews(a).due(force=True), LiveViews(b).due(force=True)
+    names = ("Run A · LSTM", "Run B · RNN")
+    got = compare.inside(va, vb, names, "en")
+    assert set(got) == {"maps", "input", "answers", "confusion"}
+    maps = dict((c.split(" · ")[0], v) for c, v in got["maps"])
+    h = maps["h: hidden state"]
+    assert h["rows"] == 8 + compare.draw.GAP_ROWS + 8 and h["cols"] == 30
+    assert h["row_ids"][:8] == list(range(8)) and h["row_ids"][-8:] == list(range(8))
+    assert "Run A · LSTM" in got["maps"][0][0] and "Run B · RNN" in got["maps"][0][0]
+    gates = [c for c, v in got["maps"] if v["rows"] == 8]                  # the RNN has none: A's alone
+    assert len(gates) == len(got["maps"]) - 1 and all("Run B" not in c for c in gates)
+    assert got["answers"]["row_names"][:2] == ["A 0", "A 1"] and got["answers"]["row_names"][-1] == "B 9"
+    conf = got["confusion"]
+    assert conf["rows"] == 22 and "Run B · RNN" in conf["caption"] and f"{100 * b.records[-1]['val_acc']:.1f}%" in conf["caption"]
+    alone = compare.inside(va, {}, names, "zh-CN")                          # B waits in line
+    assert alone["confusion"]["rows"] == 10 and alone["confusion"]["caption"].startswith("Run A · LSTM · ")
+    assert all(v["caption"].startswith("Run A · LSTM") for _, v in alone["maps"])

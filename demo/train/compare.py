@@ -11,6 +11,7 @@ A ends (or has been paused a while), and the status says so.
     run_name(settings_a, "a", "en")          # "A · LSTM, forget bias 2"
     for run, u in merged({"a": job_a, "b": job_b}, timeout=0.5):
         ...                                  # ("a" | "b", demo.train.job.Update), as they come
+    inside(views_a, views_b, (name_a, name_b), "en")   # both runs' example maps, answers, confusion
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import threading
 
 from demo.i18n import t as tr
 from demo.train.controls import TABLE
+from demo.train import views as draw
 from demo.train.settings import FORGET_CELLS
 
 RUNS = ("a", "b")
@@ -96,3 +98,25 @@ def merged(jobs: dict, timeout: float):
                 yield run, u
     finally:
         stop.set()
+
+
+def inside(views_a: dict, views_b: dict | None, names: tuple[str, str], lang: str = "en") -> dict:
+    """What is inside the two networks, from each run's latest live views ({view: value} of
+    demo.train.live; B's empty while it waits in line): {"maps": [(caption, heat value)],
+    "input", "answers", "confusion": heat value} for the views run A has.  Where B has the view
+    too, each shows both runs (demo.train.views.pair_*: A above B); else run A's alone, its caption
+    headed by A's name.  "input", the digit read, is the same example for both: A's."""
+    b, out = views_b or {}, {}
+    named = lambda v: {**v, "caption": f"{names[0]} · {v['caption']}"}        # noqa: E731
+    ex_a, ex_b = views_a.get("example"), b.get("example")
+    if ex_a is not None:
+        out["maps"] = draw.pair_maps(ex_a, ex_b, names, lang) if ex_b is not None else \
+            [(f"{names[0]} · {c}", named(v)) for c, v in draw.example_maps(ex_a, "", lang)]
+        if "probs" in ex_a:
+            out["input"] = draw.input_map(ex_a, lang)
+            out["answers"] = draw.pair_answers(ex_a, ex_b, names, lang) if ex_b is not None and "probs" in ex_b \
+                else named(draw.answers_map(ex_a, lang))
+    if views_a.get("confusion") is not None:
+        out["confusion"] = draw.pair_confusion(views_a["confusion"], b["confusion"], names, lang) \
+            if b.get("confusion") is not None else named(draw.confusion_map(views_a["confusion"], lang))
+    return out

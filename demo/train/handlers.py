@@ -15,20 +15,19 @@ with the controls' settings (or goes on with those it has, if the settings are t
 streams what they show (``watch``) until they pause or end; Step does STEP_STEPS steps (one
 record) and pauses; Pause, Step and Reset act on both runs.  Reset stops them and clears the
 views.  Two runs share the loss and accuracy charts (each in its colour, named in the legend) and
-have a gradient chart each ("grads", "grads_b"); the fixed example's views are run A's.  A newer
-stream of the same page takes over from an older one, which then ends quietly; a stream closed
-while its runs play (the page went away) stops them.
+have a gradient chart each ("grads", "grads_b"), and the fixed example's maps both runs' (A's
+above B's).  A newer stream of the same page takes over from an older one; a stream closed while
+its runs play (the page went away) stops them.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import tempfile
 import threading
 import time
 import uuid
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from demo.answers import SKIP, Update
@@ -310,7 +309,7 @@ def watch(trainer: Trainer, owner: str, lang: str = "en"):
                 ended.add(run)
             first = run in fresh
             fresh.discard(run)
-            maps = run == "a" and (first or u.end is not None or run in quiet or now - maps_at >= MAP_EVERY)
+            maps = first or u.end is not None or run in quiet or now - maps_at >= MAP_EVERY
             maps_at = now if maps else maps_at
             if first:
                 runs[run].records = []      # a stream's first update holds every record so far
@@ -341,7 +340,7 @@ def frame(trainer: Trainer, s: Session, u, maps: bool = True, first: bool = Fals
     out["status"] = status(trainer, s)
     if u.records or first:
         out.update(curves(s))
-    if run == "a":
+    if run == "a" or s.b is not None:             # the compare mode: B's insides beside A's
         out.update(inside(s, u, task, maps, first))
     return out
 
@@ -362,22 +361,32 @@ def status(trainer: Trainer, s: Session) -> str:
 
 
 def inside(s: Session, u, task: str, maps: bool, first: bool) -> dict:
-    """Run A's fixed example, confusion matrix and sample, when they changed."""
+    """The fixed example, confusion matrix and sample, when they changed (compare: inside_both)."""
+    if s.b is not None:
+        return inside_both(s, u, maps, first)
     out, fresh, lang = {}, u.views or {}, s.lang
     if "example" in s.views and (maps or first) and ("example" in fresh or first):
         out.update(example_views(s, task, first))
     if "confusion" in fresh or (first and "confusion" in s.views):
-        out["confusion"] = Update(value=_named(s, views.confusion_map(s.views["confusion"], lang)), visible=True)
+        out["confusion"] = Update(value=views.confusion_map(s.views["confusion"], lang), visible=True)
     if "sample" in fresh or (first and "sample" in s.views):
         out["sample"] = Update(value=views.sample_text(s.views["sample"], lang), visible=True)
     return out
 
 
-def _named(s: Session, value: dict) -> dict:
-    """A map of run A's, its caption headed by A's name in the compare mode."""
-    if s.b is None:
-        return value
-    return {**value, "caption": f"{compare.run_name(s.settings, 'a', s.lang)} · {value['caption']}"}
+def inside_both(s: Session, u, maps: bool, first: bool) -> dict:
+    """The compare mode: both runs' maps, answers and confusion (demo.train.compare.inside)."""
+    fresh, lang, out = u.views or {}, s.lang, {}
+    names = (compare.run_name(s.settings, "a", lang), compare.run_name(s.b.settings, "b", lang))
+    got = compare.inside(s.views, s.b.views, names, lang)
+    if "maps" in got and (maps or first) and ("example" in fresh or first):
+        shown = got["maps"][:MAX_MAPS]
+        out.update({name: Update(value=shown[k][1], visible=True) if k < len(shown) else Update(visible=False)
+                    for k, name in enumerate(MAPS)})
+        out.update({k: Update(value=got[k], visible=True) for k in ("input", "answers") if k in got})
+    if "confusion" in got and ("confusion" in fresh or first):
+        out["confusion"] = Update(value=got["confusion"], visible=True)
+    return out
 
 
 def curves(s: Session) -> dict:
@@ -398,15 +407,14 @@ def curves(s: Session) -> dict:
 
 
 def example_views(s: Session, task: str, first: bool) -> dict:
-    """The fixed example's maps (hidden slots for the gates the cell lacks), and for the digit
-    tasks the digit read and the answer after each step."""
+    """The fixed example's maps (hidden slots for gates the cell lacks); digits: the rows and answers."""
     example, lang = s.views["example"], s.lang
     maps = views.example_maps(example, s.settings.get("cell", "lstm"), lang)[:MAX_MAPS]
-    out = {name: Update(value=_named(s, maps[k][1]), visible=True) if k < len(maps) else Update(visible=False)
+    out = {name: Update(value=maps[k][1], visible=True) if k < len(maps) else Update(visible=False)
            for k, name in enumerate(MAPS)}
     if task != "text":
-        out["input"] = Update(value=_named(s, views.input_map(example, lang)), visible=True)
-        out["answers"] = Update(value=_named(s, views.answers_map(example, lang)), visible=True)
+        out["input"] = Update(value=views.input_map(example, lang), visible=True)
+        out["answers"] = Update(value=views.answers_map(example, lang), visible=True)
     return out
 
 
@@ -425,7 +433,7 @@ def redraw(trainer: Trainer, owner: str, x: str = "step", lang: str = "en") -> d
     s.x, s.lang = ("seconds" if x == "seconds" else "step"), lang
     if s.last is None:
         return blank(trainer, s, lang)
-    return frame(trainer, s, dataclasses.replace(s.last, records=[], views=None), True, True)
+    return frame(trainer, s, replace(s.last, records=[], views=None), True, True)
 
 
 # -- Download -------------------------------------------------------------------------------------

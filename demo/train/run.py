@@ -17,12 +17,20 @@ the weights after s updates:
     train_loss    mean loss of the steps since the previous record (step 0: the probe batch's)
     val_loss      validation cross-entropy (text: nats per character)
     val_acc       validation accuracy (text: next-character accuracy)
-    grad_by_step  per time step t, the mean over the probe batch of |dL/dh_t| (demo.train.gradients)
+    grad_by_step  per time step t, the mean over a batch of |dL/dh_t| (demo.train.gradients): the
+                  batch of step s itself, at the weights before its update (step 0: the first
+                  batch, at the initial weights)
     grad_norm     mean gradient norm of the steps since the previous record, before clipping
     clipped       the share of those steps whose gradient was clipped (0 when clipping is off)
 
-The probe batch is the next step's training batch, drawn early: measuring it changes nothing in
-the run.  A step whose loss is not finite ends the run (``diverged``) with a record of it.
+The gradient reaching each step costs nearly nothing for a plain RNN or an LSTM: the step before
+a record trains through ``tracked_loss``, whose backward (the same gradients for every weight)
+also gives dL/dh_t.  A GRU or a peephole LSTM measures that batch before its update with
+``step_gradients`` (a second pass).  Step 0 (and a diverged step between records) measures the
+next step's batch, drawn early ("the probe batch"): measuring it changes nothing in the run.  The
+digits' record also keeps the validation answers (``answers``: (step, (N,) int64)), which the live
+views' confusion matrix reads instead of a pass of its own.  A step whose loss is not finite ends
+the run (``diverged``) with a record of it.
 """
 from __future__ import annotations
 
@@ -35,7 +43,7 @@ import torch
 
 from demo.checkpoint import save_weights
 from demo.train.saving import describe
-from demo.train.gradients import grad_by_step, step_gradients
+from demo.train.gradients import FUSED, grad_by_step, step_gradients, tracked_loss
 from demo.train.settings import SettingError, Settings
 from demo.train.tasks import make_task
 
@@ -74,6 +82,8 @@ class Run:
         self._losses: list[float] = []    # since the last record
         self._norms: list[float] = []
         self._model, self._model_step = None, None
+        self._grads = None                # (step, grad_by_step) measured by a training step
+        self.answers = None               # (step, the validation answers (N,)) of the last record
 
     @property
     def steps_per_sequence(self) -> int:
@@ -119,9 +129,18 @@ class Run:
     def _train_step(self) -> float:
         x, y = self._next_batch()
         self.net.train()
-        loss = self.task.loss(self.net, x, y)
+        s, read = self.settings, None
+        if (self.step + 1) % s.record_every == 0:        # the weights after this step make a record
+            if type(self.net.rnn) in FUSED:
+                loss, read = tracked_loss(self.net, s.task, x, y)
+            else:
+                self._grads = (self.step + 1, grad_by_step(step_gradients(self.net, s.task, x, y)[1]))
+        if read is None:
+            loss = self.task.loss(self.net, x, y)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if read is not None:
+            self._grads = (self.step + 1, grad_by_step(read()))
         clip = self.settings.clip
         norm = float(torch.nn.utils.clip_grad_norm_(self.net.parameters(), clip if clip else math.inf))
         self.optimizer.step()
@@ -131,13 +150,18 @@ class Run:
         return self._losses[-1]
 
     def _record(self) -> dict:
-        x, y = self._probe_batch()
-        probe_loss, g = step_gradients(self.net, self.settings.task, x, y)
-        val_loss, val_acc = self.task.evaluate(self.net)
+        grads, probe_loss = self._grads, None
+        if grads is None or grads[0] != self.step:       # step 0, or a diverged step between records
+            x, y = self._probe_batch()
+            probe_loss, g = step_gradients(self.net, self.settings.task, x, y)
+            grads = (self.step, grad_by_step(g))
+        self._grads = None
+        val_loss, val_acc, answers = self.task.evaluate(self.net, answers=True)
+        self.answers = None if answers is None else (self.step, answers)
         clip, norms = self.settings.clip, self._norms
         rec = {"step": self.step, "seconds": round(self.seconds, 4),
                "train_loss": sum(self._losses) / len(self._losses) if self._losses else probe_loss,
-               "val_loss": val_loss, "val_acc": val_acc, "grad_by_step": grad_by_step(g),
+               "val_loss": val_loss, "val_acc": val_acc, "grad_by_step": grads[1],
                "grad_norm": sum(norms) / len(norms) if norms else None,
                "clipped": (sum(n > clip for n in norms) / len(norms) if clip else 0.0) if norms else None}
         self._losses, self._norms = [], []

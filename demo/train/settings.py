@@ -30,13 +30,15 @@ MAX_SEED = 2**32 - 1
 MAX_RECORD_EVERY = 100_000
 NONE_MEANS_OFF = ("clip", "forget_bias", "train_size")  # None: no clipping, torch's init, all the data
 
-# record_every: a record (validation + the gradient probe) costs ~38 ms for digits, ~133 ms for
-# remember at D = 50 and ~62 ms for text, against ~6, ~13 and ~17 ms per step on one thread
-# (benchmarks/bench_train.py): these spacings keep the live run at >= 0.8x a bare loop's steps
-# per second while records still come several times a second.
+# record_every: a record (validation, and the gradient reaching each step measured in the step's
+# own backward) costs ~21 ms for digits, ~70 ms for remember at D = 50 (LSTM) and ~36 ms for text,
+# against ~5, ~12 and ~16 ms per step on one thread (benchmarks/bench_train.py, 2026-12-07): these
+# spacings keep the live run at >= 0.8x a bare loop's steps per second while records still come
+# several times a second (digits: every 40 steps, ~4.4 a second at the live run's ~175 steps/s;
+# every 30 measured 0.80x, every 40 0.82-0.87x).
 TASK_DEFAULTS = {
     # the first run: LSTM 1x64, Adam lr 0.01, batch 64
-    "digits": dict(hidden=64, lr=1e-2, batch=64, val_size=1000, record_every=30),
+    "digits": dict(hidden=64, lr=1e-2, batch=64, val_size=1000, record_every=40),
     # the digit then `delay` blank rows; Adam lr 0.005
     "remember": dict(hidden=64, lr=5e-3, batch=64, val_size=1000, record_every=40),
     # char-rnn: LSTM 1x128, embedding 32, Adam 3e-3, 32 windows of 64 characters

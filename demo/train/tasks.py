@@ -122,18 +122,20 @@ class DigitTask:
         return F.cross_entropy(net(x), y)
 
     @torch.no_grad()
-    def evaluate(self, net: DigitRNN) -> tuple[float, float]:
-        """(mean cross-entropy, accuracy) on the validation images."""
+    def evaluate(self, net: DigitRNN, answers: bool = False):
+        """(mean cross-entropy, accuracy) on the validation images; with ``answers``, also the
+        network's answer to each (N,) int64 (a confusion matrix's input)."""
         was = net.training
         net.eval()
-        loss, correct = 0.0, 0
+        loss, said = 0.0, []
         for i in range(0, len(self.val_y), EVAL_BATCH):
             logits = net(self.val_x[i:i + EVAL_BATCH])
-            y = self.val_y[i:i + EVAL_BATCH]
-            loss += F.cross_entropy(logits, y, reduction="sum").item()
-            correct += int((logits.argmax(1) == y).sum())
+            loss += F.cross_entropy(logits, self.val_y[i:i + EVAL_BATCH], reduction="sum").item()
+            said.append(logits.argmax(1))
         net.train(was)
-        return loss / len(self.val_y), correct / len(self.val_y)
+        said = torch.cat(said)
+        out = loss / len(self.val_y), int((said == self.val_y).sum()) / len(self.val_y)
+        return (*out, said) if answers else out
 
     def wrap(self, net: DigitRNN, meta: dict) -> DigitModel:
         return DigitModel(net, meta)
@@ -195,9 +197,11 @@ class TextTask:
         logits, _ = net(x)
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
 
-    def evaluate(self, net: CharRNN) -> tuple[float, float]:
-        """(nats per character, next-character accuracy) on the validation characters."""
-        return score_text(net, self.val)
+    def evaluate(self, net: CharRNN, answers: bool = False):
+        """(nats per character, next-character accuracy) on the validation characters (and None
+        with ``answers``: a text has no confusion matrix)."""
+        out = score_text(net, self.val)
+        return (*out, None) if answers else out
 
     def wrap(self, net: CharRNN, meta: dict) -> CharModel:
         return CharModel(net, self.vocab, meta)

@@ -36,6 +36,7 @@ RUN_COLOURS = {"a": "#1f77b4", "b": "#d94801"}       # the compare mode's two ru
 GRAD_RUN_COLOURS = {"a": GRAD_COLOURS, "b": ("#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603")}
 GRAD_LINES = 5                 # records drawn in the gradient chart: the first, the latest, 3 between
 GATES = {"i", "f", "o", "r", "z"}   # sigmoid gates: 0 to 1
+BAND_LABEL = 14                # px above a chart's plot for its shaded band's words (the digit's rows)
 
 
 def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
@@ -57,17 +58,20 @@ def _svg(series: list[dict], x_range, y_range, labels: tuple[str, str], log: boo
          band: tuple[float, float, str] | None = None) -> str:
     """Lines on axes.  ``series``: {"points": [(x, y)], "colour", "width", "dash" (optional),
     "run" (optional: its polylines' data-run)}; a non-finite y breaks a line.  ``log``: y on a
-    log10 scale (y_range in powers of ten).  ``band``: (x0, x1, words) shaded behind the lines."""
+    log10 scale (y_range in powers of ten).  ``band``: (x0, x1, words) shaded behind the lines,
+    its words above the plot (BAND_LABEL px more at the top), where no line can cross them."""
     (x0, x1), (y0, y1) = x_range, y_range
-    pw, ph = W - PAD_L - PAD_R, H - PAD_T - PAD_B
+    top = PAD_T + (BAND_LABEL if band is not None else 0)
+    pw, ph = W - PAD_L - PAD_R, H - top - PAD_B
     fx = lambda x: PAD_L + (x - x0) / ((x1 - x0) or 1) * pw  # noqa: E731
-    fy = lambda y: PAD_T + ph - (y - y0) / ((y1 - y0) or 1) * ph  # noqa: E731
+    fy = lambda y: top + ph - (y - y0) / ((y1 - y0) or 1) * ph  # noqa: E731
     out = [f'<svg viewBox="0 0 {W} {H}" role="img" aria-label="{html.escape(labels[1])}" '
            f'preserveAspectRatio="xMidYMid meet">']
     if band is not None:
         a, b = fx(max(band[0], x0)), fx(min(band[1], x1))
-        out.append(f'<rect x="{a:.1f}" y="{PAD_T}" width="{max(b - a, 0):.1f}" height="{ph}" fill="#f3f0e6"/>'
-                   f'<text x="{a + 4:.1f}" y="{PAD_T + 12}" font-size="12" fill="#8a7a4a">{html.escape(band[2])}</text>')
+        out.append(f'<rect x="{a:.1f}" y="{PAD_T}" width="{max(b - a, 0):.1f}" height="{top + ph - PAD_T}" '
+                   f'fill="#f3f0e6"/><text x="{a + 4:.1f}" y="{PAD_T + 11}" font-size="12" fill="#8a7a4a" '
+                   f'class="rl-band-label">{html.escape(band[2])}</text>')
     for v in _ticks(y0, y1):
         y = fy(v)
         words = f"1e{int(v)}" if log else _fmt(v)
@@ -75,15 +79,15 @@ def _svg(series: list[dict], x_range, y_range, labels: tuple[str, str], log: boo
                    f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" font-size="12" text-anchor="end" fill="#555">{words}</text>')
     for v in _ticks(x0, x1, 6):
         x = fx(v)
-        out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{PAD_T + ph}" y2="{PAD_T + ph + 4}" stroke="#888"/>'
-                   f'<text x="{x:.1f}" y="{PAD_T + ph + 16}" font-size="12" text-anchor="middle" fill="#555">'
+        out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top + ph}" y2="{top + ph + 4}" stroke="#888"/>'
+                   f'<text x="{x:.1f}" y="{top + ph + 16}" font-size="12" text-anchor="middle" fill="#555">'
                    f'{_fmt(v)}</text>')
-    out.append(f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{PAD_T + ph}" y2="{PAD_T + ph}" stroke="#888"/>'
-               f'<line x1="{PAD_L}" x2="{PAD_L}" y1="{PAD_T}" y2="{PAD_T + ph}" stroke="#888"/>'
+    out.append(f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{top + ph}" y2="{top + ph}" stroke="#888"/>'
+               f'<line x1="{PAD_L}" x2="{PAD_L}" y1="{top}" y2="{top + ph}" stroke="#888"/>'
                f'<text x="{PAD_L + pw / 2:.1f}" y="{H - 4}" font-size="13" text-anchor="middle" fill="#333">'
                f'{html.escape(labels[0])}</text>'
-               f'<text x="12" y="{PAD_T + ph / 2:.1f}" font-size="13" text-anchor="middle" fill="#333" '
-               f'transform="rotate(-90 12 {PAD_T + ph / 2:.1f})">{html.escape(labels[1])}</text>')
+               f'<text x="12" y="{top + ph / 2:.1f}" font-size="13" text-anchor="middle" fill="#333" '
+               f'transform="rotate(-90 12 {top + ph / 2:.1f})">{html.escape(labels[1])}</text>')
     for s in series:
         for part in _segments(s["points"]):
             pts = " ".join(f"{fx(x):.1f},{fy(min(max(y, y0), y1)):.1f}" for x, y in part)
@@ -242,29 +246,75 @@ def _words(lang: str, row: str = "unit", col: str = "step") -> dict:
             "missing": tr("app.heat.missing", lang)}
 
 
+MAP_NAMES = ("h", "c", "i", "f", "g", "o", "r", "z", "n")
+GAP_ROWS = 2                   # the compare mode's stacked maps: NaN rows between run A's and run B's
+
+
 def example_maps(example: dict, cell: str, lang: str = "en") -> list[tuple[str, dict]]:
     """The fixed example's maps, units x steps (the first MAX_UNITS units): h, then c and the
     gates the cell has, each (caption, heat value).  Text: each column is named by its character."""
-    arrays = example["arrays"]
-    col_names = [repr(ch)[1:-1] or " " for ch in example["text"]] if "text" in example else None
     out = []
-    for name in ("h", "c", "i", "f", "g", "o", "r", "z", "n"):
-        if name not in arrays:
-            continue
-        a = np.asarray(arrays[name], dtype=np.float32)            # (T, H) or (T, 2H) both ways
-        units = a.shape[1]
-        shown = a[:, :MAX_UNITS].T                                # (units shown, T)
-        kind, lim = ("sequential", 1.0) if name in GATES else ("diverging", 1.0)
-        if name == "c":
-            lim = max(1.0, float(np.ceil(np.nanmax(np.abs(a)) * 10) / 10)) if a.size else 1.0
-        key = "train.map.h" if name == "h" else f"digits.panel.{name}"
-        part = tr("train.map.units", lang, shown=MAX_UNITS, units=units, step=example["step"]) if units > MAX_UNITS \
-            else tr("train.map.all", lang, units=units, step=example["step"])
-        caption = tr(key, lang) + " · " + part
-        value = render.heat_value(shown, kind, lim, _cells(*shown.shape), what=name, col_names=col_names,
-                                  dim_future=False, **_words(lang))
-        out.append((caption, {**value, "caption": caption}))
+    for name in MAP_NAMES:
+        if name in example["arrays"]:
+            shown = _units(example, name)                               # (units shown, T)
+            caption = _map_title(name, lang) + " · " + _map_part(example, name, lang)
+            out.append((caption, _map_value(name, [shown], _col_names(example), caption, lang)))
     return out
+
+
+def pair_maps(a: dict, b: dict, names: tuple[str, str], lang: str = "en") -> list[tuple[str, dict]]:
+    """The compare mode's maps of the fixed example (both runs read the same one): for h, c and
+    each gate, run A's units above run B's (GAP_ROWS blank rows between, the same steps across);
+    a map only one run's cell has (an RNN has no gates), that run's alone, headed by its name.
+    ``names``: the runs' names (demo.train.compare.run_name)."""
+    out = []
+    for name in MAP_NAMES:
+        have = [(ex, run) for ex, run in zip((a, b), names) if name in ex["arrays"]]
+        if not have:
+            continue
+        parts = [f"{run} ({_map_part(ex, name, lang)})" for ex, run in have]
+        words = tr("train.map.pair", lang, top=parts[0], bottom=parts[1]) if len(have) == 2 else parts[0]
+        caption = _map_title(name, lang) + " · " + words
+        value = _map_value(name, [_units(ex, name) for ex, _ in have], _col_names(a), caption, lang)
+        out.append((caption, value))
+    return out
+
+
+def _units(example: dict, name: str) -> np.ndarray:
+    """One array of the example as (units shown, T): the first MAX_UNITS units."""
+    return np.asarray(example["arrays"][name], dtype=np.float32)[:, :MAX_UNITS].T   # (T, H) -> (<=64, T)
+
+
+def _map_title(name: str, lang: str) -> str:
+    return tr("train.map.h" if name == "h" else f"digits.panel.{name}", lang)
+
+
+def _map_part(example: dict, name: str, lang: str) -> str:
+    units = np.shape(example["arrays"][name])[1]
+    if units > MAX_UNITS:
+        return tr("train.map.units", lang, shown=MAX_UNITS, units=units, step=example["step"])
+    return tr("train.map.all", lang, units=units, step=example["step"])
+
+
+def _col_names(example: dict):
+    return [repr(ch)[1:-1] or " " for ch in example["text"]] if "text" in example else None
+
+
+def _map_value(name: str, blocks: list, col_names, caption: str, lang: str) -> dict:
+    """``blocks`` (units x T each, one per run) stacked with GAP_ROWS NaN rows between, each
+    block's rows numbered from 0 (its units), as one heat value captioned ``caption``."""
+    kind = "sequential" if name in GATES else "diverging"
+    lim = 1.0
+    if name == "c":
+        top = max((float(np.nanmax(np.abs(x))) for x in blocks if x.size), default=0.0)
+        lim = max(1.0, float(np.ceil(top * 10) / 10))
+    gap = np.full((GAP_ROWS, blocks[0].shape[1]), np.nan, dtype=np.float32)
+    shown = np.concatenate([x for k, blk in enumerate(blocks) for x in ((gap, blk) if k else (blk,))])
+    ids = np.concatenate([r for k, blk in enumerate(blocks)
+                          for r in ((np.full(GAP_ROWS, -1), np.arange(len(blk))) if k else (np.arange(len(blk)),))])
+    value = render.heat_value(shown, kind, lim, _cells(*blocks[0].shape), what=name, col_names=col_names,
+                              dim_future=False, row_ids=ids, **_words(lang))
+    return {**value, "caption": caption}
 
 
 def input_map(example: dict, lang: str = "en") -> dict:
@@ -281,21 +331,55 @@ def answers_map(example: dict, lang: str = "en") -> dict:
     """The network's answer after each step (probabilities, classes x steps), true class named."""
     p = np.asarray(example["probs"], dtype=np.float32)               # (T, 10)
     caption = tr("train.map.answers", lang, label=example["label"], guess=int(p[-1].argmax()), p=float(p[-1].max()))
-    cell = (10, max(2, min(8, 256 // max(len(p), 1))))
-    value = render.heat_value(p.T, "sequential", 1.0, cell, what="p", row_names=[str(d) for d in range(10)],
+    return _answers_value(p.T, [str(d) for d in range(10)], caption, lang)
+
+
+def pair_answers(a: dict, b: dict, names: tuple[str, str], lang: str = "en") -> dict:
+    """The compare mode's answers after each step: run A's classes ("A 0".."A 9") above run B's."""
+    pa, pb = (np.asarray(ex["probs"], dtype=np.float32) for ex in (a, b))     # (T, 10) each
+    rows = [f"A {d}" for d in range(10)] + [""] * GAP_ROWS + [f"B {d}" for d in range(10)]
+    caption = tr("train.map.answers_pair", lang, label=a["label"], a=names[0], guess_a=int(pa[-1].argmax()),
+                 p_a=float(pa[-1].max()), b=names[1], guess_b=int(pb[-1].argmax()), p_b=float(pb[-1].max()))
+    gap = np.full((GAP_ROWS, len(pa)), np.nan, dtype=np.float32)
+    return _answers_value(np.concatenate([pa.T, gap, pb.T]), rows, caption, lang)
+
+
+def _answers_value(p: np.ndarray, rows: list, caption: str, lang: str) -> dict:
+    """p (classes, T)."""
+    cell = (10 if len(rows) <= 10 else 8, max(2, min(8, 256 // max(p.shape[1], 1))))
+    value = render.heat_value(p, "sequential", 1.0, cell, what="p", row_names=rows,
                               dim_future=False, **_words(lang, "class"))
     return {**value, "caption": caption}
 
 
 def confusion_map(confusion: dict, lang: str = "en") -> dict:
     """Rows: the true digit; columns: the network's answer; each row as shares of its digit."""
+    share, acc = _shares(confusion)
+    caption = tr("train.map.confusion", lang, step=confusion["step"], acc=acc)
+    return _confusion_value(share, [str(d) for d in range(10)], caption, (16, 16), lang)
+
+
+def pair_confusion(a: dict, b: dict, names: tuple[str, str], lang: str = "en") -> dict:
+    """The compare mode's confusion matrices: run A's rows (true digits "A 0".."A 9") above run
+    B's ("B 0".."B 9"), GAP_ROWS blank rows between; the same answer columns."""
+    (sa, acc_a), (sb, acc_b) = _shares(a), _shares(b)
+    gap = np.full((GAP_ROWS, 10), np.nan)
+    rows = [f"A {d}" for d in range(10)] + [""] * GAP_ROWS + [f"B {d}" for d in range(10)]
+    caption = tr("train.map.confusion_pair", lang, a=names[0], step_a=a["step"], acc_a=acc_a,
+                 b=names[1], step_b=b["step"], acc_b=acc_b)
+    return _confusion_value(np.concatenate([sa, gap, sb]), rows, caption, (10, 16), lang)
+
+
+def _shares(confusion: dict) -> tuple[np.ndarray, float]:
+    """(each row as shares of its digit (10, 10), % right)."""
     counts = np.asarray(confusion["counts"], dtype=np.float64)       # (10, 10)
     share = counts / np.maximum(counts.sum(1, keepdims=True), 1)
-    acc = 100 * np.trace(counts) / max(counts.sum(), 1)
-    caption = tr("train.map.confusion", lang, step=confusion["step"], acc=acc)
-    value = render.heat_value(share, "sequential", 1.0, (16, 16), what=tr("train.heat.share", lang),
-                              row_names=[str(d) for d in range(10)], first_col=0, dim_future=False,
-                              **_words(lang, "digit", "answer"))
+    return share, 100 * np.trace(counts) / max(counts.sum(), 1)
+
+
+def _confusion_value(share: np.ndarray, rows: list, caption: str, cell: tuple, lang: str) -> dict:
+    value = render.heat_value(share, "sequential", 1.0, cell, what=tr("train.heat.share", lang),
+                              row_names=rows, first_col=0, dim_future=False, **_words(lang, "digit", "answer"))
     return {**value, "caption": caption}
 
 
