@@ -93,9 +93,9 @@ def train_and_open(page, model_label: str) -> str:
     expect(page.locator("#text-seed-row textarea").first).to_have_value(SEED)   # a seed it knows
     out = page.locator("#text-generated textarea")
     expect(out).to_have_value(re.compile(r"^[\s\S]{500}$"), timeout=START_MS)     # written at once: 500
+    expect(page.locator("#text-units [data-t]")).to_have_count(500)               # traced: a span each
     text = out.input_value()
     assert set(text) <= VOCAB, sorted(set(text) - VOCAB)                          # its characters only
-    expect(page.locator("#text-units [data-t]")).to_have_count(len(text))          # traced: a span each
     return text
 
 
