@@ -17,13 +17,14 @@ import re
 
 import pytest
 
-from conftest import DATA_DIR, screenshot_on_failure, skip_without_browser
+from conftest import screenshot_on_failure, skip_without_browser
 
 from demo import i18n
 
 skip_without_browser("Open in the lens (Text tab) browser tests")
 from playwright.sync_api import expect  # noqa: E402  (after the skip: it may not be installed)
-from test_browser import PHONE, TIMEOUT_MS, VIEWPORT, readme_screenshot  # noqa: E402
+from test_browser import PHONE, readme_screenshot  # noqa: E402
+from test_train_browser import open_train, swapped_pool  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")]
 ZH = i18n.strings("zh-CN")
@@ -36,32 +37,13 @@ QUERY = "?tab=train&task=text&corpus=mine&hidden=16&bptt=16&batch=8"
 
 @pytest.fixture(scope="module", autouse=True)
 def small_pool():
-    """The app's Trainer makes this pool at the first Step: one worker."""
-    from demo.train import events
-    from demo.train.pool import TrainPool
-    trainer = events.TRAINER
-    old = trainer._make
-    trainer.close()
-    trainer._make = lambda: TrainPool(workers=1, cap_s=60.0, data_dir=DATA_DIR, nice=0)
-    yield trainer
-    trainer.close()
-    trainer._make = old
-
-
-def open_train(browser, url: str, viewport=VIEWPORT, query: str = QUERY, **context):
-    ctx = browser.new_context(viewport=viewport, **context)
-    page = ctx.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    expect.set_options(timeout=TIMEOUT_MS)
-    page.goto(url + query)
-    expect(page.locator("#train-play")).to_be_visible()
-    expect(page.locator("#lang-switch input:checked")).to_have_count(1)   # the load answer is in
-    return page
+    """One worker (no data needed: the text is pasted)."""
+    yield from swapped_pool(1)
 
 
 @pytest.fixture
 def page(browser, app_url):
-    page = open_train(browser, app_url)
+    page = open_train(browser, app_url, query=QUERY)
     yield page
     page.context.close()
 

@@ -49,20 +49,26 @@ CURVE_STEPS = """(n) => {
 }"""
 
 
-@pytest.fixture(scope="module", autouse=True)
-def small_pool():
-    """The app's Trainer makes this pool at the first Play: two workers, the shared data."""
-    if not (DATA_DIR / "MNIST" / "raw").is_dir():
-        pytest.skip(f"no MNIST under {DATA_DIR}")
+def swapped_pool(workers: int):
+    """The app's Trainer makes this pool at its first run: ``workers`` workers at normal priority
+    on the shared data; the app's own pool is back once the generator ends."""
     from demo.train import events
     from demo.train.pool import TrainPool
     trainer = events.TRAINER
     old = trainer._make
     trainer.close()
-    trainer._make = lambda: TrainPool(workers=2, cap_s=60.0, data_dir=DATA_DIR, nice=0)
+    trainer._make = lambda: TrainPool(workers=workers, cap_s=60.0, data_dir=DATA_DIR, nice=0)
     yield trainer
     trainer.close()
     trainer._make = old
+
+
+@pytest.fixture(scope="module", autouse=True)
+def small_pool():
+    """Two workers: the compare mode's two runs side by side."""
+    if not (DATA_DIR / "MNIST" / "raw").is_dir():
+        pytest.skip(f"no MNIST under {DATA_DIR}")
+    yield from swapped_pool(2)
 
 
 def open_train(browser, url: str, viewport=VIEWPORT, query: str = "?tab=train", **context):
