@@ -25,8 +25,8 @@ Four parts (--only picks one); each prints the command that repeats it:
   text      the default text run (LSTM 1x128, embedding 32, Adam 3e-3, 32 windows x 64 chars) on
             Tiny Shakespeare: validation nats per character at 15, 30, 60 s.  Goal: <= 1.7 in 60 s.
   blank     (only with --only blank) remember's plain RNN in a bare loop of 9,000 steps, two seeds,
-            by what it reads in the blank rows: the task's normalised pixels (-0.424), 0 after
-            normalisation, or raw pixels (0): how far above chance it gets, and when.
+            by what it reads in the blank rows: 0 after normalisation (the task's), blank
+            pixels standardised like ink (-0.424), or raw pixels (0): how far above chance it gets, and when.
 
     python benchmarks/bench_train.py                          # all four (about 10 minutes)
     python benchmarks/bench_train.py --only speed
@@ -580,8 +580,8 @@ def part_remember(args, live: Live | None) -> list[tuple]:
 
 
 BLANK_INPUTS = {   # what the plain RNN reads in the blank rows (and the digit's rows) of "remember"
-    "normalised": "pixels / 255, then DigitRNN's normalisation: -0.424 in every blank row (the task's)",
-    "zero": "the same, but 0 in the blank rows after normalisation",
+    "zero": "pixels / 255, then DigitRNN's normalisation, which reads the blank rows as 0 (the task's)",
+    "pixels": "the blank rows standardised like ink: -0.424 in every pixel",
     "raw": "pixels / 255, no normalisation: 0 in the blank rows",
 }
 BLANK_STEPS, BLANK_EVERY, BLANK_SEEDS = 9000, 250, (0, 1)
@@ -618,9 +618,8 @@ def blank_run(blank: str, seed: int, steps: int, data_dir) -> tuple[list, tuple]
     batches = task.batches(torch.Generator().manual_seed(seed))
 
     def logits(x):
-        xs = x if blank == "raw" else net.normalise(x)              # (B, 78, 28)
-        if blank == "zero":
-            xs = torch.cat([xs[:, :28], torch.zeros_like(xs[:, 28:])], dim=1)
+        xs = {"zero": net.normalise, "raw": lambda x: x,              # (B, 78, 28)
+              "pixels": lambda x: (x - net.mean) / net.std}[blank](x)
         return net.head(net.rnn(xs)[0][:, -1])
     radius = lambda: float(torch.linalg.eigvals(net.rnn.weight_hh_l0.detach()).abs().max())  # noqa: E731
     rho0, accs = radius(), []

@@ -218,6 +218,24 @@ def test_the_confusion_matrix_reads_the_latest_records_answers(data_dir):
     assert text.answers is None and set(LiveViews(text).due(force=True)) == {"example", "sample", "cost_ms"}
 
 
+def test_remember_reads_its_blank_rows_as_no_input(data_dir):
+    """The delay rows reach the cells as exactly 0 (not the -0.42 a blank pixel standardises to),
+    in training, in the fast forward and in the hand-written trace the lens shows."""
+    run = digits(data_dir, task="remember", delay=3, cell="rnn", seed=2)
+    run.train(steps=2)
+    x, _ = next(run.task.batches(torch.Generator().manual_seed(0)))
+    assert x.shape[1:] == (31, 28) and torch.all(x[:, 28:] == 0)
+    z = run.net.normalise(x)
+    assert torch.all(z[:, 28:] == 0) and torch.allclose(z[:, :28], (x[:, :28] - run.net.mean) / run.net.std)
+    with torch.no_grad():   # the same net fed the rows by hand, zero input after row 28
+        h = run.net.rnn(torch.cat([z[:, :28], torch.zeros(len(x), 3, 28)], dim=1))[0][:, -1]
+        assert torch.allclose(run.net(x), run.net.head(h), atol=1e-6)
+    model = run.model
+    image = x[0, :28].numpy()
+    trace = model.trace_mnist(image)
+    assert len(trace) == 31 and np.allclose(trace.probs[-1], torch.softmax(model.logits(image[None]), -1)[0], atol=1e-5)
+
+
 # -- settings refused by name ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("kwargs,field", [

@@ -23,11 +23,23 @@ from demo.checkpoint import WEIGHTS_DIR, build_strict, load_state_strict, load_w
 from demo.digits.preprocess import to_mnist
 from demo.errors import UserError
 
-__all__ = ["CLASSES", "CONFIGS", "DigitRNN", "DigitModel", "DigitTrace", "build_model", "load_digit_model",
+__all__ = ["CLASSES", "CONFIGS", "DigitRNN", "blank_rows", "DigitModel", "DigitTrace", "build_model", "load_digit_model",
            "model_args", "to_mnist"]
 
 CLASSES = [str(d) for d in range(10)]
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # of the training images, pixels in [0, 1]
+DIGIT_ROWS = 28  # the rows of a drawing; a "remember" model reads blank ones after them
+
+
+def blank_rows(x, delay: int):
+    """x (..., 28, 28) in [0, 1], numpy or torch -> (..., 28 + delay, 28): ``delay`` blank rows below.
+    DigitRNN.normalise turns them into zeros: the network reads nothing while it remembers."""
+    if not delay:
+        return x
+    if isinstance(x, torch.Tensor):
+        return torch.cat([x, x.new_zeros((*x.shape[:-2], delay, x.shape[-1]))], dim=-2)
+    x = np.asarray(x, np.float32)
+    return np.concatenate([x, np.zeros((*x.shape[:-2], delay, x.shape[-1]), np.float32)], axis=-2)
 
 # Named configurations.  The shipped models are "lstm", "gru", "rnn", "bilstm" and "peephole"; "teaching" is the
 # classic tutorial recipe (LSTM 64, head 64->32->ReLU->10, Adam lr 0.01, batch 64: 97-98%).
@@ -79,7 +91,15 @@ class DigitRNN(nn.Module):
             self.head = nn.Sequential(nn.Linear(features, 10))
 
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.mean) / self.std
+        """x (..., T, 28) in [0, 1] -> the standardised input the cells read, (..., T, 28).
+
+        Rows after the 28th are a "remember the digit" task's blank rows (``blank_rows``): they
+        become exactly 0, no input at all.  Standardised like ink they would be -0.42 in every
+        pixel, a constant drive that a plain RNN can lock onto to carry the digit."""
+        z = (x - self.mean) / self.std
+        if z.shape[-2] > DIGIT_ROWS:
+            z = torch.cat([z[..., :DIGIT_ROWS, :], torch.zeros_like(z[..., DIGIT_ROWS:, :])], dim=-2)
+        return z
 
     def after_each_step(self, out: torch.Tensor) -> torch.Tensor:
         """The recurrent output (B, T, D*H) -> what the head reads after t steps (B, T, D*H).
@@ -155,7 +175,7 @@ class DigitModel:
     """A trained DigitRNN with its metadata, ready to classify and trace user drawings.
 
     A "remember the digit" network (demo.train, its meta's "delay" D > 0) was trained on the
-    digit followed by D blank rows (pixels 0): every method here gives it the drawing's 28 rows,
+    digit followed by D blank rows (read as no input, ``blank_rows``): every method here gives it the drawing's 28 rows,
     then those D rows (``rows``), so it answers after 28 + D steps and its traces have that many."""
 
     def __init__(self, net: DigitRNN, meta: dict):
@@ -174,12 +194,7 @@ class DigitModel:
 
     def rows(self, x):
         """x (..., 28, 28) in [0, 1] (numpy or torch) -> (..., 28 + delay, 28): blank rows below."""
-        if not self.delay:
-            return x
-        if isinstance(x, torch.Tensor):
-            return torch.cat([x, x.new_zeros((*x.shape[:-2], self.delay, x.shape[-1]))], dim=-2)
-        x = np.asarray(x, np.float32)
-        return np.concatenate([x, np.zeros((*x.shape[:-2], self.delay, x.shape[-1]), np.float32)], axis=-2)
+        return blank_rows(x, self.delay)
 
     @torch.no_grad()
     def logits(self, x: np.ndarray | torch.Tensor) -> torch.Tensor:

@@ -4,7 +4,7 @@ constructor's arguments), normalisation (digits) or vocab (text), training, metr
 run's records), data, device, threads, wall time, torch and a command-like description of the run.
 
 The digit tasks add "task" and "delay" at the top: a "remember" model reads 28 + delay rows (the
-drawing, then ``delay`` blank rows of pixels 0), and says so in its normalisation's "input".
+drawing, then ``delay`` blank rows, read as no input), and says so in its normalisation's "input".
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def describe(run, name: str, val: tuple[float, float]) -> dict:
                             "eval": "demo.train.tasks.score_text over the validation characters "
                                     "(chunks of 512, burn-in 64)"}}
     config = common["config"]
-    extra = f", then {s.delay} blank rows (pixels 0): {28 + s.delay} steps" if s.delay else ""
+    extra = f", then {s.delay} blank rows (0 after normalisation: no input): {28 + s.delay} steps" if s.delay else ""
     return {**common, "delay": s.delay,
             "normalisation": {"mean": config["mean"], "std": config["std"], "input": _DIGITS_INPUT + extra},
             "metrics": {"val_acc": val[1], "val_loss": val[0], "val_size": len(task.val_y), "step": run.step,

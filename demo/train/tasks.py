@@ -2,10 +2,9 @@
 
     digits     MNIST read row by row (DigitRNN, 28 steps), the real task
     remember   the same digit followed by ``delay`` blank rows (T = 28 + delay): the answer must be
-               carried ``delay`` steps with no input.  Blank rows are blank pixels (0, before the
-               network's normalisation), like the digit's own empty margins, so the network is a
-               plain DigitRNN reading a taller picture: feed it to_mnist(drawing) with ``delay``
-               rows of zeros below.
+               carried ``delay`` steps with no input.  The network is a plain DigitRNN reading a
+               taller picture, to_mnist(drawing) with ``delay`` rows below (``blank_rows``),
+               and its normalisation makes those rows exactly 0: no input at all.
     text       a char model (CharRNN) on Tiny Shakespeare or the user's text: random windows of
                ``bptt`` characters from the first 90%, validated on the last 10%
 
@@ -22,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from demo.digits.model import MNIST_MEAN, MNIST_STD, DigitModel, DigitRNN
+from demo.digits.model import MNIST_MEAN, MNIST_STD, DigitModel, DigitRNN, blank_rows
 from demo.text.model import CharModel, CharRNN, Vocab
 from demo.train.data import check_text, mnist_train, shakespeare
 from demo.train.settings import SettingError, Settings
@@ -93,10 +92,7 @@ class DigitTask:
 
     def rows(self, images: Tensor) -> Tensor:
         """uint8 (B, 28, 28) -> float (B, 28 + delay, 28) in [0, 1], blank rows below."""
-        x = images.float() / 255.0
-        if self.delay:
-            x = torch.cat([x, x.new_zeros(len(x), self.delay, 28)], dim=1)
-        return x
+        return blank_rows(images.float() / 255.0, self.delay)
 
     def build(self) -> DigitRNN:
         return seeded_net(self.s, lambda: DigitRNN(**self.config()))
@@ -145,7 +141,7 @@ class DigitTask:
                 "train_images": len(self.train_idx), "val_images": len(self.val_y), "delay": self.delay,
                 "split": f"held out: the first {VAL_POOL} of randperm(60000, seed {SPLIT_SEED}); "
                          f"validation: the first {len(self.val_y)} of those",
-                "blank_rows": "pixels 0 (before normalisation) below the 28 rows" if self.delay else None}
+                "blank_rows": "below the 28 rows, read as 0 after normalisation (no input)" if self.delay else None}
 
 
 class TextTask:
