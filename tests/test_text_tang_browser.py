@@ -2,8 +2,8 @@
 唐诗, says in Chinese what is wrong with a short acrostic, writes an acrostic poem whose lines
 start with its characters, shows one coloured span per
 character and recolours them by another unit; on a 390×844 phone the poem's views (wide
-characters) stay within the screen and stack.  The app is served with a tiny random Tang model
-beside the shipped ones (tests/test_text_tang_tab.py's ``tang_weights``).
+characters) stay within the screen and stack.  The app is the shared one (``app_url``), with
+the shipped Tang model, so the screenshots show what a visitor sees.
 
     .venv/bin/python -m pytest -q tests/test_text_tang_browser.py
     RNN_LENS_SCREENSHOTS=/tmp/shots .venv/bin/python -m pytest -q tests/test_text_tang_browser.py
@@ -14,23 +14,16 @@ import re
 
 import pytest
 
-from conftest import screenshot_on_failure, serving, skip_without_browser
+from conftest import screenshot_on_failure, skip_without_browser
 
 from demo.text.tang import MARK_END, split_lines
 
 skip_without_browser("the Tang poems' browser tests")
 from playwright.sync_api import expect  # noqa: E402  (after the skip: it may not be installed)
 from test_browser import PHONE, TIMEOUT_MS, VIEWPORT, readme_screenshot  # noqa: E402  (tests/ is on sys.path)
-from test_text_tang_tab import ACROSTIC, tang_weights  # noqa: E402
+from test_text_tang_tab import ACROSTIC  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")
-
-
-@pytest.fixture(scope="module")
-def tang_url(tmp_path_factory):
-    """The app with the tiny Tang model, in this process."""
-    with serving(tang_weights(tmp_path_factory.mktemp("weights"))) as url:
-        yield url
 
 
 def open_text(browser, url: str, viewport: dict, **kwargs):
@@ -45,15 +38,15 @@ def open_text(browser, url: str, viewport: dict, **kwargs):
 
 
 @pytest.fixture
-def page(browser, tang_url):
-    page = open_text(browser, tang_url, VIEWPORT)
+def page(browser, app_url):
+    page = open_text(browser, app_url, VIEWPORT)
     yield page
     page.context.close()
 
 
 @pytest.fixture
-def phone(browser, tang_url):
-    page = open_text(browser, tang_url, PHONE, device_scale_factor=3, has_touch=True, is_mobile=True)
+def phone(browser, app_url):
+    page = open_text(browser, app_url, PHONE, device_scale_factor=3, has_touch=True, is_mobile=True)
     yield page
     page.context.close()
 
