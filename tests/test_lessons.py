@@ -246,10 +246,10 @@ def test_the_counting_step_opens_the_tang_poems_and_waits_for_the_line_position_
             assert not pattern.search(unit_label(other, lang, corpus)), (other, lang)
     # both languages say what it shows, what to do, and where the missing model's note is
     assert "唐诗" in count["en"]["title"] and "唐诗" in count["zh-CN"]["title"]
-    for words in ("Generate", "Units worth looking at", "comma and full stop", "Clamp", "too short or too long",
+    for words in ("Generate", "Units worth looking at", "comma and full stop", "Clamp", "shorter or longer",
                   "how to train it"):
         assert words in count["en"]["body"], words
-    for words in ("唐诗", "生成", "值得一看的单元", "逗号或句号", "钳制", "太短或太长", "如何训练它"):
+    for words in ("唐诗", "生成", "值得一看的单元", "逗号或句号", "钳制", "变短或变长", "如何训练它"):
         assert words in count["zh-CN"]["body"], words
     ui = lessons.load_tour()["ui"]                 # the tour's note when the page refuses the choice
     assert "model" in ui["en"]["unavailable"] and "模型" in ui["zh-CN"]["unavailable"]

@@ -439,15 +439,6 @@ def test_the_switch_changes_the_language(page, tmp_path):
 # The Tang poems' step ("the unit that counts") and lesson, on apps of their own
 
 @pytest.fixture(scope="module")
-def tang_app(tmp_path_factory):
-    """The app with a tiny Tang model beside the shipped ones (tests/test_text_tang_tab.py's)."""
-    from conftest import serving
-    from test_text_tang_tab import tang_weights
-    with serving(tang_weights(tmp_path_factory.mktemp("with_tang"))) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def no_tang_app(tmp_path_factory):
     """The shipped models without a Tang model (whatever weights/ holds)."""
     from conftest import serving
@@ -468,10 +459,10 @@ def open_lesson(browser, url, query):
 
 
 @screenshot_on_failure
-def test_the_tang_lesson_opens_the_poems_and_its_tour_the_counting_step(browser, tang_app, tmp_path):
+def test_the_tang_lesson_opens_the_poems_and_its_tour_the_counting_step(browser, app_url, tmp_path):
     """?lesson=tang opens 唐诗 with the acrostic 春夏秋冬; its tour's first step chooses 唐诗 again
-    after the learner left it, and points at the unit picker."""
-    page = open_lesson(browser, tang_app, "?lesson=tang&lang=zh-CN")
+    after the learner left it, and points at the unit picker, on the shipped Tang model's units."""
+    page = open_lesson(browser, app_url, "?lesson=tang&lang=zh-CN")
     tang = page.locator("#text-corpus input[value='tang']")
     try:
         expect(page.locator("#tab-text-button")).to_have_attribute("aria-selected", "true")
@@ -493,6 +484,7 @@ def test_the_tang_lesson_opens_the_poems_and_its_tour_the_counting_step(browser,
         expect(page.locator("#text-acrostic")).to_be_visible()
         expect(page.locator("#text-unit-pick input")).not_to_have_value("")   # the Tang model's units
         assert_highlighted(page, "#text-unit-pick")
+        screenshot(page, "tour_count_zh.png")                   # the shipped model's counting unit
         page.wait_for_timeout(1000)                              # the page kept it: not refused
         expect(tang).to_be_checked()
         assert page.evaluate("document.querySelector('.rl-tour').rlTour.refused()") == []
