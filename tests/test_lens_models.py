@@ -116,12 +116,17 @@ def test_a_remember_model_reads_the_drawing_then_its_blank_rows_everywhere():
     assert edited.h.shape == (33, 8) and np.all(edited.h[2:, 1] == 0)
 
 
-def test_the_digits_views_and_why_panels_work_on_a_pages_own_model(lab):
+def own_with_lookups(lab) -> tuple[LensModel, object]:
+    """A remember model (D = 5, 12 units) with lookups over 40 random digits, and ``lab`` with it."""
     own = own_model(delay=5, hidden=12)
     rng = np.random.default_rng(1)
     own.found["lookups"] = lookups_over(own.model, rng.integers(0, 256, (40, 28, 28), dtype=np.uint8),
                                         rng.integers(0, 10, 40))
-    page = lab.with_own(own.ref, own.model)
+    return own, lab.with_own(own.ref, own.model)
+
+
+def test_the_digits_views_and_why_panels_work_on_a_pages_own_model(lab):
+    own, page = own_with_lookups(lab)
     assert own.name in page.models and own.name not in lab.models and page.own.name == own.name   # the tab's lab stays
     c = TABLE.check({"model": own.name, "t": 20, "unit": 11, "order": "clustered"})
     out = drawing.drawing(page, seven(), c)
@@ -334,11 +339,7 @@ def test_the_button_offers_a_text_run_in_the_text_tab_of_that_page_only(app, mon
 
 def test_the_digits_labels_say_what_the_chosen_model_reads_and_where_its_lookups_come_from(lab):
     from demo.digits.handlers import RELANGUAGE_OUTPUTS
-    own = own_model(delay=5, hidden=12)
-    rng = np.random.default_rng(1)
-    own.found["lookups"] = lookups_over(own.model, rng.integers(0, 256, (40, 28, 28), dtype=np.uint8),
-                                        rng.integers(0, 10, 40))
-    page = lab.with_own(own.ref, own.model)
+    own, page = own_with_lookups(lab)
     c = TABLE.check({"model": own.name})
     a = drawing.drawing(page, seven(), c)["analysis"]
     out = handlers.pick(page, a, c, "en")

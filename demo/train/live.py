@@ -52,7 +52,6 @@ SAMPLE_EVERY = 3.0         # s between text samples while a run plays
 MAX_SHARE = 0.03
 SAMPLE_CHARS = 200
 SAMPLE_TEMPERATURE = 0.8
-EVAL_BATCH = 1000
 
 
 def sample_seed(run_seed: int, step: int) -> int:
@@ -116,19 +115,13 @@ class LiveViews:
         return {"step": self.run.step, "input": np.round(self.image.numpy() * 255).astype(np.uint8),
                 "label": self.label, "arrays": _half(arrays), "probs": trace.probs.astype(np.float32)}
 
-    @torch.no_grad()
     def confusion(self) -> dict:
-        net, task = self.run.net, self.run.task
+        """The latest record's answers counted; before a record has them, the task's evaluation."""
+        task = self.run.task
         if self.run.answers is not None:
             step, answers = self.run.answers                              # (N,): the latest record's
         else:
-            step, was = self.run.step, net.training
-            net.eval()
-            try:
-                answers = torch.cat([net(task.val_x[i:i + EVAL_BATCH]).argmax(1)
-                                     for i in range(0, len(task.val_y), EVAL_BATCH)])
-            finally:
-                net.train(was)
+            step, answers = self.run.step, task.evaluate(self.run.net, answers=True)[2]
         counts = torch.bincount(task.val_y * 10 + answers, minlength=100).reshape(10, 10)
         return {"step": step, "counts": counts.numpy().astype(np.int32)}
 
