@@ -189,6 +189,19 @@ def browser():
         b.close()
 
 
+def wait_reachable(page, x: float, y: float, selector: str) -> None:
+    """Wait until a pointer at screen px (x, y) would reach `selector`'s element (or one inside
+    it): ``page.mouse`` and raw touch events, unlike Playwright's clicks, do not wait for that.
+    After a page's components are ready, gradio's page-loading overlay (.wrap.default.full in
+    .main.app) still covers them for a moment, longer on a busy machine; a stroke pressed then
+    lands on the overlay and is lost."""
+    page.wait_for_function(
+        """([x, y, sel]) => {
+          const target = document.querySelector(sel), hit = document.elementFromPoint(x, y);
+          return !!target && !!hit && target.contains(hit);
+        }""", arg=[x, y, selector], polling=50)
+
+
 def screenshot_on_failure(test):
     """Decorator for browser tests taking a page fixture (any fixture with a ``screenshot``
     method) and ``tmp_path``: on any failure, save a full-page screenshot (to RNN_LENS_ARTIFACTS

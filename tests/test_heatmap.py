@@ -254,7 +254,7 @@ try:
     from playwright.sync_api import expect
 except ImportError:  # the browser tests below are skipped then (needs_browser)
     expect = None
-from conftest import MISSING, NO_BROWSER
+from conftest import MISSING, NO_BROWSER, wait_reachable
 
 TIMEOUT_MS = 30_000
 PHONE = {"width": 390, "height": 844}
@@ -370,6 +370,8 @@ def open_page(browser, app, **context):
     expect(page.locator(app.pic)).to_be_visible()
     other = PIC["heat-v2" if app.fmt == "heat-v1" else "heat-v1"]
     expect(page.locator(other)).to_be_hidden()
+    b = page.locator("#hm .rl-heat-frame").bounding_box()  # the hover tests point at it by px
+    wait_reachable(page, b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, "#hm .rl-heat-frame")
     return page
 
 

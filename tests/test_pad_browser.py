@@ -24,7 +24,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from conftest import screenshot_on_failure, skip_without_browser
+from conftest import screenshot_on_failure, skip_without_browser, wait_reachable
 
 from demo.digits.pad_ink import decode_ink
 from demo.digits.pictures import EMPTY_MESSAGE
@@ -139,6 +139,7 @@ def mouse_stroke(page, pts, pace=0.04, step_px=12) -> float:
     """Press, drag through `pts` (pad units) at `pace` s per move, release; returns the
     time.monotonic() just before the release."""
     path = along(pts, step_px, page)
+    wait_reachable(page, *path[0], "#digit-pad canvas")
     page.mouse.move(*path[0])
     page.mouse.down()
     for x, y in path[1:]:
@@ -154,6 +155,7 @@ def touch_stroke(page, pts, pace=0.04, step_px=10) -> float:
     it into pointer events of type "touch")."""
     cdp = page.context.new_cdp_session(page)
     path = along(pts, step_px, page)
+    wait_reachable(page, *path[0], "#digit-pad canvas")
     cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [
         {"x": path[0][0], "y": path[0][1], "radiusX": 4, "radiusY": 4, "force": 1, "id": 1}]})
     for x, y in path[1:]:
