@@ -6,7 +6,7 @@ Chinese, and the app without the Tang weights (it starts; the choice says how to
 
 The Tang model here is a tiny random LSTM saved as weights/char_tang beside the shipped models
 (``tang_weights``): it writes poor poems, but the form, the forced characters and the tracing are
-the app's own.  The browser's view of it is tests/test_text_tang_browser.py.
+the app's own.  The browser's view (tests/test_text_tang_browser.py) uses the shipped Tang model.
 
     .venv/bin/python -m pytest -q tests/test_text_tang_tab.py
 """

@@ -436,7 +436,8 @@ def test_the_switch_changes_the_language(page, tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# The Tang poems' step ("the unit that counts") and lesson, on apps of their own
+# The Tang poems' step ("the unit that counts") and lesson: on the shared app (the shipped Tang
+# model), and on an app without a Tang model
 
 @pytest.fixture(scope="module")
 def no_tang_app(tmp_path_factory):

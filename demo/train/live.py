@@ -121,7 +121,8 @@ class LiveViews:
         if self.run.answers is not None:
             step, answers = self.run.answers                              # (N,): the latest record's
         else:
-            step, answers = self.run.step, task.evaluate(self.run.net, answers=True)[2]
+            _, _, answers = task.evaluate(self.run.net, answers=True)
+            step = self.run.step
         counts = torch.bincount(task.val_y * 10 + answers, minlength=100).reshape(10, 10)
         return {"step": step, "counts": counts.numpy().astype(np.int32)}
 

@@ -124,11 +124,13 @@ class DigitTask:
         was = net.training
         net.eval()
         loss, said = 0.0, []
-        for i in range(0, len(self.val_y), EVAL_BATCH):
-            logits = net(self.val_x[i:i + EVAL_BATCH])
-            loss += F.cross_entropy(logits, self.val_y[i:i + EVAL_BATCH], reduction="sum").item()
-            said.append(logits.argmax(1))
-        net.train(was)
+        try:
+            for i in range(0, len(self.val_y), EVAL_BATCH):
+                logits = net(self.val_x[i:i + EVAL_BATCH])
+                loss += F.cross_entropy(logits, self.val_y[i:i + EVAL_BATCH], reduction="sum").item()
+                said.append(logits.argmax(1))
+        finally:
+            net.train(was)   # a run evaluated between its steps goes on training
         said = torch.cat(said)
         out = loss / len(self.val_y), int((said == self.val_y).sum()) / len(self.val_y)
         return (*out, said) if answers else out
