@@ -199,10 +199,12 @@ def html_legend(kind: str, lo: float, hi: float, what: str, lo_label: str | None
     kind "diverging", lo..hi within -1..1 of the map) with labels at both ends."""
     ramp = np.linspace(lo, hi, 9) if kind == "diverging" else np.linspace(0, 1, 9)
     stops = ", ".join("#%02x%02x%02x" % tuple(int(c) for c in render.colorize(v, kind, 1.0)) for v in ramp)
-    return (f'<div class="rl-legend" style="font-size:12px;display:flex;align-items:center;gap:6px;margin-top:4px">'
+    # the bar and its two ends stay one line on a phone; only the words after them wrap
+    return (f'<div class="rl-legend" style="font-size:12px;display:flex;flex-wrap:wrap;align-items:center;'
+            f'gap:2px 6px;margin-top:4px"><span style="white-space:nowrap;display:inline-flex;align-items:center;gap:6px">'
             f'<span>{esc(lo_label if lo_label is not None else f"{lo:+.2g}")}</span>'
             f'<span style="display:inline-block;width:160px;height:10px;background:linear-gradient(to right, {stops});'
-            f'border:1px solid #888"></span><span>{esc(hi_label if hi_label is not None else f"{hi:+.2g}")}</span>'
+            f'border:1px solid #888"></span><span>{esc(hi_label if hi_label is not None else f"{hi:+.2g}")}</span></span>'
             f'<span style="opacity:.75">{esc(what)}</span></div>')
 
 
